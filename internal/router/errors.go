@@ -1,0 +1,27 @@
+package router
+
+import "errors"
+
+var (
+	// ErrUnknownFile is a file in endpoints/ that fits none of the naming conventions.
+	ErrUnknownFile = errors.New("file fits no naming convention")
+	// ErrUnknownPhase is a processor file for a phase that is not configured.
+	ErrUnknownPhase = errors.New("phase is not configured")
+	// ErrBadFolderName is a folder whose name cannot be turned into a URL segment.
+	ErrBadFolderName = errors.New("bad folder name")
+	// ErrDuplicateRoute is two folders that serve the same URL.
+	ErrDuplicateRoute = errors.New("duplicate route")
+	// ErrReserved is a folder at a path reserved for built-ins (/_minimi).
+	ErrReserved = errors.New("path is reserved")
+)
+
+// PathError records a problem with a file or folder of the endpoints tree.
+type PathError struct {
+	Op   string // what was being done: "walk", "parse", "mount"
+	Path string // the file or folder, relative to the endpoints root's parent ("endpoints/foo/foo.lod.lua")
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+func (e *PathError) Unwrap() error { return e.Err }
