@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// exitError ends the process with code after its output was already printed.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return "exit status " + strconv.Itoa(e.code) }
+
+// serviceFlags are the flags every command that loads a service takes.
+type serviceFlags struct {
+	dir    string
+	config string
+	port   int
+}
+
+func (f *serviceFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.dir, "dir", ".", "service directory (holds endpoints/, lib/ and config.json)")
+	cmd.Flags().StringVar(&f.config, "config", "", "config file (default <dir>/config.json, optional)")
+}
+
+// loadConfig reads the config file (optional unless named with --config) and
+// the environment, then applies the flags that were set.
+func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	path, mustExist := f.config, true
+	if path == "" {
+		path, mustExist = filepath.Join(f.dir, "config.json"), false
+	}
+	cfg, err := config.ReadConfigFile(path, mustExist)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Flags().Changed("port") {
+		cfg.Port = f.port
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// run is the whole CLI: main only adds signals, the logger and the exit code.
+func run(ctx context.Context, args []string, stdout io.Writer, lg *slog.Logger) error {
+	root := &cobra.Command{
+		Use:           "minimi",
+		Short:         "Serve a folder of Lua scripts as an HTTP microservice",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd())
+	return root.ExecuteContext(ctx)
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "minimi", version)
+			return nil
+		},
+	}
+}
+
+func serveCmd(lg *slog.Logger) *cobra.Command {
+	var f serviceFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the service in --dir",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), f.dir, cfg, lg)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().IntVar(&f.port, "port", 0, "HTTP port (overrides config and MINIMI_PORT; 0 picks a free port)")
+	return cmd
+}
+
+// serve loads the site and serves it until ctx ends.
+func serve(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) error {
+	site, err := server.LoadSite(dir, cfg, lg.With("component", "lua"))
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	srv, err := server.New(server.Options{Site: site, Logger: lg})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", dir)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	lg.Info("stopped")
+	return nil
+}
+
+func checkCmd() *cobra.Command {
+	var f serviceFlags
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Load the config and every script; report every problem with file and line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg, err := f.loadConfig(cmd)
+			if err == nil {
+				var site *server.Site
+				site, err = server.LoadSite(f.dir, cfg, nil)
+				if err == nil {
+					site.Close()
+					fmt.Fprintf(out, "ok: %d folders\n", len(site.Table.Folders))
+					return nil
+				}
+			}
+			for _, e := range flatten(err) {
+				fmt.Fprintln(out, e)
+			}
+			return &exitError{code: 1}
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// flatten lists the leaves of a tree of joined errors.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+func routesCmd() *cobra.Command {
+	var f serviceFlags
+	cmd := &cobra.Command{
+		Use:   "routes",
+		Short: "Print the route table: URL, methods, and each phase's processor file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			site, err := server.LoadSite(f.dir, cfg, nil)
+			if err != nil {
+				return err
+			}
+			defer site.Close()
+			return printRoutes(cmd.OutOrStdout(), server.Routes(site))
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

@@ -1,0 +1,320 @@
+package phases
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/router"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Phases are the configured phases, in order. Required.
+	Phases []string
+	// Endpoints is the endpoints/ tree the route table was walked from. Required.
+	Endpoints fs.FS
+	// Lib is the lib/ tree that require loads modules from; nil means no modules.
+	Lib fs.FS
+	// ScriptTimeout is the time budget of one request's scripts; zero means 1s.
+	ScriptTimeout time.Duration
+	// CallStackSize is the Lua call-stack size of each state; zero means 256.
+	CallStackSize int
+	// RegistrySize is the largest Lua value stack of each state; zero means 65536.
+	RegistrySize int
+	// PoolSize is how many idle Lua states are kept; zero means 8 per CPU.
+	PoolSize int
+	// Dev shows the message of a 500 to the client.
+	Dev bool
+	// EndpointConfig returns the custom config of a folder URL (req.config);
+	// nil means none.
+	EndpointConfig func(url string) map[string]any
+	// Logger receives the scripts' log calls; nil means discard.
+	Logger *slog.Logger
+}
+
+// Engine runs the phase pipeline of one route table: its compiled scripts and
+// a pool of Lua states to run them on. It is safe for concurrent use.
+type Engine struct {
+	opts   Options
+	table  *router.Table
+	procs  []*processor
+	libs   map[string]*lua.FunctionProto
+	routes map[*router.Folder]*route
+	pool   chan *vm
+	states atomic.Int64 // Lua states created, for tests and metrics
+}
+
+// route is what a URL answers: its target folder, the methods it allows and,
+// per method, the handlers to run in each phase.
+type route struct {
+	folder *router.Folder
+	allow  []string          // for the Allow header
+	plans  map[string][]step // method → steps in pipeline order
+}
+
+// step is one handler to run: a processor and one of its entries.
+type step struct {
+	proc  *processor
+	entry int
+}
+
+// Load compiles every processor of table and every module of opts.Lib, runs
+// each processor once to learn its handlers, and plans every route. All
+// problems are reported together, each naming its file and line.
+func Load(table *router.Table, opts Options) (*Engine, error) {
+	if opts.ScriptTimeout <= 0 {
+		opts.ScriptTimeout = time.Second
+	}
+	if opts.CallStackSize <= 0 {
+		opts.CallStackSize = 256
+	}
+	if opts.RegistrySize <= 0 {
+		opts.RegistrySize = 65536
+	}
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = 8 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{opts: opts, table: table, pool: make(chan *vm, opts.PoolSize)}
+	errs := e.compileLibs()
+	errs = append(errs, e.compileProcessors()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	probe := e.newVM()
+	for _, p := range e.procs {
+		entries, _, err := probe.handlers(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.entries = entries
+	}
+	if len(errs) > 0 {
+		probe.L.Close()
+		return nil, errors.Join(errs...)
+	}
+	e.plan()
+	e.put(probe)
+	return e, nil
+}
+
+func (e *Engine) compileLibs() []error {
+	e.libs = map[string]*lua.FunctionProto{}
+	if e.opts.Lib == nil {
+		return nil
+	}
+	var errs []error
+	err := fs.WalkDir(e.opts.Lib, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".lua" {
+			return err
+		}
+		name, ok := libModule(p)
+		if !ok {
+			errs = append(errs, &ScriptError{File: "lib/" + p, Err: errors.New("file name is not a module name")})
+			return nil
+		}
+		src, err := readFile(e.opts.Lib, p)
+		if err != nil {
+			return err
+		}
+		proto, err := compile("lib/"+p, src)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		e.libs[name] = proto
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("read lib: %w", err))
+	}
+	return errs
+}
+
+func (e *Engine) compileProcessors() []error {
+	var errs []error
+	for _, f := range e.table.Folders {
+		for _, phase := range e.opts.Phases {
+			file, ok := f.Processors[phase]
+			if !ok {
+				continue
+			}
+			src, err := readFile(e.opts.Endpoints, file)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("read %s: %w", file, err))
+				continue
+			}
+			proto, err := compile("endpoints/"+file, src)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			e.procs = append(e.procs, &processor{id: len(e.procs), file: "endpoints/" + file, phase: phase, folder: f, proto: proto})
+		}
+	}
+	return errs
+}
+
+// plan computes, for every folder that is the target of a URL, the methods it
+// allows and the handlers each method runs (DESIGN §3).
+func (e *Engine) plan() {
+	last := e.opts.Phases[len(e.opts.Phases)-1]
+	byFolder := map[*router.Folder]map[string]*processor{}
+	for _, p := range e.procs {
+		if byFolder[p.folder] == nil {
+			byFolder[p.folder] = map[string]*processor{}
+		}
+		byFolder[p.folder][p.phase] = p
+	}
+	e.routes = map[*router.Folder]*route{}
+	for _, f := range e.table.Folders {
+		if f.Segment.Kind == router.Group {
+			continue
+		}
+		target := byFolder[f][last]
+		if target == nil {
+			continue
+		}
+		methods := allowed(target)
+		if len(methods) == 0 {
+			continue
+		}
+		r := &route{folder: f, plans: map[string][]step{}}
+		for _, m := range methods {
+			r.plans[m] = e.steps(f, m, byFolder)
+		}
+		r.allow = allowHeader(methods)
+		e.routes[f] = r
+	}
+}
+
+// allowed lists the methods a target processor handles for "/".
+func allowed(p *processor) []string {
+	set := map[string]bool{}
+	for _, en := range p.entries {
+		if en.wildcard {
+			continue
+		}
+		if en.method == "" {
+			for _, m := range Methods {
+				set[m] = true
+			}
+			continue
+		}
+		set[en.method] = true
+	}
+	out := make([]string, 0, len(set))
+	for _, m := range Methods {
+		if set[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func allowHeader(methods []string) []string {
+	out := append([]string(nil), methods...)
+	for _, m := range methods {
+		if m == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	out = append(out, http.MethodOptions)
+	sort.Strings(out)
+	return out
+}
+
+// steps lists the handlers a request for method on target runs: for each
+// phase, for each folder from the root down, the best match of its processor.
+func (e *Engine) steps(target *router.Folder, method string, byFolder map[*router.Folder]map[string]*processor) []step {
+	var out []step
+	chain := target.Chain()
+	for _, phase := range e.opts.Phases {
+		for _, f := range chain {
+			p := byFolder[f][phase]
+			if p == nil {
+				continue
+			}
+			if i := bestMatch(p.entries, method, f == target); i >= 0 {
+				out = append(out, step{proc: p, entry: i})
+			}
+		}
+	}
+	return out
+}
+
+// bestMatch picks the most specific entry: "/" before "/*", a named method
+// before any method. Only "/*" entries apply to descendants.
+func bestMatch(entries []entry, method string, isTarget bool) int {
+	order := []entry{{method, false}, {"", false}, {method, true}, {"", true}}
+	if !isTarget {
+		order = order[2:]
+	}
+	for _, want := range order {
+		for i, en := range entries {
+			if en == want {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// Allow returns the methods the URL of f answers, for an Allow header, or nil
+// when f is the target of no URL.
+func (e *Engine) Allow(f *router.Folder) []string {
+	if r := e.routes[f]; r != nil {
+		return r.allow
+	}
+	return nil
+}
+
+// Exists reports whether f is the target of a URL: its processor for the last
+// phase handles "/" for some method.
+func (e *Engine) Exists(f *router.Folder) bool { return e.routes[f] != nil }
+
+// Table returns the route table the engine was loaded from.
+func (e *Engine) Table() *router.Table { return e.table }
+
+// Handlers describes the handlers of f's processor for phase, e.g.
+// ["GET /", "ANY /*"], for listings such as `minimi routes`.
+func (e *Engine) Handlers(f *router.Folder, phase string) []string {
+	for _, p := range e.procs {
+		if p.folder == f && p.phase == phase {
+			out := make([]string, len(p.entries))
+			for i, en := range p.entries {
+				out[i] = en.String()
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// StatesCreated is how many Lua states the engine has created so far.
+func (e *Engine) StatesCreated() int64 { return e.states.Load() }
+
+// Close releases the idle Lua states.
+func (e *Engine) Close() {
+	for {
+		select {
+		case v := <-e.pool:
+			v.L.Close()
+		default:
+			return
+		}
+	}
+}

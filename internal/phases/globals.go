@@ -1,0 +1,138 @@
+package phases
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// modules are MiniMi's Lua globals of one state, by name: json, log, time and
+// uuid. bindModules installs them.
+func (v *vm) modules() map[string]map[string]lua.LGFunction {
+	return map[string]map[string]lua.LGFunction{
+		"json": {
+			"encode": v.jsonEncode,
+			"decode": v.jsonDecode,
+			"array":  v.jsonArray,
+		},
+		"log": {
+			"debug": v.logAt(slog.LevelDebug),
+			"info":  v.logAt(slog.LevelInfo),
+			"warn":  v.logAt(slog.LevelWarn),
+			"error": v.logAt(slog.LevelError),
+		},
+		"time": {
+			"now":  timeNow,
+			"ms":   timeMS,
+			"iso":  timeISO,
+			"unix": timeUnix,
+		},
+		"uuid": {
+			"new": uuidNew,
+		},
+	}
+}
+
+func (v *vm) jsonEncode(L *lua.LState) int {
+	b, err := encodeJSON(L, nil, L.Get(1))
+	if err != nil {
+		L.RaiseError("json.encode: %s", err.Error())
+	}
+	L.Push(lua.LString(b))
+	return 1
+}
+
+func (v *vm) jsonDecode(L *lua.LState) int {
+	s := L.CheckString(1)
+	if err := checkDepth([]byte(s)); err != nil {
+		L.RaiseError("json.decode: %s", err.Error())
+	}
+	val, err := decodeJSON(L, []byte(s))
+	if err != nil {
+		L.RaiseError("json.decode: %s", err.Error())
+	}
+	L.Push(val)
+	return 1
+}
+
+// jsonArray marks a table as a JSON array, so that it encodes as [] even when
+// empty, and returns it.
+func (v *vm) jsonArray(L *lua.LState) int {
+	t := L.OptTable(1, L.NewTable())
+	L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
+	L.Push(t)
+	return 1
+}
+
+// logAt logs msg with the fields of an optional table, tagged with the
+// request id and the script's file:line.
+func (v *vm) logAt(level slog.Level) lua.LGFunction {
+	return func(L *lua.LState) int {
+		msg := L.CheckString(1)
+		attrs := make([]slog.Attr, 0, 4)
+		if v.call != nil {
+			attrs = append(attrs, slog.String("request_id", v.call.call.ID))
+		}
+		attrs = append(attrs, slog.String("source", L.Where(1)))
+		if t, ok := L.Get(2).(*lua.LTable); ok {
+			t.ForEach(func(k, val lua.LValue) {
+				attrs = append(attrs, slog.Any(k.String(), luaAttr(L, val)))
+			})
+		}
+		v.e.opts.Logger.LogAttrs(context.Background(), level, msg, attrs...)
+		return 0
+	}
+}
+
+func luaAttr(L *lua.LState, val lua.LValue) any {
+	switch val := val.(type) {
+	case lua.LNumber:
+		return float64(val)
+	case lua.LBool:
+		return bool(val)
+	case lua.LString:
+		return string(val)
+	case *lua.LTable:
+		if out, err := fromLua(L, val); err == nil {
+			return out
+		}
+	}
+	return val.String()
+}
+
+// timeNow is the current time in seconds since the epoch, with milliseconds.
+func timeNow(L *lua.LState) int {
+	L.Push(lua.LNumber(float64(time.Now().UnixMilli()) / 1000))
+	return 1
+}
+
+func timeMS(L *lua.LState) int {
+	L.Push(lua.LNumber(time.Now().UnixMilli()))
+	return 1
+}
+
+func timeUnix(L *lua.LState) int {
+	L.Push(lua.LNumber(time.Now().Unix()))
+	return 1
+}
+
+// timeISO formats seconds since the epoch (default now) as RFC 3339 UTC.
+func timeISO(L *lua.LState) int {
+	t := time.Now()
+	if L.GetTop() >= 1 {
+		sec := float64(L.CheckNumber(1))
+		t = time.UnixMilli(int64(sec * 1000))
+	}
+	L.Push(lua.LString(t.UTC().Format(time.RFC3339Nano)))
+	return 1
+}
+
+// uuidNew returns a new id, unique and sortable by creation time (a ULID).
+func uuidNew(L *lua.LState) int {
+	L.Push(lua.LString(ulid.MustNew(ulid.Now(), rand.Reader).String()))
+	return 1
+}

@@ -1,0 +1,287 @@
+package phases
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// MaxJSONDepth bounds the nesting of JSON documents decoded into Lua and of Lua
+// tables encoded as JSON, so that hostile input cannot exhaust the stack.
+const MaxJSONDepth = 64
+
+// arrayMeta is the registry key of the metatable that marks a Lua table as a
+// JSON array, so that an empty one still encodes as [] rather than {}.
+const arrayMeta = "minimi.array"
+
+var errJSONDepth = fmt.Errorf("json nested deeper than %d levels", MaxJSONDepth)
+
+// encodeJSON appends the JSON encoding of v to buf.
+func encodeJSON(L *lua.LState, buf []byte, v lua.LValue) ([]byte, error) {
+	return appendJSON(L, buf, v, 0)
+}
+
+func appendJSON(L *lua.LState, buf []byte, v lua.LValue, depth int) ([]byte, error) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return append(buf, "null"...), nil
+	case lua.LBool:
+		return strconv.AppendBool(buf, bool(v)), nil
+	case lua.LNumber:
+		return appendNumber(buf, float64(v))
+	case lua.LString:
+		return appendString(buf, string(v)), nil
+	case *lua.LTable:
+		if depth >= MaxJSONDepth {
+			return buf, errJSONDepth
+		}
+		if isArray(L, v) {
+			return appendArray(L, buf, v, depth+1)
+		}
+		return appendObject(L, buf, v, depth+1)
+	case *lua.LUserData:
+		if raw, ok := v.Value.(json.RawMessage); ok {
+			return append(buf, raw...), nil
+		}
+	}
+	return buf, fmt.Errorf("cannot encode %s as json", v.Type())
+}
+
+func appendNumber(buf []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return buf, fmt.Errorf("cannot encode %v as json", f)
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendInt(buf, int64(f), 10), nil
+	}
+	return strconv.AppendFloat(buf, f, 'g', -1, 64), nil
+}
+
+// isArray says whether t encodes as a JSON array: it carries the array
+// metatable, or it is non-empty and its keys are exactly 1..n.
+func isArray(L *lua.LState, t *lua.LTable) bool {
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt == L.GetField(L.Get(lua.RegistryIndex), arrayMeta) {
+		return true
+	}
+	n := t.Len()
+	if n == 0 {
+		return false
+	}
+	count := 0
+	isSeq := true
+	t.ForEach(func(k, _ lua.LValue) {
+		count++
+		if kn, ok := k.(lua.LNumber); !ok || float64(kn) != math.Trunc(float64(kn)) || int(kn) < 1 || int(kn) > n {
+			isSeq = false
+		}
+	})
+	return isSeq && count == n
+}
+
+func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
+	buf = append(buf, '[')
+	n := t.Len()
+	var err error
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			buf = append(buf, ',')
+		}
+		if buf, err = appendJSON(L, buf, t.RawGetInt(i), depth); err != nil {
+			return buf, err
+		}
+	}
+	return append(buf, ']'), nil
+}
+
+func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
+	keys := make([]string, 0, 8)
+	var bad lua.LValue
+	t.ForEach(func(k, _ lua.LValue) {
+		switch k := k.(type) {
+		case lua.LString:
+			keys = append(keys, string(k))
+		case lua.LNumber:
+			keys = append(keys, k.String())
+		default:
+			bad = k
+		}
+	})
+	if bad != nil {
+		return buf, fmt.Errorf("cannot encode a table key of type %s as json", bad.Type())
+	}
+	sort.Strings(keys)
+	buf = append(buf, '{')
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		v := t.RawGetString(k)
+		if v == lua.LNil {
+			if n, perr := strconv.ParseFloat(k, 64); perr == nil {
+				v = t.RawGet(lua.LNumber(n))
+			}
+		}
+		if buf, err = appendJSON(L, buf, v, depth); err != nil {
+			return buf, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping what JSON requires and
+// replacing invalid UTF-8 with U+FFFD.
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, "\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// decodeJSON decodes data into a Lua value. Objects become tables, arrays
+// become tables marked as arrays, null becomes nil.
+func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return lua.LNil, err
+	}
+	return toLua(L, v, 0)
+}
+
+// toLua converts a value decoded by encoding/json (or built of the same
+// types) into a Lua value.
+func toLua(L *lua.LState, v any, depth int) (lua.LValue, error) {
+	if depth > MaxJSONDepth {
+		return lua.LNil, errJSONDepth
+	}
+	switch v := v.(type) {
+	case nil:
+		return lua.LNil, nil
+	case bool:
+		return lua.LBool(v), nil
+	case float64:
+		return lua.LNumber(v), nil
+	case int:
+		return lua.LNumber(v), nil
+	case int64:
+		return lua.LNumber(v), nil
+	case json.Number:
+		f, err := v.Float64()
+		return lua.LNumber(f), err
+	case string:
+		return lua.LString(v), nil
+	case []any:
+		t := L.CreateTable(len(v), 0)
+		for _, e := range v {
+			lv, err := toLua(L, e, depth+1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			t.Append(lv)
+		}
+		L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
+		return t, nil
+	case map[string]any:
+		t := L.CreateTable(0, len(v))
+		for k, e := range v {
+			lv, err := toLua(L, e, depth+1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			t.RawSetString(k, lv)
+		}
+		return t, nil
+	}
+	return lua.LNil, fmt.Errorf("cannot convert %T to lua", v)
+}
+
+// fromLua converts a Lua value into the types encoding/json produces.
+func fromLua(L *lua.LState, v lua.LValue) (any, error) {
+	b, err := encodeJSON(L, nil, v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
+
+// checkDepth reports whether a JSON document nests deeper than MaxJSONDepth,
+// without building it.
+func checkDepth(data []byte) error {
+	depth := 0
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxJSONDepth {
+				return errJSONDepth
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// errNotJSON is returned for a body that claims to be JSON and is not.
+var errNotJSON = errors.New("body is not valid json")
+
+func jsonValid(b []byte) bool { return json.Valid(b) }

@@ -1,0 +1,113 @@
+package phases
+
+import (
+	"net/http"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// resMeta builds the metatable of the res object: its methods.
+func (v *vm) resMeta() *lua.LTable {
+	L := v.L
+	methods := map[string]lua.LGFunction{
+		"status":   v.resStatus,
+		"header":   v.resHeader,
+		"json":     v.resJSON,
+		"send":     v.resSend,
+		"error":    v.resError,
+		"redirect": v.resRedirect,
+	}
+	index := L.CreateTable(0, len(methods))
+	for name, fn := range methods {
+		index.RawSetString(name, L.NewFunction(fn))
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", index)
+	return mt
+}
+
+// open returns the running call's state, raising when there is none or the
+// response is already finished.
+func (v *vm) open(L *lua.LState) *callState {
+	if ud, ok := L.Get(1).(*lua.LUserData); !ok || ud != v.res {
+		L.ArgError(1, "call res methods with a colon: res:json(v)")
+	}
+	if v.call == nil {
+		L.RaiseError("res used outside a request")
+	}
+	if v.call.finished {
+		L.RaiseError("%s", ErrFinished.Error())
+	}
+	return v.call
+}
+
+func (v *vm) resStatus(L *lua.LState) int {
+	cs := v.open(L)
+	n := L.CheckInt(2)
+	if n < 100 || n > 599 {
+		L.ArgError(2, "status must be 100..599")
+	}
+	cs.resp.Status = n
+	L.Push(v.res)
+	return 1
+}
+
+func (v *vm) resHeader(L *lua.LState) int {
+	cs := v.open(L)
+	cs.resp.Header.Set(L.CheckString(2), L.CheckString(3))
+	L.Push(v.res)
+	return 1
+}
+
+func (v *vm) resJSON(L *lua.LState) int {
+	cs := v.open(L)
+	body, err := encodeJSON(L, make([]byte, 0, 256), L.Get(2))
+	if err != nil {
+		L.RaiseError("res:json: %s", err.Error())
+	}
+	v.finish(cs, "application/json", body)
+	return 0
+}
+
+func (v *vm) resSend(L *lua.LState) int {
+	cs := v.open(L)
+	body := L.CheckString(2)
+	v.finish(cs, L.OptString(3, "text/plain; charset=utf-8"), []byte(body))
+	return 0
+}
+
+func (v *vm) resError(L *lua.LState) int {
+	cs := v.open(L)
+	status := L.CheckInt(2)
+	if status < 400 || status > 599 {
+		L.ArgError(2, "error status must be 400..599")
+	}
+	cs.err = newError(status, L.OptString(3, ""), nil)
+	cs.finished = true
+	return 0
+}
+
+func (v *vm) resRedirect(L *lua.LState) int {
+	cs := v.open(L)
+	url := L.CheckString(2)
+	status := L.OptInt(3, http.StatusFound)
+	if status < 300 || status > 399 {
+		L.ArgError(3, "redirect status must be 3xx")
+	}
+	cs.resp.Status = status
+	cs.resp.Header.Set("Location", url)
+	cs.finished = true
+	return 0
+}
+
+// finish sets the body and content type and marks the response finished.
+func (v *vm) finish(cs *callState, contentType string, body []byte) {
+	if cs.resp.Header.Get("Content-Type") == "" {
+		cs.resp.Header.Set("Content-Type", contentType)
+	}
+	if cs.resp.Status == 0 {
+		cs.resp.Status = http.StatusOK
+	}
+	cs.resp.Body = body
+	cs.finished = true
+}

@@ -1,0 +1,168 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/router"
+)
+
+// Call is one request as the pipeline sees it, whether it came over HTTP or
+// the bus.
+type Call struct {
+	Folder *router.Folder // the target folder
+	Method string
+	Path   string
+	Params map[string]string
+	Query  url.Values
+	Header http.Header // canonical keys
+	Body   []byte
+	ID     string // request id
+	Client string // client name, "" for none
+}
+
+// Response is what the pipeline answers when no error stopped it.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// callState is the state of one request while it runs on a vm.
+type callState struct {
+	call     *Call
+	resp     Response
+	finished bool
+	err      error  // set by res:error
+	phase    string // the phase running now
+	where    string // file:line of the last error raised
+}
+
+// Run runs the pipeline of c (DESIGN §3). It returns the response, or an
+// *Error that says which status to answer.
+func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
+	r := e.routes[c.Folder]
+	if r == nil {
+		return nil, newError(http.StatusNotFound, "no endpoint at "+c.Path, nil)
+	}
+	method := c.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	steps, ok := r.plans[method]
+	if !ok {
+		return nil, &Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
+			Detail: method + " is not allowed on " + c.Path, Allow: r.allow}
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
+	defer cancel()
+	v := e.get()
+	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
+	v.call = cs
+	v.L.SetContext(ctx)
+	err := v.runSteps(steps)
+	v.L.RemoveContext()
+	if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
+		// A state stopped mid-script may hold half-built values: drop it.
+		v.L.Close()
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return nil, &Error{Status: http.StatusServiceUnavailable, Title: "Script Timeout",
+				Detail: "the request's scripts ran past their time budget", Source: cs.where, Err: ErrScriptTimeout}
+		}
+		return nil, newError(http.StatusServiceUnavailable, "the request was canceled", ctxErr)
+	}
+	e.put(v)
+	if err != nil {
+		return nil, err
+	}
+	if cs.err != nil {
+		return nil, cs.err
+	}
+	if !cs.finished && cs.resp.Status == 0 {
+		cs.resp.Status = http.StatusNoContent
+	}
+	if cs.resp.Status == 0 {
+		cs.resp.Status = http.StatusOK
+	}
+	return &cs.resp, nil
+}
+
+// runSteps calls each handler in turn until one finishes the response.
+func (v *vm) runSteps(steps []step) error {
+	L := v.L
+	var req *lua.LTable
+	for _, s := range steps {
+		fn, err := v.fn(s)
+		if err != nil {
+			return &Error{Status: 500, Title: http.StatusText(500), Internal: true, Err: err}
+		}
+		if req == nil {
+			req = v.newReq()
+		}
+		v.call.phase = s.proc.phase
+		L.Push(fn)
+		L.Push(req)
+		L.Push(v.res)
+		if err := L.PCall(2, 0, v.onErr); err != nil {
+			return v.handlerError(s.proc, err)
+		}
+		if v.call.finished {
+			return nil
+		}
+	}
+	return nil
+}
+
+// handlerError maps an error raised by a handler to an *Error: error{status=…}
+// tables keep their status, errors raised by bindings keep theirs, anything
+// else is a 500 whose message only the log and dev mode see.
+func (v *vm) handlerError(p *processor, err error) error {
+	where := v.call.where
+	if where == "" {
+		where = p.file
+	}
+	var api *lua.ApiError
+	if !errors.As(err, &api) {
+		return &Error{Status: 500, Title: http.StatusText(500), Source: where, Internal: true, Err: err}
+	}
+	switch obj := api.Object.(type) {
+	case *lua.LTable:
+		return tableError(obj, where)
+	case *lua.LUserData:
+		if e, ok := obj.Value.(*Error); ok {
+			if e.Source == "" {
+				e.Source = where
+			}
+			return e
+		}
+		if e, ok := obj.Value.(error); ok {
+			return &Error{Status: 500, Title: http.StatusText(500), Source: where, Internal: true, Err: e}
+		}
+	}
+	msg := api.Object.String()
+	if _, _, rest, ok := splitPosition(msg); ok {
+		msg = rest
+	}
+	return &Error{Status: 500, Title: http.StatusText(500), Detail: msg, Source: where, Internal: true, Err: errors.New(api.Object.String())}
+}
+
+// tableError reads error{status=…, title=…, detail=…}.
+func tableError(t *lua.LTable, where string) *Error {
+	status := 500
+	if n, ok := t.RawGetString("status").(lua.LNumber); ok && n >= 400 && n <= 599 {
+		status = int(n)
+	}
+	e := newError(status, "", nil)
+	if s, ok := t.RawGetString("title").(lua.LString); ok {
+		e.Title = string(s)
+	}
+	if s, ok := t.RawGetString("detail").(lua.LString); ok {
+		e.Detail = string(s)
+	}
+	e.Source = where
+	return e
+}

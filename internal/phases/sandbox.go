@@ -1,0 +1,103 @@
+package phases
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// forbidden are the globals of gopher-lua's base library that reach the host
+// or let a script escape its environment. They are removed from every state.
+var forbidden = []string{
+	"dofile", "loadfile", "load", "loadstring", "module", "require",
+	"getfenv", "setfenv", "collectgarbage", "newproxy", "_printregs", "print",
+}
+
+// libName is what require accepts: dotted Lua identifiers.
+var libName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// newState creates a sandboxed Lua state: base (less the forbidden
+// functions), table, string and math, MiniMi's globals and require for lib/.
+func (e *Engine) newState() *lua.LState {
+	L := lua.NewState(lua.Options{
+		SkipOpenLibs:    true,
+		CallStackSize:   e.opts.CallStackSize,
+		RegistrySize:    1024,
+		RegistryMaxSize: e.opts.RegistrySize,
+	})
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	for _, name := range forbidden {
+		g.RawSetString(name, lua.LNil)
+	}
+	if s, ok := g.RawGetString("string").(*lua.LTable); ok {
+		s.RawSetString("dump", lua.LNil)
+	}
+	// gopher-lua's string metatable lets "x":fn() reach the string table; keep
+	// it, as it holds nothing beyond the string library.
+	L.SetField(L.Get(lua.RegistryIndex), arrayMeta, L.NewTable())
+	return L
+}
+
+// require loads a module from lib/: require("a.b") runs lib/a/b.lua once per
+// state and returns what it returned.
+func (v *vm) require(L *lua.LState) int {
+	name := L.CheckString(1)
+	if !libName.MatchString(name) {
+		L.ArgError(1, fmt.Sprintf("bad module name %q", name))
+	}
+	if mod := v.loaded.RawGetString(name); mod != lua.LNil {
+		L.Push(mod)
+		return 1
+	}
+	proto, ok := v.e.libs[name]
+	if !ok {
+		L.RaiseError("module %q not found in lib/", name)
+	}
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = v.env()
+	L.Push(fn)
+	L.Call(0, 1)
+	mod := L.Get(-1)
+	if mod == lua.LNil {
+		mod = lua.LTrue
+	}
+	v.loaded.RawSetString(name, mod)
+	L.Pop(1)
+	L.Push(mod)
+	return 1
+}
+
+// env returns a fresh environment for one script: its global writes stay in
+// it, its reads fall through to the shared globals.
+func (v *vm) env() *lua.LTable {
+	env := v.L.NewTable()
+	mt := v.L.NewTable()
+	mt.RawSetString("__index", v.L.G.Global)
+	v.L.SetMetatable(env, mt)
+	return env
+}
+
+// libModule turns a file path under lib/ into the module name require uses:
+// "a/b.lua" → "a.b".
+func libModule(path string) (string, bool) {
+	if !strings.HasSuffix(path, ".lua") {
+		return "", false
+	}
+	name := strings.ReplaceAll(strings.TrimSuffix(path, ".lua"), "/", ".")
+	return name, libName.MatchString(name)
+}

@@ -1,0 +1,275 @@
+package phases
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/minimi-go/minimi/internal/router"
+)
+
+// Methods are the HTTP methods a processor may name as handler keys, in the
+// order they are listed in Allow headers.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+const anyMethod = "ANY"
+
+// ScriptError is a processor or library file that does not load, with the
+// line where that is known.
+type ScriptError struct {
+	File string // relative to the service directory: "endpoints/foo/foo.load.lua"
+	Line int    // 0 when unknown
+	Err  error
+}
+
+func (e *ScriptError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *ScriptError) Unwrap() error { return e.Err }
+
+// processor is one compiled processor file and the handlers it declares.
+type processor struct {
+	id      int
+	file    string // as shown to users: endpoints/…
+	phase   string
+	folder  *router.Folder
+	proto   *lua.FunctionProto
+	entries []entry
+}
+
+// entry is one handler of a processor: a method ("" for any) and whether it
+// covers descendants (pattern "/*") or only the folder itself ("/").
+type entry struct {
+	method   string
+	wildcard bool
+}
+
+func (en entry) String() string {
+	m := en.method
+	if m == "" {
+		m = anyMethod
+	}
+	if en.wildcard {
+		return m + " /*"
+	}
+	return m + " /"
+}
+
+// compile parses and compiles one Lua file.
+func compile(name string, src []byte) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, &ScriptError{File: name, Err: err}
+	}
+	return proto, nil
+}
+
+var lineRE = regexp.MustCompile(`line:(\d+)`)
+
+// syntaxError turns a gopher-lua parse error into a ScriptError with a line.
+func syntaxError(name string, err error) error {
+	se := &ScriptError{File: name, Err: err}
+	var perr *parse.Error
+	if errors.As(err, &perr) {
+		se.Line = perr.Pos.Line
+		se.Err = errors.New(perr.Message + " near " + strconv.Quote(perr.Token))
+		return se
+	}
+	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		se.Line, _ = strconv.Atoi(m[1])
+	}
+	return se
+}
+
+// handlers runs a processor's chunk in L and returns its handler entries and
+// their functions, in a stable order: method keys first (in Methods order,
+// then ANY), then the routes() entries sorted by key.
+func (v *vm) handlers(p *processor) ([]entry, []*lua.LFunction, error) {
+	L := v.L
+	fn := L.NewFunctionFromProto(p.proto)
+	fn.Env = v.env()
+	L.Push(fn)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return nil, nil, runError(p.file, err)
+	}
+	ret := L.Get(-1)
+	L.Pop(1)
+	t, ok := ret.(*lua.LTable)
+	if !ok {
+		return nil, nil, &ScriptError{File: p.file, Err: fmt.Errorf("must return a table of handlers, returned %s", ret.Type())}
+	}
+	var (
+		entries []entry
+		fns     []*lua.LFunction
+		errs    []error
+		seen    = map[entry]bool{}
+	)
+	add := func(key string, en entry, val lua.LValue) {
+		f, ok := val.(*lua.LFunction)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("handler %q is a %s, want a function", key, val.Type()))
+		case seen[en]:
+			errs = append(errs, fmt.Errorf("handler %q is declared twice (as %s)", key, en))
+		default:
+			seen[en] = true
+			entries = append(entries, en)
+			fns = append(fns, f)
+		}
+	}
+	for _, m := range append(Methods, anyMethod) {
+		if val := t.RawGetString(m); val != lua.LNil {
+			add(m, entry{method: strings.TrimPrefix(m, anyMethod)}, val)
+		}
+	}
+	t.ForEach(func(k, _ lua.LValue) {
+		ks, isStr := k.(lua.LString)
+		if !isStr || (!isMethodKey(string(ks)) && ks != "routes") {
+			errs = append(errs, fmt.Errorf("unknown key %s in the returned table (want GET, POST, PUT, PATCH, DELETE, ANY or routes)", luaQuote(k)))
+		}
+	})
+	if r := t.RawGetString("routes"); r != lua.LNil {
+		rerrs := v.routes(p, r, add)
+		errs = append(errs, rerrs...)
+	}
+	if len(errs) > 0 {
+		return nil, nil, &ScriptError{File: p.file, Err: errors.Join(errs...)}
+	}
+	return entries, fns, nil
+}
+
+// routes calls a processor's routes() and adds its entries.
+func (v *vm) routes(p *processor, r lua.LValue, add func(string, entry, lua.LValue)) []error {
+	L := v.L
+	rf, ok := r.(*lua.LFunction)
+	if !ok {
+		return []error{fmt.Errorf("routes is a %s, want a function", r.Type())}
+	}
+	L.Push(rf)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return []error{fmt.Errorf("routes(): %w", runError(p.file, err))}
+	}
+	rt, ok := L.Get(-1).(*lua.LTable)
+	L.Pop(1)
+	if !ok {
+		return []error{errors.New("routes() must return a table")}
+	}
+	var keys []string
+	var errs []error
+	rt.ForEach(func(k, _ lua.LValue) {
+		if ks, ok := k.(lua.LString); ok {
+			keys = append(keys, string(ks))
+		} else {
+			errs = append(errs, fmt.Errorf("routes() key %s is not a string", luaQuote(k)))
+		}
+	})
+	sort.Strings(keys)
+	for _, k := range keys {
+		en, err := parseRouteKey(k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		add(k, en, rt.RawGetString(k))
+	}
+	return errs
+}
+
+// parseRouteKey parses a routes() key: "[METHOD ]PATTERN", PATTERN "/" or "/*".
+func parseRouteKey(k string) (entry, error) {
+	method, pattern, found := strings.Cut(strings.TrimSpace(k), " ")
+	if !found {
+		method, pattern = "", method
+	}
+	pattern = strings.TrimSpace(pattern)
+	var en entry
+	switch pattern {
+	case "/":
+	case "/*":
+		en.wildcard = true
+	default:
+		return en, fmt.Errorf("routes() key %q: pattern must be / or /*", k)
+	}
+	if method != "" {
+		if !isMethodKey(method) {
+			return en, fmt.Errorf("routes() key %q: unknown method %q", k, method)
+		}
+		if method != anyMethod {
+			en.method = method
+		}
+	}
+	return en, nil
+}
+
+func isMethodKey(s string) bool {
+	if s == anyMethod {
+		return true
+	}
+	for _, m := range Methods {
+		if s == m {
+			return true
+		}
+	}
+	return false
+}
+
+func luaQuote(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return strconv.Quote(string(s))
+	}
+	return v.String()
+}
+
+// runError turns an error raised while running a chunk into a ScriptError
+// with the file and line found in its message.
+func runError(file string, err error) error {
+	var api *lua.ApiError
+	msg := err.Error()
+	if errors.As(err, &api) {
+		msg = api.Object.String()
+	}
+	se := &ScriptError{File: file, Err: errors.New(msg)}
+	if f, line, rest, ok := splitPosition(msg); ok {
+		se.File, se.Line, se.Err = f, line, errors.New(rest)
+	}
+	return se
+}
+
+// splitPosition splits "file:line: message" as Lua formats error positions.
+func splitPosition(msg string) (file string, line int, rest string, ok bool) {
+	i := strings.Index(msg, ": ")
+	if i < 0 {
+		return "", 0, msg, false
+	}
+	head := msg[:i]
+	j := strings.LastIndexByte(head, ':')
+	if j < 0 {
+		return "", 0, msg, false
+	}
+	n, err := strconv.Atoi(head[j+1:])
+	if err != nil {
+		return "", 0, msg, false
+	}
+	return head[:j], n, msg[i+2:], true
+}
+
+// readFile reads a file of fsys for compiling.
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	return fs.ReadFile(fsys, name)
+}

@@ -1,0 +1,55 @@
+// Package problem writes RFC 9457 problem details: the body of every error
+// reply MiniMi sends.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// ContentType is the media type of a problem body.
+const ContentType = "application/problem+json"
+
+// Details is an RFC 9457 problem.
+type Details struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// Errors lists the failing fields of a rejected record (422).
+	Errors []Field `json:"errors,omitempty"`
+}
+
+// Field is one failing field: a JSON pointer into the record and a message.
+type Field struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// New returns a problem with the standard title of status.
+func New(status int, detail string) *Details {
+	return &Details{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// JSON encodes d.
+func (d *Details) JSON() []byte {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+	}
+	return b
+}
+
+// Write sends d as the reply, with its status.
+func Write(w http.ResponseWriter, d *Details) {
+	body := d.JSON()
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(d.Status)
+	_, _ = w.Write(body)
+}

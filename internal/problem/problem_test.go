@@ -1,0 +1,44 @@
+package problem
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {
+	tests := []struct {
+		name   string
+		d      *Details
+		status int
+	}{
+		{"not found", New(404, "no endpoint at /x"), 404},
+		{"with fields", &Details{Type: "about:blank", Title: "Unprocessable Entity", Status: 422,
+			Errors: []Field{{Pointer: "/title", Message: "missing"}}}, 422},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.d.RequestID = "r1"
+			rec := httptest.NewRecorder()
+			Write(rec, tc.d)
+			if rec.Code != tc.status {
+				t.Fatalf("status=%d, want %d", rec.Code, tc.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != ContentType {
+				t.Fatalf("Content-Type=%q, want %q", ct, ContentType)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"type", "title", "status", "request_id"} {
+				if _, ok := got[k]; !ok {
+					t.Errorf("body %s lacks %q", rec.Body, k)
+				}
+			}
+			if int(got["status"].(float64)) != tc.status {
+				t.Errorf("body status=%v, want %d", got["status"], tc.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,36 @@
+package router
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Mount registers handler(f) on r at the pattern of every folder for which
+// exists(f) is true. Walk has already refused trees chi cannot route, so
+// Mount does not panic on a tree Walk accepted.
+func Mount(r chi.Router, t *Table, exists func(*Folder) bool, handler func(*Folder) http.Handler) {
+	for _, f := range t.Folders {
+		if f.Segment.Kind == Group || !exists(f) {
+			continue
+		}
+		r.Handle(f.Pattern, handler(f))
+	}
+}
+
+// Params returns the path parameters of f's URL bound in r's route context.
+func Params(r *http.Request, f *Folder) map[string]string {
+	if len(f.Params) == 0 {
+		return nil
+	}
+	rc := chi.RouteContext(r.Context())
+	out := make(map[string]string, len(f.Params))
+	for _, name := range f.Params {
+		if f.Segment.Kind == CatchAll && name == f.Segment.Name {
+			out[name] = rc.URLParam("*")
+			continue
+		}
+		out[name] = rc.URLParam(name)
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/minimi-go/minimi/internal/phases"
+	"github.com/minimi-go/minimi/internal/problem"
+	"github.com/minimi-go/minimi/internal/router"
+)
+
+// handler builds the HTTP handler of a site: built-ins under /_minimi/,
+// then one route per URL of the endpoints tree.
+func (s *Server) handler(site *Site) http.Handler {
+	mux := chi.NewRouter()
+	mux.Use(s.requestID, s.logRequests, s.recoverPanics, stripSlash)
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
+			Detail: "no endpoint at " + r.URL.Path})
+	})
+	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
+			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: []string{http.MethodGet, http.MethodHead}})
+	})
+	mux.Route("/_minimi", func(r chi.Router) {
+		r.Get("/health", s.health)
+		r.Get("/ready", s.ready)
+		r.Get("/routes", s.routes)
+	})
+	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
+		return &endpoint{s: s, site: site, folder: f}
+	})
+	return mux
+}
+
+// endpoint serves one URL of the tree through the phase pipeline.
+type endpoint struct {
+	s      *Server
+	site   *Site
+	folder *router.Folder
+}
+
+var _ http.Handler = (*endpoint)(nil)
+
+func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	allow := ep.site.Engine.Allow(ep.folder)
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !contains(allow, r.Method) {
+		ep.s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
+			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: allow})
+		return
+	}
+	body, err := readBody(w, r, ep.site.Config.Limits.BodyBytes)
+	if err != nil {
+		ep.s.writeError(w, r, err)
+		return
+	}
+	if err := phases.CheckBody(r.Header, body); err != nil {
+		ep.s.writeError(w, r, err)
+		return
+	}
+	resp, err := ep.site.Engine.Run(r.Context(), &phases.Call{
+		Folder: ep.folder,
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Params: router.Params(r, ep.folder),
+		Query:  r.URL.Query(),
+		Header: r.Header,
+		Body:   body,
+		ID:     requestIDOf(r),
+	})
+	if err != nil {
+		ep.s.writeError(w, r, err)
+		return
+	}
+	writeResponse(w, r, resp)
+}
+
+// readBody reads the request body, refusing more than limit bytes with a 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		return nil, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+			Detail: "reading the body failed", Err: err}
+	}
+	return body, nil
+}
+
+func tooLarge(limit int64) error {
+	return &phases.Error{Status: http.StatusRequestEntityTooLarge, Title: http.StatusText(http.StatusRequestEntityTooLarge),
+		Detail: "the body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+}
+
+func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	if resp.Body != nil {
+		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	}
+	w.WriteHeader(resp.Status)
+	if r.Method != http.MethodHead && len(resp.Body) > 0 && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
+		_, _ = w.Write(resp.Body)
+	}
+}
+
+// writeError answers err as a problem. Only this function maps errors to
+// statuses; 5xx errors are logged here with their file:line.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *phases.Error
+	if !errors.As(err, &pe) {
+		pe = &phases.Error{Status: http.StatusInternalServerError, Title: http.StatusText(500), Internal: true, Err: err}
+	}
+	d := problem.New(pe.Status, pe.Detail)
+	if pe.Title != "" {
+		d.Title = pe.Title
+	}
+	d.RequestID = requestIDOf(r)
+	d.Instance = r.URL.Path
+	for _, f := range pe.Fields {
+		d.Errors = append(d.Errors, problem.Field{Pointer: f.Pointer, Message: f.Message})
+	}
+	if pe.Internal && !s.dev() {
+		d.Detail = "an internal error occurred; the server log has the details under request_id " + d.RequestID
+	}
+	if pe.Status >= 500 {
+		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, errText(pe))
+	}
+	if len(pe.Allow) > 0 {
+		w.Header().Set("Allow", strings.Join(pe.Allow, ", "))
+	}
+	problem.Write(w, d)
+}
+
+func errText(pe *phases.Error) string {
+	if pe.Err != nil {
+		return pe.Err.Error()
+	}
+	return pe.Detail
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if !s.isReady() {
+		s.writeError(w, r, &phases.Error{Status: http.StatusServiceUnavailable, Title: "Not Ready", Detail: "the service is starting or stopping"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) routes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Routes(s.site()))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, problem.New(500, "").JSON()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

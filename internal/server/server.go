@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Site is the service to serve. Required.
+	Site *Site
+	// Logger receives the request log and errors; nil means discard.
+	Logger *slog.Logger
+	// ShutdownTimeout bounds how long Serve waits for requests in flight when
+	// its context ends; zero means 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Server serves a Site over HTTP. The site can be swapped while serving:
+// requests in flight finish on the version they started with.
+type Server struct {
+	log     *slog.Logger
+	opts    Options
+	current atomic.Pointer[loaded]
+	serving atomic.Bool
+}
+
+// loaded is one site with the handler built for it.
+type loaded struct {
+	site    *Site
+	handler http.Handler
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a Server for opts.Site.
+func New(opts Options) (*Server, error) {
+	if opts.Site == nil {
+		return nil, errors.New("server: no site")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{log: opts.Logger.With(keyComponent, "http"), opts: opts}
+	s.Swap(opts.Site)
+	return s, nil
+}
+
+// Swap makes site the one served from the next request on and returns the
+// previous one (nil the first time).
+func (s *Server) Swap(site *Site) *Site {
+	old := s.current.Swap(&loaded{site: site, handler: s.handler(site)})
+	if old == nil {
+		return nil
+	}
+	return old.site
+}
+
+func (s *Server) site() *Site { return s.current.Load().site }
+
+func (s *Server) dev() bool { return s.site().Config.Dev }
+
+func (s *Server) isReady() bool { return s.serving.Load() }
+
+// ServeHTTP serves r with the current site.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.current.Load().handler.ServeHTTP(w, r)
+}
+
+// Serve accepts connections on ln until ctx ends, then stops accepting,
+// waits for requests in flight (up to ShutdownTimeout) and returns nil.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := s.site().Config
+	reqTimeout := time.Duration(cfg.Limits.RequestMS) * time.Millisecond
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       reqTimeout,
+		WriteTimeout:      reqTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    cfg.Limits.HeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.serving.Store(true)
+	select {
+	case err := <-errc:
+		s.serving.Store(false)
+		return err
+	case <-ctx.Done():
+	}
+	s.serving.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
