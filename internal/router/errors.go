@@ -13,6 +13,17 @@ var (
 	ErrDuplicateRoute = errors.New("duplicate route")
 	// ErrReserved is a folder at a path reserved for built-ins (/_minimi).
 	ErrReserved = errors.New("path is reserved")
+	// ErrCatchAllNotLast is a catch-all folder ([...name]) that has subfolders.
+	ErrCatchAllNotLast = errors.New("catch-all folder has subfolders")
+	// ErrParamConflict is two parameter (or two catch-all) folders that claim
+	// the same place in the URL under different names, e.g. /users/[id] beside
+	// /users/[slug].
+	ErrParamConflict = errors.New("conflicting parameter folders")
+	// ErrDuplicateParam is a parameter name bound twice along one path, e.g.
+	// /users/[id]/posts/[id].
+	ErrDuplicateParam = errors.New("parameter name bound twice")
+	// ErrBadPhase is a configured phase name that cannot name processor files.
+	ErrBadPhase = errors.New("bad phase name")
 )
 
 // PathError records a problem with a file or folder of the endpoints tree.

@@ -1,5 +1,12 @@
 package router
 
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"strings"
+)
+
 // Kind says how a folder name maps to a URL segment.
 type Kind int
 
@@ -93,4 +100,52 @@ type Table struct {
 	// Folders lists every folder in depth-first order, parents before
 	// children, siblings sorted by name.
 	Folders []*Folder
+
+	// byURL indexes the non-group folders by URL; nil for a Table not
+	// built by Walk.
+	byURL map[string]*Folder
+}
+
+// Lookup returns the folder whose URL, in MiniMi notation ("/hello/[name]"),
+// is exactly url, or nil. Group folders are never returned: they own no URL.
+func (t *Table) Lookup(url string) *Folder {
+	if t.byURL != nil {
+		return t.byURL[url]
+	}
+	for _, f := range t.Folders {
+		if f.Segment.Kind != Group && f.URL == url {
+			return f
+		}
+	}
+	return nil
+}
+
+// Format writes the table as text, one line per folder in Folders order:
+// the URL, then pattern=, kind=, dir= ("." for the root), params= when the
+// folder binds any, one <phase>= per processor in phase order, and schema=,
+// stash=, install= when present. Fields are separated by two spaces. The
+// output is stable, for golden files and the routes command.
+func (t *Table) Format(w io.Writer) {
+	for _, f := range t.Folders {
+		fmt.Fprintln(w, t.line(f))
+	}
+}
+
+func (t *Table) line(f *Folder) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  pattern=%s  kind=%s  dir=%s", f.URL, f.Pattern, f.Segment.Kind, cmp.Or(f.Dir, "."))
+	if len(f.Params) > 0 {
+		fmt.Fprintf(&b, "  params=%s", strings.Join(f.Params, ","))
+	}
+	for _, p := range t.Phases {
+		if file, ok := f.Processors[p]; ok {
+			fmt.Fprintf(&b, "  %s=%s", p, file)
+		}
+	}
+	for _, kv := range [...][2]string{{"schema", f.Schema}, {"stash", f.Stash}, {"install", f.Install}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "  %s=%s", kv[0], kv[1])
+		}
+	}
+	return b.String()
 }

@@ -1,0 +1,152 @@
+package router
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// The suffixes of a folder's non-processor files, after "<base>.".
+const (
+	schemaSuffix  = "schema.json"
+	stashSuffix   = "stash.json"
+	installSuffix = "install.lua"
+	luaExt        = ".lua"
+)
+
+// reservedPhases cannot be phase names: they would collide with the other
+// files of a folder ("endpoint" is the root's base name).
+var reservedPhases = []string{"schema", "stash", "install", "endpoint"}
+
+// fileRole says what a file of a folder is for.
+type fileRole int
+
+const (
+	roleIgnored fileRole = iota
+	roleProcessor
+	roleSchema
+	roleStash
+	roleInstall
+)
+
+// fileKind is a classified file: its role and, for a processor, its phase.
+type fileKind struct {
+	role  fileRole
+	phase string
+}
+
+// classifyFile decides what the file name is in a folder whose files are
+// named after base, given the configured phases. Markdown files are
+// ignored; dotfiles must be filtered out before. The error wraps
+// ErrUnknownPhase or ErrUnknownFile.
+func classifyFile(base, name string, phases []string) (fileKind, error) {
+	if strings.EqualFold(path.Ext(name), ".md") {
+		return fileKind{role: roleIgnored}, nil
+	}
+	suffixes := fileSuffixes(phases)
+	for _, s := range suffixes {
+		owner, ok := strings.CutSuffix(name, "."+s.suffix)
+		if !ok || owner == "" {
+			continue
+		}
+		if owner == base {
+			return s.kind, nil
+		}
+		return fileKind{}, fmt.Errorf("%w: named after %q, not after its folder: want %q",
+			ErrUnknownFile, owner, base+"."+s.suffix)
+	}
+	if phase, ok := processorPhase(base, name); ok {
+		return fileKind{}, fmt.Errorf("%w: %q (configured: %s)%s",
+			ErrUnknownPhase, phase, strings.Join(phases, ", "), suggest(name, base, suffixes))
+	}
+	return fileKind{}, fmt.Errorf("%w: want %s.<phase>.lua, %s.%s, %s.%s or %s.%s%s",
+		ErrUnknownFile, base, base, schemaSuffix, base, stashSuffix, base, installSuffix,
+		suggest(name, base, suffixes))
+}
+
+// fileSuffix is one name ending a folder's file may have after "<base>.".
+type fileSuffix struct {
+	suffix string
+	kind   fileKind
+}
+
+func fileSuffixes(phases []string) []fileSuffix {
+	s := make([]fileSuffix, 0, len(phases)+3)
+	for _, p := range phases {
+		s = append(s, fileSuffix{p + luaExt, fileKind{role: roleProcessor, phase: p}})
+	}
+	return append(s,
+		fileSuffix{schemaSuffix, fileKind{role: roleSchema}},
+		fileSuffix{stashSuffix, fileKind{role: roleStash}},
+		fileSuffix{installSuffix, fileKind{role: roleInstall}},
+	)
+}
+
+// processorPhase reports whether name has the shape of a processor of the
+// folder, "<base>.<phase>.lua" with a phase without dots, and returns the phase.
+func processorPhase(base, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, base+".")
+	if !ok {
+		return "", false
+	}
+	phase, ok := strings.CutSuffix(rest, luaExt)
+	if !ok || phase == "" || strings.Contains(phase, ".") {
+		return "", false
+	}
+	return phase, true
+}
+
+// suggest returns `; did you mean "x"?` for the valid file name closest to
+// name, when one is within two edits; "" otherwise.
+func suggest(name, base string, suffixes []fileSuffix) string {
+	best, bestDist := "", 3
+	for _, s := range suffixes {
+		want := base + "." + s.suffix
+		if d := editDistance(name, want); d < bestDist {
+			best, bestDist = want, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// checkPhases rejects phase names that cannot name processor files.
+func checkPhases(phases []string) error {
+	seen := make(map[string]bool, len(phases))
+	for _, p := range phases {
+		switch {
+		case p == "" || strings.ContainsAny(p, "./\\") || strings.ContainsFunc(p, isSpaceOrControl):
+			return fmt.Errorf("%w: %q", ErrBadPhase, p)
+		case slices.Contains(reservedPhases, p):
+			return fmt.Errorf("%w: %q is reserved", ErrBadPhase, p)
+		case seen[p]:
+			return fmt.Errorf("%w: %q is listed twice", ErrBadPhase, p)
+		}
+		seen[p] = true
+	}
+	return nil
+}
