@@ -90,9 +90,6 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, table: table, pool: make(chan *vm, opts.PoolSize)}
 	errs := e.compileLibs()
 	errs = append(errs, e.compileProcessors()...)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	probe := e.newVM()
 	for _, p := range e.procs {
 		entries, _, err := probe.handlers(p)

@@ -71,7 +71,11 @@ func (en entry) String() string {
 func compile(name string, src []byte) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		se := syntaxError(name, err)
+		if se.Line < 1 { // at end of file
+			se.Line = bytes.Count(src, []byte("\n")) + 1
+		}
+		return nil, se
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -83,7 +87,7 @@ func compile(name string, src []byte) (*lua.FunctionProto, error) {
 var lineRE = regexp.MustCompile(`line:(\d+)`)
 
 // syntaxError turns a gopher-lua parse error into a ScriptError with a line.
-func syntaxError(name string, err error) error {
+func syntaxError(name string, err error) *ScriptError {
 	se := &ScriptError{File: name, Err: err}
 	var perr *parse.Error
 	if errors.As(err, &perr) {

@@ -1,0 +1,1 @@
+return { GET = function(req, res) res:json({ trace = req.state.trace }) end }

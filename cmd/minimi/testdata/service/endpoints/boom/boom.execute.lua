@@ -1,0 +1,5 @@
+return {
+  GET = function(req, res)
+    error("secret internal detail")
+  end,
+}

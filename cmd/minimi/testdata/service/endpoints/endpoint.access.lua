@@ -1,0 +1,1 @@
+return { routes = function() return { ["/*"] = function(req) table.insert(req.state.trace, "access /") end } end }

@@ -1,0 +1,1 @@
+return { routes = function() return { ["/*"] = function(req) req.state.trace = { "load /" } end } end }

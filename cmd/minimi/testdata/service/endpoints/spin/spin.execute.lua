@@ -1,0 +1,1 @@
+return { GET = function() while true do end end }

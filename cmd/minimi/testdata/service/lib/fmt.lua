@@ -1,0 +1,1 @@
+return { join = function(t) return table.concat(t, " > ") end }

@@ -1,0 +1,422 @@
+package phases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/minimi-go/minimi/internal/router"
+)
+
+var testPhases = []string{"load", "access", "execute"}
+
+// load builds an engine from an in-memory endpoints tree.
+func load(t *testing.T, files map[string]string, opts Options) *Engine {
+	t.Helper()
+	e, err := tryLoad(files, opts)
+	if err != nil {
+		t.Fatalf("Load()=%v", err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+func tryLoad(files map[string]string, opts Options) (*Engine, error) {
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	if opts.Phases == nil {
+		opts.Phases = testPhases
+	}
+	table, err := router.Walk(fsys, opts.Phases)
+	if err != nil {
+		return nil, err
+	}
+	opts.Endpoints = fsys
+	return Load(table, opts)
+}
+
+// run sends one request to the folder serving url.
+func run(t *testing.T, e *Engine, method, url string, body string) (*Response, error) {
+	t.Helper()
+	f := e.Table().Lookup(url)
+	if f == nil {
+		t.Fatalf("Lookup(%q)=nil", url)
+	}
+	c := &Call{Folder: f, Method: method, Path: url, Header: http.Header{}, ID: "t1"}
+	if body != "" {
+		c.Body = []byte(body)
+		c.Header.Set("Content-Type", "application/json")
+	}
+	return e.Run(t.Context(), c)
+}
+
+func decode(t *testing.T, resp *Response) map[string]any {
+	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		t.Fatalf("body %q: %v", resp.Body, err)
+	}
+	return out
+}
+
+const traceLoad = `return { routes = function() return { ["/*"] = function(req) req.state.t = (req.state.t or "") .. "%s " end } end }`
+
+func trace(tag string) string { return strings.Replace(traceLoad, "%s", tag, 1) }
+
+func TestPipelineOrder(t *testing.T) {
+	e := load(t, map[string]string{
+		"endpoint.load.lua":       trace("load/"),
+		"endpoint.access.lua":     trace("access/"),
+		"a/a.load.lua":            trace("load/a"),
+		"a/a.execute.lua":         trace("exec/a"),
+		"a/b/b.access.lua":        trace("access/a/b"),
+		"a/b/b.load.lua":          `return { GET = function(req) req.state.t = req.state.t .. "load/a/b " end }`,
+		"a/b/b.execute.lua":       `return { GET = function(req, res) res:json({ t = req.state.t }) end }`,
+		"(g)/c/c.execute.lua":     `return { GET = function(req, res) res:json({ t = req.state.t }) end }`,
+		"(g)/(g).load.lua":        trace("load/(g)"),
+		"x/[id]/[id].execute.lua": `return { GET = function(req, res) res:json({ id = req.params.id }) end }`,
+	}, Options{})
+	tests := []struct {
+		url  string
+		want string
+	}{
+		{"/a/b", "load/ load/a load/a/b access/ access/a/b exec/a "},
+		{"/c", "load/ load/(g) access/ "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			resp, err := run(t, e, "GET", tc.url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := decode(t, resp)["t"]; got != tc.want {
+				t.Errorf("trace=%q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBestMatch(t *testing.T) {
+	proc := `return {
+		GET = function(req, res) res:send("GET /") end,
+		ANY = function(req, res) res:send("ANY /") end,
+		routes = function() return {
+			["GET /*"] = function(req, res) res:send("GET /*") end,
+			["/*"] = function(req, res) res:send("ANY /*") end,
+		} end,
+	}`
+	e := load(t, map[string]string{
+		"p/p.execute.lua":   proc,
+		"p/q/q.execute.lua": `return { ANY = function(req, res) res:send("q") end }`,
+	}, Options{})
+	tests := []struct{ method, url, want string }{
+		{"GET", "/p", "GET /"},
+		{"POST", "/p", "ANY /"},
+		{"GET", "/p/q", "GET /*"},
+		{"DELETE", "/p/q", "ANY /*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.url, func(t *testing.T) {
+			resp, err := run(t, e, tc.method, tc.url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(resp.Body) != tc.want {
+				t.Errorf("ran %q, want %q", resp.Body, tc.want)
+			}
+		})
+	}
+}
+
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	e := load(t, map[string]string{
+		"endpoint.load.lua":  trace("x"),
+		"a/a.execute.lua":    `return { GET = function(req, res) res:send("a") end, routes = function() return { ["POST /*"] = function() end } end }`,
+		"a/b/b.load.lua":     `return { GET = function() end }`,
+		"mw/mw.execute.lua":  `return { routes = function() return { ["/*"] = function() end } end }`,
+		"mw/c/c.execute.lua": `return { PUT = function(req, res) res:status(202) end }`,
+	}, Options{})
+	for _, url := range []string{"/", "/a/b", "/mw"} {
+		if e.Exists(e.Table().Lookup(url)) {
+			t.Errorf("Exists(%s)=true, want false (no last-phase handler for /)", url)
+		}
+	}
+	if _, err := run(t, e, "GET", "/a/b", ""); !isStatus(err, 404) {
+		t.Errorf("GET /a/b err=%v, want 404", err)
+	}
+	_, err := run(t, e, "POST", "/a", "")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Status != 405 {
+		t.Fatalf("POST /a err=%v, want 405", err)
+	}
+	if got := strings.Join(pe.Allow, ","); got != "GET,HEAD,OPTIONS" {
+		t.Errorf("Allow=%s, want GET,HEAD,OPTIONS", got)
+	}
+	resp, err := run(t, e, "PUT", "/mw/c", "")
+	if err != nil || resp.Status != 202 {
+		t.Errorf("PUT /mw/c=%v %v, want 202", resp, err)
+	}
+	resp, err = run(t, e, "HEAD", "/a", "")
+	if err != nil || string(resp.Body) != "a" {
+		t.Errorf("HEAD /a ran %v %v, want the GET handler", resp, err)
+	}
+}
+
+func isStatus(err error, status int) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Status == status
+}
+
+func TestResponses(t *testing.T) {
+	e := load(t, map[string]string{
+		"endpoint.load.lua": `return { routes = function() return { ["/*"] = function(req, res)
+			if req.query and req.path == "/stop" then res:json({ stopped = "load" }) end
+		end } end }`,
+		"stop/stop.execute.lua":     `return { GET = function(req, res) res:send("execute ran") end }`,
+		"none/none.execute.lua":     `return { GET = function(req, res) end }`,
+		"status/status.execute.lua": `return { GET = function(req, res) res:status(202):header("X-A", "b") end }`,
+		"redir/redir.execute.lua":   `return { GET = function(req, res) res:redirect("/x", 301) end }`,
+		"err/err.execute.lua":       `return { GET = function(req, res) res:error(418, "teapot") end }`,
+		"twice/twice.execute.lua":   `return { GET = function(req, res) res:send("a"); res:send("b") end }`,
+		"arr/arr.execute.lua":       `return { GET = function(req, res) res:json({ empty = json.array(), list = {1, 2.5, "x", true}, obj = {} }) end }`,
+	}, Options{})
+	tests := []struct {
+		url    string
+		status int
+		body   string
+		header string
+	}{
+		{"/stop", 200, `{"stopped":"load"}`, ""},
+		{"/none", 204, "", ""},
+		{"/status", 202, "", "b"},
+		{"/redir", 301, "", ""},
+		{"/arr", 200, `{"empty":[],"list":[1,2.5,"x",true],"obj":{}}`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			resp, err := run(t, e, "GET", tc.url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tc.status || string(resp.Body) != tc.body {
+				t.Errorf("got %d %q, want %d %q", resp.Status, resp.Body, tc.status, tc.body)
+			}
+			if tc.header != "" && resp.Header.Get("X-A") != tc.header {
+				t.Errorf("X-A=%q, want %q", resp.Header.Get("X-A"), tc.header)
+			}
+		})
+	}
+	if _, err := run(t, e, "GET", "/err", ""); !isStatus(err, 418) {
+		t.Errorf("res:error err=%v, want 418", err)
+	}
+	if _, err := run(t, e, "GET", "/twice", ""); !isStatus(err, 500) || !strings.Contains(err.Error(), ErrFinished.Error()) {
+		t.Errorf("second send err=%v, want 500 %q", err, ErrFinished)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := load(t, map[string]string{
+		"plain/plain.execute.lua":   "return {\n GET = function(req, res)\n  error(\"boom\")\n end }",
+		"tbl/tbl.execute.lua":       "return { GET = function()\n error({ status = 409, title = \"Conflict\", detail = \"taken\" })\n end }",
+		"nilidx/nilidx.execute.lua": "return { GET = function(req)\n local x = nil\n return x.y\n end }",
+	}, Options{})
+	tests := []struct {
+		url      string
+		status   int
+		internal bool
+		source   string
+		detail   string
+	}{
+		{"/plain", 500, true, "endpoints/plain/plain.execute.lua:3", "boom"},
+		{"/tbl", 409, false, "endpoints/tbl/tbl.execute.lua:2", "taken"},
+		{"/nilidx", 500, true, "endpoints/nilidx/nilidx.execute.lua:3", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			_, err := run(t, e, "GET", tc.url, "")
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("err=%v, want *Error", err)
+			}
+			if pe.Status != tc.status || pe.Internal != tc.internal || pe.Source != tc.source {
+				t.Errorf("got status=%d internal=%v source=%q, want %d %v %q", pe.Status, pe.Internal, pe.Source, tc.status, tc.internal, tc.source)
+			}
+			if tc.detail != "" && pe.Detail != tc.detail {
+				t.Errorf("detail=%q, want %q", pe.Detail, tc.detail)
+			}
+		})
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	globals := []string{"os", "io", "debug", "load", "loadstring", "dofile", "loadfile", "module",
+		"getfenv", "setfenv", "collectgarbage", "newproxy", "print", "string.dump", "package", "coroutine", "channel"}
+	src := `return { GET = function(req, res)
+		local present = {}
+		for _, name in ipairs(req.state.names) do
+			local v = _G
+			for part in string.gmatch(name, "[^.]+") do v = v and v[part] end
+			if v ~= nil then table.insert(present, name) end
+		end
+		res:json({ present = json.array(present) })
+	end }`
+	names := `return { routes = function() return { ["/*"] = function(req) req.state.names = {` +
+		`"` + strings.Join(globals, `","`) + `"} end } end }`
+	e := load(t, map[string]string{"endpoint.load.lua": names, "s/s.execute.lua": src}, Options{})
+	resp, err := run(t, e, "GET", "/s", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(resp.Body); got != `{"present":[]}` {
+		t.Errorf("forbidden globals present: %s", got)
+	}
+}
+
+func TestRequire(t *testing.T) {
+	lib := fstest.MapFS{
+		"greet.lua":   &fstest.MapFile{Data: []byte(`return { hi = function(n) return "hi " .. n end }`)},
+		"util/up.lua": &fstest.MapFile{Data: []byte(`return string.upper`)},
+	}
+	e := load(t, map[string]string{
+		"r/r.execute.lua":     `local g = require("greet"); local up = require("util.up"); return { GET = function(req, res) res:send(up(g.hi("x"))) end }`,
+		"bad/bad.execute.lua": `return { GET = function(req, res) require("os") end }`,
+	}, Options{Lib: lib})
+	resp, err := run(t, e, "GET", "/r", "")
+	if err != nil || string(resp.Body) != "HI X" {
+		t.Fatalf("require ran %v %v, want HI X", resp, err)
+	}
+	if _, err := run(t, e, "GET", "/bad", ""); !isStatus(err, 500) || !strings.Contains(err.Error(), `module "os" not found`) {
+		t.Errorf("require(os) err=%v, want module not found", err)
+	}
+}
+
+func TestScriptTimeout(t *testing.T) {
+	e := load(t, map[string]string{
+		"spin/spin.execute.lua": `return { GET = function() while true do end end }`,
+		"trap/trap.execute.lua": `return { GET = function() while true do pcall(function() while true do end end) end end }`,
+		"ok/ok.execute.lua":     `return { GET = function(req, res) res:send("ok") end }`,
+	}, Options{ScriptTimeout: 50 * time.Millisecond})
+	for _, url := range []string{"/spin", "/trap"} {
+		_, err := run(t, e, "GET", url, "")
+		if !isStatus(err, 503) || !errors.Is(err, ErrScriptTimeout) {
+			t.Errorf("%s err=%v, want 503 ErrScriptTimeout", url, err)
+		}
+		resp, err := run(t, e, "GET", "/ok", "")
+		if err != nil || string(resp.Body) != "ok" {
+			t.Errorf("after %s: %v %v, want ok", url, resp, err)
+		}
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	e := load(t, map[string]string{"spin/spin.execute.lua": `return { GET = function() while true do end end }`}, Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	f := e.Table().Lookup("/spin")
+	_, err := e.Run(ctx, &Call{Folder: f, Method: "GET", Path: "/spin", Header: http.Header{}})
+	if !isStatus(err, 503) {
+		t.Errorf("err=%v, want 503", err)
+	}
+}
+
+func TestStatesAreReused(t *testing.T) {
+	e := load(t, map[string]string{
+		"endpoint.load.lua": trace("l"),
+		"a/a.execute.lua":   `return { GET = function(req, res) res:json({ n = 1 }) end }`,
+	}, Options{})
+	for range 10 {
+		if _, err := run(t, e, "GET", "/a", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.StatesCreated()
+	for range 1000 {
+		if _, err := run(t, e, "GET", "/a", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := e.StatesCreated(); after != before {
+		t.Errorf("StatesCreated()=%d after 1000 requests, want %d (no new states in steady state)", after, before)
+	}
+}
+
+func TestRequestFields(t *testing.T) {
+	e := load(t, map[string]string{
+		"[id]/[id].execute.lua": `return { POST = function(req, res)
+			res:json({ method = req.method, path = req.path, id = req.params.id, q = req.query.q,
+				h = req.headers["x-test"], body = req.body, raw = req.raw, rid = req.id, cfg = req.config.size })
+		end }`,
+	}, Options{EndpointConfig: func(url string) map[string]any { return map[string]any{"size": 5.0} }})
+	f := e.Table().Lookup("/[id]")
+	c := &Call{Folder: f, Method: "POST", Path: "/42", Params: map[string]string{"id": "42"},
+		Query: map[string][]string{"q": {"first", "second"}}, Header: http.Header{"X-Test": {"yes"}, "Content-Type": {"application/json"}},
+		Body: []byte(`{"a":[1,{"b":null}]}`), ID: "rid-1"}
+	resp, err := e.Run(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"body":{"a":[1,{}]},"cfg":5,"h":"yes","id":"42","method":"POST","path":"/42","q":"first","raw":"{\"a\":[1,{\"b\":null}]}","rid":"rid-1"}`
+	if string(resp.Body) != want {
+		t.Errorf("body=%s\nwant %s", resp.Body, want)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"syntax", map[string]string{"a/a.execute.lua": "return {\n GET = function(req, res)\n res:json( \n end }"},
+			[]string{"endpoints/a/a.execute.lua:4"}},
+		{"runtime at load", map[string]string{"a/a.execute.lua": "local x = nil\nx.y = 1\nreturn {}"},
+			[]string{"endpoints/a/a.execute.lua:2"}},
+		{"not a table", map[string]string{"a/a.execute.lua": "return 42"},
+			[]string{"endpoints/a/a.execute.lua", "must return a table"}},
+		{"typo key", map[string]string{"a/a.execute.lua": "return { GTE = function() end }"},
+			[]string{`unknown key "GTE"`}},
+		{"bad route", map[string]string{"a/a.execute.lua": `return { routes = function() return { ["GET /x"] = function() end } end }`},
+			[]string{`pattern must be / or /*`}},
+		{"duplicate", map[string]string{"a/a.execute.lua": `return { GET = function() end, routes = function() return { ["GET /"] = function() end } end }`},
+			[]string{`declared twice`}},
+		{"all reported", map[string]string{"a/a.execute.lua": "return (", "b/b.execute.lua": "return 1"},
+			[]string{"endpoints/a/a.execute.lua:1", "endpoints/b/b.execute.lua"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tryLoad(tc.files, Options{})
+			if err == nil {
+				t.Fatal("Load()=nil, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Load()=%q, want it to contain %q", err, w)
+				}
+			}
+			var se *ScriptError
+			if !errors.As(err, &se) {
+				t.Errorf("Load()=%T, want a *ScriptError inside", err)
+			}
+		})
+	}
+}
+
+func TestBindingCount(t *testing.T) {
+	e := load(t, map[string]string{"a/a.execute.lua": `return { GET = function() end }`}, Options{})
+	v := e.get()
+	defer e.put(v)
+	n := 0
+	for _, funcs := range v.modules() {
+		n += len(funcs)
+	}
+	if want := 12; n != want {
+		t.Errorf("bindings=%d, want %d: update this test and docs/lua.md together", n, want)
+	}
+}
