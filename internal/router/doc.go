@@ -46,8 +46,8 @@
 // "/users". A group folder is never the target of a URL, and Table.Lookup
 // never returns one: its processors run only for the requests that target
 // one of its descendants, as a shared layer of the pipeline (an access
-// check for all of (admin), say). A processor in a group folder that no
-// descendant reaches never runs.
+// check for all of (admin), say). A group folder without subfolders is
+// allowed, but its processors never run.
 //
 // # Rules for the tree
 //
