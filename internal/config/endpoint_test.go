@@ -1,0 +1,115 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestConfigEndpoint(t *testing.T) {
+	c := DefaultConfig()
+	c.Endpoints = map[string]Endpoint{
+		"/":              {"a": 1.0, "b": "root"},
+		"/notes":         {"b": "notes", "c": true},
+		"/notes/[id]":    {"c": false},
+		"/notes-archive": {"d": 1.0},
+		"/users/[id]":    {"e": 1.0},
+	}
+	tests := []struct {
+		url  string
+		want Endpoint
+	}{
+		{"/", Endpoint{"a": 1.0, "b": "root"}},
+		{"/notes", Endpoint{"a": 1.0, "b": "notes", "c": true}},
+		{"/notes/[id]", Endpoint{"a": 1.0, "b": "notes", "c": false}},
+		{"/notes/[id]/comments", Endpoint{"a": 1.0, "b": "notes", "c": false}},
+		{"/notes-archive", Endpoint{"a": 1.0, "b": "root", "d": 1.0}},
+		{"/users", Endpoint{"a": 1.0, "b": "root"}},
+		{"/other/deep", Endpoint{"a": 1.0, "b": "root"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			if got := c.Endpoint(tc.url); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Endpoint(%q)=%v, want %v", tc.url, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigEndpointEmpty(t *testing.T) {
+	tests := []struct {
+		name string
+		c    *Config
+	}{
+		{"nil config", nil},
+		{"no endpoints", DefaultConfig()},
+		{"no match", &Config{Endpoints: map[string]Endpoint{"/a": {"x": 1.0}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.c.Endpoint("/b")
+			if got == nil || len(got) != 0 {
+				t.Errorf("Endpoint(/b)=%#v, want an empty non-nil map", got)
+			}
+			got["k"] = "writable"
+		})
+	}
+}
+
+func TestConfigEndpointFresh(t *testing.T) {
+	c := &Config{Endpoints: map[string]Endpoint{
+		"/": {"list": []any{"x"}, "obj": map[string]any{"k": "v"}, "names": []string{"n"}},
+	}}
+	e := c.Endpoint("/a")
+	e["new"] = true
+	e["list"].([]any)[0] = "changed"
+	e["obj"].(map[string]any)["k"] = "changed"
+	e["names"].([]string)[0] = "changed"
+	want := Endpoint{"list": []any{"x"}, "obj": map[string]any{"k": "v"}, "names": []string{"n"}}
+	if got := c.Endpoints["/"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("Endpoints[/]=%v after changing Endpoint(/a)'s result, want %v", got, want)
+	}
+}
+
+func TestEndpointClients(t *testing.T) {
+	tests := []struct {
+		name string
+		e    Endpoint
+		want []string
+	}{
+		{"absent", Endpoint{}, nil},
+		{"from JSON", Endpoint{"clients": []any{"web", "cron"}}, []string{"web", "cron"}},
+		{"from Go", Endpoint{"clients": []string{"web"}}, []string{"web"}},
+		{"empty list", Endpoint{"clients": []any{}}, []string{}},
+		{"not a list", Endpoint{"clients": "web"}, nil},
+		{"not strings", Endpoint{"clients": []any{"web", 1.0}}, nil},
+		{"nil endpoint", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.e.Clients(); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Clients()=%#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEndpointLogBody(t *testing.T) {
+	tests := []struct {
+		name string
+		e    Endpoint
+		want bool
+	}{
+		{"absent", Endpoint{}, false},
+		{"true", Endpoint{"log_body": true}, true},
+		{"false", Endpoint{"log_body": false}, false},
+		{"string", Endpoint{"log_body": "true"}, false},
+		{"nil endpoint", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.e.LogBody(); got != tc.want {
+				t.Errorf("LogBody()=%v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+var (
+	// ErrUnknownKey is a key that Config does not have (usually a typo).
+	ErrUnknownKey = errors.New("unknown key")
+	// ErrWrongType is a value of the wrong JSON type, or an environment value that does not convert.
+	ErrWrongType = errors.New("wrong type")
+	// ErrBadValue is a value of the right type that breaks a rule (range, format, reference).
+	ErrBadValue = errors.New("bad value")
+)
+
+// KeyError is a problem with one key of the config, named in dotted form
+// ("port", "nats.url", "clients.web.cidrs[0]", "endpoints./notes.clients").
+// An empty Key is the document itself.
+type KeyError struct {
+	Key string
+	Err error // wraps ErrUnknownKey, ErrWrongType or ErrBadValue
+}
+
+func (e *KeyError) Error() string {
+	switch {
+	case errors.Is(e.Err, ErrUnknownKey):
+		return "config: unknown key " + strconv.Quote(e.Key)
+	case e.Key == "":
+		return "config: " + e.Err.Error()
+	}
+	return "config: " + e.Key + ": " + e.Err.Error()
+}
+
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// SyntaxError is config text that is not one JSON object.
+// Line and Column count from 1; Column counts bytes.
+type SyntaxError struct {
+	Line, Column int
+	Err          error // the decoder's error, e.g. a *json.SyntaxError
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("config: line %d, column %d: %v", e.Line, e.Column, e.Err)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// PathError is a problem with the config file at Path.
+type PathError struct {
+	Op   string // "open", "read" or "load"
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+func (e *PathError) Unwrap() error { return e.Err }
+
+// reason is the text of a problem that matches one of the sentinels with errors.Is
+// without repeating the sentinel's text.
+type reason struct {
+	kind error
+	text string
+}
+
+func (r *reason) Error() string { return r.text }
+
+func (r *reason) Unwrap() error { return r.kind }
+
+// keyErr builds a KeyError for key whose Err matches kind and reads like format.
+func keyErr(key string, kind error, format string, args ...any) error {
+	return &KeyError{Key: key, Err: &reason{kind: kind, text: fmt.Sprintf(format, args...)}}
+}
