@@ -1,0 +1,113 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/viper"
+)
+
+// envPrefix starts the name of every environment variable MiniMi reads.
+const envPrefix = "MINIMI"
+
+// envKey is one key that the environment can set, with the index of its field in Config.
+type envKey struct {
+	key   string // dotted, as in config.json: "limits.script_ms"
+	index []int
+}
+
+// envKeys are every key of Config, down to the leaves of the nested objects.
+var envKeys = collectEnvKeys(reflect.TypeFor[Config](), "", nil)
+
+func collectEnvKeys(t reflect.Type, prefix string, index []int) []envKey {
+	var keys []envKey
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, idx := dotted(prefix, jsonName(f)), append(slices.Clone(index), i)
+		if f.Type.Kind() == reflect.Struct {
+			keys = append(keys, collectEnvKeys(f.Type, key, idx)...)
+			continue
+		}
+		keys = append(keys, envKey{key: key, index: idx})
+	}
+	return keys
+}
+
+// envName is the environment variable for a dotted key: "limits.script_ms" is MINIMI_LIMITS_SCRIPT_MS.
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// applyEnv sets every key whose MINIMI_* variable is set and not empty.
+func applyEnv(c *Config) []error {
+	v := viper.New()
+	v.SetEnvPrefix(envPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	root := reflect.ValueOf(c).Elem()
+	var errs []error
+	for _, k := range envKeys {
+		_ = v.BindEnv(k.key) // fails only without a key
+		if !v.IsSet(k.key) {
+			continue
+		}
+		if err := setFromEnv(k.key, root.FieldByIndex(k.index), v.GetString(k.key)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// setFromEnv converts the environment text s to the type of field f and sets it.
+// Lists are comma-separated; clients and endpoints are JSON objects, checked like the file.
+func setFromEnv(key string, f reflect.Value, s string) error {
+	var err error
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Bool:
+		var b bool
+		b, err = strconv.ParseBool(strings.TrimSpace(s))
+		f.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		var n int64
+		n, err = strconv.ParseInt(strings.TrimSpace(s), 10, f.Type().Bits())
+		f.SetInt(n)
+	case reflect.Slice:
+		f.Set(reflect.ValueOf(splitList(s)))
+	case reflect.Map:
+		return setMapFromEnv(key, f, s)
+	}
+	if err != nil {
+		return keyErr(key, ErrWrongType, "want %s, got %q from %s", typeName(f.Type()), s, envName(key))
+	}
+	return nil
+}
+
+// setMapFromEnv replaces the map f (clients or endpoints) with the JSON object s.
+func setMapFromEnv(key string, f reflect.Value, s string) error {
+	doc, err := decodeDocument([]byte(s))
+	if err != nil {
+		return keyErr(key, ErrWrongType, "want a JSON object in %s: %v", envName(key), err)
+	}
+	if err := errors.Join(checkValue(key, doc, f.Type())...); err != nil {
+		return err
+	}
+	m := reflect.New(f.Type())
+	if err := fill(m.Interface(), doc); err != nil {
+		return err
+	}
+	f.Set(m.Elem())
+	return nil
+}
+
+// splitList splits a comma-separated list, trimming spaces around each item.
+func splitList(s string) []string {
+	items := strings.Split(s, ",")
+	for i, item := range items {
+		items[i] = strings.TrimSpace(item)
+	}
+	return items
+}

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEnvNames(t *testing.T) {
+	var got []string
+	for _, k := range envKeys {
+		got = append(got, envName(k.key))
+	}
+	want := []string{
+		"MINIMI_NAME", "MINIMI_PORT", "MINIMI_PHASES", "MINIMI_WHITELIST", "MINIMI_CLIENTS", "MINIMI_ENDPOINTS",
+		"MINIMI_DATA_DIR", "MINIMI_DEV", "MINIMI_NATS_ENABLED", "MINIMI_NATS_URL", "MINIMI_NATS_PORT",
+		"MINIMI_LIMITS_BODY_BYTES", "MINIMI_LIMITS_SCRIPT_MS", "MINIMI_LIMITS_REQUEST_MS",
+		"MINIMI_LIMITS_HEADER_BYTES", "MINIMI_LIMITS_CALL_STACK", "MINIMI_LIMITS_REGISTRY", "MINIMI_AUTH_SECRET",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("environment variables=%q, want %q", got, want)
+	}
+}
+
+// envFile is the config.json under the environment in TestParseConfigEnv.
+const envFile = `{"port": 3001, "phases": ["load", "execute"], "nats": {"url": "nats://file.example:4222"},
+	"endpoints": {"/file": {"a": 1}}}`
+
+func TestParseConfigEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want func(c *Config) // turns the config of envFile into the expected one
+	}{
+		{"port", map[string]string{"MINIMI_PORT": "8080"}, func(c *Config) { c.Port = 8080 }},
+		{"empty counts as unset", map[string]string{"MINIMI_PORT": ""}, func(c *Config) {}},
+		{"name", map[string]string{"MINIMI_NAME": "notes"}, func(c *Config) { c.Name = "notes" }},
+		{"nats url", map[string]string{"MINIMI_NATS_URL": "nats://bus:4222"}, func(c *Config) { c.NATS.URL = "nats://bus:4222" }},
+		{"nats enabled", map[string]string{"MINIMI_NATS_ENABLED": "false"}, func(c *Config) { c.NATS.Enabled = false }},
+		{"nats random port", map[string]string{"MINIMI_NATS_PORT": "-1"}, func(c *Config) { c.NATS.Port = -1 }},
+		{"data dir", map[string]string{"MINIMI_DATA_DIR": "/srv/data"}, func(c *Config) { c.DataDir = "/srv/data" }},
+		{"dev", map[string]string{"MINIMI_DEV": "true"}, func(c *Config) { c.Dev = true }},
+		{"dev as 1", map[string]string{"MINIMI_DEV": "1"}, func(c *Config) { c.Dev = true }},
+		{"script ms", map[string]string{"MINIMI_LIMITS_SCRIPT_MS": "50"}, func(c *Config) { c.Limits.ScriptMS = 50 }},
+		{"body bytes", map[string]string{"MINIMI_LIMITS_BODY_BYTES": "4096"}, func(c *Config) { c.Limits.BodyBytes = 4096 }},
+		{"auth secret", map[string]string{"MINIMI_AUTH_SECRET": "s3cret"}, func(c *Config) { c.Auth.Secret = "s3cret" }},
+		{"phases", map[string]string{"MINIMI_PHASES": "load, access ,execute"}, func(c *Config) {
+			c.Phases = []string{"load", "access", "execute"}
+		}},
+		{"whitelist", map[string]string{"MINIMI_WHITELIST": "https://a.example,https://b.example"}, func(c *Config) {
+			c.Whitelist = []string{"https://a.example", "https://b.example"}
+		}},
+		{"clients as JSON", map[string]string{"MINIMI_CLIENTS": `{"web": {"key_sha256": "` + testSHA + `"}}`}, func(c *Config) {
+			c.Clients = map[string]Client{"web": {KeySHA256: testSHA}}
+		}},
+		{"endpoints replace the file's", map[string]string{"MINIMI_ENDPOINTS": `{"/Env": {"pageSize": 2}}`}, func(c *Config) {
+			c.Endpoints = map[string]Endpoint{"/Env": {"pageSize": float64(2)}}
+		}},
+		{"several", map[string]string{"MINIMI_PORT": "0", "MINIMI_NATS_ENABLED": "false", "MINIMI_PHASES": "execute"}, func(c *Config) {
+			c.Port, c.NATS.Enabled, c.Phases = 0, false, []string{"execute"}
+		}},
+	}
+	isolateEnv(t)
+	base, err := ParseConfig(strings.NewReader(envFile))
+	if err != nil || base.Port != 3001 {
+		t.Fatalf("ParseConfig(envFile)=%+v, %v, want port 3001, nil error", base, err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			got, err := ParseConfig(strings.NewReader(envFile))
+			if err != nil {
+				t.Fatalf("ParseConfig()=%v, want nil error", err)
+			}
+			want, _ := ParseConfig(strings.NewReader(envFile))
+			tc.want(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ParseConfig()=%+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestParseConfigEnvErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		env, val string
+		key      string
+		kind     error
+	}{
+		{"port not a number", "MINIMI_PORT", "abc", "port", ErrWrongType},
+		{"port fraction", "MINIMI_PORT", "80.5", "port", ErrWrongType},
+		{"port out of range", "MINIMI_PORT", "70000", "port", ErrBadValue},
+		{"dev not a boolean", "MINIMI_DEV", "maybe", "dev", ErrWrongType},
+		{"nats enabled not a boolean", "MINIMI_NATS_ENABLED", "off", "nats.enabled", ErrWrongType},
+		{"limit overflows", "MINIMI_LIMITS_REGISTRY", "99999999999999999999", "limits.registry", ErrWrongType},
+		{"limit not positive", "MINIMI_LIMITS_SCRIPT_MS", "0", "limits.script_ms", ErrBadValue},
+		{"reserved phase", "MINIMI_PHASES", "load,schema", "phases[1]", ErrBadValue},
+		{"empty phase", "MINIMI_PHASES", "load,,execute", "phases[1]", ErrBadValue},
+		{"clients not JSON", "MINIMI_CLIENTS", "web", "clients", ErrWrongType},
+		{"clients unknown key", "MINIMI_CLIENTS", `{"web": {"key": "x"}}`, "clients.web.key", ErrUnknownKey},
+		{"endpoints wrong type", "MINIMI_ENDPOINTS", `{"/a": []}`, "endpoints./a", ErrWrongType},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv(tc.env, tc.val)
+			c, err := ParseConfig(strings.NewReader(`{}`))
+			if c != nil {
+				t.Errorf("ParseConfig()=%+v, want nil config", c)
+			}
+			if !hasKeyError(err, tc.key, tc.kind) {
+				t.Errorf("ParseConfig()=%v (keys %q), want a KeyError for %q matching %v", err, keysOf(err), tc.key, tc.kind)
+			}
+			if tc.kind == ErrWrongType && envName(tc.key) == tc.env && !strings.Contains(err.Error(), tc.env) {
+				t.Errorf("ParseConfig()=%v, want the text to name %s", err, tc.env)
+			}
+		})
+	}
+}

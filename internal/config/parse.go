@@ -1,0 +1,271 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ParseConfig reads config.json text from r and returns the config it describes:
+// DefaultConfig, then the JSON, then the MINIMI_* environment on top, validated.
+// Every problem found is reported, errors.Join'ed: a *SyntaxError, or *KeyError values.
+func ParseConfig(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config: read: %w", err)
+	}
+	doc, err := decodeDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(checkValue("", doc, reflect.TypeFor[Config]())...); err != nil {
+		return nil, err
+	}
+	c := DefaultConfig()
+	if err := fill(c, doc); err != nil {
+		return nil, err
+	}
+	errs := applyEnv(c)
+	if err := errors.Join(append(errs, c.problems()...)...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ReadConfigFile parses the config file at path with ParseConfig. A missing file is an
+// error if mustExist, and otherwise means the defaults plus the environment.
+// Problems with the file are *PathError values naming it.
+func ReadConfigFile(path string, mustExist bool) (*Config, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !mustExist {
+		return ParseConfig(strings.NewReader("{}"))
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the PathError below names the file
+		}
+		return nil, &PathError{Op: "open", Path: path, Err: err}
+	}
+	defer f.Close()
+	c, err := ParseConfig(f)
+	if err != nil {
+		return nil, &PathError{Op: "load", Path: path, Err: err}
+	}
+	return c, nil
+}
+
+// decodeDocument decodes data as one JSON value, keeping numbers as json.Number.
+func decodeDocument(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, syntaxError(data, err)
+	}
+	rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+	if len(rest) > 0 {
+		line, col := position(data, len(data)-len(rest))
+		return nil, &SyntaxError{Line: line, Column: col, Err: errors.New("unexpected data after the top-level value")}
+	}
+	return doc, nil
+}
+
+// syntaxError places a decoding error at its line and column.
+func syntaxError(data []byte, err error) error {
+	off := len(data) // truncated or empty input ends at the end
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset > 0 {
+		off = int(se.Offset) - 1 // the offending byte is the last one read
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	line, col := position(data, off)
+	return &SyntaxError{Line: line, Column: col, Err: err}
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, off int) (line, col int) {
+	off = min(off, len(data))
+	before := data[:off]
+	return 1 + bytes.Count(before, []byte("\n")), off - bytes.LastIndexByte(before, '\n')
+}
+
+// checkValue reports every key of the decoded JSON value v that is unknown to the Go
+// type t or holds the wrong JSON type; key is v's dotted name.
+func checkValue(key string, v any, t reflect.Type) []error {
+	if t == reflect.TypeFor[Endpoint]() { // free-form: any object
+		if _, ok := v.(map[string]any); !ok {
+			return []error{wrongType(key, t, v)}
+		}
+		return checkNumbers(key, v)
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool:
+		if typeName(t) != jsonType(v) {
+			return []error{wrongType(key, t, v)}
+		}
+	case reflect.Int, reflect.Int64:
+		return checkInt(key, v, t)
+	case reflect.Slice:
+		return checkArray(key, v, t)
+	case reflect.Map, reflect.Struct:
+		return checkObject(key, v, t)
+	}
+	return nil
+}
+
+func checkInt(key string, v any, t reflect.Type) []error {
+	n, ok := v.(json.Number)
+	if !ok {
+		return []error{wrongType(key, t, v)}
+	}
+	i, err := n.Int64()
+	if err != nil || reflect.New(t).Elem().OverflowInt(i) {
+		return []error{keyErr(key, ErrWrongType, "want integer, got number %s", n)}
+	}
+	return nil
+}
+
+func checkArray(key string, v any, t reflect.Type) []error {
+	a, ok := v.([]any)
+	if !ok {
+		return []error{wrongType(key, t, v)}
+	}
+	var errs []error
+	for i, x := range a {
+		errs = append(errs, checkValue(fmt.Sprintf("%s[%d]", key, i), x, t.Elem())...)
+	}
+	return errs
+}
+
+// checkObject checks a JSON object against a struct (fixed keys) or a map (any key).
+func checkObject(key string, v any, t reflect.Type) []error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return []error{wrongType(key, t, v)}
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		elem, ok := elemType(t, k)
+		if !ok {
+			errs = append(errs, &KeyError{Key: dotted(key, k), Err: ErrUnknownKey})
+			continue
+		}
+		errs = append(errs, checkValue(dotted(key, k), obj[k], elem)...)
+	}
+	return errs
+}
+
+// elemType is the type of the value at key k of a struct or map type t.
+func elemType(t reflect.Type, k string) (reflect.Type, bool) {
+	if t.Kind() == reflect.Map {
+		return t.Elem(), true
+	}
+	f, ok := fieldByName(t, k)
+	return f.Type, ok
+}
+
+// checkNumbers checks that the numbers of free-form settings fit a float64,
+// the type scripts see them as.
+func checkNumbers(key string, v any) []error {
+	var errs []error
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			errs = append(errs, checkNumbers(dotted(key, k), v[k])...)
+		}
+	case []any:
+		for i, x := range v {
+			errs = append(errs, checkNumbers(fmt.Sprintf("%s[%d]", key, i), x)...)
+		}
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(v), 64); err != nil {
+			errs = append(errs, keyErr(key, ErrBadValue, "number %s is out of range", v))
+		}
+	}
+	return errs
+}
+
+// fill decodes the checked document into dst, over the values dst already has.
+func fill(dst, doc any) error {
+	data, err := json.Marshal(doc) // without the duplicate keys the document may have had
+	if err == nil {
+		err = json.Unmarshal(data, dst)
+	}
+	if err != nil {
+		return fmt.Errorf("config: decode: %w", err)
+	}
+	return nil
+}
+
+// fieldByName finds the field of struct type t whose JSON name is exactly name.
+func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if jsonName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}
+
+func dotted(key, k string) string {
+	if key == "" {
+		return k
+	}
+	return key + "." + k
+}
+
+func wrongType(key string, want reflect.Type, got any) error {
+	return keyErr(key, ErrWrongType, "want %s, got %s", typeName(want), jsonType(got))
+}
+
+// typeName is the JSON type that holds a Go type's values.
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64:
+		return "integer"
+	case reflect.Slice:
+		return "array"
+	}
+	return "object"
+}
+
+// jsonType is the JSON type of a decoded value (or of a Go value set in an Endpoint).
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case json.Number, float64, int, int64:
+		return "number"
+	case []any, []string:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}

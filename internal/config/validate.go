@@ -1,0 +1,224 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	serviceName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	phaseName   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	hexSHA256   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// reservedPhases are file-name words of the endpoints tree that cannot name a phase.
+var reservedPhases = []string{"schema", "stash", "install", "endpoint"}
+
+// natsSchemes are the URL schemes a NATS client connects with.
+var natsSchemes = []string{"nats", "tls", "ws", "wss"}
+
+// Validate reports every problem of c, errors.Join'ed; each is a *KeyError naming its key.
+func (c *Config) Validate() error { return errors.Join(c.problems()...) }
+
+func (c *Config) problems() []error {
+	if c == nil {
+		return []error{keyErr("", ErrBadValue, "no config")}
+	}
+	return slices.Concat(
+		checkName(c.Name),
+		checkRange("port", c.Port, 0, 65535),
+		checkPhases(c.Phases),
+		checkWhitelist(c.Whitelist),
+		checkClients(c.Clients),
+		checkEndpoints(c.Endpoints, c.Clients),
+		checkNotEmpty("data_dir", c.DataDir),
+		checkNATS(c.NATS),
+		checkLimits(c.Limits),
+	)
+}
+
+func checkName(name string) []error {
+	if name == "" {
+		return []error{keyErr("name", ErrBadValue, "must not be empty")}
+	}
+	if !serviceName.MatchString(name) {
+		return []error{keyErr("name", ErrBadValue, "must be letters, digits, '-' and '_', got %q", name)}
+	}
+	return nil
+}
+
+func checkRange(key string, n, lo, hi int) []error {
+	if n < lo || n > hi {
+		return []error{keyErr(key, ErrBadValue, "must be %d..%d, got %d", lo, hi, n)}
+	}
+	return nil
+}
+
+func checkNotEmpty(key, s string) []error {
+	if s == "" {
+		return []error{keyErr(key, ErrBadValue, "must not be empty")}
+	}
+	return nil
+}
+
+func checkPhases(phases []string) []error {
+	if len(phases) == 0 {
+		return []error{keyErr("phases", ErrBadValue, "must list at least one phase")}
+	}
+	var errs []error
+	for i, p := range phases {
+		key := fmt.Sprintf("phases[%d]", i)
+		switch {
+		case p == "":
+			errs = append(errs, keyErr(key, ErrBadValue, "must not be empty"))
+		case slices.Contains(reservedPhases, p):
+			errs = append(errs, keyErr(key, ErrBadValue, "%q is reserved", p))
+		case !phaseName.MatchString(p):
+			errs = append(errs, keyErr(key, ErrBadValue, "%q must match %s", p, phaseName))
+		case slices.Index(phases, p) < i:
+			errs = append(errs, keyErr(key, ErrBadValue, "%q is listed twice", p))
+		}
+	}
+	return errs
+}
+
+func checkWhitelist(origins []string) []error {
+	var errs []error
+	for i, o := range origins {
+		if !isOrigin(o) {
+			errs = append(errs, keyErr(fmt.Sprintf("whitelist[%d]", i), ErrBadValue,
+				"want an origin like https://app.example.com (lowercase scheme://host[:port], no path), got %q", o))
+		}
+	}
+	return errs
+}
+
+// isOrigin reports whether s is a browser origin as a browser sends it in the Origin header.
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" || strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	return s == strings.ToLower(u.Scheme+"://"+u.Host)
+}
+
+func checkClients(clients map[string]Client) []error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(clients)) {
+		key, cl := "clients."+name, clients[name]
+		if name == "" {
+			errs = append(errs, keyErr("clients", ErrBadValue, "a client name must not be empty"))
+		}
+		if !hexSHA256.MatchString(cl.KeySHA256) {
+			errs = append(errs, keyErr(key+".key_sha256", ErrBadValue,
+				"want 64 lowercase hex digits (the SHA-256 of the key), got %q", cl.KeySHA256))
+		}
+		for i, cidr := range cl.CIDRs {
+			if _, err := netip.ParsePrefix(cidr); err != nil {
+				errs = append(errs, keyErr(fmt.Sprintf("%s.cidrs[%d]", key, i), ErrBadValue, "want a CIDR like 10.0.0.0/8, got %q", cidr))
+			}
+		}
+	}
+	return errs
+}
+
+func checkEndpoints(endpoints map[string]Endpoint, clients map[string]Client) []error {
+	var errs []error
+	for _, url := range slices.Sorted(maps.Keys(endpoints)) {
+		key := "endpoints." + url
+		if !isFolderURL(url) {
+			errs = append(errs, keyErr(key, ErrBadValue, `want a folder URL like "/notes" or "/" (no trailing or double "/"), got %q`, url))
+		}
+		errs = append(errs, checkEndpoint(key, endpoints[url], clients)...)
+	}
+	return errs
+}
+
+// isFolderURL reports whether s is "/" or "/"-separated non-empty segments after a leading "/".
+func isFolderURL(s string) bool {
+	return s == "/" || (strings.HasPrefix(s, "/") && !slices.Contains(strings.Split(s[1:], "/"), ""))
+}
+
+// checkEndpoint checks the keys of an endpoint's settings that MiniMi reads itself.
+func checkEndpoint(key string, e Endpoint, clients map[string]Client) []error {
+	var errs []error
+	if v, ok := e[keyLogBody]; ok {
+		if _, isBool := v.(bool); !isBool {
+			errs = append(errs, keyErr(key+"."+keyLogBody, ErrWrongType, "want boolean, got %s", jsonType(v)))
+		}
+	}
+	v, ok := e[keyClients]
+	if !ok {
+		return errs
+	}
+	names, isList := stringList(v)
+	if !isList {
+		return append(errs, keyErr(key+"."+keyClients, ErrWrongType, "want array of strings, got %s", jsonType(v)))
+	}
+	for _, name := range names {
+		if _, known := clients[name]; !known {
+			errs = append(errs, keyErr(key+"."+keyClients, ErrBadValue, "unknown client %q", name))
+		}
+	}
+	return errs
+}
+
+func checkNATS(n NATS) []error {
+	var errs []error
+	if n.Port != -1 && (n.Port < 1 || n.Port > 65535) {
+		errs = append(errs, keyErr("nats.port", ErrBadValue, "must be -1 (random) or 1..65535, got %d", n.Port))
+	}
+	if n.URL == "" {
+		return errs
+	}
+	for s := range strings.SplitSeq(n.URL, ",") {
+		if !isNATSURL(strings.TrimSpace(s)) {
+			errs = append(errs, keyErr("nats.url", ErrBadValue,
+				"want nats://host:port (or tls, ws, wss; comma-separated for a cluster), got %q", s))
+		}
+	}
+	return errs
+}
+
+// isNATSURL reports whether s is a server URL the NATS client accepts; like the client,
+// it reads a bare host:port as nats://host:port.
+func isNATSURL(s string) bool {
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s
+	}
+	u, err := url.Parse(s)
+	return err == nil && slices.Contains(natsSchemes, u.Scheme) && u.Hostname() != ""
+}
+
+func checkLimits(l Limits) []error {
+	limits := []struct {
+		key string
+		n   int64
+	}{
+		{"limits.body_bytes", l.BodyBytes},
+		{"limits.script_ms", int64(l.ScriptMS)},
+		{"limits.request_ms", int64(l.RequestMS)},
+		{"limits.header_bytes", int64(l.HeaderBytes)},
+		{"limits.call_stack", int64(l.CallStack)},
+		{"limits.registry", int64(l.Registry)},
+	}
+	var errs []error
+	for _, lim := range limits {
+		if lim.n <= 0 {
+			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be positive, got %d", lim.n))
+		}
+	}
+	return errs
+}
