@@ -1,0 +1,155 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/minimi-go/minimi/internal/config"
+)
+
+// threePhase is a service whose /bench URL runs one handler in each phase.
+var threePhase = map[string]string{
+	"endpoints/endpoint.load.lua":           `return { routes = function() return { ["/*"] = function(req) req.state.n = 1 end } end }`,
+	"endpoints/bench/bench.access.lua":      `return { GET = function(req) req.state.n = req.state.n + 1 end }`,
+	"endpoints/bench/bench.execute.lua":     `return { GET = function(req, res) res:json({ ok = true, n = req.state.n }) end }`,
+	"endpoints/items/[id]/[id].execute.lua": `return { GET = function(req, res) res:json({ id = req.params.id }) end }`,
+	"endpoints/fail/fail.execute.lua":       "return { GET = function()\n error(\"hidden detail\")\n end }",
+}
+
+// writeTree writes files under a temp dir and returns it.
+func writeTree(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func newServer(tb testing.TB, files map[string]string, cfg *config.Config) *Server {
+	tb.Helper()
+	if cfg == nil {
+		cfg = config.DefaultConfig()
+	}
+	site, err := LoadSite(writeTree(tb, files), cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(site.Close)
+	s, err := New(Options{Site: site})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestHandler(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, threePhase, nil))
+	defer ts.Close()
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/bench", 200, `{"n":2,"ok":true}`},
+		{"/items/x1", 200, `{"id":"x1"}`},
+		{"/_minimi/health", 200, `{"status":"ok"}`},
+		{"/nope", 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, err := http.Get(ts.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || (tc.body != "" && string(b) != tc.body) {
+				t.Errorf("GET %s=%d %s, want %d %s", tc.path, resp.StatusCode, b, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+func TestDevShowsErrors(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		cfg := config.DefaultConfig()
+		cfg.Dev = dev
+		s := newServer(t, threePhase, cfg)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/fail", nil))
+		var p map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &p)
+		shown := strings.Contains(p["detail"].(string), "hidden detail")
+		if rec.Code != 500 || shown != dev {
+			t.Errorf("dev=%v: status=%d detail=%q", dev, rec.Code, p["detail"])
+		}
+	}
+}
+
+func TestRoutesBuiltin(t *testing.T) {
+	s := newServer(t, threePhase, nil)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/_minimi/routes", nil))
+	var routes []Route
+	if err := json.Unmarshal(rec.Body.Bytes(), &routes); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, r := range routes {
+		if r.URL == "/bench" {
+			found = len(r.Phases) == 2 && strings.Join(r.Methods, ",") == "GET,HEAD,OPTIONS"
+		}
+	}
+	if !found {
+		t.Errorf("routes lack /bench with 2 phases and GET,HEAD,OPTIONS: %s", rec.Body)
+	}
+}
+
+// BenchmarkThreePhaseGET is a trivial request running one Lua handler in
+// each of the three phases, through the whole HTTP handler.
+func BenchmarkThreePhaseGET(b *testing.B) {
+	s := newServer(b, threePhase, nil)
+	req := httptest.NewRequest("GET", "/bench", nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkChiJSON is the baseline: a plain chi handler writing JSON.
+func BenchmarkChiJSON(b *testing.B) {
+	mux := chi.NewRouter()
+	mux.Get("/bench", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "n": 2})
+	})
+	req := httptest.NewRequest("GET", "/bench", nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+		}
+	})
+}
