@@ -1,0 +1,108 @@
+package stash
+
+import (
+	"errors"
+	"strings"
+)
+
+var (
+	// ErrNotFound is a record that does not exist.
+	ErrNotFound = errors.New("record not found")
+	// ErrConflict is a write based on a version that is no longer current, a
+	// create of an id that exists, or a duplicate value of a unique field.
+	ErrConflict = errors.New("conflict")
+	// ErrInUse is a data file locked by another process.
+	ErrInUse = errors.New("data file is in use by another process")
+	// ErrClosed is a call on a closed Set.
+	ErrClosed = errors.New("stash is closed")
+	// ErrNoCollection is a collection path that no schema declares.
+	ErrNoCollection = errors.New("no such collection")
+	// ErrReadOnly is a write through a read-only session.
+	ErrReadOnly = errors.New("stash is read-only")
+	// ErrInvalid is a record that fails its collection's schema; see ValidationError.
+	ErrInvalid = errors.New("invalid record")
+	// ErrInvalidQuery is a List call whose options cannot be served.
+	ErrInvalidQuery = errors.New("invalid query")
+	// ErrInvalidSchema is a schema file that cannot be used.
+	ErrInvalidSchema = errors.New("invalid schema")
+	// ErrInvalidStore is a stash file (or StoreSpec) that cannot be used.
+	ErrInvalidStore = errors.New("invalid store")
+	// ErrInvalidOptions is an Options value that fails Validate.
+	ErrInvalidOptions = errors.New("invalid options")
+	// ErrBadChange is a Change that could not have come from a Session.
+	ErrBadChange = errors.New("malformed change")
+)
+
+// FieldError is one failing field of a record.
+type FieldError struct {
+	Pointer string `json:"pointer"` // JSON pointer into the record ("" for the record itself)
+	Message string `json:"message"`
+}
+
+// ValidationError lists every failing field of a record that does not fit its
+// collection. It matches ErrInvalid with errors.Is.
+type ValidationError struct {
+	Collection string
+	Fields     []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid record for ")
+	b.WriteString(e.Collection)
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		if f.Pointer != "" {
+			b.WriteString(f.Pointer)
+			b.WriteString(" ")
+		}
+		b.WriteString(f.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// ConflictError is a write that lost to another one: the record changed since
+// it was read, the id is taken, or Field holds a value that must be unique.
+// It matches ErrConflict with errors.Is.
+type ConflictError struct {
+	Collection string
+	ID         string
+	Field      string // the unique field, or "" for a version or id conflict
+	Err        error  // what was found, wrapping ErrConflict
+}
+
+func (e *ConflictError) Error() string {
+	s := "conflict on " + e.Collection + " " + e.ID
+	if e.Field != "" {
+		s += " field " + e.Field
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying error.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// PathError is a problem with a schema or stash file; Path names the file.
+type PathError struct {
+	Op   string // "parse"
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PathError) Unwrap() error { return e.Err }

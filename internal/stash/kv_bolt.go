@@ -1,0 +1,131 @@
+package stash
+
+import (
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// topBucket is the one top-level bucket the stash owns in a bbolt file; other
+// packages (the event log) keep their own top-level buckets in the default file.
+const topBucket = "stash"
+
+type boltStore struct {
+	db *bbolt.DB
+}
+
+var _ kvStore = (*boltStore)(nil)
+
+func (s *boltStore) begin(writable bool) (kvTx, error) {
+	tx, err := s.db.Begin(writable)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return nil, ErrClosed
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newBoltTx(tx), nil
+}
+
+func (s *boltStore) close() error { return s.db.Close() }
+
+// boltTx maps each bucket path to nested bbolt buckets under topBucket.
+type boltTx struct {
+	tx      *bbolt.Tx
+	buckets map[string]*bbolt.Bucket // by bucket id; nil entries are missing buckets
+}
+
+var _ kvTx = (*boltTx)(nil)
+
+func newBoltTx(tx *bbolt.Tx) *boltTx {
+	return &boltTx{tx: tx, buckets: make(map[string]*bbolt.Bucket)}
+}
+
+// lookup returns the bbolt bucket for b, or nil if it does not exist.
+func (t *boltTx) lookup(b bucket) *bbolt.Bucket {
+	if bk, ok := t.buckets[b.id]; ok && bk != nil {
+		return bk
+	}
+	bk := t.tx.Bucket([]byte(topBucket))
+	for _, n := range b.names {
+		if bk == nil {
+			return nil
+		}
+		bk = bk.Bucket([]byte(n))
+	}
+	if bk != nil {
+		t.buckets[b.id] = bk
+	}
+	return bk
+}
+
+// create returns the bbolt bucket for b, creating it and its parents.
+func (t *boltTx) create(b bucket) (*bbolt.Bucket, error) {
+	if bk := t.lookup(b); bk != nil {
+		return bk, nil
+	}
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(topBucket))
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range b.names {
+		if bk, err = bk.CreateBucketIfNotExists([]byte(n)); err != nil {
+			return nil, fmt.Errorf("create bucket %q: %w", n, err)
+		}
+	}
+	t.buckets[b.id] = bk
+	return bk, nil
+}
+
+func (t *boltTx) get(b bucket, key []byte) []byte {
+	bk := t.lookup(b)
+	if bk == nil {
+		return nil
+	}
+	return bk.Get(key)
+}
+
+func (t *boltTx) put(b bucket, key, val []byte) error {
+	bk, err := t.create(b)
+	if err != nil {
+		return err
+	}
+	return bk.Put(key, val)
+}
+
+func (t *boltTx) del(b bucket, key []byte) error {
+	bk := t.lookup(b)
+	if bk == nil {
+		return nil
+	}
+	return bk.Delete(key)
+}
+
+func (t *boltTx) scan(b bucket, from []byte, fn func(k, v []byte) bool) {
+	bk := t.lookup(b)
+	if bk == nil {
+		return
+	}
+	c := bk.Cursor()
+	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
+		if !fn(k, v) {
+			return
+		}
+	}
+}
+
+func (t *boltTx) drop() error {
+	clear(t.buckets)
+	err := t.tx.DeleteBucket([]byte(topBucket))
+	if err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	_, err = t.tx.CreateBucket([]byte(topBucket))
+	return err
+}
+
+func (t *boltTx) commit() error { return t.tx.Commit() }
+
+func (t *boltTx) rollback() { _ = t.tx.Rollback() }

@@ -1,0 +1,274 @@
+package stash
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// Schema is a parsed <folder>.schema.json: a compiled JSON Schema (2020-12)
+// plus the collection's indexes, unique fields and field transforms.
+// A Schema is immutable and safe for concurrent use.
+type Schema struct {
+	raw      json.RawMessage
+	compiled *jsonschema.Schema
+	indexes  []string
+	unique   []string
+	lower    map[string]bool // x-lowercase
+	hash     map[string]bool // x-hash
+	hidden   map[string]bool // x-hidden
+}
+
+// Transform keywords of top-level properties.
+const (
+	keyLowercase = "x-lowercase"
+	keyHash      = "x-hash"
+	keyHidden    = "x-hidden"
+)
+
+// schemaURL names the schema inside the compiler; nothing is ever loaded from it.
+const schemaURL = "mem:///schema.json"
+
+var printer = message.NewPrinter(language.English)
+
+// ParseSchema parses a <folder>.schema.json file:
+//
+//	{"schema": {…JSON Schema…}, "indexes": ["owner"], "unique": ["email"]}
+//
+// Unknown top-level keys, a schema that does not compile, a schema that
+// refers to another document, and an index or unique field that is not a
+// top-level property are errors. Errors are *PathError naming file.
+func ParseSchema(file string, data []byte) (*Schema, error) {
+	sc, err := parseSchema(data)
+	if err != nil {
+		return nil, &PathError{Op: "parse", Path: file, Err: fmt.Errorf("%w: %w", ErrInvalidSchema, err)}
+	}
+	return sc, nil
+}
+
+func parseSchema(data []byte) (*Schema, error) {
+	var raw struct {
+		Schema  json.RawMessage `json:"schema"`
+		Indexes []string        `json:"indexes"`
+		Unique  []string        `json:"unique"`
+	}
+	if err := decodeStrict(data, &raw); err != nil {
+		return nil, err
+	}
+	if len(raw.Schema) == 0 || bytes.Equal(raw.Schema, []byte("null")) {
+		return nil, errors.New(`key "schema" is missing`)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw.Schema))
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, errors.New(`key "schema" must be a JSON object`)
+	}
+	sc := &Schema{raw: bytes.Clone(raw.Schema), indexes: raw.Indexes, unique: raw.Unique}
+	if sc.compiled, err = compileSchema(doc); err != nil {
+		return nil, err
+	}
+	props, err := sc.readTransforms(obj)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIndexFields("indexes", sc.indexes, props, sc.hash); err != nil {
+		return nil, err
+	}
+	return sc, checkIndexFields("unique", sc.unique, props, sc.hash)
+}
+
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("schema refers to %s: a schema file must be self-contained", url)
+}
+
+func compileSchema(doc any) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(noLoader{})
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, err
+	}
+	compiled, err := c.Compile(schemaURL)
+	if err == nil {
+		return compiled, nil
+	}
+	var meta *jsonschema.SchemaValidationError
+	var verr *jsonschema.ValidationError
+	if errors.As(err, &meta) && errors.As(meta.Err, &verr) {
+		var msgs []string
+		for _, f := range flattenErrors(verr) {
+			msgs = append(msgs, "schema"+f.Pointer+": "+f.Message)
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	return nil, err
+}
+
+// readTransforms reads the x- keywords of the top-level properties and
+// returns the set of property names.
+func (sc *Schema) readTransforms(obj map[string]any) (map[string]bool, error) {
+	sc.lower, sc.hash, sc.hidden = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	props := map[string]bool{}
+	pm, _ := obj["properties"].(map[string]any)
+	for name, p := range pm {
+		props[name] = true
+		ps, _ := p.(map[string]any)
+		for kw, set := range map[string]map[string]bool{keyLowercase: sc.lower, keyHash: sc.hash, keyHidden: sc.hidden} {
+			v, ok := ps[kw]
+			if !ok {
+				continue
+			}
+			b, isBool := v.(bool)
+			if !isBool {
+				return nil, fmt.Errorf("property %q: %s must be true or false", name, kw)
+			}
+			if b {
+				set[name] = true
+			}
+		}
+		if name == "id" || strings.HasPrefix(name, "_") {
+			if sc.lower[name] || sc.hash[name] || sc.hidden[name] {
+				return nil, fmt.Errorf("property %q: transforms apply only to the record's own fields", name)
+			}
+		}
+	}
+	return props, nil
+}
+
+func checkIndexFields(key string, fields []string, props, hash map[string]bool) error {
+	seen := map[string]bool{}
+	for _, f := range fields {
+		switch {
+		case f == "id" || strings.HasPrefix(f, "_"):
+			return fmt.Errorf("%s: %q is kept by the stash itself and cannot be indexed", key, f)
+		case !props[f]:
+			return fmt.Errorf("%s: %q is not a top-level property of the schema", key, f)
+		case hash[f]:
+			return fmt.Errorf("%s: %q is hashed (x-hash) and cannot be indexed", key, f)
+		case seen[f]:
+			return fmt.Errorf("%s: %q is listed twice", key, f)
+		}
+		seen[f] = true
+	}
+	return nil
+}
+
+// JSON returns the "schema" member as written in the file (for OPTIONS).
+func (sc *Schema) JSON() json.RawMessage { return bytes.Clone(sc.raw) }
+
+// Indexes returns the fields listed in "indexes".
+func (sc *Schema) Indexes() []string { return slices.Clone(sc.indexes) }
+
+// Unique returns the fields listed in "unique".
+func (sc *Schema) Unique() []string { return slices.Clone(sc.unique) }
+
+// Hidden returns the x-hidden fields, sorted.
+func (sc *Schema) Hidden() []string { return sortedKeys(sc.hidden) }
+
+// Hashed returns the x-hash fields, sorted.
+func (sc *Schema) Hashed() []string { return sortedKeys(sc.hash) }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// validate checks fields (a record without id and _ fields) and returns every
+// failure. Failures at or under a field in skip are left out.
+func (sc *Schema) validate(fields map[string]any, skip map[string]bool) []FieldError {
+	err := sc.compiled.Validate(map[string]any(fields))
+	if err == nil {
+		return nil
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return []FieldError{{Message: err.Error()}}
+	}
+	var out []FieldError
+	for _, f := range flattenErrors(verr) {
+		if !skipped(f.Pointer, skip) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func skipped(ptr string, skip map[string]bool) bool {
+	for name := range skip {
+		p := "/" + escapePointer(name)
+		if ptr == p || strings.HasPrefix(ptr, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// flattenErrors turns a validation error tree into one FieldError per
+// failing leaf; a missing or unexpected property is reported at its own pointer.
+func flattenErrors(root *jsonschema.ValidationError) []FieldError {
+	var out []FieldError
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		out = append(out, leafErrors(e)...)
+	}
+	walk(root)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	return slices.Compact(out)
+}
+
+func leafErrors(e *jsonschema.ValidationError) []FieldError {
+	ptr := pointer(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		return perProperty(ptr, k.Missing, "is required")
+	case *kind.AdditionalProperties:
+		return perProperty(ptr, k.Properties, "is not allowed")
+	}
+	return []FieldError{{Pointer: ptr, Message: e.ErrorKind.LocalizedString(printer)}}
+}
+
+func perProperty(ptr string, names []string, msg string) []FieldError {
+	out := make([]FieldError, 0, len(names))
+	for _, n := range names {
+		out = append(out, FieldError{Pointer: ptr + "/" + escapePointer(n), Message: msg})
+	}
+	return out
+}
+
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(t))
+	}
+	return b.String()
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func escapePointer(s string) string { return pointerEscaper.Replace(s) }

@@ -1,0 +1,513 @@
+package stash
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/minimi-go/minimi/internal/auth"
+)
+
+// Ops of a Change.
+const (
+	OpCreate = "create"
+	OpPut    = "put"
+	OpPatch  = "patch"
+	OpDelete = "delete"
+)
+
+// Change is one write of a Session, as the Writer applies it and the event
+// log records it.
+type Change struct {
+	Op      string `json:"op"`      // create | put | patch | delete
+	Stash   string `json:"stash"`   // collection path
+	ID      string `json:"id"`      // record id
+	Version int    `json:"version"` // version after the write (for delete: the version deleted)
+	Base    int    `json:"base"`    // version the write was based on (0 = did not exist); checked at commit
+	// Record is the full record as stored: transforms applied, hidden fields
+	// included, hashes instead of plain values; nil for delete. It is shared:
+	// do not modify it.
+	Record map[string]any `json:"record,omitempty"`
+}
+
+// ReadOptions tunes Get.
+type ReadOptions struct {
+	Hidden bool // include x-hidden fields
+}
+
+// DefaultLimit is the page size of List when ListOptions.Limit is zero.
+const DefaultLimit = 100
+
+// ListOptions tunes List.
+type ListOptions struct {
+	After  string         // only ids after this one (exclusive); "" starts at the first
+	Limit  int            // at most this many records; 0 means DefaultLimit
+	Where  map[string]any // top-level fields that must equal these values (nil matches null or missing)
+	Prefix string         // only ids that start with this
+	Hidden bool           // include x-hidden fields
+}
+
+// Session is one request's view of all stashes. Reads see committed state
+// plus the session's own pending writes; writes are validated and recorded
+// as Changes, and touch no store until a Writer applies them. A Session is
+// meant for one request; its methods are serialized by a mutex.
+type Session struct {
+	s        *Set
+	mu       sync.Mutex
+	readOnly bool
+	changes  []Change
+	pend     map[string]map[string]*pending // collection path -> id -> state
+}
+
+// pending is a record as the session's writes left it.
+type pending struct {
+	rec     Record // as stored; nil once deleted
+	version int    // 0 once deleted
+}
+
+// Session starts a session.
+func (s *Set) Session() *Session { return &Session{s: s} }
+
+// ReadOnlySession starts a session whose writes fail with ErrReadOnly (for
+// queries: GET and HEAD).
+func (s *Set) ReadOnlySession() *Session { return &Session{s: s, readOnly: true} }
+
+// Changes returns the session's writes in call order.
+func (ss *Session) Changes() []Change {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return append([]Change(nil), ss.changes...)
+}
+
+// Reset forgets the pending writes.
+func (ss *Session) Reset() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.changes, ss.pend = nil, nil
+}
+
+// Get returns the record id of collection coll, or an error wrapping ErrNotFound.
+func (ss *Session) Get(coll, id string, o ReadOptions) (Record, error) {
+	c, err := ss.s.collection(coll)
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", coll, id, err)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	rec, _, err := ss.current(c, id)
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", coll, id, err)
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("get %s %s: %w", coll, id, ErrNotFound)
+	}
+	return ss.out(c, rec, o.Hidden), nil
+}
+
+// Count returns the number of records of coll in the session's view. It
+// reads a counter, not the records.
+func (ss *Session) Count(coll string) (int, error) {
+	c, err := ss.s.collection(coll)
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", coll, err)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var n int
+	err = ss.s.read(c.store, func(tx kvTx) error {
+		n = readCount(tx, c)
+		for id, p := range ss.pend[c.path] {
+			stored := loadRaw(tx, c, id) != nil
+			switch {
+			case p.rec != nil && !stored:
+				n++
+			case p.rec == nil && stored:
+				n--
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", coll, err)
+	}
+	return n, nil
+}
+
+// Create adds a record. Its id is rec["id"] if given (an id that exists is a
+// conflict), else a new id that sorts by creation time.
+func (ss *Session) Create(coll string, rec Record) (Record, error) {
+	c, in, err := ss.begin(OpCreate, coll, rec)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.mu.Unlock()
+	id, err := takeID(c, in, "", false)
+	if err != nil {
+		return nil, err
+	}
+	cur, _, err := ss.current(c, id)
+	if err != nil {
+		return nil, fmt.Errorf("create %s %s: %w", coll, id, err)
+	}
+	if cur != nil {
+		return nil, &ConflictError{Collection: c.path, ID: id, Err: fmt.Errorf("%w: id exists", ErrConflict)}
+	}
+	return ss.write(OpCreate, c, id, 0, nil, in, touchedHashes(c, in, nil))
+}
+
+// Put replaces the record id, or creates it.
+func (ss *Session) Put(coll, id string, rec Record) (Record, error) {
+	c, in, err := ss.begin(OpPut, coll, rec)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.mu.Unlock()
+	if _, err := takeID(c, in, id, true); err != nil {
+		return nil, err
+	}
+	cur, ver, err := ss.current(c, id)
+	if err != nil {
+		return nil, fmt.Errorf("put %s %s: %w", coll, id, err)
+	}
+	return ss.write(OpPut, c, id, ver, cur, in, touchedHashes(c, in, cur))
+}
+
+// Patch merges fields into the record id (RFC 7386: null removes a field,
+// objects merge). version 0 accepts any current version; another stale
+// version is a conflict. A missing record is ErrNotFound.
+func (ss *Session) Patch(coll, id string, fields Record, version int) (Record, error) {
+	c, in, err := ss.begin(OpPatch, coll, fields)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.mu.Unlock()
+	if _, err := takeID(c, in, id, true); err != nil {
+		return nil, err
+	}
+	cur, ver, err := ss.current(c, id)
+	if err != nil {
+		return nil, fmt.Errorf("patch %s %s: %w", coll, id, err)
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("patch %s %s: %w", coll, id, ErrNotFound)
+	}
+	if version != 0 && version != ver {
+		return nil, &ConflictError{Collection: c.path, ID: id,
+			Err: fmt.Errorf("%w: record is at version %d, the patch is based on %d", ErrConflict, ver, version)}
+	}
+	merged := userFields(cur)
+	mergePatch(merged, in)
+	return ss.write(OpPatch, c, id, ver, cur, merged, touchedHashes(c, in, cur))
+}
+
+// Delete removes the record id; false if it did not exist.
+func (ss *Session) Delete(coll, id string) (bool, error) {
+	c, err := ss.writable(OpDelete, coll)
+	if err != nil {
+		return false, err
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	cur, ver, err := ss.current(c, id)
+	if err != nil {
+		return false, fmt.Errorf("delete %s %s: %w", coll, id, err)
+	}
+	if cur == nil {
+		return false, nil
+	}
+	ss.record(c, Change{Op: OpDelete, Stash: c.path, ID: id, Version: ver, Base: ver}, nil)
+	return true, nil
+}
+
+func (ss *Session) writable(op, coll string) (*Collection, error) {
+	if ss.readOnly {
+		return nil, fmt.Errorf("%s %s: %w", op, coll, ErrReadOnly)
+	}
+	c, err := ss.s.collection(coll)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, coll, err)
+	}
+	return c, nil
+}
+
+// begin resolves the collection and copies the caller's record, then locks
+// the session; the caller unlocks it when begin succeeds.
+func (ss *Session) begin(op, coll string, rec Record) (*Collection, map[string]any, error) {
+	c, err := ss.writable(op, coll)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := input(c, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ss.mu.Lock()
+	return c, in, nil
+}
+
+// current returns a private copy of id's record in the session's view and
+// its version; a nil record if there is none.
+func (ss *Session) current(c *Collection, id string) (Record, int, error) {
+	if p, ok := ss.pend[c.path][id]; ok {
+		if p.rec == nil {
+			return nil, 0, nil
+		}
+		return Record(cloneMap(p.rec)), p.version, nil
+	}
+	var rec Record
+	var ver int
+	err := ss.s.read(c.store, func(tx kvTx) error {
+		var err error
+		rec, ver, err = loadRecord(tx, c, id)
+		return err
+	})
+	return rec, ver, err
+}
+
+// write finishes a create, put or patch: transforms and validates fields,
+// checks unique values, and records the change.
+func (ss *Session) write(op string, c *Collection, id string, base int, cur Record, fields map[string]any, touched map[string]bool) (Record, error) {
+	if err := prepare(c, fields, touched); err != nil {
+		return nil, err
+	}
+	if err := ss.checkUnique(c, id, fields); err != nil {
+		return nil, err
+	}
+	rec := Record(fields)
+	t := now()
+	rec[FieldID] = id
+	rec[FieldVersion] = base + 1
+	rec[FieldCreated] = t
+	if created, ok := cur[FieldCreated].(string); ok {
+		rec[FieldCreated] = created
+	}
+	rec[FieldUpdated] = t
+	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: cloneMap(rec)}, rec)
+	return ss.out(c, Record(cloneMap(rec)), false), nil
+}
+
+// record appends a change and sets the pending state of its record.
+func (ss *Session) record(c *Collection, ch Change, rec Record) {
+	ss.changes = append(ss.changes, ch)
+	if ss.pend == nil {
+		ss.pend = map[string]map[string]*pending{}
+	}
+	if ss.pend[c.path] == nil {
+		ss.pend[c.path] = map[string]*pending{}
+	}
+	p := &pending{rec: rec}
+	if rec != nil {
+		p.version = ch.Version
+	}
+	ss.pend[c.path][ch.ID] = p
+}
+
+// out prepares a record for the caller: hidden fields removed unless asked for.
+func (ss *Session) out(c *Collection, rec Record, hidden bool) Record {
+	if hidden {
+		return rec
+	}
+	return c.stripHidden(rec)
+}
+
+// checkUnique reports a conflict if a unique field of rec holds a value that
+// another record holds in the session's view.
+func (ss *Session) checkUnique(c *Collection, id string, rec map[string]any) error {
+	if len(c.unique) == 0 {
+		return nil
+	}
+	pend := ss.pend[c.path]
+	mine := func(other string) bool { _, ok := pend[other]; return ok }
+	for _, f := range c.schema.unique {
+		v := rec[f]
+		if v == nil {
+			continue
+		}
+		holder := pendingHolder(pend, f, v, id)
+		if holder == "" {
+			err := ss.s.read(c.store, func(tx kvTx) error {
+				holder = uniqueTaken(tx, c, f, v, id, mine)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if holder != "" {
+			return &ConflictError{Collection: c.path, ID: id, Field: f,
+				Err: fmt.Errorf("%w: value is taken by %s", ErrConflict, holder)}
+		}
+	}
+	return nil
+}
+
+func pendingHolder(pend map[string]*pending, f string, v any, id string) string {
+	ids := make([]string, 0, len(pend))
+	for other, p := range pend {
+		if other != id && p.rec != nil && p.rec[f] != nil && sameValue(p.rec[f], v) {
+			ids = append(ids, other)
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	sort.Strings(ids)
+	return ids[0]
+}
+
+// input copies a caller's record as JSON would decode it, drops the fields
+// the stash keeps, and rejects other fields starting with "_".
+func input(c *Collection, rec Record) (map[string]any, error) {
+	v, err := normalize(map[string]any(rec))
+	if err != nil {
+		return nil, &ValidationError{Collection: c.path, Fields: []FieldError{{Message: "record is not JSON: " + err.Error()}}}
+	}
+	in, _ := v.(map[string]any)
+	if in == nil {
+		in = map[string]any{}
+	}
+	var errs []FieldError
+	for k := range in {
+		switch {
+		case k == FieldVersion || k == FieldCreated || k == FieldUpdated:
+			delete(in, k)
+		case strings.HasPrefix(k, "_"):
+			errs = append(errs, FieldError{Pointer: "/" + escapePointer(k), Message: "is reserved: fields starting with _ belong to the stash"})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
+		return nil, &ValidationError{Collection: c.path, Fields: errs}
+	}
+	return in, nil
+}
+
+// takeID removes "id" from in and returns the record's id: want if fixed (a
+// different "id" in the record is an error), else the record's, else a new one.
+func takeID(c *Collection, in map[string]any, want string, fixed bool) (string, error) {
+	v, given := in[FieldID]
+	delete(in, FieldID)
+	id, isString := v.(string)
+	invalid := func(msg string) error {
+		return &ValidationError{Collection: c.path, Fields: []FieldError{{Pointer: "/id", Message: msg}}}
+	}
+	switch {
+	case given && !isString:
+		return "", invalid("must be a string")
+	case fixed && given && id != want:
+		return "", invalid(fmt.Sprintf("is %q but the call names %q", id, want))
+	case fixed:
+		id = want
+	case !given:
+		return newID()
+	}
+	if err := checkID(id); err != nil {
+		return "", invalid(err.Error())
+	}
+	return id, nil
+}
+
+var (
+	idMu      sync.Mutex
+	idEntropy = ulid.Monotonic(rand.Reader, 0)
+)
+
+// newID returns a ULID: 26 characters that sort by creation time.
+func newID() (string, error) {
+	idMu.Lock()
+	defer idMu.Unlock()
+	id, err := ulid.New(ulid.Now(), idEntropy)
+	if err != nil {
+		return "", fmt.Errorf("new id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// userFields returns a copy of rec without id and the stash's _ fields.
+func userFields(rec Record) map[string]any {
+	out := cloneMap(rec)
+	for _, k := range []string{FieldID, FieldVersion, FieldCreated, FieldUpdated} {
+		delete(out, k)
+	}
+	return out
+}
+
+// touchedHashes returns the x-hash fields that in writes with a new value:
+// present, not null, and not the hash already stored in cur.
+func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool {
+	if c.schema == nil || len(c.schema.hash) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for f := range c.schema.hash {
+		v, ok := in[f]
+		if !ok || v == nil {
+			continue
+		}
+		if s, isString := v.(string); isString && cur != nil && cur[f] == s {
+			continue
+		}
+		out[f] = true
+	}
+	return out
+}
+
+// prepare applies the schema to fields in place: x-lowercase folds, the
+// schema validates (with the plain value of touched x-hash fields, and
+// without the stored hashes of untouched ones), then touched x-hash fields
+// are replaced by their hash.
+func prepare(c *Collection, fields map[string]any, touched map[string]bool) error {
+	sc := c.schema
+	if sc == nil {
+		return nil
+	}
+	skip := map[string]bool{}
+	for f := range sc.hash {
+		if _, ok := fields[f]; ok && !touched[f] {
+			skip[f] = true
+		}
+	}
+	for f := range sc.lower {
+		if s, ok := fields[f].(string); ok && !skip[f] {
+			fields[f] = strings.ToLower(s)
+		}
+	}
+	errs := sc.validate(fields, skip)
+	errs = append(errs, hashTypeErrors(fields, touched, errs)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
+		return &ValidationError{Collection: c.path, Fields: errs}
+	}
+	for f := range touched {
+		h, err := auth.Hash(fields[f].(string))
+		if err != nil {
+			return fmt.Errorf("hash %s: %w", f, err)
+		}
+		fields[f] = h
+	}
+	return nil
+}
+
+// hashTypeErrors reports touched x-hash fields that are not strings, unless
+// the schema already reported them.
+func hashTypeErrors(fields map[string]any, touched map[string]bool, have []FieldError) []FieldError {
+	var out []FieldError
+	for f := range touched {
+		if _, ok := fields[f].(string); ok {
+			continue
+		}
+		ptr := "/" + escapePointer(f)
+		reported := false
+		for _, e := range have {
+			reported = reported || e.Pointer == ptr
+		}
+		if !reported {
+			out = append(out, FieldError{Pointer: ptr, Message: "must be a string to be hashed"})
+		}
+	}
+	return out
+}

@@ -1,0 +1,342 @@
+package stash
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+const notesSchema = `{
+  "schema": {
+    "type": "object",
+    "required": ["title"],
+    "properties": {
+      "title": {"type": "string", "maxLength": 20},
+      "owner": {"type": "string"},
+      "email": {"type": "string", "x-lowercase": true},
+      "n":     {"type": "number", "minimum": 0},
+      "meta":  {"type": "object"}
+    }
+  },
+  "indexes": ["owner"],
+  "unique": ["email"]
+}`
+
+// notesSet opens a Set with the collection /notes in the default store.
+func notesSet(t testing.TB) *Set {
+	t.Helper()
+	return openSet(t, Options{Collections: []CollectionSpec{{Path: "/notes", Schema: mustSchema(t, notesSchema)}}})
+}
+
+func TestCreateGet(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	rec, err := ss.Create("/notes", Record{"title": "hello", "n": 3})
+	if err != nil {
+		t.Fatalf("Create()=%v", err)
+	}
+	id, _ := rec[FieldID].(string)
+	if len(id) != 26 {
+		t.Errorf("Create() id=%q, want a 26-character ULID", id)
+	}
+	if rec[FieldVersion] != 1 {
+		t.Errorf("Create() _version=%v, want 1", rec[FieldVersion])
+	}
+	created, _ := rec[FieldCreated].(string)
+	if _, err := time.Parse(time.RFC3339, created); err != nil || rec[FieldUpdated] != created {
+		t.Errorf("Create() _created=%v _updated=%v, want equal RFC 3339 times", rec[FieldCreated], rec[FieldUpdated])
+	}
+	if rec["n"] != 3.0 {
+		t.Errorf("Create() n=%#v, want float64 3", rec["n"])
+	}
+	got, err := ss.Get("/notes", id, ReadOptions{})
+	if err != nil || !reflect.DeepEqual(got, rec) {
+		t.Errorf("Get() in session=%v, %v, want %v", got, err, rec)
+	}
+	if _, err := s.Session().Get("/notes", id, ReadOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get() from another session before commit=%v, want ErrNotFound", err)
+	}
+	commit(t, s, ss)
+	got, err = s.Session().Get("/notes", id, ReadOptions{})
+	if err != nil || !reflect.DeepEqual(got, rec) {
+		t.Errorf("Get() after commit=%v, %v, want %v", got, err, rec)
+	}
+	got["title"] = "changed"
+	again, _ := s.Session().Get("/notes", id, ReadOptions{})
+	if again["title"] != "hello" {
+		t.Errorf("Get() after modifying a returned record: title=%v, want hello", again["title"])
+	}
+}
+
+func TestCreateIDs(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	a, _ := ss.Create("/notes", Record{"title": "a"})
+	b, _ := ss.Create("/notes", Record{"title": "b"})
+	if a[FieldID].(string) >= b[FieldID].(string) {
+		t.Errorf("Create() ids %v then %v, want increasing", a[FieldID], b[FieldID])
+	}
+	if _, err := ss.Create("/notes", Record{"id": "x1", "title": "x"}); err != nil {
+		t.Fatalf("Create(id x1)=%v", err)
+	}
+	if _, err := ss.Create("/notes", Record{"id": "x1", "title": "again"}); !errors.Is(err, ErrConflict) {
+		t.Errorf("Create(id x1) twice in a session=%v, want ErrConflict", err)
+	}
+	commit(t, s, ss)
+	_, err := s.Session().Create("/notes", Record{"id": "x1", "title": "again"})
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.ID != "x1" || ce.Field != "" {
+		t.Errorf("Create(id x1) after commit=%v, want *ConflictError on x1", err)
+	}
+	for _, tc := range []struct {
+		name string
+		id   any
+	}{
+		{"empty", ""}, {"number", 5}, {"control", "a\nb"}, {"long", string(make([]byte, 300))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Session().Create("/notes", Record{"id": tc.id, "title": "t"})
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Fields[0].Pointer != "/id" {
+				t.Errorf("Create(id %q)=%v, want a ValidationError at /id", tc.id, err)
+			}
+		})
+	}
+	for _, id := range []string{"\xff", "a\x00b", ""} {
+		if _, err := s.Session().Put("/notes", id, Record{"title": "t"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Put(id %q)=%v, want ErrInvalid", id, err)
+		}
+	}
+}
+
+func TestPut(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	first, err := ss.Put("/notes", "p1", Record{"title": "one", "owner": "ann"})
+	if err != nil || first[FieldVersion] != 1 {
+		t.Fatalf("Put(new)=%v, %v, want version 1", first, err)
+	}
+	commit(t, s, ss)
+	time.Sleep(2 * time.Millisecond) // _updated has millisecond precision
+	ss = s.Session()
+	second, err := ss.Put("/notes", "p1", Record{"id": "p1", "title": "two", "_version": 99})
+	if err != nil {
+		t.Fatalf("Put(replace)=%v", err)
+	}
+	if second[FieldVersion] != 2 || second["owner"] != nil || second[FieldCreated] != first[FieldCreated] || second[FieldUpdated] == first[FieldUpdated] {
+		t.Errorf("Put(replace)=%v, want version 2, no owner, same _created, new _updated", second)
+	}
+	want := []Change{{Op: OpPut, Stash: "/notes", ID: "p1", Version: 2, Base: 1, Record: second}}
+	if got := ss.Changes(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes()=%v, want %v", got, want)
+	}
+	if _, err := ss.Put("/notes", "p1", Record{"id": "other", "title": "x"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Put() with a different id in the record=%v, want ErrInvalid", err)
+	}
+}
+
+func TestPatch(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/notes", Record{"id": "n1", "title": "t", "owner": "ann", "meta": map[string]any{"a": 1, "b": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ss.Patch("/notes", "n1", Record{"owner": nil, "n": 5, "meta": map[string]any{"b": nil, "c": 3}}, 1)
+	if err != nil {
+		t.Fatalf("Patch() after Create in one session=%v", err)
+	}
+	want := map[string]any{"a": 1.0, "c": 3.0}
+	if got[FieldVersion] != 2 || got["owner"] != nil || got["n"] != 5.0 || !reflect.DeepEqual(got["meta"], want) || got["title"] != "t" {
+		t.Errorf("Patch()=%v, want version 2, owner removed, n 5, meta %v", got, want)
+	}
+	if ops := changeOps(ss.Changes()); !slices.Equal(ops, []string{"create 0->1", "patch 1->2"}) {
+		t.Errorf("Changes()=%v, want create then patch", ops)
+	}
+	commit(t, s, ss)
+	tests := []struct {
+		name    string
+		id      string
+		fields  Record
+		version int
+		want    error
+	}{
+		{"stale version", "n1", Record{"n": 1}, 1, ErrConflict},
+		{"missing", "nope", Record{"n": 1}, 0, ErrNotFound},
+		{"invalid", "n1", Record{"n": -1}, 0, ErrInvalid},
+		{"other id", "n1", Record{"id": "n2"}, 0, ErrInvalid},
+		{"current version", "n1", Record{"n": 1}, 2, nil},
+		{"any version", "n1", Record{"n": 1}, 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Session().Patch("/notes", tc.id, tc.fields, tc.version)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Errorf("Patch()=%v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func changeOps(chs []Change) []string {
+	var out []string
+	for _, c := range chs {
+		out = append(out, fmt.Sprintf("%s %d->%d", c.Op, c.Base, c.Version))
+	}
+	return out
+}
+
+func TestDelete(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/notes", Record{"id": "d1", "title": "t"}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, ss)
+	ss = s.Session()
+	if _, err := ss.Patch("/notes", "d1", Record{"n": 1}, 0); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := ss.Delete("/notes", "d1")
+	if !ok || err != nil {
+		t.Fatalf("Delete(existing)=%v, %v, want true", ok, err)
+	}
+	if _, err := ss.Get("/notes", "d1", ReadOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get() after Delete in session=%v, want ErrNotFound", err)
+	}
+	if ok, err := ss.Delete("/notes", "d1"); ok || err != nil {
+		t.Errorf("Delete() twice=%v, %v, want false, nil", ok, err)
+	}
+	if ok, err := ss.Delete("/notes", "never"); ok || err != nil {
+		t.Errorf("Delete(missing)=%v, %v, want false, nil", ok, err)
+	}
+	if got := changeOps(ss.Changes()); !slices.Equal(got, []string{"patch 1->2", "delete 2->2"}) {
+		t.Errorf("Changes()=%v, want patch 1->2, delete 2->2", got)
+	}
+	if _, err := ss.Create("/notes", Record{"id": "d1", "title": "reborn"}); err != nil {
+		t.Errorf("Create() after Delete in session=%v", err)
+	}
+	commit(t, s, ss)
+	got, err := s.Session().Get("/notes", "d1", ReadOptions{})
+	if err != nil || got["title"] != "reborn" || got[FieldVersion] != 1 {
+		t.Errorf("Get() after commit=%v, %v, want the new record at version 1", got, err)
+	}
+}
+
+func TestReservedFields(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	rec, err := ss.Create("/notes", Record{"title": "t", "_version": 7, "_created": "x", "_updated": "y"})
+	if err != nil || rec[FieldVersion] != 1 || rec[FieldCreated] == "x" {
+		t.Errorf("Create() with _ fields set=%v, %v, want them replaced by the stash's", rec, err)
+	}
+	_, err = ss.Create("/notes", Record{"title": "t", "_secret": 1, "_other": 2})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 2 || ve.Fields[0].Pointer != "/_other" {
+		t.Errorf("Create() with unknown _ fields=%v, want a ValidationError for both", err)
+	}
+}
+
+func TestValidationListsEveryField(t *testing.T) {
+	s := notesSet(t)
+	_, err := s.Session().Create("/notes", Record{"owner": 5, "n": -1, "email": true})
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Create(invalid)=%v, want *ValidationError", err)
+	}
+	if !errors.Is(err, ErrInvalid) || ve.Collection != "/notes" {
+		t.Errorf("Create(invalid)=%v, want ErrInvalid for /notes", err)
+	}
+	var ptrs []string
+	for _, f := range ve.Fields {
+		ptrs = append(ptrs, f.Pointer)
+		if f.Message == "" {
+			t.Errorf("FieldError %s has no message", f.Pointer)
+		}
+	}
+	want := []string{"/email", "/n", "/owner", "/title"}
+	if !slices.Equal(ptrs, want) {
+		t.Errorf("ValidationError pointers=%v, want %v (%v)", ptrs, want, err)
+	}
+	if ve.Fields[3].Message != "is required" {
+		t.Errorf("ValidationError /title=%q, want \"is required\"", ve.Fields[3].Message)
+	}
+}
+
+func TestNotJSON(t *testing.T) {
+	s := notesSet(t)
+	_, err := s.Session().Create("/notes", Record{"title": "t", "ch": make(chan int)})
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("Create() with a channel=%v, want ErrInvalid", err)
+	}
+}
+
+func TestNoCollectionReadOnlyClosed(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	calls := map[string]func(ss *Session, coll string) error{
+		"get":    func(ss *Session, c string) error { _, err := ss.Get(c, "x", ReadOptions{}); return err },
+		"list":   func(ss *Session, c string) error { _, err := ss.List(c, ListOptions{}); return err },
+		"count":  func(ss *Session, c string) error { _, err := ss.Count(c); return err },
+		"create": func(ss *Session, c string) error { _, err := ss.Create(c, Record{"title": "t"}); return err },
+		"put":    func(ss *Session, c string) error { _, err := ss.Put(c, "x", Record{"title": "t"}); return err },
+		"patch":  func(ss *Session, c string) error { _, err := ss.Patch(c, "x", Record{}, 0); return err },
+		"delete": func(ss *Session, c string) error { _, err := ss.Delete(c, "x"); return err },
+	}
+	writes := map[string]bool{"create": true, "put": true, "patch": true, "delete": true}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			if err := call(ss, "/nope"); !errors.Is(err, ErrNoCollection) {
+				t.Errorf("%s(/nope)=%v, want ErrNoCollection", name, err)
+			}
+			err := call(s.ReadOnlySession(), "/notes")
+			if writes[name] && !errors.Is(err, ErrReadOnly) {
+				t.Errorf("%s() on a read-only session=%v, want ErrReadOnly", name, err)
+			}
+			if !writes[name] && errors.Is(err, ErrReadOnly) {
+				t.Errorf("%s() on a read-only session=%v, want no ErrReadOnly", name, err)
+			}
+		})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range calls {
+		if err := call(ss, "/notes"); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s() after Close=%v, want ErrClosed", name, err)
+		}
+	}
+	if _, err := s.Begin(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Begin() after Close=%v, want ErrClosed", err)
+	}
+}
+
+func TestCount(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	for i := range 5 {
+		if _, err := ss.Create("/notes", Record{"id": fmt.Sprint("c", i), "title": "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := ss.Count("/notes"); n != 5 || err != nil {
+		t.Errorf("Count() with 5 pending creates=%d, %v, want 5", n, err)
+	}
+	commit(t, s, ss)
+	ss = s.Session()
+	ss.Delete("/notes", "c0")
+	ss.Put("/notes", "c1", Record{"title": "again"})
+	ss.Create("/notes", Record{"id": "c9", "title": "t"})
+	if n, _ := ss.Count("/notes"); n != 5 {
+		t.Errorf("Count() with delete, put, create pending=%d, want 5", n)
+	}
+	if n, _ := s.Session().Count("/notes"); n != 5 {
+		t.Errorf("Count() committed=%d, want 5", n)
+	}
+	ss.Reset()
+	if n, _ := ss.Count("/notes"); n != 5 || len(ss.Changes()) != 0 {
+		t.Errorf("Count() after Reset=%d with %d changes, want 5 and none", n, len(ss.Changes()))
+	}
+}

@@ -1,0 +1,216 @@
+package stash
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Set is every store and collection of a service. It is safe for concurrent
+// use; writes go through Sessions and one Writer at a time.
+type Set struct {
+	log    *slog.Logger
+	def    *store            // the default store
+	stores []*store          // the default store first, then Options.Stores in order
+	byName map[string]*store // by store name
+	colls  map[string]*Collection
+
+	// vis is held for writing while a Writer commits more than one store, and
+	// for reading while a reader begins a transaction, so that no reader
+	// sees one store with a group and another without it.
+	vis sync.RWMutex
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the default store (<DataDir>/minimi.db) and every declared store,
+// and sets up the declared collections. A bbolt file held by another process
+// fails after Options.Timeout with an error wrapping ErrInUse.
+func Open(opts Options) (*Set, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	s := &Set{log: lg.With(logKeyComponent, "stash"), byName: map[string]*store{}, colls: map[string]*Collection{}}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("open stash: %w", err)
+	}
+	specs := append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...)
+	for _, sp := range specs {
+		st, err := openStore(opts, sp)
+		if err != nil {
+			_ = s.closeStores()
+			return nil, err
+		}
+		s.stores = append(s.stores, st)
+		s.byName[sp.Name] = st
+		s.log.Debug("store opened", logKeyStore, sp.Name, logKeyDriver, sp.Driver, logKeyFile, st.path)
+	}
+	s.def = s.stores[0]
+	for _, cs := range opts.Collections {
+		s.colls[cs.Path] = newCollection(cs, s.byName[cs.Store])
+	}
+	return s, nil
+}
+
+func openStore(opts Options, sp StoreSpec) (*store, error) {
+	st := &store{name: sp.Name, spec: sp}
+	if sp.Driver == DriverMemory {
+		st.kv = newMemStore()
+		return st, nil
+	}
+	st.path = filepath.Join(opts.DataDir, sp.File)
+	if err := os.MkdirAll(filepath.Dir(st.path), 0o755); err != nil {
+		return nil, fmt.Errorf("open store %q: %w", sp.Name, err)
+	}
+	db, err := bbolt.Open(st.path, 0o600, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", st.path, ErrInUse, opts.Timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", st.path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
+		return err
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", st.path, err)
+	}
+	st.kv = &boltStore{db: db}
+	return st, nil
+}
+
+// Close closes every store. It waits for open transactions to end, and is
+// safe to call more than once.
+func (s *Set) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.closeErr = s.closeStores()
+	})
+	return s.closeErr
+}
+
+func (s *Set) closeStores() error {
+	var errs []error
+	for _, st := range s.stores {
+		if err := st.kv.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store %q: %w", st.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DB returns the default store's bbolt database, which also holds the event
+// log. The stash keeps its own buckets under the top-level bucket "stash".
+func (s *Set) DB() *bbolt.DB { return s.def.kv.(*boltStore).db }
+
+// Collection returns the collection declared at path, or nil.
+func (s *Set) Collection(path string) *Collection { return s.colls[path] }
+
+// Collections returns every collection, sorted by path.
+func (s *Set) Collections() []*Collection {
+	out := make([]*Collection, 0, len(s.colls))
+	for _, c := range s.colls {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// collection resolves a collection path for a call.
+func (s *Set) collection(path string) (*Collection, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	c := s.colls[path]
+	if c == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoCollection, path)
+	}
+	return c, nil
+}
+
+// read runs fn in a read transaction on st.
+func (s *Set) read(st *store, fn func(tx kvTx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.vis.RLock()
+	tx, err := st.kv.begin(false)
+	s.vis.RUnlock()
+	if err != nil {
+		return fmt.Errorf("read store %q: %w", st.name, err)
+	}
+	defer tx.rollback()
+	return fn(tx)
+}
+
+// Applied returns, for each store by name, the seq of the last event applied
+// to it. Memory stores start at 0 on every Open.
+func (s *Set) Applied() map[string]uint64 {
+	out := make(map[string]uint64, len(s.stores))
+	for _, st := range s.stores {
+		_ = s.read(st, func(tx kvTx) error {
+			out[st.name] = readApplied(tx)
+			return nil
+		})
+	}
+	return out
+}
+
+// Truncate drops every record, index, counter and applied seq of every store,
+// for rebuilding them by replay. The event log's buckets are left alone.
+func (s *Set) Truncate() error {
+	w, err := s.Begin()
+	if err != nil {
+		return err
+	}
+	defer w.Rollback()
+	for _, st := range s.stores {
+		tx, err := w.txFor(st)
+		if err != nil {
+			return err
+		}
+		if err := tx.drop(); err != nil {
+			return fmt.Errorf("truncate store %q: %w", st.name, err)
+		}
+		w.dirty[st] = true
+	}
+	return w.Commit()
+}
+
+// Commit commits a session's changes without an event log: Begin, Apply(0,
+// changes), Commit. On success it returns the changes and resets the session.
+func (s *Set) Commit(ss *Session) ([]Change, error) {
+	changes := ss.Changes()
+	w, err := s.Begin()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Rollback()
+	if err := w.Apply(0, changes); err != nil {
+		return nil, err
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	ss.Reset()
+	return changes, nil
+}

@@ -1,0 +1,304 @@
+package stash
+
+import (
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// errWriterDone is a call on a Writer after Commit or Rollback.
+var errWriterDone = errors.New("writer is already committed or rolled back")
+
+// Writer is one group commit: a write transaction on each store it touches.
+// The default store's transaction opens at Begin; the others open when a
+// change first touches them. A Writer must be used by one goroutine only, and
+// while it is open no other Writer can begin.
+type Writer struct {
+	s      *Set
+	txs    map[*store]kvTx
+	dirty  map[*store]bool
+	broken error // an undo that failed: the transactions cannot be committed
+	done   bool
+}
+
+// Begin starts a group commit. It waits for the previous Writer to end.
+func (s *Set) Begin() (*Writer, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	tx, err := s.def.kv.begin(true)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Writer{s: s, txs: map[*store]kvTx{s.def: tx}, dirty: map[*store]bool{}}, nil
+}
+
+// Tx returns the default store's write transaction, so that the event log can
+// append in the same transaction as the changes it records.
+func (w *Writer) Tx() *bbolt.Tx { return w.txs[w.s.def].(*boltTx).tx }
+
+// txFor returns st's write transaction, beginning it if needed.
+func (w *Writer) txFor(st *store) (kvTx, error) {
+	if tx, ok := w.txs[st]; ok {
+		return tx, nil
+	}
+	tx, err := st.kv.begin(true)
+	if err != nil {
+		return nil, fmt.Errorf("begin store %q: %w", st.name, err)
+	}
+	w.txs[st] = tx
+	return tx, nil
+}
+
+// Apply checks changes against the current state, including earlier Apply
+// calls of this Writer, and writes them: each change's base version must be
+// current, and its unique fields free. It is all-or-nothing: on error nothing
+// of this call remains and earlier calls are kept. On success, when seq > 0,
+// seq becomes the applied seq of every store the changes touched.
+// A lost check is a *ConflictError (errors.Is ErrConflict).
+func (w *Writer) Apply(seq uint64, changes []Change) error {
+	return w.run(seq, changes, false)
+}
+
+// Replay writes recorded changes without checks, to catch a store up with the
+// log or rebuild it. For each store, the changes are skipped if seq is not
+// above the store's applied seq, so replaying an event twice is harmless.
+// Changes of collections that no longer exist are skipped.
+func (w *Writer) Replay(seq uint64, changes []Change) error {
+	if seq == 0 {
+		return fmt.Errorf("%w: replay needs the event's seq", ErrBadChange)
+	}
+	return w.run(seq, changes, true)
+}
+
+func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
+	if w.done {
+		return errWriterDone
+	}
+	if w.broken != nil {
+		return w.broken
+	}
+	a := &applier{w: w, j: &journal{}, txs: map[*store]kvTx{}, skip: map[*store]bool{}, replay: replay, seq: seq}
+	err := a.all(changes)
+	if err != nil {
+		if uerr := a.j.undo(); uerr != nil {
+			w.broken = fmt.Errorf("undo failed, the group cannot commit: %w", uerr)
+			return errors.Join(err, w.broken)
+		}
+		return err
+	}
+	for st := range a.txs {
+		if !a.skip[st] {
+			w.dirty[st] = true
+		}
+	}
+	return nil
+}
+
+// applier is one Apply or Replay call.
+type applier struct {
+	w      *Writer
+	j      *journal
+	txs    map[*store]kvTx // journaled, by store touched in this call
+	skip   map[*store]bool // stores that have seen seq already (replay)
+	replay bool
+	seq    uint64
+}
+
+func (a *applier) all(changes []Change) error {
+	for i := range changes {
+		ch := &changes[i]
+		c := a.w.s.colls[ch.Stash]
+		if c == nil {
+			if a.replay {
+				a.w.s.log.Warn("replay skips a change of an unknown collection", logKeyStash, ch.Stash, logKeySeq, a.seq)
+				continue
+			}
+			return fmt.Errorf("change %d: %w: %s", i, ErrNoCollection, ch.Stash)
+		}
+		tx, err := a.tx(c.store)
+		if err != nil {
+			return err
+		}
+		if a.skip[c.store] {
+			continue
+		}
+		if err := a.one(tx, c, ch); err != nil {
+			return err
+		}
+	}
+	return a.markApplied()
+}
+
+// tx returns the journaled transaction of st, deciding on first use whether
+// a replay skips the store.
+func (a *applier) tx(st *store) (kvTx, error) {
+	if tx, ok := a.txs[st]; ok {
+		return tx, nil
+	}
+	raw, err := a.w.txFor(st)
+	if err != nil {
+		return nil, err
+	}
+	tx := a.j.wrap(raw)
+	a.txs[st] = tx
+	if a.replay && a.seq <= readApplied(tx) {
+		a.skip[st] = true
+	}
+	return tx, nil
+}
+
+func (a *applier) markApplied() error {
+	if a.seq == 0 {
+		return nil
+	}
+	for st, tx := range a.txs {
+		if a.skip[st] || a.seq <= readApplied(tx) {
+			continue
+		}
+		if err := writeApplied(tx, a.seq); err != nil {
+			return fmt.Errorf("store %q: record applied seq: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+func (a *applier) one(tx kvTx, c *Collection, ch *Change) error {
+	if err := checkShape(ch); err != nil {
+		return err
+	}
+	if !a.replay {
+		if err := checkCurrent(tx, c, ch); err != nil {
+			return err
+		}
+	}
+	var err error
+	if ch.Op == OpDelete {
+		_, err = removeRecord(tx, c, ch.ID)
+	} else {
+		err = writeRecord(tx, c, ch.ID, ch.Version, ch.Record)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s %s: %w", ch.Op, c.path, ch.ID, err)
+	}
+	return nil
+}
+
+// checkShape rejects a change that no Session could have made.
+func checkShape(ch *Change) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: %s %s %s: %s", ErrBadChange, ch.Op, ch.Stash, ch.ID, why)
+	}
+	switch ch.Op {
+	case OpDelete:
+		if ch.Base < 1 {
+			return bad("delete needs the version deleted")
+		}
+		return nil
+	case OpCreate, OpPut, OpPatch:
+	default:
+		return bad("unknown op")
+	}
+	if ch.Op == OpCreate && ch.Base != 0 {
+		return bad("create must be based on version 0")
+	}
+	if ch.Version != ch.Base+1 {
+		return bad("version must be base + 1")
+	}
+	if id, _ := ch.Record[FieldID].(string); id != ch.ID {
+		return bad("record id does not match")
+	}
+	if v, ok := intOf(ch.Record[FieldVersion]); !ok || v != ch.Version {
+		return bad("record _version does not match")
+	}
+	return nil
+}
+
+// checkCurrent is the commit-time check of a change: its base version is
+// current and its unique values are not held by another record.
+func checkCurrent(tx kvTx, c *Collection, ch *Change) error {
+	if cur := storedVersion(loadRaw(tx, c, ch.ID)); cur != ch.Base {
+		return &ConflictError{Collection: c.path, ID: ch.ID,
+			Err: fmt.Errorf("%w: record is at version %d, the write was based on %d", ErrConflict, cur, ch.Base)}
+	}
+	if ch.Op == OpDelete {
+		return nil
+	}
+	for f := range c.unique {
+		v := ch.Record[f]
+		if v == nil {
+			continue
+		}
+		if holder := uniqueTaken(tx, c, f, v, ch.ID, nil); holder != "" {
+			return &ConflictError{Collection: c.path, ID: ch.ID, Field: f,
+				Err: fmt.Errorf("%w: value is taken by %s", ErrConflict, holder)}
+		}
+	}
+	return nil
+}
+
+// Commit commits the default store first (with fsync unless NoSync), then
+// every other store the group wrote to. If the default store fails, nothing
+// is committed. If another store fails after it, the log is ahead of that
+// store, which catches up by Replay.
+func (w *Writer) Commit() error {
+	if w.done {
+		return errWriterDone
+	}
+	if w.broken != nil {
+		w.Rollback()
+		return w.broken
+	}
+	w.done = true
+	others := w.others()
+	if len(others) > 0 {
+		w.s.vis.Lock()
+		defer w.s.vis.Unlock()
+	}
+	if err := w.txs[w.s.def].commit(); err != nil {
+		for _, st := range w.s.stores[1:] {
+			if tx, ok := w.txs[st]; ok {
+				tx.rollback()
+			}
+		}
+		return fmt.Errorf("commit default store: %w", err)
+	}
+	var errs []error
+	for _, st := range w.s.stores[1:] {
+		tx, ok := w.txs[st]
+		if !ok {
+			continue
+		}
+		if !w.dirty[st] {
+			tx.rollback()
+			continue
+		}
+		if err := tx.commit(); err != nil {
+			errs = append(errs, fmt.Errorf("commit store %q: %w", st.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// others returns the stores other than the default one that the group wrote to.
+func (w *Writer) others() []*store {
+	var out []*store
+	for st := range w.dirty {
+		if st != w.s.def {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// Rollback discards the group. It is safe after Commit and when called twice.
+func (w *Writer) Rollback() {
+	if w.done {
+		return
+	}
+	w.done = true
+	for _, tx := range w.txs {
+		tx.rollback()
+	}
+}
