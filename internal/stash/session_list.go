@@ -93,9 +93,11 @@ func (q *query) accept(id string) (ok, stop bool) {
 	return true, false
 }
 
-func (q *query) matches(rec map[string]any) bool {
+// matches reports whether rec fits the Where; fromIndex says rec was found
+// through the index, whose field then needs no check.
+func (q *query) matches(rec map[string]any, fromIndex bool) bool {
 	for f, v := range q.where {
-		if f != q.index && !sameValue(rec[f], v) {
+		if (f != q.index || !fromIndex) && !sameValue(rec[f], v) {
 			return false
 		}
 	}
@@ -120,7 +122,7 @@ func (q *query) run(tx kvTx, skip func(string) bool) ([]Record, error) {
 		if rec, err = decodeStored(raw); err != nil {
 			return false
 		}
-		if q.matches(rec) {
+		if q.matches(rec, q.index != "") {
 			out = append(out, rec)
 		}
 		return len(out) < q.limit
@@ -142,7 +144,7 @@ func (q *query) pending(pend map[string]*pending) []Record {
 		if p.rec == nil {
 			continue
 		}
-		if ok, _ := q.accept(id); ok && q.matches(p.rec) {
+		if ok, _ := q.accept(id); ok && q.matches(p.rec, false) {
 			out = append(out, Record(cloneMap(p.rec)))
 		}
 	}

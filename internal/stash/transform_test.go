@@ -1,0 +1,158 @@
+package stash
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minimi-go/minimi/internal/auth"
+)
+
+const usersSchema = `{
+  "schema": {
+    "type": "object",
+    "required": ["name", "password"],
+    "properties": {
+      "name":     {"type": "string"},
+      "email":    {"type": "string", "format": "email", "x-lowercase": true},
+      "password": {"type": "string", "minLength": 8, "maxLength": 30, "x-hash": true, "x-hidden": true},
+      "pin":      {"type": "string", "x-hidden": true}
+    }
+  },
+  "unique": ["email"]
+}`
+
+const plain = "Plain-Secret-Password-7731"
+
+func usersSet(t *testing.T) (*Set, string) {
+	t.Helper()
+	dir := t.TempDir()
+	return openSet(t, Options{DataDir: dir, Collections: []CollectionSpec{{Path: "/users", Schema: mustSchema(t, usersSchema)}}}), dir
+}
+
+func TestHashHiddenLowercase(t *testing.T) {
+	s, dir := usersSet(t)
+	ss := s.Session()
+	rec, err := ss.Create("/users", Record{"id": "u1", "name": "Ann", "email": "Ann@Example.COM", "password": plain, "pin": "1234"})
+	if err != nil {
+		t.Fatalf("Create()=%v", err)
+	}
+	if _, ok := rec["password"]; ok || rec["pin"] != nil {
+		t.Errorf("Create()=%v, want no hidden fields in the returned record", rec)
+	}
+	if rec["email"] != "ann@example.com" {
+		t.Errorf("Create() email=%v, want it lower-cased", rec["email"])
+	}
+	chs := ss.Changes()
+	stored, _ := chs[0].Record["password"].(string)
+	if stored == plain || !auth.Verify(stored, plain) || chs[0].Record["pin"] != "1234" {
+		t.Errorf("Change.Record=%v, want the password's hash and the hidden pin", chs[0].Record)
+	}
+	commit(t, s, ss)
+
+	got, _ := s.Session().Get("/users", "u1", ReadOptions{})
+	if _, ok := got["password"]; ok {
+		t.Errorf("Get()=%v, want no password without Hidden", got)
+	}
+	got, _ = s.Session().Get("/users", "u1", ReadOptions{Hidden: true})
+	if got["password"] != stored || got["pin"] != "1234" {
+		t.Errorf("Get(Hidden)=%v, want the stored hash and pin", got)
+	}
+	list, _ := s.Session().List("/users", ListOptions{})
+	if _, ok := list[0]["pin"]; ok {
+		t.Errorf("List()=%v, want no hidden fields", list)
+	}
+	list, _ = s.Session().List("/users", ListOptions{Hidden: true})
+	if list[0]["pin"] != "1234" {
+		t.Errorf("List(Hidden)=%v, want hidden fields", list)
+	}
+
+	// A patch that does not touch the password keeps the hash and does
+	// not validate it as a password (it is longer than maxLength 30).
+	ss = s.Session()
+	if _, err := ss.Patch("/users", "u1", Record{"name": "Ann B"}, 0); err != nil {
+		t.Fatalf("Patch(name)=%v, want the stored hash left alone", err)
+	}
+	if ss.Changes()[0].Record["password"] != stored {
+		t.Errorf("Patch(name) changed the password hash")
+	}
+	// Writing back a record read with Hidden keeps the same hash.
+	if _, err := ss.Put("/users", "u1", got); err != nil {
+		t.Fatalf("Put(record read with Hidden)=%v", err)
+	}
+	if ss.Changes()[1].Record["password"] != stored {
+		t.Errorf("Put(same hash) re-hashed the password")
+	}
+	// A new password is validated as plain text, then hashed.
+	_, err = ss.Patch("/users", "u1", Record{"password": "short"}, 0)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Pointer != "/password" {
+		t.Errorf("Patch(short password)=%v, want one error at /password", err)
+	}
+	if _, err := ss.Patch("/users", "u1", Record{"password": plain + "2"}, 0); err != nil {
+		t.Fatalf("Patch(new password)=%v", err)
+	}
+	h := ss.Changes()[2].Record["password"].(string)
+	if !auth.Verify(h, plain+"2") || auth.Verify(h, plain) {
+		t.Errorf("Patch(new password) stored %q, want a hash of the new password", h)
+	}
+	commit(t, s, ss)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, DefaultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fileContains(data, plain) {
+		t.Errorf("%s contains the plain password", DefaultFile)
+	}
+	if !fileContains(data, "ann@example.com") {
+		t.Errorf("%s does not contain the stored email: the grep proves nothing", DefaultFile)
+	}
+}
+
+func TestHashNeedsString(t *testing.T) {
+	sc := mustSchema(t, `{"schema": {"properties": {"password": {"x-hash": true}}}}`)
+	s := openSet(t, Options{Collections: []CollectionSpec{{Path: "/u", Schema: sc}}})
+	_, err := s.Session().Create("/u", Record{"password": 12345678})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Fields[0].Pointer != "/password" || !strings.Contains(ve.Fields[0].Message, "string") {
+		t.Errorf("Create(password 12345678)=%v, want an error at /password", err)
+	}
+}
+
+func TestUniqueInSession(t *testing.T) {
+	s, _ := usersSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/users", Record{"id": "u1", "name": "a", "email": "a@x.io", "password": plain}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ss.Create("/users", Record{"id": "u2", "name": "b", "email": "A@X.IO", "password": plain})
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.Field != "email" || !errors.Is(err, ErrConflict) {
+		t.Errorf("Create(same email, other case) in session=%v, want a conflict on email", err)
+	}
+	commit(t, s, ss)
+	ss = s.Session()
+	if _, err := ss.Create("/users", Record{"id": "u2", "name": "b", "email": "a@x.io", "password": plain}); !errors.As(err, &ce) || ce.Field != "email" {
+		t.Errorf("Create(committed email)=%v, want a conflict on email", err)
+	}
+	// Moving the email away in the session frees it.
+	if _, err := ss.Patch("/users", "u1", Record{"email": "new@x.io"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Create("/users", Record{"id": "u2", "name": "b", "email": "a@x.io", "password": plain}); err != nil {
+		t.Errorf("Create(email freed in session)=%v, want nil", err)
+	}
+	if _, err := ss.Put("/users", "u1", Record{"name": "a", "email": "a@x.io", "password": plain}); !errors.Is(err, ErrConflict) {
+		t.Errorf("Put(email taken in session)=%v, want ErrConflict", err)
+	}
+	// A record keeps its own value.
+	if _, err := ss.Patch("/users", "u2", Record{"email": "a@x.io"}, 0); err != nil {
+		t.Errorf("Patch(own email)=%v, want nil", err)
+	}
+	commit(t, s, ss)
+}
