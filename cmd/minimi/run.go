@@ -13,6 +13,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/server"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -102,11 +103,30 @@ func serveCmd(lg *slog.Logger) *cobra.Command {
 
 // serve loads the site and serves it until ctx ends.
 func serve(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) error {
-	site, err := server.LoadSite(dir, cfg, lg.With("component", "lua"))
+	var set *stash.Set
+	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
+		Logger: lg.With("component", "lua"),
+		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
+			var err error
+			set, err = stash.Open(stash.Options{DataDir: dataDir(dir, cfg), Stores: stores, Collections: colls,
+				Logger: lg.With("component", "stash")})
+			return server.Backend{Stash: set}, err
+		},
+	})
+	if set != nil {
+		defer set.Close()
+	}
 	if err != nil {
 		return err
 	}
 	defer site.Close()
+	ran, err := site.RunInstalls(ctx)
+	if err != nil {
+		return err
+	}
+	for _, url := range ran {
+		lg.Info("install script ran", "folder", url)
+	}
 	srv, err := server.New(server.Options{Site: site, Logger: lg})
 	if err != nil {
 		return err
@@ -134,7 +154,7 @@ func checkCmd() *cobra.Command {
 			cfg, err := f.loadConfig(cmd)
 			if err == nil {
 				var site *server.Site
-				site, err = server.LoadSite(f.dir, cfg, nil)
+				site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{})
 				if err == nil {
 					site.Close()
 					fmt.Fprintf(out, "ok: %d folders\n", len(site.Table.Folders))
@@ -149,6 +169,14 @@ func checkCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// dataDir is the config's data_dir, relative to the service directory.
+func dataDir(dir string, cfg *config.Config) string {
+	if filepath.IsAbs(cfg.DataDir) {
+		return cfg.DataDir
+	}
+	return filepath.Join(dir, cfg.DataDir)
 }
 
 // flatten lists the leaves of a tree of joined errors.
@@ -177,7 +205,7 @@ func routesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			site, err := server.LoadSite(f.dir, cfg, nil)
+			site, err := server.LoadSite(f.dir, cfg, server.SiteOptions{})
 			if err != nil {
 				return err
 			}

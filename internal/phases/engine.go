@@ -15,6 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // Options configures an Engine.
@@ -38,6 +39,14 @@ type Options struct {
 	// EndpointConfig returns the custom config of a folder URL (req.config);
 	// nil means none.
 	EndpointConfig func(url string) map[string]any
+	// Stash holds the service's collections; nil means req.stash is nil.
+	Stash *stash.Set
+	// CollectionOf returns the collection the requests to a folder use (its
+	// own or its nearest ancestor's), "" for none.
+	CollectionOf func(*router.Folder) string
+	// Commit makes a command durable; nil commits its stash writes with
+	// Stash.Commit and drops its emits (no event log).
+	Commit CommitFunc
 	// Logger receives the scripts' log calls; nil means discard.
 	Logger *slog.Logger
 }
@@ -45,13 +54,15 @@ type Options struct {
 // Engine runs the phase pipeline of one route table: its compiled scripts and
 // a pool of Lua states to run them on. It is safe for concurrent use.
 type Engine struct {
-	opts   Options
-	table  *router.Table
-	procs  []*processor
-	libs   map[string]*lua.FunctionProto
-	routes map[*router.Folder]*route
-	pool   chan *vm
-	states atomic.Int64 // Lua states created, for tests and metrics
+	opts  Options
+	table *router.Table
+	procs []*processor
+	libs  map[string]*lua.FunctionProto
+	// installs are the compiled install scripts, by folder.
+	installs map[*router.Folder]*lua.FunctionProto
+	routes   map[*router.Folder]*route
+	pool     chan *vm
+	states   atomic.Int64 // Lua states created, for tests and metrics
 }
 
 // route is what a URL answers: its target folder, the methods it allows and,
@@ -90,6 +101,7 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, table: table, pool: make(chan *vm, opts.PoolSize)}
 	errs := e.compileLibs()
 	errs = append(errs, e.compileProcessors()...)
+	errs = append(errs, e.compileInstalls()...)
 	probe := e.newVM()
 	for _, p := range e.procs {
 		entries, _, err := probe.handlers(p)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/oklog/ulid/v2"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/auth"
 )
 
 // modules are MiniMi's Lua globals of one state, by name: json, log, time and
@@ -34,6 +36,21 @@ func (v *vm) modules() map[string]map[string]lua.LGFunction {
 		"uuid": {
 			"new": uuidNew,
 		},
+		"stash": {
+			"at": v.stashAt,
+		},
+		"auth": {
+			"hash":   authHash,
+			"verify": authVerify,
+		},
+	}
+}
+
+// functions are MiniMi's global Lua functions of one state.
+func (v *vm) functions() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"require": v.require,
+		"emit":    v.emit,
 	}
 }
 
@@ -102,6 +119,22 @@ func luaAttr(L *lua.LState, val lua.LValue) any {
 		}
 	}
 	return val.String()
+}
+
+// authHash is auth.hash(plain): an argon2id hash in PHC format.
+func authHash(L *lua.LState) int {
+	h, err := auth.Hash(L.CheckString(1))
+	if err != nil {
+		L.RaiseError("auth.hash: %s", err.Error())
+	}
+	L.Push(lua.LString(h))
+	return 1
+}
+
+// authVerify is auth.verify(stored, plain): whether plain matches the hash.
+func authVerify(L *lua.LState) int {
+	L.Push(lua.LBool(auth.Verify(L.OptString(1, ""), L.CheckString(2))))
+	return 1
 }
 
 // timeNow is the current time in seconds since the epoch, with milliseconds.

@@ -73,6 +73,8 @@ func (v *vm) reqField(key string) lua.LValue {
 			v.raise(newError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error(), ErrBadBody))
 		}
 		return body
+	case "stash":
+		return v.stashObject(v.e.collectionOf(c.Folder))
 	case "config":
 		if v.e.opts.EndpointConfig == nil {
 			return L.NewTable()

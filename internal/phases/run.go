@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // Call is one request as the pipeline sees it, whether it came over HTTP or
@@ -40,6 +41,9 @@ type callState struct {
 	err      error  // set by res:error
 	phase    string // the phase running now
 	where    string // file:line of the last error raised
+	last     bool   // a handler of the last phase ran
+	session  *stash.Session
+	emits    []Emit
 }
 
 // Run runs the pipeline of c (DESIGN §3). It returns the response, or an
@@ -58,15 +62,15 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		return nil, &Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
 			Detail: method + " is not allowed on " + c.Path, Allow: r.allow}
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
+	budget, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
 	defer cancel()
 	v := e.get()
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
 	v.call = cs
-	v.L.SetContext(ctx)
+	v.L.SetContext(budget)
 	err := v.runSteps(steps)
 	v.L.RemoveContext()
-	if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
+	if ctxErr := budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
 		v.L.Close()
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
@@ -88,7 +92,31 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	if cs.resp.Status == 0 {
 		cs.resp.Status = http.StatusOK
 	}
+	if !isQuery(c.Method) && cs.last && cs.resp.Status < 400 {
+		if err := e.commit(ctx, cs); err != nil {
+			return nil, err
+		}
+	}
 	return &cs.resp, nil
+}
+
+// commit makes a command durable, after its Lua state went back to the pool.
+func (e *Engine) commit(ctx context.Context, cs *callState) error {
+	cmd := &Command{Call: cs.call, Status: cs.resp.Status, Emits: cs.emits}
+	if cs.session != nil {
+		cmd.Changes = cs.session.Changes()
+	}
+	var err error
+	switch {
+	case e.opts.Commit != nil:
+		err = e.opts.Commit(ctx, cmd)
+	case cs.session != nil:
+		_, err = e.opts.Stash.Commit(cs.session)
+	}
+	if err != nil {
+		return stashError(err)
+	}
+	return nil
 }
 
 // runSteps calls each handler in turn until one finishes the response.
@@ -104,6 +132,9 @@ func (v *vm) runSteps(steps []step) error {
 			req = v.newReq()
 		}
 		v.call.phase = s.proc.phase
+		if s.proc.phase == v.e.opts.Phases[len(v.e.opts.Phases)-1] {
+			v.call.last = true
+		}
 		L.Push(fn)
 		L.Push(req)
 		L.Push(v.res)

@@ -9,15 +9,16 @@ import (
 // vm is one pooled Lua state with everything bound to it. It runs one
 // request at a time.
 type vm struct {
-	e      *Engine
-	L      *lua.LState
-	fns    [][]*lua.LFunction // per processor id: its handler functions in this state, nil until first used
-	loaded *lua.LTable        // modules required so far
-	res    *lua.LUserData     // the res object, reused by every request
-	reqMT  *lua.LTable        // metatable of req tables: builds rare fields on first use
-	errMT  *lua.LTable        // metatable of error values raised by bindings
-	onErr  *lua.LFunction     // message handler: records where an error was raised
-	call   *callState         // the request being run, nil between requests
+	e       *Engine
+	L       *lua.LState
+	fns     [][]*lua.LFunction // per processor id: its handler functions in this state, nil until first used
+	loaded  *lua.LTable        // modules required so far
+	res     *lua.LUserData     // the res object, reused by every request
+	reqMT   *lua.LTable        // metatable of req tables: builds rare fields on first use
+	errMT   *lua.LTable        // metatable of error values raised by bindings
+	stashMT *lua.LTable        // metatable of stash objects
+	onErr   *lua.LFunction     // message handler: records where an error was raised
+	call    *callState         // the request being run, nil between requests
 }
 
 // newVM creates a sandboxed state with the globals and objects bound.
@@ -26,8 +27,8 @@ func (e *Engine) newVM() *vm {
 	v := &vm{e: e, L: e.newState(), fns: make([][]*lua.LFunction, len(e.procs))}
 	L := v.L
 	v.loaded = L.NewTable()
-	L.SetGlobal("require", L.NewFunction(v.require))
-	bindModules(L, v.modules())
+	bindModules(L, v.modules(), v.functions())
+	v.stashMT = v.stashMeta()
 	v.res = L.NewUserData()
 	v.res.Value = v
 	v.res.Metatable = v.resMeta()
@@ -48,9 +49,13 @@ func (e *Engine) newVM() *vm {
 	return v
 }
 
-// bindModules installs each module as a global table of Go functions. It is
-// the one place Go functions become Lua globals.
-func bindModules(L *lua.LState, mods map[string]map[string]lua.LGFunction) {
+// bindModules installs each module as a global table of Go functions, and
+// each function as a global. It is the one place Go functions become Lua
+// globals.
+func bindModules(L *lua.LState, mods map[string]map[string]lua.LGFunction, funcs map[string]lua.LGFunction) {
+	for name, fn := range funcs {
+		L.SetGlobal(name, L.NewFunction(fn))
+	}
 	for name, funcs := range mods {
 		t := L.CreateTable(0, len(funcs))
 		for fname, fn := range funcs {

@@ -45,7 +45,7 @@ func newServer(tb testing.TB, files map[string]string, cfg *config.Config) *Serv
 	if cfg == nil {
 		cfg = config.DefaultConfig()
 	}
-	site, err := LoadSite(writeTree(tb, files), cfg, nil)
+	site, err := LoadSite(writeTree(tb, files), cfg, SiteOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,31 +11,74 @@ import (
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/phases"
 	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
-// Site is one loaded version of a service: its config, route table and
-// compiled scripts. A reload builds a new Site beside the old one.
+// Site is one loaded version of a service: its config, route table,
+// collections and compiled scripts. A reload builds a new Site beside the
+// old one.
 type Site struct {
 	Dir    string
 	Config *config.Config
 	Table  *router.Table
 	Engine *phases.Engine
+	// Stores and Collections are what the stash and schema files declare.
+	Stores      []stash.StoreSpec
+	Collections []stash.CollectionSpec
+	// collectionOf maps each folder to the collection its requests use.
+	collectionOf map[*router.Folder]string
+	backend      Backend
 }
 
-// LoadSite walks dir/endpoints, compiles every script (and dir/lib) and
-// plans every route. All problems are reported together, each naming its
-// file (and line, for scripts).
-func LoadSite(dir string, cfg *config.Config, lg *slog.Logger) (*Site, error) {
+// Backend is what a site's requests read and write.
+type Backend struct {
+	// Stash holds the collections; nil leaves req.stash nil.
+	Stash *stash.Set
+	// Commit makes commands durable; nil commits stash writes directly.
+	Commit phases.CommitFunc
+}
+
+// SiteOptions configures LoadSite.
+type SiteOptions struct {
+	// Logger receives the scripts' log lines; nil means discard.
+	Logger *slog.Logger
+	// Open opens the stores of the site's collections. Nil loads the site
+	// without stores (for check and routes).
+	Open func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error)
+}
+
+// InstallsCollection records which install scripts have run. It lives in
+// the default store, so its marker commits with the install's own writes.
+const InstallsCollection = "/_minimi/installs"
+
+// LoadSite walks dir/endpoints, parses every schema and stash file, compiles
+// every script (and dir/lib) and plans every route. All problems are
+// reported together, each naming its file (and line, for scripts).
+func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 	endpoints := os.DirFS(filepath.Join(dir, "endpoints"))
 	table, err := router.Walk(endpoints, cfg.Phases)
 	if err != nil {
 		return nil, err
 	}
+	site := &Site{Dir: dir, Config: cfg, Table: table}
+	errs := site.readStashes(endpoints)
+	if err := checkEndpointKeys(cfg, table); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if opts.Open != nil {
+		colls := append(site.Collections, stash.CollectionSpec{Path: InstallsCollection})
+		if site.backend, err = opts.Open(site.Stores, colls); err != nil {
+			return nil, err
+		}
+	}
 	var lib fs.FS
 	if st, err := os.Stat(filepath.Join(dir, "lib")); err == nil && st.IsDir() {
 		lib = os.DirFS(filepath.Join(dir, "lib"))
 	}
-	eng, err := phases.Load(table, phases.Options{
+	site.Engine, err = phases.Load(table, phases.Options{
 		Phases:        cfg.Phases,
 		Endpoints:     endpoints,
 		Lib:           lib,
@@ -46,16 +89,75 @@ func LoadSite(dir string, cfg *config.Config, lg *slog.Logger) (*Site, error) {
 		EndpointConfig: func(url string) map[string]any {
 			return cfg.Endpoint(url)
 		},
-		Logger: lg,
+		Stash:        site.backend.Stash,
+		CollectionOf: func(f *router.Folder) string { return site.collectionOf[f] },
+		Commit:       site.backend.Commit,
+		Logger:       opts.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEndpointKeys(cfg, table); err != nil {
-		eng.Close()
-		return nil, err
+	return site, nil
+}
+
+// readStashes parses the schema and stash files of the tree and resolves,
+// for every folder, the collection its requests use: its own or its
+// nearest ancestor's (DESIGN §2).
+func (s *Site) readStashes(endpoints fs.FS) []error {
+	var errs []error
+	storeOf := map[*router.Folder]string{}
+	s.collectionOf = map[*router.Folder]string{}
+	seen := map[string]string{}
+	for _, f := range s.Table.Folders { // parents come before children
+		if f.Parent != nil {
+			storeOf[f] = storeOf[f.Parent]
+			s.collectionOf[f] = s.collectionOf[f.Parent]
+		}
+		if f.Stash != "" {
+			spec, err := readStore(endpoints, f)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				s.Stores = append(s.Stores, spec)
+				storeOf[f] = spec.Name
+			}
+		}
+		if f.Schema == "" {
+			continue
+		}
+		if other, dup := seen[f.URL]; dup {
+			errs = append(errs, &router.PathError{Op: "schema", Path: "endpoints/" + f.Schema,
+				Err: errors.New("a second collection at " + f.URL + " (also endpoints/" + other + ")")})
+			continue
+		}
+		seen[f.URL] = f.Schema
+		data, err := fs.ReadFile(endpoints, f.Schema)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		schema, err := stash.ParseSchema("endpoints/"+f.Schema, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.Collections = append(s.Collections, stash.CollectionSpec{Path: f.URL, Store: storeOf[f], Schema: schema})
+		s.collectionOf[f] = f.URL
 	}
-	return &Site{Dir: dir, Config: cfg, Table: table, Engine: eng}, nil
+	return errs
+}
+
+func readStore(endpoints fs.FS, f *router.Folder) (stash.StoreSpec, error) {
+	data, err := fs.ReadFile(endpoints, f.Stash)
+	if err != nil {
+		return stash.StoreSpec{}, err
+	}
+	spec, err := stash.ParseStore("endpoints/"+f.Stash, data)
+	if err != nil {
+		return spec, err
+	}
+	spec.Name = f.URL
+	return spec, nil
 }
 
 // checkEndpointKeys refuses config endpoints entries that name no folder.
@@ -69,5 +171,8 @@ func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 	return errors.Join(errs...)
 }
 
-// Close releases the site's Lua states.
+// Stash returns the site's stashes, nil when it was loaded without them.
+func (s *Site) Stash() *stash.Set { return s.backend.Stash }
+
+// Close releases the site's Lua states. The stores belong to whoever opened them.
 func (s *Site) Close() { s.Engine.Close() }

@@ -1,0 +1,86 @@
+package phases
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// MethodInstall is the method of the command an install script runs as.
+const MethodInstall = "INSTALL"
+
+// compileInstalls compiles every <folder>.install.lua.
+func (e *Engine) compileInstalls() []error {
+	var errs []error
+	e.installs = map[*router.Folder]*lua.FunctionProto{}
+	for _, f := range e.table.Folders {
+		if f.Install == "" {
+			continue
+		}
+		src, err := readFile(e.opts.Endpoints, f.Install)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read %s: %w", f.Install, err))
+			continue
+		}
+		proto, err := compile("endpoints/"+f.Install, src)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e.installs[f] = proto
+	}
+	return errs
+}
+
+// Installs lists the folders that have an install script, parents first.
+func (e *Engine) Installs() []*router.Folder {
+	var out []*router.Folder
+	for _, f := range e.table.Folders {
+		if e.installs[f] != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RunInstall runs f's install script on ss as the last phase of an INSTALL
+// command and returns the command for the caller to commit. The script
+// returns a function that is called with req (req.stash is f's collection).
+func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Session) (*Command, error) {
+	proto := e.installs[f]
+	if proto == nil {
+		return nil, fmt.Errorf("%s has no install script", f.URL)
+	}
+	budget, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
+	defer cancel()
+	v := e.get()
+	defer e.put(v)
+	c := &Call{Folder: f, Method: MethodInstall, Path: f.URL, Header: http.Header{}, ID: "install:" + f.URL}
+	cs := &callState{call: c, resp: Response{Header: http.Header{}}, session: ss,
+		phase: e.opts.Phases[len(e.opts.Phases)-1], last: true}
+	v.call = cs
+	v.L.SetContext(budget)
+	defer v.L.RemoveContext()
+	fn := v.L.NewFunctionFromProto(proto)
+	fn.Env = v.env()
+	v.L.Push(fn)
+	if err := v.L.PCall(0, 1, v.onErr); err != nil {
+		return nil, runError("endpoints/"+f.Install, err)
+	}
+	run, ok := v.L.Get(-1).(*lua.LFunction)
+	v.L.Pop(1)
+	if !ok {
+		return nil, &ScriptError{File: "endpoints/" + f.Install, Err: fmt.Errorf("must return a function(req)")}
+	}
+	v.L.Push(run)
+	v.L.Push(v.newReq())
+	if err := v.L.PCall(1, 0, v.onErr); err != nil {
+		return nil, v.handlerError(&processor{file: "endpoints/" + f.Install}, err)
+	}
+	return &Command{Call: c, Status: http.StatusOK, Changes: ss.Changes(), Emits: cs.emits}, nil
+}

@@ -1,0 +1,302 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// Command is a request that changes state (DESIGN §6): a method other than
+// GET or HEAD that reached the last phase and ended below 400. Its stash
+// writes and emits commit together as one event.
+type Command struct {
+	Call    *Call
+	Status  int
+	Changes []stash.Change
+	Emits   []Emit
+}
+
+// Emit is one domain event raised with emit(type, data).
+type Emit struct {
+	Type string `json:"type"`
+	Data any    `json:"data,omitempty"`
+}
+
+// CommitFunc makes a command durable. It returns once the command is
+// committed, or an error (a stash.ErrConflict for a lost race).
+type CommitFunc func(ctx context.Context, cmd *Command) error
+
+// stashRef is the Go value of a stash object in Lua: one collection.
+type stashRef struct{ coll string }
+
+// isQuery reports whether method only reads (DESIGN §5).
+func isQuery(method string) bool { return method == http.MethodGet || method == http.MethodHead }
+
+// stashMeta builds the metatable of stash objects: their methods.
+func (v *vm) stashMeta() *lua.LTable {
+	L := v.L
+	methods := map[string]lua.LGFunction{
+		"get":    v.stashGet,
+		"list":   v.stashList,
+		"count":  v.stashCount,
+		"create": v.stashCreate,
+		"put":    v.stashPut,
+		"patch":  v.stashPatch,
+		"delete": v.stashDelete,
+	}
+	index := L.CreateTable(0, len(methods))
+	for name, fn := range methods {
+		index.RawSetString(name, L.NewFunction(fn))
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", index)
+	return mt
+}
+
+// stashObject returns the Lua stash object of a collection.
+func (v *vm) stashObject(coll string) lua.LValue {
+	if coll == "" {
+		return lua.LNil
+	}
+	ud := v.L.NewUserData()
+	ud.Value = &stashRef{coll: coll}
+	ud.Metatable = v.stashMT
+	return ud
+}
+
+// stashAt is stash.at("/url"): the collection of the folder serving url, or
+// of its nearest ancestor.
+func (v *vm) stashAt(L *lua.LState) int {
+	url := L.CheckString(1)
+	f := v.e.table.Lookup(url)
+	if f == nil {
+		L.ArgError(1, fmt.Sprintf("no folder serves %q", url))
+	}
+	coll := v.e.collectionOf(f)
+	if coll == "" {
+		L.ArgError(1, fmt.Sprintf("no collection at or above %q", url))
+	}
+	L.Push(v.stashObject(coll))
+	return 1
+}
+
+// collectionOf is the collection requests to f use.
+func (e *Engine) collectionOf(f *router.Folder) string {
+	if e.opts.Stash == nil || e.opts.CollectionOf == nil {
+		return ""
+	}
+	return e.opts.CollectionOf(f)
+}
+
+// session returns the running request's stash session, opening it on first use.
+func (v *vm) session() *stash.Session {
+	cs := v.call
+	if cs.session == nil {
+		if isQuery(cs.call.Method) {
+			cs.session = v.e.opts.Stash.ReadOnlySession()
+		} else {
+			cs.session = v.e.opts.Stash.Session()
+		}
+	}
+	return cs.session
+}
+
+// self checks that argument 1 is a stash object and returns its collection.
+func (v *vm) self(L *lua.LState, op string) string {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	if !ok {
+		L.ArgError(1, "call stash methods with a colon: stash:"+op+"(…)")
+	}
+	ref, ok := ud.Value.(*stashRef)
+	if !ok || v.call == nil {
+		L.ArgError(1, "not a stash")
+	}
+	return ref.coll
+}
+
+// writable checks the phase and method rules of a write (DESIGN §5).
+func (v *vm) writable(L *lua.LState, op string) string {
+	coll := v.self(L, op)
+	cs := v.call
+	if isQuery(cs.call.Method) {
+		v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
+			Detail: fmt.Sprintf("stash:%s in a %s request: %s", op, cs.call.Method, ErrQuery), Err: ErrQuery})
+	}
+	if last := v.e.opts.Phases[len(v.e.opts.Phases)-1]; cs.phase != last {
+		v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
+			Detail: fmt.Sprintf("stash:%s in the %s phase: writes belong to the %s phase", op, cs.phase, last), Err: ErrWrongPhase})
+	}
+	return coll
+}
+
+func (v *vm) stashGet(L *lua.LState) int {
+	coll := v.self(L, "get")
+	opts := L.OptTable(3, nil)
+	rec, err := v.session().Get(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")})
+	if errors.Is(err, stash.ErrNotFound) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	return v.pushRecord(rec, err)
+}
+
+func (v *vm) stashList(L *lua.LState) int {
+	coll := v.self(L, "list")
+	o := L.OptTable(2, L.NewTable())
+	lo := stash.ListOptions{
+		After:  stringField(o, "after"),
+		Limit:  int(lua.LVAsNumber(o.RawGetString("limit"))),
+		Prefix: stringField(o, "prefix"),
+		Hidden: boolField(o, "hidden"),
+	}
+	if w, ok := o.RawGetString("where").(*lua.LTable); ok {
+		where, err := fromLua(L, w)
+		if err != nil {
+			L.ArgError(2, "where: "+err.Error())
+		}
+		lo.Where, _ = where.(map[string]any)
+	}
+	recs, err := v.session().List(coll, lo)
+	if err != nil {
+		return v.raise(stashError(err))
+	}
+	t := L.CreateTable(len(recs), 0)
+	for _, rec := range recs {
+		lv, err := toLua(L, map[string]any(rec), 0)
+		if err != nil {
+			return v.raise(stashError(err))
+		}
+		t.Append(lv)
+	}
+	L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
+	L.Push(t)
+	return 1
+}
+
+func (v *vm) stashCount(L *lua.LState) int {
+	coll := v.self(L, "count")
+	n, err := v.session().Count(coll)
+	if err != nil {
+		return v.raise(stashError(err))
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+func (v *vm) stashCreate(L *lua.LState) int {
+	coll := v.writable(L, "create")
+	rec := v.recordArg(L, 2)
+	return v.pushRecord(v.session().Create(coll, rec))
+}
+
+func (v *vm) stashPut(L *lua.LState) int {
+	coll := v.writable(L, "put")
+	id := L.CheckString(2)
+	return v.pushRecord(v.session().Put(coll, id, v.recordArg(L, 3)))
+}
+
+func (v *vm) stashPatch(L *lua.LState) int {
+	coll := v.writable(L, "patch")
+	id := L.CheckString(2)
+	fields := v.recordArg(L, 3)
+	return v.pushRecord(v.session().Patch(coll, id, fields, L.OptInt(4, 0)))
+}
+
+func (v *vm) stashDelete(L *lua.LState) int {
+	coll := v.writable(L, "delete")
+	ok, err := v.session().Delete(coll, L.CheckString(2))
+	if err != nil {
+		return v.raise(stashError(err))
+	}
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// recordArg converts argument n, a table, to a record.
+func (v *vm) recordArg(L *lua.LState, n int) stash.Record {
+	t := L.CheckTable(n)
+	val, err := fromLua(L, t)
+	if err != nil {
+		L.ArgError(n, err.Error())
+	}
+	m, ok := val.(map[string]any)
+	if !ok {
+		if t.Len() == 0 {
+			return stash.Record{}
+		}
+		L.ArgError(n, "a record must be a table with string keys")
+	}
+	return m
+}
+
+func (v *vm) pushRecord(rec stash.Record, err error) int {
+	if err != nil {
+		return v.raise(stashError(err))
+	}
+	lv, err := toLua(v.L, map[string]any(rec), 0)
+	if err != nil {
+		return v.raise(stashError(err))
+	}
+	v.L.Push(lv)
+	return 1
+}
+
+// stashError maps a stash error to the status a client should see.
+func stashError(err error) *Error {
+	var ve *stash.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		e := newError(http.StatusUnprocessableEntity, "the record does not match the schema of "+ve.Collection, err)
+		for _, f := range ve.Fields {
+			e.Fields = append(e.Fields, FieldError{Pointer: f.Pointer, Message: f.Message})
+		}
+		return e
+	case errors.Is(err, stash.ErrConflict):
+		return newError(http.StatusConflict, err.Error(), err)
+	case errors.Is(err, stash.ErrNotFound):
+		return newError(http.StatusNotFound, err.Error(), err)
+	case errors.Is(err, stash.ErrInvalidQuery):
+		return newError(http.StatusBadRequest, err.Error(), err)
+	}
+	return &Error{Status: 500, Title: http.StatusText(500), Detail: err.Error(), Internal: true, Err: err}
+}
+
+// emit is emit(type, data): a domain event recorded with the command.
+func (v *vm) emit(L *lua.LState) int {
+	typ := L.CheckString(1)
+	cs := v.call
+	if cs == nil {
+		L.RaiseError("emit outside a request")
+	}
+	if isQuery(cs.call.Method) {
+		return v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
+			Detail: "emit in a " + cs.call.Method + " request: " + ErrQuery.Error(), Err: ErrQuery})
+	}
+	if last := v.e.opts.Phases[len(v.e.opts.Phases)-1]; cs.phase != last {
+		return v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
+			Detail: fmt.Sprintf("emit in the %s phase: events belong to the %s phase", cs.phase, last), Err: ErrWrongPhase})
+	}
+	data, err := fromLua(L, L.Get(2))
+	if err != nil {
+		L.ArgError(2, err.Error())
+	}
+	cs.emits = append(cs.emits, Emit{Type: typ, Data: data})
+	return 0
+}
+
+func boolField(t *lua.LTable, k string) bool {
+	return t != nil && lua.LVAsBool(t.RawGetString(k))
+}
+
+func stringField(t *lua.LTable, k string) string {
+	if s, ok := t.RawGetString(k).(lua.LString); ok {
+		return string(s)
+	}
+	return ""
+}
