@@ -154,6 +154,20 @@ func do(t *testing.T, method, url, contentType, body string) reply {
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return send(t, req)
+}
+
+// newRequest is a request with a JSON body.
+func newRequest(method, url, body string) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err == nil && body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, err
+}
+
+func send(t *testing.T, req *http.Request) reply {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -51,8 +51,7 @@ var _ http.Handler = (*endpoint)(nil)
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	allow := ep.site.Engine.Allow(ep.folder)
 	if r.Method == http.MethodOptions {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		w.WriteHeader(http.StatusNoContent)
+		ep.options(w)
 		return
 	}
 	if !contains(allow, r.Method) {
@@ -84,6 +83,21 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, r, resp)
+}
+
+// options answers OPTIONS: Allow, and the schema of the folder's collection
+// when it has one (DESIGN §5).
+func (ep *endpoint) options(w http.ResponseWriter) {
+	w.Header().Set("Allow", strings.Join(ep.site.Engine.Allow(ep.folder), ", "))
+	schema := ep.site.Schema(ep.folder)
+	if schema == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"collection": ep.site.collectionOf[ep.folder], "schema": schema})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // readBody reads the request body, refusing more than limit bytes with a 413.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -27,7 +28,9 @@ type Site struct {
 	Collections []stash.CollectionSpec
 	// collectionOf maps each folder to the collection its requests use.
 	collectionOf map[*router.Folder]string
-	backend      Backend
+	// schemas are the JSON Schemas of the collections, by path, for OPTIONS.
+	schemas map[string]json.RawMessage
+	backend Backend
 }
 
 // Backend is what a site's requests read and write.
@@ -107,6 +110,7 @@ func (s *Site) readStashes(endpoints fs.FS) []error {
 	var errs []error
 	storeOf := map[*router.Folder]string{}
 	s.collectionOf = map[*router.Folder]string{}
+	s.schemas = map[string]json.RawMessage{}
 	seen := map[string]string{}
 	for _, f := range s.Table.Folders { // parents come before children
 		if f.Parent != nil {
@@ -142,6 +146,11 @@ func (s *Site) readStashes(endpoints fs.FS) []error {
 			continue
 		}
 		s.Collections = append(s.Collections, stash.CollectionSpec{Path: f.URL, Store: storeOf[f], Schema: schema})
+		var doc struct {
+			Schema json.RawMessage `json:"schema"`
+		}
+		_ = json.Unmarshal(data, &doc) // ParseSchema accepted it
+		s.schemas[f.URL] = doc.Schema
 		s.collectionOf[f] = f.URL
 	}
 	return errs
@@ -169,6 +178,11 @@ func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Schema returns the JSON Schema of the collection requests to f use, or nil.
+func (s *Site) Schema(f *router.Folder) json.RawMessage {
+	return s.schemas[s.collectionOf[f]]
 }
 
 // Stash returns the site's stashes, nil when it was loaded without them.

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const jsonType = "application/json"
+
+// TestStashEndToEnd drives CRUD, schema, unique, versions, hidden and hashed
+// fields, stores and the phase/method rules through a served binary.
+func TestStashEndToEnd(t *testing.T) {
+	dir := copyTree(t, "testdata/stash")
+	p := startServe(t, dir)
+	u := p.base
+
+	// The install script seeded one note.
+	if r := do(t, "GET", u+"/notes/seed", "", ""); r.status != 200 || r.json(t)["title"] != "seeded" {
+		t.Fatalf("seed note: %d %s", r.status, r.body)
+	}
+
+	// Create, read, list by index, patch with versions, put, delete.
+	r := do(t, "POST", u+"/notes", jsonType, `{"title":"first","owner":"ann","stars":1}`)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	note := r.json(t)
+	id := note["id"].(string)
+	if note["_version"] != 1.0 || note["_created"] == nil || note["_updated"] == nil || id == "" {
+		t.Errorf("created record lacks id/_version/_created/_updated: %v", note)
+	}
+	do(t, "POST", u+"/notes", jsonType, `{"title":"second","owner":"bob"}`)
+	list := do(t, "GET", u+"/notes?owner=ann", "", "").json(t)
+	if items := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != id {
+		t.Errorf("list where owner=ann: %v", list)
+	}
+	if list["count"] != 3.0 {
+		t.Errorf("count=%v, want 3", list["count"])
+	}
+	if r := do(t, "GET", u+"/notes?limit=1&after="+id, "", ""); len(r.json(t)["items"].([]any)) != 1 {
+		t.Errorf("paging after %s: %s", id, r.body)
+	}
+
+	patch := func(version, body string) reply {
+		req := fmt.Sprintf("%s/notes/%s", u, id)
+		return doHeader(t, "PATCH", req, body, "If-Match", version)
+	}
+	if r := patch("1", `{"stars":2}`); r.status != 200 || r.json(t)["_version"] != 2.0 || r.json(t)["title"] != "first" {
+		t.Errorf("patch v1: %d %s", r.status, r.body)
+	}
+	if r := patch("1", `{"stars":3}`); r.status != 409 {
+		t.Errorf("stale patch: %d %s, want 409", r.status, r.body)
+	}
+	if r := do(t, "PUT", u+"/notes/"+id, jsonType, `{"title":"replaced"}`); r.status != 200 || r.json(t)["owner"] != nil || r.json(t)["_version"] != 3.0 {
+		t.Errorf("put: %d %s", r.status, r.body)
+	}
+	if r := do(t, "DELETE", u+"/notes/"+id, "", ""); r.json(t)["deleted"] != true {
+		t.Errorf("delete: %s", r.body)
+	}
+	if r := do(t, "GET", u+"/notes/"+id, "", ""); r.status != 404 {
+		t.Errorf("get deleted: %d", r.status)
+	}
+	if r := do(t, "DELETE", u+"/notes/"+id, "", ""); r.json(t)["deleted"] != false {
+		t.Errorf("delete twice: %s", r.body)
+	}
+
+	// 422 lists every failing field.
+	r = do(t, "POST", u+"/notes", jsonType, `{"title":"`+strings.Repeat("x", 30)+`","stars":-1}`)
+	if r.status != 422 {
+		t.Fatalf("invalid note: %d %s", r.status, r.body)
+	}
+	isProblem(422)(t, r)
+	fields := map[string]bool{}
+	for _, e := range r.json(t)["errors"].([]any) {
+		fields[e.(map[string]any)["pointer"].(string)] = true
+	}
+	if !fields["/title"] || !fields["/stars"] {
+		t.Errorf("422 errors name %v, want /title and /stars", fields)
+	}
+
+	// A command that fails after writing leaves nothing behind.
+	before := do(t, "GET", u+"/notes", "", "").json(t)["count"]
+	do(t, "POST", u+"/notes?fail=1", jsonType, `{"title":"ghost"}`)
+	do(t, "POST", u+"/notes?crash=1", jsonType, `{"title":"ghost"}`)
+	if after := do(t, "GET", u+"/notes", "", "").json(t)["count"]; after != before {
+		t.Errorf("count after failed commands=%v, want %v", after, before)
+	}
+
+	// Users: lowercase, unique, hashed and hidden password, login with auth.verify.
+	r = do(t, "POST", u+"/users", jsonType, `{"email":"Ada@Example.com","password":"correct horse"}`)
+	if r.status != 201 {
+		t.Fatalf("create user: %d %s", r.status, r.body)
+	}
+	user := r.json(t)
+	if user["email"] != "ada@example.com" || user["password"] != nil {
+		t.Errorf("user=%v: want a lowercased email and no password", user)
+	}
+	if r := do(t, "POST", u+"/users", jsonType, `{"email":"ADA@example.com","password":"another one"}`); r.status != 409 {
+		t.Errorf("duplicate email: %d %s, want 409", r.status, r.body)
+	}
+	if r := do(t, "POST", u+"/users", jsonType, `{"email":"b@example.com","password":"short"}`); r.status != 422 {
+		t.Errorf("short password: %d, want 422", r.status)
+	}
+	if r := do(t, "GET", u+"/users", "", ""); bytes.Contains(r.body, []byte("password")) {
+		t.Errorf("list leaks the password field: %s", r.body)
+	}
+	if r := do(t, "GET", u+"/users?hidden=1", "", ""); !bytes.Contains(r.body, []byte("$argon2id$")) {
+		t.Errorf("hidden=true read lacks the hash: %s", r.body)
+	}
+	if r := do(t, "POST", u+"/users/login", jsonType, `{"email":"ADA@example.com","password":"correct horse"}`); r.status != 200 {
+		t.Errorf("login: %d %s", r.status, r.body)
+	}
+	if r := do(t, "POST", u+"/users/login", jsonType, `{"email":"ada@example.com","password":"wrong horse"}`); r.status != 401 {
+		t.Errorf("bad login: %d, want 401", r.status)
+	}
+
+	// Other stores: memory and an own bbolt file; stash.at reaches another collection.
+	do(t, "POST", u+"/cache", jsonType, `{"k":"v"}`)
+	if m := do(t, "GET", u+"/cache", "", "").json(t); m["count"] != 1.0 || m["notes"] == nil {
+		t.Errorf("cache: %v", m)
+	}
+	if r := do(t, "POST", u+"/archive", jsonType, `{"what":"old"}`); r.status != 201 {
+		t.Errorf("archive: %d %s", r.status, r.body)
+	}
+
+	// OPTIONS shows the collection's schema.
+	if r := do(t, "OPTIONS", u+"/notes/x", "", ""); r.status != 200 || !bytes.Contains(r.body, []byte(`"maxLength":20`)) {
+		t.Errorf("OPTIONS /notes/x: %d %s", r.status, r.body)
+	}
+
+	// Phase and method rules.
+	if r := do(t, "GET", u+"/misuse", "", ""); r.status != 500 || !bytes.Contains(r.body, []byte("GET request")) {
+		t.Errorf("write in GET: %d %s", r.status, r.body)
+	}
+	if r := do(t, "POST", u+"/misuse/inload", "", ""); r.status != 500 || !bytes.Contains(r.body, []byte("load phase")) {
+		t.Errorf("write in load: %d %s", r.status, r.body)
+	}
+
+	// A second process on the same data dir fails clearly instead of hanging.
+	out, err := exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(freePort(t))).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !bytes.Contains(out, []byte("in use")) {
+		t.Errorf("second serve: %v\n%s", err, out)
+	}
+
+	// After a restart the records are there and the install did not run again.
+	p.stop(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "data", "minimi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plain := range []string{"correct horse", "another one"} {
+		if bytes.Contains(raw, []byte(plain)) {
+			t.Errorf("the data file contains the plain password %q", plain)
+		}
+	}
+	p = startServe(t, dir)
+	if r := do(t, "GET", p.base+"/notes/seed", "", ""); r.status != 200 || r.json(t)["_version"] != 1.0 {
+		t.Errorf("seed after restart: %d %s", r.status, r.body)
+	}
+	if r := do(t, "GET", p.base+"/users", "", ""); !bytes.Contains(r.body, []byte("ada@example.com")) {
+		t.Errorf("users after restart: %s", r.body)
+	}
+	if r := do(t, "GET", p.base+"/archive", "", ""); !bytes.Contains(r.body, []byte("old")) {
+		t.Errorf("archive after restart: %s", r.body)
+	}
+}
+
+func doHeader(t *testing.T, method, url, body, key, value string) reply {
+	t.Helper()
+	req, err := newRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(key, value)
+	return send(t, req)
+}

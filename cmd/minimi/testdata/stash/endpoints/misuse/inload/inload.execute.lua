@@ -1,0 +1,1 @@
+return { POST = function(req, res) res:status(201) end }

@@ -1,0 +1,3 @@
+return function(req)
+  req.stash:create({ id = "seed", title = "seeded" })
+end

@@ -1,0 +1,4 @@
+return {
+  POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end,
+  GET = function(req, res) res:json(req.stash:list({ hidden = req.query.hidden == "1" })) end,
+}
