@@ -1,0 +1,171 @@
+package stash
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseSchema(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want string // substring of the error; "" for success
+	}{
+		{"design example", `{ "schema": { "type": "object", "required": ["title"],
+              "properties": { "title": {"type": "string", "maxLength": 200},
+                              "owner": {"type": "string"},
+                              "password": {"type": "string", "minLength": 8, "x-hash": true, "x-hidden": true},
+                              "email": {"type": "string", "format": "email", "x-lowercase": true} } },
+  "indexes": ["owner"], "unique": ["email"] }`, ""},
+		{"syntax", "{\n  \"schema\": {,\n}", "line 2:14"},
+		{"truncated", "{\"schema\": {", "unexpected end"},
+		{"empty", "", "empty file"},
+		{"trailing", `{"schema": {}} {}`, "line 1:16: unexpected data"},
+		{"unknown key", `{"schema": {}, "index": ["a"]}`, `unknown field "index"`},
+		{"wrong type", `{"schema": {}, "indexes": "owner"}`, `key "indexes"`},
+		{"not an object", `[]`, "want a JSON object"},
+		{"no schema", `{"indexes": []}`, `"schema" is missing`},
+		{"schema not object", `{"schema": true}`, "must be a JSON object"},
+		{"bad type", `{"schema": {"type": "objectx"}}`, "schema/type"},
+		{"bad regex", `{"schema": {"properties": {"a": {"pattern": "("}}}}`, "schema/properties/a/pattern"},
+		{"remote ref", `{"schema": {"$ref": "other.json"}}`, "self-contained"},
+		{"index not property", `{"schema": {"properties": {"a": {}}}, "indexes": ["b"]}`, `"b" is not a top-level property`},
+		{"unique not property", `{"schema": {"properties": {"a": {}}}, "unique": ["b"]}`, `unique: "b"`},
+		{"index id", `{"schema": {"properties": {"id": {}}}, "indexes": ["id"]}`, "kept by the stash"},
+		{"index hashed", `{"schema": {"properties": {"p": {"x-hash": true}}}, "unique": ["p"]}`, "hashed"},
+		{"index twice", `{"schema": {"properties": {"a": {}}}, "indexes": ["a", "a"]}`, "listed twice"},
+		{"transform not bool", `{"schema": {"properties": {"a": {"x-hidden": "yes"}}}}`, "x-hidden must be true or false"},
+		{"transform on id", `{"schema": {"properties": {"id": {"x-lowercase": true}}}}`, "own fields"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := ParseSchema("notes/notes.schema.json", []byte(tc.src))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("ParseSchema()=%v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParseSchema()=%v, want an error containing %q", err, tc.want)
+			}
+			var pe *PathError
+			if !errors.As(err, &pe) || pe.Path != "notes/notes.schema.json" || !errors.Is(err, ErrInvalidSchema) {
+				t.Errorf("ParseSchema()=%#v, want a *PathError naming the file and wrapping ErrInvalidSchema", err)
+			}
+			if sc != nil {
+				t.Errorf("ParseSchema()=%v with an error, want nil", sc)
+			}
+		})
+	}
+}
+
+func TestSchemaAccessors(t *testing.T) {
+	sc := mustSchema(t, usersSchema)
+	if !slices.Equal(sc.Hidden(), []string{"password", "pin"}) || !slices.Equal(sc.Hashed(), []string{"password"}) {
+		t.Errorf("Hidden()=%v Hashed()=%v, want [password pin] and [password]", sc.Hidden(), sc.Hashed())
+	}
+	if !slices.Equal(sc.Unique(), []string{"email"}) || len(sc.Indexes()) != 0 {
+		t.Errorf("Unique()=%v Indexes()=%v, want [email] and []", sc.Unique(), sc.Indexes())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(sc.JSON(), &v); err != nil || v["type"] != "object" {
+		t.Errorf("JSON()=%s, %v, want the schema object", sc.JSON(), err)
+	}
+}
+
+func TestFormatAsserted(t *testing.T) {
+	s, _ := usersSet(t)
+	_, err := s.Session().Create("/users", Record{"name": "a", "password": plain, "email": "not-an-email"})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Fields[0].Pointer != "/email" {
+		t.Errorf("Create(bad email)=%v, want an error at /email", err)
+	}
+}
+
+func TestParseStore(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want StoreSpec
+		err  string
+	}{
+		{"bbolt", `{"driver": "bbolt", "file": "notes.db"}`, StoreSpec{Driver: DriverBbolt, File: "notes.db"}, ""},
+		{"memory", `{"driver": "memory"}`, StoreSpec{Driver: DriverMemory}, ""},
+		{"subdir", `{"driver": "bbolt", "file": "s/notes.db"}`, StoreSpec{Driver: DriverBbolt, File: "s/notes.db"}, ""},
+		{"no driver", `{}`, StoreSpec{}, "driver is missing"},
+		{"bbolt no file", `{"driver": "bbolt"}`, StoreSpec{}, "needs a file"},
+		{"memory file", `{"driver": "memory", "file": "x.db"}`, StoreSpec{}, "takes no file"},
+		{"dotdot", `{"driver": "bbolt", "file": "../x.db"}`, StoreSpec{}, "inside the data directory"},
+		{"absolute", `{"driver": "bbolt", "file": "/x.db"}`, StoreSpec{}, "inside the data directory"},
+		{"unknown key", `{"driver": "memory", "size": 1}`, StoreSpec{}, `unknown field "size"`},
+		{"syntax", "{\"driver\":\n \"memory\" \"x\"}", StoreSpec{}, "line 2:11"},
+		{"wrong type", `{"driver": 1}`, StoreSpec{}, `key "driver"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseStore("notes/notes.stash.json", []byte(tc.src))
+			if tc.err == "" {
+				if err != nil || got != tc.want {
+					t.Errorf("ParseStore()=%+v, %v, want %+v", got, err, tc.want)
+				}
+				return
+			}
+			var pe *PathError
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.As(err, &pe) || !errors.Is(err, ErrInvalidStore) {
+				t.Errorf("ParseStore()=%v, want a *PathError wrapping ErrInvalidStore containing %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func FuzzParseSchema(f *testing.F) {
+	f.Add([]byte(notesSchema))
+	f.Add([]byte(usersSchema))
+	f.Add([]byte(`{"schema": {"type": "objectx"}}`))
+	f.Add([]byte(`{"schema": {"$ref": "#/$defs/a", "$defs": {"a": {"type": "object"}}}}`))
+	f.Add([]byte("{\n\"schema\": {,}"))
+	f.Add([]byte(`{"schema": {"properties": {"a": {"x-hash": 1}}}, "unique": ["a"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := ParseSchema("f.schema.json", data)
+		if err != nil {
+			var pe *PathError
+			if !errors.As(err, &pe) || pe.Path != "f.schema.json" {
+				t.Fatalf("ParseSchema()=%v, want a *PathError naming the file", err)
+			}
+			return
+		}
+		for _, f := range append(sc.Indexes(), sc.Unique()...) {
+			if f == "id" || strings.HasPrefix(f, "_") || sc.hash[f] {
+				t.Fatalf("ParseSchema() accepted index field %q", f)
+			}
+		}
+		sc.validate(map[string]any{"a": 1.0, "b": "x"}, nil)
+	})
+}
+
+func FuzzParseStore(f *testing.F) {
+	f.Add([]byte(`{"driver": "bbolt", "file": "notes.db"}`))
+	f.Add([]byte(`{"driver": "memory"}`))
+	f.Add([]byte(`{"driver": "bbolt", "file": "../../etc/passwd"}`))
+	f.Add([]byte(`{"driver": "bbolt", "file": "a/../../b"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sp, err := ParseStore("f.stash.json", data)
+		if err != nil {
+			return
+		}
+		if sp.Driver == DriverBbolt {
+			p := filepath.Join("/data", sp.File)
+			if !strings.HasPrefix(p, "/data/") || p == "/data/"+DefaultFile {
+				t.Fatalf("ParseStore() accepted file %q, which lands at %s", sp.File, p)
+			}
+		}
+		if err := sp.Validate(); err != nil {
+			t.Fatalf("ParseStore()=%+v that fails Validate: %v", sp, err)
+		}
+	})
+}
