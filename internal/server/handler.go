@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -68,7 +70,9 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep.s.writeError(w, r, err)
 		return
 	}
-	resp, err := ep.site.Engine.Run(r.Context(), &phases.Call{
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(ep.site.Config.Limits.RequestMS)*time.Millisecond)
+	defer cancel()
+	resp, err := ep.site.Engine.Run(ctx, &phases.Call{
 		Folder: ep.folder,
 		Method: r.Method,
 		Path:   r.URL.Path,
