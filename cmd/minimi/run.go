@@ -108,7 +108,7 @@ func serve(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger)
 		Logger: lg.With("component", "lua"),
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
-			set, err = stash.Open(stash.Options{DataDir: dataDir(dir, cfg), Stores: stores, Collections: colls,
+			set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
 				Logger: lg.With("component", "stash")})
 			return server.Backend{Stash: set}, err
 		},
@@ -169,14 +169,6 @@ func checkCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
-}
-
-// dataDir is the config's data_dir, relative to the service directory.
-func dataDir(dir string, cfg *config.Config) string {
-	if filepath.IsAbs(cfg.DataDir) {
-		return cfg.DataDir
-	}
-	return filepath.Join(dir, cfg.DataDir)
 }
 
 // flatten lists the leaves of a tree of joined errors.

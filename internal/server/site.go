@@ -15,21 +15,27 @@ import (
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
-// Site is one loaded version of a service: its config, route table,
-// collections and compiled scripts. A reload builds a new Site beside the
-// old one.
-type Site struct {
-	Dir    string
-	Config *config.Config
-	Table  *router.Table
-	Engine *phases.Engine
-	// Stores and Collections are what the stash and schema files declare.
+// Spec is what a service's endpoints tree declares, read without compiling
+// any script: the route table and the collections with their stores.
+type Spec struct {
+	Table *router.Table
+	// Stores and Collections are what the stash and schema files declare,
+	// plus the installs collection.
 	Stores      []stash.StoreSpec
 	Collections []stash.CollectionSpec
 	// collectionOf maps each folder to the collection its requests use.
 	collectionOf map[*router.Folder]string
 	// schemas are the JSON Schemas of the collections, by path, for OPTIONS.
 	schemas map[string]json.RawMessage
+}
+
+// Site is one loaded version of a service: its config, spec and compiled
+// scripts. A reload builds a new Site beside the old one.
+type Site struct {
+	*Spec
+	Dir     string
+	Config  *config.Config
+	Engine  *phases.Engine
 	backend Backend
 }
 
@@ -54,26 +60,58 @@ type SiteOptions struct {
 // the default store, so its marker commits with the install's own writes.
 const InstallsCollection = "/_minimi/installs"
 
-// LoadSite walks dir/endpoints, parses every schema and stash file, compiles
-// every script (and dir/lib) and plans every route. All problems are
-// reported together, each naming its file (and line, for scripts).
-func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
+// ReadSpec walks dir/endpoints and parses every schema and stash file. All
+// problems are reported together, each naming its file.
+func ReadSpec(dir string, cfg *config.Config) (*Spec, error) {
 	endpoints := os.DirFS(filepath.Join(dir, "endpoints"))
 	table, err := router.Walk(endpoints, cfg.Phases)
 	if err != nil {
 		return nil, err
 	}
-	site := &Site{Dir: dir, Config: cfg, Table: table}
-	errs := site.readStashes(endpoints)
+	spec := &Spec{Table: table}
+	errs := spec.readStashes(endpoints)
 	if err := checkEndpointKeys(cfg, table); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	spec.Collections = append(spec.Collections, stash.CollectionSpec{Path: InstallsCollection})
+	return spec, nil
+}
+
+// DataDir is the config's data_dir, relative to the service directory.
+func DataDir(dir string, cfg *config.Config) string {
+	if filepath.IsAbs(cfg.DataDir) {
+		return cfg.DataDir
+	}
+	return filepath.Join(dir, cfg.DataDir)
+}
+
+// OpenStashes opens the stores of the service in dir, for commands that
+// work on its data without serving it (events, replay). opts.DataDir,
+// Stores and Collections are filled in.
+func OpenStashes(dir string, cfg *config.Config, opts stash.Options) (*stash.Set, error) {
+	spec, err := ReadSpec(dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.DataDir, opts.Stores, opts.Collections = DataDir(dir, cfg), spec.Stores, spec.Collections
+	return stash.Open(opts)
+}
+
+// LoadSite reads the spec of the service in dir, opens its stores through
+// opts.Open, compiles every script (and dir/lib) and plans every route. All
+// problems are reported together, each naming its file (and line, for
+// scripts).
+func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
+	spec, err := ReadSpec(dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	site := &Site{Spec: spec, Dir: dir, Config: cfg}
 	if opts.Open != nil {
-		colls := append(site.Collections, stash.CollectionSpec{Path: InstallsCollection})
-		if site.backend, err = opts.Open(site.Stores, colls); err != nil {
+		if site.backend, err = opts.Open(spec.Stores, spec.Collections); err != nil {
 			return nil, err
 		}
 	}
@@ -81,9 +119,9 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 	if st, err := os.Stat(filepath.Join(dir, "lib")); err == nil && st.IsDir() {
 		lib = os.DirFS(filepath.Join(dir, "lib"))
 	}
-	site.Engine, err = phases.Load(table, phases.Options{
+	site.Engine, err = phases.Load(spec.Table, phases.Options{
 		Phases:        cfg.Phases,
-		Endpoints:     endpoints,
+		Endpoints:     os.DirFS(filepath.Join(dir, "endpoints")),
 		Lib:           lib,
 		ScriptTimeout: time.Duration(cfg.Limits.ScriptMS) * time.Millisecond,
 		CallStackSize: cfg.Limits.CallStack,
@@ -93,7 +131,7 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 			return cfg.Endpoint(url)
 		},
 		Stash:        site.backend.Stash,
-		CollectionOf: func(f *router.Folder) string { return site.collectionOf[f] },
+		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
 		Commit:       site.backend.Commit,
 		Logger:       opts.Logger,
 	})
@@ -106,7 +144,7 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 // readStashes parses the schema and stash files of the tree and resolves,
 // for every folder, the collection its requests use: its own or its
 // nearest ancestor's (DESIGN §2).
-func (s *Site) readStashes(endpoints fs.FS) []error {
+func (s *Spec) readStashes(endpoints fs.FS) []error {
 	var errs []error
 	storeOf := map[*router.Folder]string{}
 	s.collectionOf = map[*router.Folder]string{}
@@ -181,7 +219,7 @@ func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 }
 
 // Schema returns the JSON Schema of the collection requests to f use, or nil.
-func (s *Site) Schema(f *router.Folder) json.RawMessage {
+func (s *Spec) Schema(f *router.Folder) json.RawMessage {
 	return s.schemas[s.collectionOf[f]]
 }
 
