@@ -20,6 +20,7 @@ type Writer struct {
 	dirty  map[*store]bool
 	broken error // an undo that failed: the transactions cannot be committed
 	done   bool
+	shared bool // Tx was called: the default store's transaction must commit
 }
 
 // Begin starts a group commit. It waits for the previous Writer to end.
@@ -36,7 +37,10 @@ func (s *Set) Begin() (*Writer, error) {
 
 // Tx returns the default store's write transaction, so that the event log can
 // append in the same transaction as the changes it records.
-func (w *Writer) Tx() *bbolt.Tx { return w.txs[w.s.def].(*boltTx).tx }
+func (w *Writer) Tx() *bbolt.Tx {
+	w.shared = true
+	return w.txs[w.s.def].(*boltTx).tx
+}
 
 // txFor returns st's write transaction, beginning it if needed.
 func (w *Writer) txFor(st *store) (kvTx, error) {
@@ -256,7 +260,7 @@ func (w *Writer) Commit() error {
 		w.s.vis.Lock()
 		defer w.s.vis.Unlock()
 	}
-	if err := w.txs[w.s.def].commit(); err != nil {
+	if err := w.commitDefault(); err != nil {
 		for _, st := range w.s.stores[1:] {
 			if tx, ok := w.txs[st]; ok {
 				tx.rollback()
@@ -279,6 +283,17 @@ func (w *Writer) Commit() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// commitDefault commits the default store's transaction, or ends it if
+// nothing could have written to it (committing would still write a page).
+func (w *Writer) commitDefault() error {
+	tx := w.txs[w.s.def]
+	if !w.shared && !w.dirty[w.s.def] {
+		tx.rollback()
+		return nil
+	}
+	return tx.commit()
 }
 
 // others returns the stores other than the default one that the group wrote to.
