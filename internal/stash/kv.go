@@ -93,6 +93,8 @@ func (j *journal) undo() error {
 	return nil
 }
 
+var _ kvTx = journaledTx{}
+
 type journaledTx struct {
 	kvTx
 	j *journal

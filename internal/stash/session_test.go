@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -262,6 +263,15 @@ func TestValidationListsEveryField(t *testing.T) {
 	}
 	if ve.Fields[3].Message != "is required" {
 		t.Errorf("ValidationError /title=%q, want \"is required\"", ve.Fields[3].Message)
+	}
+}
+
+func TestIndexedValueTooLarge(t *testing.T) {
+	s := notesSet(t)
+	_, err := s.Session().Create("/notes", Record{"title": "t", "owner": strings.Repeat("o", 5000)})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Fields[0].Pointer != "/owner" {
+		t.Errorf("Create(owner of 5000 bytes)=%v, want an error at /owner", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package stash
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -192,10 +193,10 @@ func TestWriterRollbackAndTx(t *testing.T) {
 }
 
 // eventLog stands in for the event log: Apply with increasing seqs and keep
-// each change set, as the log would.
+// each change set as JSON, as the log would.
 type eventLog struct {
 	seq     uint64
-	entries [][]Change
+	entries [][]byte
 }
 
 func (l *eventLog) commit(t *testing.T, s *Set, ss *Session) {
@@ -213,7 +214,11 @@ func (l *eventLog) commit(t *testing.T, s *Set, ss *Session) {
 		t.Fatal(err)
 	}
 	l.seq++
-	l.entries = append(l.entries, chs)
+	data, err := json.Marshal(chs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.entries = append(l.entries, data)
 	ss.Reset()
 }
 
@@ -223,9 +228,13 @@ func (l *eventLog) replay(t *testing.T, s *Set, from uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, chs := range l.entries {
+	for i, data := range l.entries {
 		if uint64(i+1) < from {
 			continue
+		}
+		var chs []Change
+		if err := json.Unmarshal(data, &chs); err != nil {
+			t.Fatal(err)
 		}
 		if err := w.Replay(uint64(i+1), chs); err != nil {
 			w.Rollback()

@@ -1,0 +1,185 @@
+package stash
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/minimi-go/minimi/internal/auth"
+)
+
+// input copies a caller's record as JSON would decode it, drops the fields
+// the stash keeps, and rejects other fields starting with "_".
+func input(c *Collection, rec Record) (map[string]any, error) {
+	v, err := normalize(map[string]any(rec))
+	if err != nil {
+		return nil, &ValidationError{Collection: c.path, Fields: []FieldError{{Message: "record is not JSON: " + err.Error()}}}
+	}
+	in, _ := v.(map[string]any)
+	if in == nil {
+		in = map[string]any{}
+	}
+	var errs []FieldError
+	for k := range in {
+		switch {
+		case k == FieldVersion || k == FieldCreated || k == FieldUpdated:
+			delete(in, k)
+		case strings.HasPrefix(k, "_"):
+			errs = append(errs, FieldError{Pointer: "/" + escapePointer(k), Message: "is reserved: fields starting with _ belong to the stash"})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
+		return nil, &ValidationError{Collection: c.path, Fields: errs}
+	}
+	return in, nil
+}
+
+// takeID removes "id" from in and returns the record's id: want if fixed (a
+// different "id" in the record is an error), else the record's, else a new one.
+func takeID(c *Collection, in map[string]any, want string, fixed bool) (string, error) {
+	v, given := in[FieldID]
+	delete(in, FieldID)
+	id, isString := v.(string)
+	invalid := func(msg string) error {
+		return &ValidationError{Collection: c.path, Fields: []FieldError{{Pointer: "/id", Message: msg}}}
+	}
+	switch {
+	case given && !isString:
+		return "", invalid("must be a string")
+	case fixed && given && id != want:
+		return "", invalid(fmt.Sprintf("is %q but the call names %q", id, want))
+	case fixed:
+		id = want
+	case !given:
+		return newID()
+	}
+	if err := checkID(id); err != nil {
+		return "", invalid(err.Error())
+	}
+	return id, nil
+}
+
+var (
+	idMu      sync.Mutex
+	idEntropy = ulid.Monotonic(rand.Reader, 0)
+)
+
+// newID returns a ULID: 26 characters that sort by creation time.
+func newID() (string, error) {
+	idMu.Lock()
+	defer idMu.Unlock()
+	id, err := ulid.New(ulid.Now(), idEntropy)
+	if err != nil {
+		return "", fmt.Errorf("new id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// userFields returns a copy of rec without id and the stash's _ fields.
+func userFields(rec Record) map[string]any {
+	out := cloneMap(rec)
+	for _, k := range []string{FieldID, FieldVersion, FieldCreated, FieldUpdated} {
+		delete(out, k)
+	}
+	return out
+}
+
+// touchedHashes returns the x-hash fields that in writes with a new value:
+// present, not null, and not the hash already stored in cur.
+func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool {
+	if c.schema == nil || len(c.schema.hash) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for f := range c.schema.hash {
+		v, ok := in[f]
+		if !ok || v == nil {
+			continue
+		}
+		if s, isString := v.(string); isString && cur != nil && cur[f] == s {
+			continue
+		}
+		out[f] = true
+	}
+	return out
+}
+
+// prepare applies the schema to fields in place: x-lowercase folds, the
+// schema validates (with the plain value of touched x-hash fields, and
+// without the stored hashes of untouched ones), then touched x-hash fields
+// are replaced by their hash.
+func prepare(c *Collection, fields map[string]any, touched map[string]bool) error {
+	sc := c.schema
+	if sc == nil {
+		return nil
+	}
+	skip := map[string]bool{}
+	for f := range sc.hash {
+		if _, ok := fields[f]; ok && !touched[f] {
+			skip[f] = true
+		}
+	}
+	for f := range sc.lower {
+		if s, ok := fields[f].(string); ok && !skip[f] {
+			fields[f] = strings.ToLower(s)
+		}
+	}
+	errs := sc.validate(fields, skip)
+	errs = append(errs, hashTypeErrors(fields, touched, errs)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
+		return &ValidationError{Collection: c.path, Fields: errs}
+	}
+	for f := range touched {
+		h, err := auth.Hash(fields[f].(string))
+		if err != nil {
+			return fmt.Errorf("hash %s: %w", f, err)
+		}
+		fields[f] = h
+	}
+	return nil
+}
+
+// maxIndexValue bounds the encoded size of an indexed value (bbolt keys are
+// at most 32 KiB).
+const maxIndexValue = 2048
+
+// checkIndexable rejects indexed values too large for an index key.
+func checkIndexable(c *Collection, fields map[string]any) error {
+	var errs []FieldError
+	for _, f := range c.indexOrder {
+		if v := fields[f]; v != nil && len(encodeValue(v)) > maxIndexValue {
+			errs = append(errs, FieldError{Pointer: "/" + escapePointer(f),
+				Message: fmt.Sprintf("is too large to index (over %d bytes)", maxIndexValue)})
+		}
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Collection: c.path, Fields: errs}
+	}
+	return nil
+}
+
+// hashTypeErrors reports touched x-hash fields that are not strings, unless
+// the schema already reported them.
+func hashTypeErrors(fields map[string]any, touched map[string]bool, have []FieldError) []FieldError {
+	var out []FieldError
+	for f := range touched {
+		if _, ok := fields[f].(string); ok {
+			continue
+		}
+		ptr := "/" + escapePointer(f)
+		reported := false
+		for _, e := range have {
+			reported = reported || e.Pointer == ptr
+		}
+		if !reported {
+			out = append(out, FieldError{Pointer: ptr, Message: "must be a string to be hashed"})
+		}
+	}
+	return out
+}
