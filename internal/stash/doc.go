@@ -93,8 +93,9 @@
 //   - A Session's reads are not one snapshot: each call reads the latest
 //     committed state. Conflicts are caught at commit instead.
 //   - If a store other than the default one fails to commit after the
-//     default store did, Commit returns the error; the log holds the changes
-//     and that store catches up by Replay.
+//     default store did, Commit returns an error wrapping ErrBehind: the log
+//     holds the changes, and the store refuses new ones until the Set is
+//     reopened and the store caught up by Replay.
 //   - Records of Changes are shared with the session; do not modify them.
 //   - A Where on an x-hash field is an error (hashes are salted).
 package stash

@@ -31,6 +31,9 @@ var (
 	ErrInvalidOptions = errors.New("invalid options")
 	// ErrBadChange is a Change that could not have come from a Session.
 	ErrBadChange = errors.New("malformed change")
+	// ErrBehind is a write to a store that failed to commit a group the log
+	// holds; it takes no new changes until it is reopened and caught up by Replay.
+	ErrBehind = errors.New("store is behind the event log")
 )
 
 // FieldError is one failing field of a record.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 )
 
 // store is one place where collections live.
@@ -12,6 +13,9 @@ type store struct {
 	spec StoreSpec
 	path string // the bbolt file; "" for memory
 	kv   kvStore
+	// behind is set when the store failed to commit after the default store
+	// did: later groups must not commit to it before the missed one.
+	behind atomic.Bool
 }
 
 // Keys of the meta bucket: the last applied event seq, and one counter per

@@ -141,6 +141,9 @@ func (a *applier) tx(st *store) (kvTx, error) {
 	if tx, ok := a.txs[st]; ok {
 		return tx, nil
 	}
+	if !a.replay && st.behind.Load() {
+		return nil, fmt.Errorf("store %q: %w", st.name, ErrBehind)
+	}
 	raw, err := a.w.txFor(st)
 	if err != nil {
 		return nil, err
@@ -244,8 +247,9 @@ func checkCurrent(tx kvTx, c *Collection, ch *Change) error {
 
 // Commit commits the default store first (with fsync unless NoSync), then
 // every other store the group wrote to. If the default store fails, nothing
-// is committed. If another store fails after it, the log is ahead of that
-// store, which catches up by Replay.
+// is committed. If another store fails after it, the error wraps ErrBehind:
+// the log is ahead of that store, which refuses new changes (Apply fails
+// with ErrBehind) until the Set is reopened and the store caught up by Replay.
 func (w *Writer) Commit() error {
 	if w.done {
 		return errWriterDone
@@ -279,7 +283,8 @@ func (w *Writer) Commit() error {
 			continue
 		}
 		if err := tx.commit(); err != nil {
-			errs = append(errs, fmt.Errorf("commit store %q: %w", st.name, err))
+			st.behind.Store(true)
+			errs = append(errs, fmt.Errorf("commit store %q: %w: %w", st.name, ErrBehind, err))
 		}
 	}
 	return errors.Join(errs...)

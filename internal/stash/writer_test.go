@@ -499,3 +499,38 @@ func TestReadersSeeWholeGroups(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+func TestStoreBehindAfterFailedCommit(t *testing.T) {
+	s := threeStores(t, t.TempDir())
+	ss := s.Session()
+	ss.Create("/a", Record{"id": "x", "title": "t"})
+	ss.Create("/c", Record{"id": "x", "title": "t"})
+	w, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Apply(1, ss.Changes()); err != nil {
+		t.Fatal(err)
+	}
+	s.byName["/c"].kv.close() // the memory store fails to commit
+	if err := w.Commit(); !errors.Is(err, ErrBehind) {
+		t.Fatalf("Commit() with a failing store=%v, want ErrBehind", err)
+	}
+	if _, err := s.Session().Get("/a", "x", ReadOptions{}); err != nil {
+		t.Errorf("Get(/a x)=%v, want the default store committed", err)
+	}
+	w, err = s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := Change{Op: OpCreate, Stash: "/c", ID: "y", Version: 1, Record: map[string]any{"id": "y", "title": "t", "_version": 1}}
+	if err := w.Apply(2, []Change{ch}); !errors.Is(err, ErrBehind) {
+		t.Errorf("Apply() to a store that is behind=%v, want ErrBehind", err)
+	}
+	w.Rollback()
+	ss = s.Session()
+	ss.Create("/b", Record{"id": "y", "title": "t"})
+	if _, err := s.Commit(ss); err != nil {
+		t.Errorf("Commit() to another store=%v, want nil", err)
+	}
+}
