@@ -8,5 +8,4 @@ const (
 	logKeyDriver    = "driver"
 	logKeyStash     = "stash"
 	logKeySeq       = "seq"
-	logKeyError     = "error"
 )

@@ -21,6 +21,8 @@ func TestParseSchema(t *testing.T) {
                               "password": {"type": "string", "minLength": 8, "x-hash": true, "x-hidden": true},
                               "email": {"type": "string", "format": "email", "x-lowercase": true} } },
   "indexes": ["owner"], "unique": ["email"] }`, ""},
+		{"local ref", `{"schema": {"$ref": "#/$defs/note", "$defs": {"note": {"type": "object", "properties": {"a": {"type": "string"}}}}}}`, ""},
+		{"draft 7", `{"schema": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}}`, ""},
 		{"syntax", "{\n  \"schema\": {,\n}", "line 2:14"},
 		{"truncated", "{\"schema\": {", "unexpected end"},
 		{"empty", "", "empty file"},
