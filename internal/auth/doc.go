@@ -1,4 +1,4 @@
-// Package auth hashes and verifies passwords.
+// Package auth hashes and verifies passwords and signs and checks tokens.
 //
 // # Format
 //
@@ -22,4 +22,14 @@
 //
 // A stored argon2id hash may ask for at most 256 MiB of memory, 16 passes and
 // 16 lanes; anything above is treated as malformed rather than computed.
+//
+// # Tokens
+//
+// [Tokens] signs and checks JSON Web Tokens with HS256 (github.com/golang-jwt/jwt/v5).
+// The secret must be at least [MinSecretBytes] bytes: there is no built-in
+// default. Sign always sets "iat" and "exp" (rounded up to the second, so a
+// token lives at least its ttl); Check accepts only HS256, requires "exp",
+// refuses a token issued in the future and reports an expired token with
+// [ErrTokenExpired], anything else with [ErrTokenInvalid]. A "Bearer " prefix
+// is stripped, so an Authorization header can be checked as it is.
 package auth
