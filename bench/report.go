@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// report is everything one harness run measured.
+type report struct {
+	machine  machine
+	opts     Options
+	loader   string
+	subjects map[string]measurement // by subject key
+	folders  time.Duration          // median time until 1,000 folders are served; 0: not run
+	idle     int64                  // idle RSS of `minimi serve` in bytes; 0: not run
+}
+
+// machine describes where the run happened.
+type machine struct {
+	CPU   string
+	Cores int
+	Go    string
+	OS    string
+	Date  time.Time
+}
+
+// row is one subject's medians.
+type row struct {
+	rps      float64
+	p50, p99 time.Duration
+	rss      int64
+	errors   int64
+}
+
+func (m measurement) row() row {
+	var errs int64
+	for _, r := range m.rounds {
+		errs += r.Errors
+	}
+	return row{
+		rps:    median(m.rounds, Result.RPS),
+		p50:    median(m.rounds, func(r Result) time.Duration { return r.P50 }),
+		p99:    median(m.rounds, func(r Result) time.Duration { return r.P99 }),
+		rss:    m.peakRSS,
+		errors: errs,
+	}
+}
+
+// rowOf returns the medians of subject key, if it ran.
+func (r *report) rowOf(key string) (row, bool) {
+	m, ok := r.subjects[key]
+	if !ok || len(m.rounds) == 0 {
+		return row{}, false
+	}
+	return m.row(), true
+}
+
+// write prints the report as markdown.
+func (r *report) write(w io.Writer) {
+	fmt.Fprintf(w, "## MiniMi load benchmark\n\n")
+	fmt.Fprintf(w, "- machine: %s, %d cores, %s, %s\n", r.machine.CPU, r.machine.Cores, r.machine.OS, r.machine.Go)
+	fmt.Fprintf(w, "- run: %s\n", r.machine.Date.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "- load: %s, closed loop, %d connections, %v warm-up, %v measured, %d rounds; medians of the rounds\n\n",
+		r.loader, r.opts.Conns, r.opts.Warmup, r.opts.Duration, r.opts.Rounds)
+	r.writeSubjects(w)
+	fmt.Fprintln(w)
+	r.writeTargets(w)
+}
+
+func (r *report) writeSubjects(w io.Writer) {
+	fmt.Fprintln(w, "| | subject | req/s | p50 | p99 | peak RSS | errors | req/s ÷ base | p50 ÷ base | p99 ÷ base | RSS ÷ base |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	base, haveBase := r.rowOf("a")
+	for _, s := range subjects {
+		x, ok := r.rowOf(s.key)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "| (%s) | %s | %s | %s | %s | %s | %d | %s |\n", s.key, s.name,
+			fmtRate(x.rps), fmtMS(x.p50), fmtMS(x.p99), fmtMiB(x.rss), x.errors, ratios(x, base, haveBase))
+	}
+	d, okD := r.rowOf("d")
+	e, okE := r.rowOf("e")
+	if okD && okE {
+		fmt.Fprintf(w, "| (d) ÷ (e) | durable POST against one fsync per request | | | | | | %s |\n", ratios(d, e, true))
+	}
+	fmt.Fprintln(w, "\nbase is (a); in the last row it is (e).")
+}
+
+// ratios are the four "÷ base" cells of x against base.
+func ratios(x, base row, ok bool) string {
+	if !ok {
+		return "— | — | — | —"
+	}
+	return strings.Join([]string{
+		fmtRatio(x.rps, base.rps),
+		fmtRatio(float64(x.p50), float64(base.p50)),
+		fmtRatio(float64(x.p99), float64(base.p99)),
+		fmtRatio(float64(x.rss), float64(base.rss)),
+	}, " | ")
+}
+
+// check is one target: what was measured and whether it passes.
+type check struct {
+	name     string
+	measured string // empty: not measured
+	pass     bool
+}
+
+func (r *report) writeTargets(w io.Writer) {
+	fmt.Fprintln(w, "| target | measured | result |")
+	fmt.Fprintln(w, "|---|--:|---|")
+	for _, c := range r.checks() {
+		result := "FAIL"
+		switch {
+		case c.measured == "":
+			c.measured, result = "—", "not run"
+		case c.pass:
+			result = "PASS"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", c.name, c.measured, result)
+	}
+	fmt.Fprintln(w, "| replay of 1M events | — | TODO: not measured yet; comes with the event log |")
+}
+
+// checks evaluates every target the run has the numbers for.
+func (r *report) checks() []check {
+	cs := []check{r.relative("b", "a", 0.85), r.relative("c", "a", 0.7)}
+	c := check{name: "(d) req/s ≥ 20,000"}
+	if d, ok := r.rowOf("d"); ok {
+		c.measured, c.pass = fmtRate(d.rps), d.rps >= 20000
+	}
+	cs = append(cs, c, r.relative("d", "e", 7))
+	for _, key := range []string{"b", "c", "d"} {
+		c := check{name: fmt.Sprintf("(%s) p99 ≤ 10 ms", key)}
+		if x, ok := r.rowOf(key); ok {
+			c.measured, c.pass = fmtMS(x.p99), x.p99 <= 10*time.Millisecond
+		}
+		cs = append(cs, c)
+	}
+	c = check{name: "idle RSS of `minimi serve` (example service) ≤ 40 MiB"}
+	if r.idle > 0 {
+		c.measured, c.pass = fmtMiB(r.idle), r.idle <= 40<<20
+	}
+	cs = append(cs, c)
+	c = check{name: "1,000 folders served ≤ 1 s"}
+	if r.folders > 0 {
+		c.measured, c.pass = fmt.Sprintf("%d ms", r.folders.Milliseconds()), r.folders <= time.Second
+	}
+	return append(cs, c)
+}
+
+// relative is the target "(key) req/s ≥ factor × (base)".
+func (r *report) relative(key, base string, factor float64) check {
+	c := check{name: fmt.Sprintf("(%s) req/s ≥ %g × (%s)", key, factor, base)}
+	x, okX := r.rowOf(key)
+	b, okB := r.rowOf(base)
+	if okX && okB && b.rps > 0 {
+		c.measured, c.pass = fmtRatio(x.rps, b.rps)+" ×", x.rps >= factor*b.rps
+	}
+	return c
+}
+
+// fmtRate writes 12345.6 as "12,346".
+func fmtRate(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func fmtMS(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func fmtMiB(b int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+func fmtRatio(x, base float64) string {
+	if base == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", x/base)
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// measured is a subject measured once at rps with the given p99.
+func measured(key string, rps float64, p99 time.Duration) measurement {
+	s := subjects[strings.Index("abcde", key)]
+	r := Result{OK: int64(rps * 10), Elapsed: 10 * time.Second, P50: p99 / 2, P99: p99}
+	return measurement{subject: s, rounds: []Result{r}, peakRSS: 20 << 20}
+}
+
+func TestChecks(t *testing.T) {
+	rep := &report{
+		subjects: map[string]measurement{
+			"a": measured("a", 40000, 4*time.Millisecond),
+			"b": measured("b", 36000, 5*time.Millisecond),  // 0.9 × (a): pass
+			"c": measured("c", 20000, 11*time.Millisecond), // 0.5 × (a), p99 over 10ms: fail
+			"d": measured("d", 21000, 10*time.Millisecond), // ≥ 20,000, 7 × (e): pass
+			"e": measured("e", 3000, 20*time.Millisecond),
+		},
+		folders: 1500 * time.Millisecond,
+		idle:    30 << 20,
+	}
+	want := map[string]string{
+		"(b) req/s ≥ 0.85 × (a)": "PASS 0.90 ×",
+		"(c) req/s ≥ 0.7 × (a)":  "FAIL 0.50 ×",
+		"(d) req/s ≥ 20,000":     "PASS 21,000",
+		"(d) req/s ≥ 7 × (e)":    "PASS 7.00 ×",
+		"(b) p99 ≤ 10 ms":        "PASS 5.00 ms",
+		"(c) p99 ≤ 10 ms":        "FAIL 11.00 ms",
+		"(d) p99 ≤ 10 ms":        "PASS 10.00 ms",
+		"idle RSS of `minimi serve` (example service) ≤ 40 MiB": "PASS 30.0 MiB",
+		"1,000 folders served ≤ 1 s":                            "FAIL 1500 ms",
+	}
+	checks := rep.checks()
+	if len(checks) != len(want) {
+		t.Fatalf("checks()=%d targets, want %d", len(checks), len(want))
+	}
+	for _, c := range checks {
+		got := "FAIL " + c.measured
+		if c.pass {
+			got = "PASS " + c.measured
+		}
+		if got != want[c.name] {
+			t.Errorf("check %q=%q, want %q", c.name, got, want[c.name])
+		}
+	}
+}
+
+func TestReportNotRun(t *testing.T) {
+	rep := &report{subjects: map[string]measurement{"b": measured("b", 1000, time.Millisecond)}}
+	var buf bytes.Buffer
+	rep.write(&buf)
+	out := buf.String()
+	for _, want := range []string{
+		"| (b) | MiniMi three-phase GET | 1,000 | 0.50 ms | 1.00 ms | 20.0 MiB | 0 | — | — | — | — |",
+		"| (b) req/s ≥ 0.85 × (a) | — | not run |",
+		"| (b) p99 ≤ 10 ms | 1.00 ms | PASS |",
+		"| 1,000 folders served ≤ 1 s | — | not run |",
+		"| replay of 1M events | — | TODO",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "| (a) |") || strings.Contains(out, "(d) ÷ (e)") {
+		t.Errorf("report shows subjects that did not run:\n%s", out)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	rounds := func(rps ...float64) []Result {
+		var out []Result
+		for _, v := range rps {
+			out = append(out, Result{OK: int64(v), Elapsed: time.Second})
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		rounds []Result
+		want   float64
+	}{
+		{"none", nil, 0},
+		{"one", rounds(5), 5},
+		{"odd", rounds(9, 1, 5), 5},
+		{"even", rounds(4, 1, 8, 2), 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := median(tc.rounds, Result.RPS); got != tc.want {
+				t.Errorf("median()=%v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFmtRate(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {999.4, "999"}, {1000, "1,000"}, {123456.7, "123,457"}, {1234567, "1,234,567"},
+	}
+	for _, tc := range tests {
+		if got := fmtRate(tc.in); got != tc.want {
+			t.Errorf("fmtRate(%v)=%q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
