@@ -23,12 +23,22 @@ type WrkLoader struct {
 	Path string
 	// ScriptDir holds the Lua scripts that make wrk send a body; it must exist.
 	ScriptDir string
+	// Threads is the number of wrk threads, never more than connections.
+	// Zero means one per core.
+	Threads int
 }
 
 var _ Loader = WrkLoader{}
 
 // Name says which generator this is.
-func (WrkLoader) Name() string { return "wrk" }
+func (wl WrkLoader) Name() string { return fmt.Sprintf("wrk, %d threads", wl.threads()) }
+
+func (wl WrkLoader) threads() int {
+	if wl.Threads > 0 {
+		return wl.Threads
+	}
+	return runtime.NumCPU()
+}
 
 // Run runs wrk once for the warm-up and once measured. wrk counts in whole
 // seconds, so both durations are rounded up to a second.
@@ -58,8 +68,7 @@ func (wl WrkLoader) Run(ctx context.Context, t Target, o LoadOptions) (Result, e
 // args are the flags shared by the warm-up and the measured run.
 func (wl WrkLoader) args(t Target, o LoadOptions) ([]string, error) {
 	conns := o.conns()
-	threads := min(conns, runtime.NumCPU())
-	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "--timeout", "5s"}
+	args := []string{"-t", strconv.Itoa(min(wl.threads(), conns)), "-c", strconv.Itoa(conns), "--timeout", "5s"}
 	if t.Method == "" || t.Method == "GET" {
 		return args, nil
 	}
