@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,8 +43,26 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
-	logs *bytes.Buffer
+	logs *syncBuffer
 	done chan error
+}
+
+// syncBuffer is a buffer the process's output goroutine and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freePort(t *testing.T) int {
@@ -86,7 +105,7 @@ func copyTree(t *testing.T, src string) string {
 func startServe(t *testing.T, dir string, env ...string) *proc {
 	t.Helper()
 	port := freePort(t)
-	p := &proc{logs: &bytes.Buffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	p.cmd = exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(port))
 	p.cmd.Env = append(append(os.Environ(), "MINIMI_NATS_ENABLED=false"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
