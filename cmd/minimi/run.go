@@ -29,6 +29,7 @@ type serviceFlags struct {
 	dir    string
 	config string
 	port   int
+	watch  bool
 }
 
 func (f *serviceFlags) register(cmd *cobra.Command) {
@@ -93,16 +94,18 @@ func serveCmd(lg *slog.Logger) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), f.dir, cfg, lg)
+			return serve(cmd.Context(), &f, cmd, cfg, lg)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().IntVar(&f.port, "port", 0, "HTTP port (overrides config and MINIMI_PORT; 0 picks a free port)")
+	cmd.Flags().BoolVar(&f.watch, "watch", false, "reload on changes under endpoints/, lib/ and config.json (always on in dev mode)")
 	return cmd
 }
 
 // serve loads the site and serves it until ctx ends.
-func serve(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) error {
+func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger) error {
+	dir := f.dir
 	var set *stash.Set
 	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
 		Logger: lg.With("component", "lua"),
@@ -136,6 +139,14 @@ func serve(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger)
 		return fmt.Errorf("listen: %w", err)
 	}
 	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", dir)
+	if f.watch || cfg.Dev {
+		go func() {
+			reload := func() { reloadSite(f, cmd, srv, lg) }
+			if err := server.Watch(ctx, dir, reload, lg); err != nil {
+				lg.Error("watch stopped", "error", err)
+			}
+		}()
+	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -169,6 +180,34 @@ func checkCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// reloadSite loads the service again and swaps it in. A change that does not
+// load leaves the running version serving, and the log says why.
+func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, lg *slog.Logger) {
+	cur := srv.Site()
+	cfg, err := f.loadConfig(cmd)
+	if err == nil && !sameBinding(cur.Config, cfg) {
+		err = fmt.Errorf("config.json: port, data_dir or nats changed: %w", server.ErrRestart)
+	}
+	var site *server.Site
+	if err == nil {
+		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse()})
+	}
+	if err != nil {
+		for _, e := range flatten(err) {
+			lg.Error("reload failed; the previous version keeps serving", "error", e.Error())
+		}
+		return
+	}
+	srv.Swap(site)
+	lg.Info("reloaded", "folders", len(site.Table.Folders))
+}
+
+// sameBinding says whether two configs bind the same port, files and bus.
+func sameBinding(a, b *config.Config) bool {
+	return a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
+		a.NATS.URL == b.NATS.URL && a.NATS.Port == b.NATS.Port
 }
 
 // flatten lists the leaves of a tree of joined errors.

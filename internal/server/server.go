@@ -66,6 +66,9 @@ func (s *Server) Swap(site *Site) *Site {
 
 func (s *Server) site() *Site { return s.current.Load().site }
 
+// Site returns the site being served.
+func (s *Server) Site() *Site { return s.site() }
+
 func (s *Server) dev() bool { return s.site().Config.Dev }
 
 func (s *Server) isReady() bool { return s.serving.Load() }

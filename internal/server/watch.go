@@ -1,0 +1,129 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// ErrRestart is a change a reload cannot apply to a running service: new or
+// changed stash and schema files, or config keys that bind ports and files.
+var ErrRestart = errors.New("this change needs a restart")
+
+// Quiet is how long Watch waits after the last change before it reloads, so
+// that an editor's burst of writes is one reload.
+const Quiet = 100 * time.Millisecond
+
+// Watch calls reload after each burst of changes to dir/endpoints, dir/lib or
+// dir/config.json, until ctx ends. Folders created later are watched too.
+func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.Add(dir); err != nil {
+		return err
+	}
+	for _, sub := range []string{"endpoints", "lib"} {
+		addTree(w, filepath.Join(dir, sub))
+	}
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Has(fsnotify.Create) {
+				addTree(w, ev.Name) // a new folder, or endpoints/ or lib/ themselves
+			}
+			if relevant(dir, ev.Name) {
+				timer = time.After(Quiet)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			lg.Warn("watch", keyError, err)
+		case <-timer:
+			timer = nil
+			reload()
+		}
+	}
+}
+
+// addTree watches path and every folder below it, if it is a folder.
+func addTree(w *fsnotify.Watcher, path string) {
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = w.Add(p)
+		}
+		return nil
+	})
+}
+
+// relevant says whether a changed path can change the service.
+func relevant(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	first, _, _ := strings.Cut(rel, "/")
+	return first == "endpoints" || first == "lib" || rel == "config.json"
+}
+
+// Reuse returns a SiteOptions.Open that hands a reloaded site the stores of
+// the running one, or fails with ErrRestart when the stash and schema files
+// declare something else than they were opened with.
+func (s *Site) Reuse() func([]stash.StoreSpec, []stash.CollectionSpec) (Backend, error) {
+	return func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		if !sameStores(s.Stores, stores) || !sameCollections(s.Collections, colls) {
+			return Backend{}, errors.New("stash or schema files changed: " + ErrRestart.Error())
+		}
+		return s.backend, nil
+	}
+}
+
+func sameStores(a, b []stash.StoreSpec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sameCollections(a, b []stash.CollectionSpec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Path != b[i].Path || a[i].Store != b[i].Store || !bytes.Equal(schemaJSON(a[i].Schema), schemaJSON(b[i].Schema)) {
+			return false
+		}
+	}
+	return true
+}
+
+func schemaJSON(s *stash.Schema) []byte {
+	if s == nil {
+		return nil
+	}
+	return s.JSON()
+}
