@@ -104,9 +104,15 @@ func copyTree(t *testing.T, src string) string {
 // startServe runs `minimi serve` on dir and waits until it answers.
 func startServe(t *testing.T, dir string, env ...string) *proc {
 	t.Helper()
+	return startServeArgs(t, dir, nil, env...)
+}
+
+// startServeArgs is startServe with extra serve flags.
+func startServeArgs(t *testing.T, dir string, args []string, env ...string) *proc {
+	t.Helper()
 	port := freePort(t)
 	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	p.cmd = exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(port))
+	p.cmd = exec.Command(binary, append([]string{"serve", "--dir", dir, "--port", fmt.Sprint(port)}, args...)...)
 	p.cmd.Env = append(append(os.Environ(), "MINIMI_NATS_ENABLED=false"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

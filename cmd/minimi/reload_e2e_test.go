@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// eventually polls check until it returns "" or the deadline passes; the
+// deadline is generous because it only bounds a broken reload, it is not a
+// measurement.
+func eventually(t *testing.T, what string, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = check(); last == "" {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("%s: %s", what, last)
+}
+
+func TestServeWatchReloads(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	p := startServeArgs(t, dir, []string{"--watch"})
+	get := func(path string) reply { return do(t, "GET", p.base+path, "", "") }
+
+	// A new folder answers.
+	newDir := filepath.Join(dir, "endpoints", "fresh")
+	if err := os.MkdirAll(newDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(newDir, "fresh.execute.lua"), `return { GET = function(req, res) res:send("v1") end }`)
+	eventually(t, "new folder", func() string {
+		if r := get("/fresh"); r.status != 200 || string(r.body) != "v1" {
+			return string(r.body)
+		}
+		return ""
+	})
+
+	// An edited script answers with the new version.
+	write(t, filepath.Join(newDir, "fresh.execute.lua"), `return { GET = function(req, res) res:send("v2") end }`)
+	eventually(t, "edited script", func() string {
+		if r := get("/fresh"); string(r.body) != "v2" {
+			return string(r.body)
+		}
+		return ""
+	})
+
+	// A broken script leaves the previous version serving, and the log says where.
+	write(t, filepath.Join(newDir, "fresh.execute.lua"), "return {\n GET = function(req, res) res:send( end }")
+	eventually(t, "reload failure logged", func() string {
+		if !strings.Contains(p.logs.String(), "endpoints/fresh/fresh.execute.lua:2") {
+			return "no log line naming endpoints/fresh/fresh.execute.lua:2"
+		}
+		return ""
+	})
+	if r := get("/fresh"); string(r.body) != "v2" {
+		t.Errorf("after a broken edit /fresh=%q, want the previous version v2", r.body)
+	}
+
+	// Fixing it serves the fix.
+	write(t, filepath.Join(newDir, "fresh.execute.lua"), `return { GET = function(req, res) res:send("v3") end }`)
+	eventually(t, "fixed script", func() string {
+		if r := get("/fresh"); string(r.body) != "v3" {
+			return string(r.body)
+		}
+		return ""
+	})
+
+	// A removed folder is gone.
+	if err := os.RemoveAll(newDir); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "removed folder", func() string {
+		if r := get("/fresh"); r.status != 404 {
+			return string(r.body)
+		}
+		return ""
+	})
+}
