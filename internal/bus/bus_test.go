@@ -1,0 +1,234 @@
+package bus
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// runServer starts a plain nats-server for tests on port (-1: random).
+func runServer(t *testing.T, port int) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatalf("NewServer()=%v", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
+}
+
+// roundTrip publishes on conn and waits for the message on a second connection to url.
+func roundTrip(t *testing.T, nc *nats.Conn, url string) {
+	t.Helper()
+	other, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("Connect(%s)=%v", url, err)
+	}
+	defer other.Close()
+	sub, err := other.SubscribeSync("bus.test")
+	if err != nil {
+		t.Fatalf("SubscribeSync()=%v", err)
+	}
+	if err := other.Flush(); err != nil {
+		t.Fatalf("Flush()=%v", err)
+	}
+	if err := nc.Publish("bus.test", []byte("hello")); err != nil {
+		t.Fatalf("Publish()=%v", err)
+	}
+	msg, err := sub.NextMsg(10 * time.Second)
+	if err != nil {
+		t.Fatalf("NextMsg()=%v", err)
+	}
+	if got := string(msg.Data); got != "hello" {
+		t.Fatalf("NextMsg().Data=%q, want %q", got, "hello")
+	}
+}
+
+func TestStartEmbedded(t *testing.T) {
+	b, err := Start(Options{Enabled: true, Port: -1, Name: "svc", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Start()=%v", err)
+	}
+	defer b.Close()
+	if b.Conn() == nil {
+		t.Fatal("Conn()=nil, want a connection")
+	}
+	if !strings.HasPrefix(b.ClientURL(), "nats://127.0.0.1:") {
+		t.Fatalf("ClientURL()=%q, want nats://127.0.0.1:<port>", b.ClientURL())
+	}
+	roundTrip(t, b.Conn(), b.ClientURL())
+	if _, err := b.Conn().JetStream(); err != nil {
+		t.Fatalf("JetStream()=%v", err)
+	}
+	b.Close()
+	b.Close()
+	if !b.Conn().IsClosed() {
+		t.Fatal("Conn().IsClosed()=false after Close, want true")
+	}
+	if _, err := net.Dial("tcp", strings.TrimPrefix(b.ClientURL(), "nats://")); err == nil {
+		t.Fatal("embedded server still accepts connections after Close")
+	}
+}
+
+func TestStartDisabled(t *testing.T) {
+	b, err := Start(Options{Enabled: false, Port: -1})
+	if err != nil {
+		t.Fatalf("Start()=%v", err)
+	}
+	if b.Conn() != nil || b.ClientURL() != "" {
+		t.Fatalf("Conn()=%v ClientURL()=%q, want nil and empty", b.Conn(), b.ClientURL())
+	}
+	b.Close()
+	b.Close()
+}
+
+func TestStartExternal(t *testing.T) {
+	ns := runServer(t, -1)
+	b, err := Start(Options{Enabled: true, URL: ns.ClientURL()})
+	if err != nil {
+		t.Fatalf("Start()=%v", err)
+	}
+	defer b.Close()
+	if b.ClientURL() != ns.ClientURL() {
+		t.Fatalf("ClientURL()=%q, want %q", b.ClientURL(), ns.ClientURL())
+	}
+	roundTrip(t, b.Conn(), ns.ClientURL())
+	b.Close()
+	if !ns.Running() {
+		t.Fatal("Close shut down an external server")
+	}
+}
+
+// TestStartExternalDown starts the bus while its server is down; it
+// connects when the server comes up.
+func TestStartExternalDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	b, err := Start(Options{Enabled: true, URL: url})
+	if err != nil {
+		t.Fatalf("Start() with the server down=%v, want nil", err)
+	}
+	defer b.Close()
+	if b.Conn().IsConnected() {
+		t.Fatal("IsConnected()=true before the server started")
+	}
+	connected := b.Conn().StatusChanged(nats.CONNECTED)
+	runServer(t, port)
+	if !b.Conn().IsConnected() {
+		<-connected
+	}
+	roundTrip(t, b.Conn(), url)
+}
+
+func TestStartPortInUse(t *testing.T) {
+	ns := runServer(t, -1)
+	port := ns.Addr().(*net.TCPAddr).Port
+	_, err := Start(Options{Enabled: true, Port: port, ReadyTimeout: time.Second})
+	if err == nil {
+		t.Fatalf("Start() on a busy port=nil, want an error")
+	}
+}
+
+func TestEmbeddedLogs(t *testing.T) {
+	var buf syncBuffer
+	lg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	b, err := Start(Options{Enabled: true, Port: -1, Name: "logged", Logger: lg})
+	if err != nil {
+		t.Fatalf("Start()=%v", err)
+	}
+	b.Close()
+	out := buf.String()
+	for _, want := range []string{"Server is ready", "component=bus", "server=logged", "embedded nats server started"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log=%q, want it to contain %q", out, want)
+		}
+	}
+}
+
+func TestSlogAdapterLevels(t *testing.T) {
+	tests := []struct {
+		name string
+		call func(a slogAdapter)
+		want string
+	}{
+		{"notice", func(a slogAdapter) { a.Noticef("n %d", 1) }, "level=INFO msg=\"n 1\""},
+		{"warn", func(a slogAdapter) { a.Warnf("w %d", 2) }, "level=WARN msg=\"w 2\""},
+		{"error", func(a slogAdapter) { a.Errorf("e %d", 3) }, "level=ERROR msg=\"e 3\""},
+		{"fatal", func(a slogAdapter) { a.Fatalf("f %d", 4) }, "level=ERROR msg=\"f 4\""},
+		{"debug", func(a slogAdapter) { a.Debugf("d %d", 5) }, "level=DEBUG msg=\"d 5\""},
+		{"trace", func(a slogAdapter) { a.Tracef("t %d", 6) }, "level=DEBUG-4 msg=\"t 6\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug - 4})
+			tc.call(slogAdapter{l: slog.New(h)})
+			if !strings.Contains(buf.String(), tc.want) {
+				t.Fatalf("log=%q, want %q", buf.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want error
+	}{
+		{"default", DefaultOptions(), nil},
+		{"random port", Options{Enabled: true, Port: -1}, nil},
+		{"port too low", Options{Port: -2}, ErrInvalidOptions},
+		{"port too high", Options{Port: 65536}, ErrInvalidOptions},
+		{"negative timeout", Options{ReadyTimeout: -time.Second}, ErrInvalidOptions},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.opts.Validate(); !errors.Is(err, tc.want) {
+				t.Fatalf("Validate()=%v, want %v", err, tc.want)
+			}
+			if tc.want == nil {
+				return
+			}
+			if _, err := Start(tc.opts); !errors.Is(err, tc.want) {
+				t.Fatalf("Start()=%v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's logging goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
