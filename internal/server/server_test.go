@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // threePhase is a service whose /bench URL runs one handler in each phase.
@@ -150,6 +151,59 @@ func BenchmarkChiJSON(b *testing.B) {
 		for pb.Next() {
 			rec := httptest.NewRecorder()
 			mux.ServeHTTP(rec, req)
+		}
+	})
+}
+
+// notesSite is a service with a notes collection, opened on real bbolt files.
+var notesSite = map[string]string{
+	"endpoints/notes/notes.schema.json":     `{"schema": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}}`,
+	"endpoints/notes/notes.execute.lua":     `return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`,
+	"endpoints/notes/[id]/[id].execute.lua": `return { GET = function(req, res) local n = req.stash:get(req.params.id); if not n then return res:error(404, "none") end res:json(n) end }`,
+}
+
+func newStashServer(tb testing.TB, files map[string]string) *Server {
+	tb.Helper()
+	dir := writeTree(tb, files)
+	cfg := config.DefaultConfig()
+	site, err := LoadSite(dir, cfg, SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+		if err == nil {
+			tb.Cleanup(func() { set.Close() })
+		}
+		return Backend{Stash: set}, err
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(site.Close)
+	s, err := New(Options{Site: site})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkStashGET reads one record through the whole HTTP handler.
+func BenchmarkStashGET(b *testing.B) {
+	s := newStashServer(b, notesSite)
+	rec := httptest.NewRecorder()
+	post := httptest.NewRequest("POST", "/notes", strings.NewReader(`{"id":"n1","title":"hello"}`))
+	post.Header.Set("Content-Type", "application/json")
+	s.ServeHTTP(rec, post)
+	if rec.Code != 201 {
+		b.Fatalf("seed: %d %s", rec.Code, rec.Body)
+	}
+	req := httptest.NewRequest("GET", "/notes/n1", nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
 		}
 	})
 }
