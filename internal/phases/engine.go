@@ -49,6 +49,14 @@ type Options struct {
 	Commit CommitFunc
 	// Logger receives the scripts' log calls; nil means discard.
 	Logger *slog.Logger
+	// AuthSecret signs and checks the tokens of auth.sign and auth.check (at
+	// least 32 bytes). Empty makes them raise an error, except in Dev mode,
+	// where a random secret of this process is used.
+	AuthSecret string
+	// HeapLimit is the Go heap size, in bytes, past which running scripts are
+	// stopped; zero means GOMEMLIMIT when set, else 3/4 of the memory
+	// available to the process.
+	HeapLimit uint64
 }
 
 // Engine runs the phase pipeline of one route table: its compiled scripts and

@@ -62,7 +62,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		return nil, &Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
 			Detail: method + " is not allowed on " + c.Path, Allow: r.allow}
 	}
-	budget, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
+	budget, cancel := e.budget(ctx)
 	defer cancel()
 	v := e.get()
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
@@ -73,6 +73,9 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	if ctxErr := budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
 		v.L.Close()
+		if merr := memoryError(budget, cs.where); merr != nil {
+			return nil, merr
+		}
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
 			return nil, &Error{Status: http.StatusServiceUnavailable, Title: "Script Timeout",
 				Detail: "the request's scripts ran past their time budget", Source: cs.where, Err: ErrScriptTimeout}

@@ -47,6 +47,7 @@ func (e *Engine) newState() *lua.LState {
 	if s, ok := g.RawGetString("string").(*lua.LTable); ok {
 		s.RawSetString("dump", lua.LNil)
 	}
+	limitLibs(L)
 	// gopher-lua's string metatable lets "x":fn() reach the string table; keep
 	// it, as it holds nothing beyond the string library.
 	L.SetField(L.Get(lua.RegistryIndex), arrayMeta, L.NewTable())

@@ -1,0 +1,391 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/pm"
+)
+
+// MaxStringBytes is the largest string that string.rep, string.format,
+// string.gsub and table.concat build: one call cannot ask for gigabytes.
+const MaxStringBytes = 16 << 20
+
+// ErrMemoryLimit is a request whose scripts were stopped because the heap
+// passed its limit while they ran.
+var ErrMemoryLimit = errors.New("script memory limit exceeded")
+
+// errStringTooLong is raised in Lua by a library function whose result would
+// pass MaxStringBytes.
+var errStringTooLong = fmt.Errorf("the result would be longer than %d bytes", MaxStringBytes)
+
+// MaxResults is the most values unpack and string.byte return, as in Lua 5.1
+// (LUAI_MAXCSTACK).
+const MaxResults = 8000
+
+// stackMargin is the room a library function leaves on the Lua value stack
+// beyond its results, so that an error raised afterwards can still be
+// handled.
+const stackMargin = 64
+
+// limitLibs replaces the library functions of L that can build a string far
+// larger than their arguments with bounded versions (string.gsub and
+// table.concat are also linear in their result, unlike gopher-lua's), makes
+// the ones that push many values check the stack first, and makes xpcall
+// call its handler after unwinding (see doc of safeXPCall).
+func limitLibs(L *lua.LState) {
+	g := L.G.Global
+	if s, ok := g.RawGetString(lua.StringLibName).(*lua.LTable); ok {
+		s.RawSetString("rep", L.NewFunction(strRep))
+		s.RawSetString("gsub", L.NewFunction(strGsub))
+		wrap(L, s, "format", strFormat)
+		wrap(L, s, "byte", strByte)
+	}
+	if t, ok := g.RawGetString(lua.TabLibName).(*lua.LTable); ok {
+		t.RawSetString("concat", L.NewFunction(tableConcat))
+	}
+	wrap(L, g, "unpack", unpack)
+	if g.RawGetString("xpcall") != lua.LNil {
+		g.RawSetString("xpcall", L.NewFunction(safeXPCall))
+	}
+}
+
+// wrap replaces the Go function t[name] with limit(it).
+func wrap(L *lua.LState, t *lua.LTable, name string, limit func(lua.LGFunction) lua.LGFunction) {
+	if orig, ok := t.RawGetString(name).(*lua.LFunction); ok && orig.IsG {
+		t.RawSetString(name, L.NewFunction(limit(orig.GFunction)))
+	}
+}
+
+// reserve raises a Lua error unless n more values fit on L's value stack
+// with stackMargin to spare. Growing the stack first means that an overflow
+// is raised while the stack still has room for the error's handler:
+// gopher-lua's PCall cannot run a message handler on a full stack.
+func reserve(L *lua.LState, fn string, n int) {
+	if n > MaxResults {
+		L.RaiseError("%s: too many results (%d, at most %d)", fn, n, MaxResults)
+	}
+	top := L.GetTop()
+	L.SetTop(top + n + stackMargin)
+	L.SetTop(top)
+}
+
+// unpack is unpack(t[, i[, j]]) that checks the stack first.
+func unpack(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		i, j := L.OptInt(2, 1), L.OptInt(3, t.Len())
+		if j >= i {
+			reserve(L, "unpack", j-i+1)
+		}
+		return orig(L)
+	}
+}
+
+// strByte is string.byte(s[, i[, j]]) that checks the stack first.
+func strByte(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := len(L.CheckString(1))
+		i, j := L.OptInt(2, 1), L.OptInt(3, -1)
+		if i < 0 {
+			i += n + 1
+		}
+		if j < 0 {
+			j += n + 1
+		}
+		if i, j = max(i, 1), min(j, n); j >= i {
+			reserve(L, "string.byte", j-i+1)
+		}
+		return orig(L)
+	}
+}
+
+// safeXPCall is xpcall(f, handler) that calls handler after the error has
+// unwound f's stack, not at the point of the error. Without the debug
+// library a handler cannot tell the difference, and it then always has the
+// stack room to run (gopher-lua's xpcall fails on a full stack).
+func safeXPCall(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	handler := L.CheckFunction(2)
+	top := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, lua.MultRet, nil)
+	if err == nil {
+		L.Insert(lua.LTrue, top+1)
+		return L.GetTop() - top
+	}
+	L.Push(handler)
+	L.Push(errorValue(err))
+	if herr := L.PCall(1, 1, nil); herr != nil {
+		L.Push(lua.LFalse)
+		L.Push(errorValue(herr))
+		return 2
+	}
+	result := L.Get(-1)
+	L.Pop(1)
+	L.Push(lua.LFalse)
+	L.Push(result)
+	return 2
+}
+
+// errorValue is the Lua value an error was raised with.
+func errorValue(err error) lua.LValue {
+	var api *lua.ApiError
+	if errors.As(err, &api) {
+		return api.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// scriptBudget is the context the scripts of one call run under: it ends at
+// the engine's time budget, or earlier when the memory watchdog stops the
+// call (then stopped is set).
+type scriptBudget struct {
+	context.Context
+	watched
+}
+
+// budget starts the budget of one call; the returned func ends it.
+func (e *Engine) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
+	b := &scriptBudget{Context: ctx, watched: watched{stop: cancel, limit: e.heapLimit()}}
+	watchdog.add(&b.watched)
+	return b, b.release
+}
+
+func (b *scriptBudget) release() {
+	watchdog.remove(&b.watched)
+	b.stop()
+}
+
+// memoryError is the reply to a call that the watchdog stopped, or nil when
+// its budget ended otherwise.
+func memoryError(budget context.Context, where string) error {
+	b, ok := budget.(*scriptBudget)
+	if !ok || !b.stopped.Load() {
+		return nil
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Title: "Script Memory Limit",
+		Detail: "the request's scripts were stopped: the server's memory passed its limit", Source: where, Err: ErrMemoryLimit}
+}
+
+// strRep is string.rep(s, n), refusing results over MaxStringBytes.
+func strRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || s == "" {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if n > MaxStringBytes/len(s) {
+		L.RaiseError("string.rep: %s", errStringTooLong)
+	}
+	L.Push(lua.LString(strings.Repeat(s, n)))
+	return 1
+}
+
+// boundedBuilder builds a string of at most MaxStringBytes, raising a Lua
+// error in the function named fn past that.
+type boundedBuilder struct {
+	L  *lua.LState
+	fn string
+	b  strings.Builder
+}
+
+func (bb *boundedBuilder) add(s string) {
+	if bb.b.Len()+len(s) > MaxStringBytes {
+		bb.L.RaiseError("%s: %s", bb.fn, errStringTooLong)
+	}
+	bb.b.WriteString(s)
+}
+
+// tableConcat is table.concat(t[, sep[, i[, j]]]) as in Lua 5.1: every t[k]
+// for i <= k <= j must be a string or a number.
+func tableConcat(L *lua.LState) int {
+	t := L.CheckTable(1)
+	sep := L.OptString(2, "")
+	i := L.OptInt(3, 1)
+	j := L.OptInt(4, t.Len())
+	bb := boundedBuilder{L: L, fn: "table.concat"}
+	for k := i; k <= j; k++ {
+		v := t.RawGetInt(k)
+		switch v.(type) {
+		case lua.LString, lua.LNumber:
+		default:
+			L.RaiseError("table.concat: invalid value (%s) at index %d", v.Type(), k)
+		}
+		bb.add(lua.LVAsString(v))
+		if k < j {
+			bb.add(sep)
+		}
+	}
+	L.Push(lua.LString(bb.b.String()))
+	return 1
+}
+
+// strGsub is string.gsub(s, pattern, repl[, n]) with gopher-lua's patterns,
+// building its result in one pass and refusing results over MaxStringBytes.
+func strGsub(L *lua.LState) int {
+	str := L.CheckString(1)
+	pat := L.CheckString(2)
+	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
+	repl := L.Get(3)
+	limit := L.OptInt(4, -1)
+	matches, err := pm.Find(pat, []byte(str), 0, limit)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	bb := boundedBuilder{L: L, fn: "string.gsub"}
+	last := 0
+	for _, m := range matches {
+		start, end := m.Capture(0), m.Capture(1)
+		bb.add(str[last:start])
+		if r, ok := repl.(lua.LString); ok {
+			expand(&bb, string(r), str, m)
+		} else if s, ok := gsubValue(L, repl, str, m); ok {
+			bb.add(s)
+		} else {
+			bb.add(str[start:end])
+		}
+		last = end
+	}
+	bb.add(str[last:])
+	L.Push(lua.LString(bb.b.String()))
+	L.Push(lua.LNumber(len(matches)))
+	return 2
+}
+
+// expand adds a replacement string: %0 is the whole match, %1..%9 the
+// captures (%1 is the whole match when there are none), %x is x.
+func expand(bb *boundedBuilder, repl, str string, m *pm.MatchData) {
+	for i := 0; i < len(repl); i++ {
+		c := repl[i]
+		if c != '%' || i+1 == len(repl) {
+			bb.add(repl[i : i+1])
+			continue
+		}
+		i++
+		if d := repl[i]; d >= '0' && d <= '9' {
+			bb.add(lua.LVAsString(capture(bb.L, str, m, int(d-'0'))))
+		} else {
+			bb.add(repl[i : i+1])
+		}
+	}
+}
+
+// capture returns capture n of m (0: the whole match), a number for a
+// position capture.
+func capture(L *lua.LState, str string, m *pm.MatchData, n int) lua.LValue {
+	count := m.CaptureLength()/2 - 1
+	if n == 1 && count == 0 {
+		n = 0
+	}
+	if n > count {
+		L.RaiseError("invalid capture index %%%d", n)
+	}
+	if m.IsPosCapture(2 * n) {
+		return lua.LNumber(m.Capture(2 * n)) // already 1-based
+	}
+	return lua.LString(str[m.Capture(2*n):m.Capture(2*n+1)])
+}
+
+// gsubValue looks the first capture up in a table repl or calls a function
+// repl with every capture. It reports false when the match stays as it is.
+func gsubValue(L *lua.LState, repl lua.LValue, str string, m *pm.MatchData) (string, bool) {
+	var val lua.LValue
+	switch r := repl.(type) {
+	case *lua.LTable:
+		val = L.GetTable(r, capture(L, str, m, 1))
+	case *lua.LFunction:
+		n := max(m.CaptureLength()/2-1, 1)
+		L.Push(r)
+		for k := 1; k <= n; k++ {
+			L.Push(capture(L, str, m, k))
+		}
+		L.Call(n, 1)
+		val = L.Get(-1)
+		L.Pop(1)
+	}
+	switch val.(type) {
+	case lua.LString, lua.LNumber:
+		return lua.LVAsString(val), true
+	}
+	if lua.LVIsFalse(val) {
+		return "", false
+	}
+	L.RaiseError("string.gsub: invalid replacement value (a %s)", val.Type())
+	return "", false
+}
+
+// formatSlack is what one directive may add beyond its argument: padding
+// (width and precision are at most 99) and the digits of a number.
+const formatSlack = 512
+
+// strFormat wraps gopher-lua's string.format (Go's fmt underneath) with Lua's
+// rules: width and precision have at most two digits, and neither '*' nor
+// argument indexes are accepted, so that the result stays near the size of
+// its arguments.
+func strFormat(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		f := L.CheckString(1)
+		n, err := formatDirectives(f)
+		if err != nil {
+			L.RaiseError("string.format: %s", err.Error())
+		}
+		size := len(f) + n*formatSlack
+		for k := 2; k <= min(L.GetTop(), n+1); k++ {
+			if s, ok := L.Get(k).(lua.LString); ok {
+				size += len(s)
+			}
+		}
+		if size > MaxStringBytes {
+			L.RaiseError("string.format: %s", errStringTooLong)
+		}
+		return orig(L)
+	}
+}
+
+// formatDirectives counts the directives of a format string and checks them.
+func formatDirectives(f string) (int, error) {
+	n := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(f) && f[i] == '%' {
+			continue
+		}
+		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
+			i++
+		}
+		var ok bool
+		i, ok = skipDigits(f, i)
+		if ok && i < len(f) && f[i] == '.' {
+			i, ok = skipDigits(f, i+1)
+		}
+		if !ok {
+			return n, errors.New("invalid format (width or precision too long)")
+		}
+		if i < len(f) && (f[i] == '*' || f[i] == '[') {
+			return n, fmt.Errorf("invalid format (%q is not supported)", f[i])
+		}
+		n++
+	}
+	return n, nil
+}
+
+// skipDigits skips at most two digits; it reports false at a third.
+func skipDigits(f string, i int) (int, bool) {
+	for k := 0; i < len(f) && f[i] >= '0' && f[i] <= '9'; k++ {
+		if k == 2 {
+			return i, false
+		}
+		i++
+	}
+	return i, true
+}

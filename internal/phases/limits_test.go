@@ -1,0 +1,279 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// luaCase is a Lua expression and the JSON of its value, or a fragment of
+// the error it raises.
+type luaCase struct {
+	name, expr string
+	want       string // JSON of {v = expr}
+	err        string
+}
+
+// runCases evaluates each case in a handler on one engine.
+func runCases(t *testing.T, tests []luaCase) {
+	t.Helper()
+	files := map[string]string{}
+	for i, tc := range tests {
+		files[fmt.Sprintf("c%d/c%d.execute.lua", i, i)] = handlerOf("res:json({ v = " + tc.expr + " })")
+	}
+	e := load(t, files, Options{ScriptTimeout: 10 * time.Second})
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := run(t, e, "GET", fmt.Sprintf("/c%d", i), "")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("%s: err=%v, want one containing %q", tc.expr, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: err=%v", tc.expr, err)
+			}
+			if got := string(resp.Body); got != tc.want {
+				t.Errorf("%s=%s, want %s", tc.expr, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStringRep(t *testing.T) {
+	max := fmt.Sprint(MaxStringBytes)
+	runCases(t, []luaCase{
+		{name: "small", expr: `string.rep("ab", 3)`, want: `{"v":"ababab"}`},
+		{name: "zero", expr: `string.rep("x", 0)`, want: `{"v":""}`},
+		{name: "negative", expr: `string.rep("x", -5)`, want: `{"v":""}`},
+		{name: "empty string", expr: `#string.rep("", 1e9)`, want: `{"v":0}`},
+		{name: "at the limit", expr: `#string.rep("x", ` + max + `)`, want: `{"v":` + max + `}`},
+		{name: "past the limit", expr: `string.rep("x", ` + max + ` + 1)`, err: "string.rep: the result would be longer than"},
+		{name: "huge", expr: `string.rep("xx", 1e9)`, err: "string.rep"},
+		{name: "method call", expr: `("x"):rep(1e9)`, err: "string.rep"},
+	})
+}
+
+func TestStringGsub(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "plain", expr: `{string.gsub("hello world", "o", "0")}`, want: `{"v":["hell0 w0rld",2]}`},
+		{name: "capture", expr: `string.gsub("hello world", "(o)", "[%1]")`, want: `{"v":"hell[o] w[o]rld"}`},
+		{name: "whole match", expr: `string.gsub("abc", "%w", "%0%0")`, want: `{"v":"aabbcc"}`},
+		{name: "percent", expr: `string.gsub("abc", "%w", "%%")`, want: `{"v":"%%%"}`},
+		{name: "%1 without captures", expr: `string.gsub("hi you", "%w+", "<%1>")`, want: `{"v":"<hi> <you>"}`},
+		{name: "swap", expr: `string.gsub("hello world", "(%w+) (%w+)", "%2 %1")`, want: `{"v":"world hello"}`},
+		{name: "empty pattern", expr: `{string.gsub("abc", "", "-")}`, want: `{"v":["-a-b-c-",4]}`},
+		{name: "position captures", expr: `string.gsub("abc", "()", "%1")`, want: `{"v":"1a2b3c4"}`},
+		{name: "limit", expr: `{string.gsub("hello", "l", "L", 1)}`, want: `{"v":["heLlo",1]}`},
+		{name: "limit zero", expr: `{string.gsub("hello", "l", "L", 0)}`, want: `{"v":["hello",0]}`},
+		{name: "anchored", expr: `{string.gsub("hello hello", "^hello", "x")}`, want: `{"v":["x hello",1]}`},
+		{name: "no match", expr: `{string.gsub("abc", "z", "y")}`, want: `{"v":["abc",0]}`},
+		{name: "table", expr: `string.gsub("$name is $age", "%$(%w+)", {name = "ada", age = 36})`, want: `{"v":"ada is 36"}`},
+		{name: "table miss keeps", expr: `string.gsub("$x $name", "%$(%w+)", {name = "ada"})`, want: `{"v":"$x ada"}`},
+		{name: "function", expr: `string.gsub("a b", "%w", string.upper)`, want: `{"v":"A B"}`},
+		{name: "function false keeps", expr: `string.gsub("a b", "%w", function(c) if c == "a" then return false end return "Z" end)`, want: `{"v":"a Z"}`},
+		{name: "function captures", expr: `string.gsub("k=v, x=y", "(%w)=(%w)", function(a, b) return b .. "=" .. a end)`, want: `{"v":"v=k, y=x"}`},
+		{name: "bad capture index", expr: `string.gsub("abc", "b", "%2")`, err: "invalid capture index"},
+		{name: "bad replacement value", expr: `string.gsub("abc", "b", function() return {} end)`, err: "invalid replacement value (a table)"},
+		{name: "bad pattern", expr: `string.gsub("abc", "[a", "")`, err: "unexpected EOS"},
+		{name: "linear on a large input", expr: `#string.gsub(string.rep("a", 1000000), "a", "bc")`, want: `{"v":2000000}`},
+		{name: "result past the limit", expr: `string.gsub(string.rep("a", 200000), "a", string.rep("b", 100))`, err: "string.gsub: the result would be longer than"},
+		{name: "function results past the limit", expr: `string.gsub(string.rep("a", 100000), "a", function() return string.rep("b", 1000) end)`, err: "string.gsub"},
+	})
+}
+
+func TestStringFormat(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "float", expr: `string.format("%5.2f", 3.14159)`, want: `{"v":" 3.14"}`},
+		{name: "mixed", expr: `string.format("%d %s%%", 3, "x")`, want: `{"v":"3 x%"}`},
+		{name: "flags", expr: `string.format("%-4d|%04d", 7, 7)`, want: `{"v":"7   |0007"}`},
+		{name: "two-digit width", expr: `#string.format("%99d", 1)`, want: `{"v":99}`},
+		{name: "three-digit width", expr: `string.format("%100d", 1)`, err: "width or precision too long"},
+		{name: "three-digit precision", expr: `string.format("%.100f", 1)`, err: "width or precision too long"},
+		{name: "star width", expr: `string.format("%*d", 5, 1)`, err: "not supported"},
+		{name: "argument index", expr: `string.format("%[1]s%[1]s", "x")`, err: "not supported"},
+		{name: "result past the limit", expr: `string.format("%s%s", string.rep("x", 10000000), string.rep("x", 10000000))`, err: "string.format: the result would be longer than"},
+	})
+}
+
+func TestTableConcat(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "numbers", expr: `table.concat({1, 2.5, 3}, ",")`, want: `{"v":"1,2.5,3"}`},
+		{name: "no separator", expr: `table.concat({"a", "b"})`, want: `{"v":"ab"}`},
+		{name: "empty", expr: `table.concat({}, ",")`, want: `{"v":""}`},
+		{name: "from i", expr: `table.concat({1, 2, 3}, "-", 2)`, want: `{"v":"2-3"}`},
+		{name: "i to j", expr: `table.concat({1, 2, 3}, "-", 2, 2)`, want: `{"v":"2"}`},
+		{name: "i after j", expr: `table.concat({1, 2, 3}, "-", 3, 2)`, want: `{"v":""}`},
+		{name: "bad value", expr: `table.concat({1, {}, 3})`, err: "invalid value (table) at index 2"},
+		{name: "past the end", expr: `table.concat({1, 2}, "", 1, 1e9)`, err: "invalid value (nil) at index 3"},
+		{name: "many elements", expr: `(function() local t = {} for i = 1, 200000 do t[i] = "x" end return #table.concat(t) end)()`, want: `{"v":200000}`},
+		{name: "result past the limit", expr: `(function() local t = {} for i = 1, 100 do t[i] = string.rep("x", 1048576) end return table.concat(t) end)()`, err: "table.concat: the result would be longer than"},
+		{name: "separator past the limit", expr: `(function() local t = {} for i = 1, 100000 do t[i] = "" end return table.concat(t, string.rep("x", 1000)) end)()`, err: "table.concat"},
+	})
+}
+
+func TestDeepRecursion(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"plain", `local function f(n) return 1 + f(n + 1) end f(1)`},
+		{"through a metamethod", `local t = setmetatable({}, { __index = function(t, k) return t[k .. "x"] end }) local _ = t.a`},
+		{"through a library callback", `local function f(s) return (string.gsub(s, "a", f)) end f("a")`},
+		{"through tostring", `local mt = {} mt.__tostring = function(v) return tostring(setmetatable({}, mt)) end tostring(setmetatable({}, mt))`},
+	}
+	files := map[string]string{"ok/ok.execute.lua": handlerOf(`res:send("ok")`)}
+	for i, tc := range tests {
+		files[fmt.Sprintf("r%d/r%d.execute.lua", i, i)] = handlerOf(tc.body)
+	}
+	e := load(t, files, Options{ScriptTimeout: 10 * time.Second})
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(t, e, "GET", fmt.Sprintf("/r%d", i), "")
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Status != 500 || !strings.Contains(err.Error(), "stack overflow") {
+				t.Errorf("err=%v, want a 500 saying stack overflow", err)
+			}
+			if resp, err := run(t, e, "GET", "/ok", ""); err != nil || string(resp.Body) != "ok" {
+				t.Errorf("next request=%v %v, want ok", resp, err)
+			}
+		})
+	}
+	t.Run("caught by pcall", func(t *testing.T) {
+		got := eval(t, Options{}, `local caught
+			local function f() local ok, err = pcall(f) if not ok and not caught then caught = err end end
+			f()
+			res:json({ caught = tostring(caught) })`)
+		if !strings.Contains(fmt.Sprint(got["caught"]), "stack overflow") {
+			t.Errorf("pcall caught %v, want stack overflow", got["caught"])
+		}
+	})
+}
+
+func TestStackLimits(t *testing.T) {
+	fill := `local t = {} for i = 1, 8000 do t[i] = i end `
+	runCases(t, []luaCase{
+		{name: "unpack", expr: `select("#", unpack({1, 2, 3}))`, want: `{"v":3}`},
+		{name: "unpack range", expr: `{unpack({1, 2, 3}, 2)}`, want: `{"v":[2,3]}`},
+		{name: "unpack at the limit", expr: `(function() ` + fill + ` return select("#", unpack(t)) end)()`, want: `{"v":8000}`},
+		{name: "unpack past the limit", expr: `unpack({}, 1, 8001)`, err: "unpack: too many results (8001, at most 8000)"},
+		{name: "unpack huge", expr: `unpack({}, 1, 1e9)`, err: "unpack: too many results"},
+		{name: "string.byte", expr: `{string.byte("abc", 1, -1)}`, want: `{"v":[97,98,99]}`},
+		{name: "string.byte one", expr: `string.byte("abc")`, want: `{"v":97}`},
+		{name: "string.byte of a long string", expr: `string.byte(string.rep("a", 1000000), -1)`, want: `{"v":97}`},
+		{name: "string.byte past the limit", expr: `string.byte(string.rep("a", 100000), 1, -1)`, err: "string.byte: too many results"},
+		{name: "varargs through recursion", expr: `(function() ` + fill +
+			` local function f(n, ...) if n == 0 then return select("#", ...) end return 1 + f(n - 1, ...) end return f(20, unpack(t)) end)()`,
+			err: "registry overflow"},
+		{name: "overflow caught by pcall", expr: `(function() ` + fill +
+			` local function f(n, ...) if n == 0 then return 0 end return 1 + f(n - 1, ...) end local ok, err = pcall(f, 20, unpack(t)) return not ok and string.find(err, "registry overflow") ~= nil end)()`,
+			want: `{"v":true}`},
+		{name: "xpcall", expr: `{xpcall(function() error("x", 0) end, function(e) return "handled " .. e end)}`, want: `{"v":[false,"handled x"]}`},
+		{name: "xpcall success", expr: `{xpcall(function() return 1, 2 end, tostring)}`, want: `{"v":[true,1,2]}`},
+		{name: "xpcall handler fails", expr: `select(1, xpcall(function() error("x") end, function(e) error("y", 0) end))`, want: `{"v":false}`},
+		{name: "xpcall overflow", expr: `(function() ` + fill +
+			` local function f(n, ...) if n == 0 then return 0 end return 1 + f(n - 1, ...) end
+			return select(2, xpcall(function() return f(20, unpack(t)) end, function(e) return "handled" end)) end)()`,
+			want: `{"v":"handled"}`},
+	})
+}
+
+// TestMemoryWatchdog runs scripts that grow the heap without bound, under a
+// limit a little above the current heap: the watchdog must stop them well
+// before their loops end (each would reach gigabytes) and the time budget.
+func TestMemoryWatchdog(t *testing.T) {
+	runtime.GC()
+	limit := readHeap() + 48<<20
+	e := load(t, map[string]string{
+		"str/str.execute.lua": handlerOf(`local s = string.rep("x", 1048576)
+			for i = 1, 12 do s = s .. s end
+			res:json({ n = #s })`),
+		"tbl/tbl.execute.lua": handlerOf(`local t = {}
+			for i = 1, 20000000 do t[i] = { i } end
+			res:json({ n = #t })`),
+		"ok/ok.execute.lua": handlerOf(`res:send("ok")`),
+	}, Options{ScriptTimeout: time.Minute, HeapLimit: limit})
+	for _, url := range []string{"/str", "/tbl"} {
+		t.Run(url, func(t *testing.T) {
+			_, err := run(t, e, "GET", url, "")
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Status != 503 || !errors.Is(err, ErrMemoryLimit) {
+				t.Fatalf("err=%v, want 503 ErrMemoryLimit", err)
+			}
+			if pe.Title != "Script Memory Limit" || pe.Internal {
+				t.Errorf("title=%q internal=%v, want a clear public title", pe.Title, pe.Internal)
+			}
+			if resp, err := run(t, e, "GET", "/ok", ""); err != nil || string(resp.Body) != "ok" {
+				t.Errorf("next request=%v %v, want ok", resp, err)
+			}
+		})
+	}
+}
+
+func TestMemWatchStopsOnlyCallsOverTheirLimit(t *testing.T) {
+	var heap atomic.Uint64
+	m := newMemWatch(time.Hour, heap.Load) // the loop never ticks: check is called here
+	watch := func(limit uint64) *watched {
+		w := &watched{limit: limit}
+		w.stop = func() { m.remove(w) }
+		m.add(w)
+		return w
+	}
+	low, high := watch(100), watch(1000)
+	heap.Store(50)
+	if !m.check() || low.stopped.Load() || high.stopped.Load() {
+		t.Fatalf("check() under every limit stopped a call or reported none running")
+	}
+	heap.Store(500)
+	m.check()
+	if !low.stopped.Load() {
+		t.Errorf("the call whose limit the heap passed was not stopped")
+	}
+	if high.stopped.Load() {
+		t.Errorf("the call under its limit was stopped")
+	}
+	m.remove(high)
+	if m.check() {
+		t.Errorf("check()=true with no call running, want false")
+	}
+}
+
+func TestBudget(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`res:send("x")`)}, Options{ScriptTimeout: time.Hour})
+	ctx, cancel := e.budget(t.Context())
+	if memoryError(ctx, "") != nil {
+		t.Errorf("memoryError() on a live budget, want nil")
+	}
+	cancel()
+	if err := memoryError(ctx, ""); err != nil || !errors.Is(ctx.Err(), context.Canceled) {
+		t.Errorf("after cancel: memoryError()=%v ctx.Err()=%v, want nil and Canceled", err, ctx.Err())
+	}
+	ctx, cancel = e.budget(t.Context())
+	defer cancel()
+	b := ctx.(*scriptBudget)
+	b.stopped.Store(true)
+	b.stop()
+	if err := memoryError(ctx, "f.lua:1"); !errors.Is(err, ErrMemoryLimit) || !isStatus(err, 503) {
+		t.Errorf("stopped by the watchdog: memoryError()=%v, want 503 ErrMemoryLimit", err)
+	}
+}
+
+// BenchmarkBudget is the cost the memory watchdog adds to each call.
+func BenchmarkBudget(b *testing.B) {
+	e, err := tryLoad(map[string]string{"t/t.execute.lua": handlerOf(`res:send("x")`)}, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, cancel := e.budget(ctx)
+			cancel()
+		}
+	})
+}

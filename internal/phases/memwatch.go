@@ -1,0 +1,226 @@
+package phases
+
+import (
+	"bufio"
+	"bytes"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// heapMetric is the Go heap in use: live objects and those not yet swept.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// watchEvery is how often the watchdog samples the heap while scripts run.
+const watchEvery = 10 * time.Millisecond
+
+// settleWait bounds how long the watchdog waits for stopped calls to let go
+// of their states before it collects their garbage.
+const settleWait = time.Second
+
+// memWatch is the memory watchdog. While any script runs it samples the Go
+// heap; when the heap passes a running call's limit it forces a garbage
+// collection and, if the heap is still past it, stops every such call (its
+// context is canceled, which gopher-lua notices at the next instruction, and
+// the call fails with ErrMemoryLimit). The heap is shared by the whole process, so the
+// watchdog cannot tell which script grew it: under memory pressure every
+// running script is stopped, and the server goes on serving.
+type memWatch struct {
+	mu    sync.Mutex
+	calls map[*watched]struct{}
+	wake  chan struct{} // a token when calls goes from empty to not
+	start sync.Once
+	every time.Duration
+	read  func() uint64 // heap bytes
+}
+
+// watched is one running call.
+type watched struct {
+	stop    func() // ends the call's context
+	limit   uint64
+	stopped atomic.Bool // set before stop is called
+}
+
+// watchdog is the process's watchdog: the heap is the process's too.
+var watchdog = newMemWatch(watchEvery, readHeap)
+
+func newMemWatch(every time.Duration, read func() uint64) *memWatch {
+	return &memWatch{calls: map[*watched]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
+}
+
+// add watches a call until remove.
+func (m *memWatch) add(w *watched) {
+	m.start.Do(func() { go m.loop() })
+	m.mu.Lock()
+	m.calls[w] = struct{}{}
+	first := len(m.calls) == 1
+	m.mu.Unlock()
+	if first {
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (m *memWatch) remove(w *watched) {
+	m.mu.Lock()
+	delete(m.calls, w)
+	m.mu.Unlock()
+}
+
+// loop sleeps while no script runs and samples the heap while some do.
+func (m *memWatch) loop() {
+	for range m.wake {
+		tick := time.NewTicker(m.every)
+		for range tick.C {
+			if !m.check() {
+				break
+			}
+		}
+		tick.Stop()
+	}
+}
+
+// check samples the heap once and stops the calls whose limit it passed.
+// It reports whether any call is still being watched.
+func (m *memWatch) check() bool {
+	low, n := m.lowestLimit()
+	if n == 0 {
+		return false
+	}
+	if m.read() <= low {
+		return true
+	}
+	runtime.GC() // garbage is not growth: judge the live heap
+	heap := m.read()
+	var over []*watched
+	m.mu.Lock()
+	for w := range m.calls {
+		if heap > w.limit && !w.stopped.Load() {
+			w.stopped.Store(true)
+			over = append(over, w)
+		}
+	}
+	m.mu.Unlock()
+	for _, w := range over {
+		w.stop()
+	}
+	if len(over) > 0 {
+		m.settle(over)
+	}
+	return true
+}
+
+// lowestLimit is the smallest limit among the watched calls, and their number.
+func (m *memWatch) lowestLimit() (uint64, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	low := uint64(math.MaxUint64)
+	for w := range m.calls {
+		low = min(low, w.limit)
+	}
+	return low, len(m.calls)
+}
+
+// settle waits (a bounded time) until the stopped calls have closed their
+// states, then collects what they held, so that the next sample does not
+// count it against the scripts that run next.
+func (m *memWatch) settle(stopped []*watched) {
+	deadline := time.Now().Add(settleWait)
+	for time.Now().Before(deadline) && m.anyWatched(stopped) {
+		time.Sleep(m.every)
+	}
+	runtime.GC()
+}
+
+func (m *memWatch) anyWatched(ws []*watched) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range ws {
+		if _, ok := m.calls[w]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readHeap reads heapMetric. Only the watchdog's goroutine calls it.
+var readHeap = func() func() uint64 {
+	sample := []metrics.Sample{{Name: heapMetric}}
+	return func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+}()
+
+// heapLimit is the heap size past which the engine's scripts are stopped.
+func (e *Engine) heapLimit() uint64 {
+	if e.opts.HeapLimit > 0 {
+		return e.opts.HeapLimit
+	}
+	return defaultHeapLimit()
+}
+
+// defaultHeapLimit is GOMEMLIMIT when set; otherwise three quarters of the
+// memory available to the process (its cgroup limit or the machine's
+// memory); otherwise 4 GiB.
+var defaultHeapLimit = sync.OnceValue(func() uint64 {
+	if lim := debug.SetMemoryLimit(-1); lim > 0 && lim != math.MaxInt64 {
+		return uint64(lim)
+	}
+	if total := availableMemory(); total > 0 {
+		return total / 4 * 3
+	}
+	return 4 << 30
+})
+
+// availableMemory is the smallest of the cgroup memory limits and the
+// machine's total memory that can be read, 0 when none can.
+func availableMemory() uint64 {
+	var best uint64
+	consider := func(n uint64) {
+		if n > 0 && (best == 0 || n < best) {
+			best = n
+		}
+	}
+	consider(readUint("/sys/fs/cgroup/memory.max"))                   // cgroup v2
+	consider(readUint("/sys/fs/cgroup/memory/memory.limit_in_bytes")) // cgroup v1
+	consider(memTotal("/proc/meminfo"))
+	return best
+}
+
+// readUint reads a file holding one number; 0 when it does not ("max").
+func readUint(path string) uint64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 64)
+	return n
+}
+
+// memTotal reads MemTotal from /proc/meminfo, in bytes.
+func memTotal(path string) uint64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("MemTotal:"))
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
+		return kb << 10
+	}
+	return 0
+}
