@@ -12,8 +12,8 @@ import (
 	"github.com/minimi-go/minimi/internal/auth"
 )
 
-// modules are MiniMi's Lua globals of one state, by name: json, log, time and
-// uuid. bindModules installs them.
+// modules are MiniMi's Lua globals of one state, by name: json, log, time,
+// uuid, stash, auth and crypto. bindModules installs them.
 func (v *vm) modules() map[string]map[string]lua.LGFunction {
 	return map[string]map[string]lua.LGFunction{
 		"json": {
@@ -42,6 +42,14 @@ func (v *vm) modules() map[string]map[string]lua.LGFunction {
 		"auth": {
 			"hash":   authHash,
 			"verify": authVerify,
+			"sign":   v.authSign,
+			"check":  v.authCheck,
+		},
+		"crypto": {
+			"sha256": cryptoSHA256,
+			"hmac":   cryptoHMAC,
+			"random": cryptoRandom,
+			"equal":  cryptoEqual,
 		},
 	}
 }
