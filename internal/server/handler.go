@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/minimi-go/minimi/internal/access"
 	"github.com/minimi-go/minimi/internal/phases"
 	"github.com/minimi-go/minimi/internal/problem"
 	"github.com/minimi-go/minimi/internal/router"
@@ -21,7 +22,11 @@ import (
 // then one route per URL of the endpoints tree.
 func (s *Server) handler(site *Site) http.Handler {
 	mux := chi.NewRouter()
-	mux.Use(s.requestID, s.logRequests, s.recoverPanics, stripSlash)
+	guard, err := access.New(access.FromConfig(site.Config))
+	if err != nil { // config.Validate refuses whatever access.New refuses
+		panic("server: access: " + err.Error())
+	}
+	mux.Use(s.requestID, s.logRequests, s.recoverPanics, stripSlash, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
 			Detail: "no endpoint at " + r.URL.Path})
@@ -52,6 +57,9 @@ var _ http.Handler = (*endpoint)(nil)
 
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	allow := ep.site.Engine.Allow(ep.folder)
+	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
+		return
+	}
 	if r.Method == http.MethodOptions {
 		ep.options(w)
 		return
@@ -81,6 +89,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header,
 		Body:   body,
 		ID:     requestIDOf(r),
+		Client: access.ClientOf(r.Context()),
 	})
 	if err != nil {
 		ep.s.writeError(w, r, err)

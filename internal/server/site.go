@@ -134,6 +134,7 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
 		Commit:       site.backend.Commit,
 		Logger:       opts.Logger,
+		AuthSecret:   cfg.Auth.Secret,
 	})
 	if err != nil {
 		return nil, err
