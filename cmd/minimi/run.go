@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, lg *slog.Logger) 
 	}
 	root.SetArgs(args)
 	root.SetOut(stdout)
-	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd())
+	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd(), keyCmd())
 	return root.ExecuteContext(ctx)
 }
 

@@ -1,0 +1,3 @@
+return {
+  GET = function(req, res) res:json({ area = "admin", client = req.client }) end,
+}
