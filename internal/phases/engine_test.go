@@ -420,3 +420,16 @@ func TestBindingCount(t *testing.T) {
 		t.Errorf("bindings=%d, want %d: update this test and docs/lua.md together", n, want)
 	}
 }
+
+func TestJSONNullKeepsPositions(t *testing.T) {
+	e := load(t, map[string]string{
+		"a/a.execute.lua": `return { POST = function(req, res) res:json({ third = req.body[3], n = #req.body }) end }`,
+	}, Options{})
+	resp, err := run(t, e, "POST", "/a", `[1,null,2]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, resp); got["third"] != 2.0 {
+		t.Errorf("req.body[3]=%v, want 2 (a null keeps its position)", got["third"])
+	}
+}

@@ -63,6 +63,18 @@ func appendNumber(buf []byte, f float64) ([]byte, error) {
 	return strconv.AppendFloat(buf, f, 'g', -1, 64), nil
 }
 
+// arrayLen is the largest positive integer key of t, so that an array with
+// holes (a JSON null inside it) encodes its holes as null.
+func arrayLen(t *lua.LTable) int {
+	n := t.Len()
+	t.ForEach(func(k, _ lua.LValue) {
+		if kn, ok := k.(lua.LNumber); ok && float64(kn) == math.Trunc(float64(kn)) && int(kn) > n {
+			n = int(kn)
+		}
+	})
+	return n
+}
+
 // isArray says whether t encodes as a JSON array: it carries the array
 // metatable, or it is non-empty and its keys are exactly 1..n.
 func isArray(L *lua.LState, t *lua.LTable) bool {
@@ -86,7 +98,7 @@ func isArray(L *lua.LState, t *lua.LTable) bool {
 
 func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
 	buf = append(buf, '[')
-	n := t.Len()
+	n := arrayLen(t)
 	var err error
 	for i := 1; i <= n; i++ {
 		if i > 1 {
@@ -216,12 +228,12 @@ func toLua(L *lua.LState, v any, depth int) (lua.LValue, error) {
 		return lua.LString(v), nil
 	case []any:
 		t := L.CreateTable(len(v), 0)
-		for _, e := range v {
+		for i, e := range v {
 			lv, err := toLua(L, e, depth+1)
 			if err != nil {
 				return lua.LNil, err
 			}
-			t.Append(lv)
+			t.RawSetInt(i+1, lv) // a null keeps its position: [1,null,2] has 2 at [3]
 		}
 		L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
 		return t, nil

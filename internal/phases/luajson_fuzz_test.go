@@ -101,7 +101,7 @@ func nesting(data []byte) (int, bool) {
 	}
 }
 
-// dropNulls removes what Lua cannot hold: null members and null elements.
+// dropNulls removes what Lua cannot hold: null members and trailing null elements.
 func dropNulls(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -113,11 +113,15 @@ func dropNulls(v any) any {
 		}
 		return out
 	case []any:
+		// A null inside an array keeps its place; trailing nulls are not
+		// kept, as a Lua table has no length past its last value.
+		end := len(v)
+		for end > 0 && v[end-1] == nil {
+			end--
+		}
 		out := []any{}
-		for _, x := range v {
-			if x != nil {
-				out = append(out, dropNulls(x))
-			}
+		for _, x := range v[:end] {
+			out = append(out, dropNulls(x))
 		}
 		return out
 	}
