@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/server"
-	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -103,57 +101,6 @@ func serveCmd(lg *slog.Logger) *cobra.Command {
 	return cmd
 }
 
-// serve loads the site and serves it until ctx ends.
-func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger) error {
-	dir := f.dir
-	var set *stash.Set
-	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
-		Logger: lg.With("component", "lua"),
-		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
-			var err error
-			set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
-				Logger: lg.With("component", "stash")})
-			return server.Backend{Stash: set}, err
-		},
-	})
-	if set != nil {
-		defer set.Close()
-	}
-	if err != nil {
-		return err
-	}
-	defer site.Close()
-	ran, err := site.RunInstalls(ctx)
-	if err != nil {
-		return err
-	}
-	for _, url := range ran {
-		lg.Info("install script ran", "folder", url)
-	}
-	srv, err := server.New(server.Options{Site: site, Logger: lg})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr())
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", dir)
-	if f.watch || cfg.Dev {
-		go func() {
-			reload := func() { reloadSite(f, cmd, srv, lg) }
-			if err := server.Watch(ctx, dir, reload, lg); err != nil {
-				lg.Error("watch stopped", "error", err)
-			}
-		}()
-	}
-	if err := srv.Serve(ctx, ln); err != nil {
-		return err
-	}
-	lg.Info("stopped")
-	return nil
-}
-
 func checkCmd() *cobra.Command {
 	var f serviceFlags
 	cmd := &cobra.Command{
@@ -180,34 +127,6 @@ func checkCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
-}
-
-// reloadSite loads the service again and swaps it in. A change that does not
-// load leaves the running version serving, and the log says why.
-func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, lg *slog.Logger) {
-	cur := srv.Site()
-	cfg, err := f.loadConfig(cmd)
-	if err == nil && !sameBinding(cur.Config, cfg) {
-		err = fmt.Errorf("config.json: port, data_dir or nats changed: %w", server.ErrRestart)
-	}
-	var site *server.Site
-	if err == nil {
-		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse()})
-	}
-	if err != nil {
-		for _, e := range flatten(err) {
-			lg.Error("reload failed; the previous version keeps serving", "error", e.Error())
-		}
-		return
-	}
-	srv.Swap(site)
-	lg.Info("reloaded", "folders", len(site.Table.Folders))
-}
-
-// sameBinding says whether two configs bind the same port, files and bus.
-func sameBinding(a, b *config.Config) bool {
-	return a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
-		a.NATS.URL == b.NATS.URL && a.NATS.Port == b.NATS.Port
 }
 
 // flatten lists the leaves of a tree of joined errors.

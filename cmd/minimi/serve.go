@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimi-go/minimi/internal/bus"
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/server"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// service is everything `minimi serve` runs, in the order it starts:
+// stores, bus, site. close stops them in reverse.
+type service struct {
+	set  *stash.Set
+	bus  *bus.Bus
+	site *server.Site
+}
+
+// open starts the stores, the bus and the site of the service in dir.
+func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) (*service, error) {
+	svc := &service{}
+	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
+		Logger: lg.With("component", "lua"),
+		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
+			var err error
+			svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
+				Logger: lg.With("component", "stash")})
+			return server.Backend{Stash: svc.set}, err
+		},
+	})
+	if err != nil {
+		return svc, err
+	}
+	svc.site = site
+	svc.bus, err = bus.Start(bus.Options{Enabled: cfg.NATS.Enabled, URL: cfg.NATS.URL, Port: cfg.NATS.Port,
+		Name: cfg.Name, Logger: lg})
+	if err != nil {
+		return svc, fmt.Errorf("nats: %w", err)
+	}
+	ran, err := site.RunInstalls(ctx)
+	for _, url := range ran {
+		lg.Info("install script ran", "folder", url)
+	}
+	return svc, err
+}
+
+// close stops what open started, in reverse order; it is safe on a
+// partly opened service.
+func (svc *service) close() error {
+	if svc.site != nil {
+		svc.site.Close()
+	}
+	if svc.bus != nil {
+		svc.bus.Close()
+	}
+	var err error
+	if svc.set != nil {
+		err = svc.set.Close()
+	}
+	return err
+}
+
+// serve runs the service until ctx ends: it stops accepting, lets requests
+// in flight finish, then closes the bus and the stores.
+func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger) (err error) {
+	svc, err := open(ctx, f.dir, cfg, lg)
+	defer func() { err = errors.Join(err, svc.close()) }()
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{Site: svc.site, Logger: lg})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", f.dir, "nats", svc.bus.ClientURL())
+	if f.watch || cfg.Dev {
+		go func() {
+			reload := func() { reloadSite(f, cmd, srv, lg) }
+			if err := server.Watch(ctx, f.dir, reload, lg); err != nil {
+				lg.Error("watch stopped", "error", err)
+			}
+		}()
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	lg.Info("stopped")
+	return nil
+}
+
+// reloadSite loads the service again and swaps it in. A change that does not
+// load leaves the running version serving, and the log says why.
+func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, lg *slog.Logger) {
+	cur := srv.Site()
+	cfg, err := f.loadConfig(cmd)
+	if err == nil && !sameBinding(cur.Config, cfg) {
+		err = fmt.Errorf("config.json: port, data_dir or nats changed: %w", server.ErrRestart)
+	}
+	var site *server.Site
+	if err == nil {
+		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse()})
+	}
+	if err != nil {
+		for _, e := range flatten(err) {
+			lg.Error("reload failed; the previous version keeps serving", "error", e.Error())
+		}
+		return
+	}
+	srv.Swap(site)
+	lg.Info("reloaded", "folders", len(site.Table.Folders))
+}
+
+// sameBinding says whether two configs bind the same port, files and bus.
+func sameBinding(a, b *config.Config) bool {
+	return a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
+		a.NATS.URL == b.NATS.URL && a.NATS.Port == b.NATS.Port
+}
