@@ -1,0 +1,304 @@
+package eventsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// TestCommitConcurrent commits from 64 goroutines at once: every event is in
+// the log with seq 1..64 and every record in its store, in fewer rounds
+// (one fsync each) than commands.
+func TestCommitConcurrent(t *testing.T) {
+	const n = 64
+	s := newService(t, Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			ss := s.set.Session()
+			if _, err := ss.Create(notes, stash.Record{"id": fmt.Sprintf("n%02d", i), "title": "t"}); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := s.log.Commit(t.Context(), command("POST", "/notes"), 201, ss.Changes(), nil); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Commit()=%v", err)
+	}
+	evs := readAll(t, s.log)
+	if len(evs) != n {
+		t.Fatalf("Read() gave %d events, want %d", len(evs), n)
+	}
+	checkGapFree(t, evs)
+	if got := len(dump(t, s.set)[notes]); got != n {
+		t.Fatalf("records of %s=%d, want %d", notes, got, n)
+	}
+	st := s.log.Stats()
+	t.Logf("%d commands in %d rounds", st.Commands, st.Rounds)
+	if st.Head != n || st.Commands != n || st.Pending != 0 {
+		t.Fatalf("Stats()=%+v, want head and commands %d, nothing pending", st, n)
+	}
+	if st.Rounds >= n {
+		t.Fatalf("Stats().Rounds=%d, want fewer than %d commands", st.Rounds, n)
+	}
+}
+
+// TestCommitOneRound holds the committer while 64 commands queue: they
+// commit in at most two rounds (the one the committer had already taken,
+// and all the rest).
+func TestCommitOneRound(t *testing.T) {
+	const n = 64
+	s := newService(t, Options{})
+	s.log.writeMu.Lock()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprintf("t%02d", i)})
+		})
+	}
+	waitFor(t, "64 pending commands", func() bool { return s.log.Stats().Pending == n })
+	s.log.writeMu.Unlock()
+	wg.Wait()
+	if st := s.log.Stats(); st.Rounds > 2 || st.Head != n {
+		t.Fatalf("Stats()=%+v, want head %d in at most 2 rounds", st, n)
+	}
+	checkGapFree(t, readAll(t, s.log))
+}
+
+// queueInOrder holds the committer, commits a first command (which the
+// committer takes and waits with), then starts each commit of fns in turn,
+// waiting until it is queued, and releases the committer: fns form one round.
+func queueInOrder(t *testing.T, s *service, fns ...func()) *sync.WaitGroup {
+	t.Helper()
+	s.log.writeMu.Lock()
+	var wg sync.WaitGroup
+	base := s.log.Stats().Pending
+	wg.Go(func() { create(t, s.log, s.set, cache, stash.Record{"id": "first"}) })
+	waitFor(t, "the first command", func() bool { return s.log.Stats().Pending == base+1 })
+	for i, fn := range fns {
+		wg.Go(fn)
+		waitFor(t, "a queued command", func() bool { return s.log.Stats().Pending == base+2+int64(i) })
+	}
+	s.log.writeMu.Unlock()
+	return &wg
+}
+
+// TestCommitConflictInGroup: a command that conflicts in the middle of a
+// round gets ErrConflict, writes nothing and consumes no seq; the commands
+// before and after it in the round commit.
+func TestCommitConflictInGroup(t *testing.T) {
+	s := newService(t, Options{})
+	create(t, s.log, s.set, notes, stash.Record{"id": "x", "title": "v1"})
+
+	a, b, c := s.set.Session(), s.set.Session(), s.set.Session()
+	if _, err := a.Create(notes, stash.Record{"id": "a", "title": "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Create(notes, stash.Record{"id": "b", "title": "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Patch(notes, "x", stash.Record{"title": "from b"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(notes, stash.Record{"id": "c", "title": "c"}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s.log, s.set, "/notes/x", func(ss *stash.Session) error { // wins the race for x
+		_, err := ss.Patch(notes, "x", stash.Record{"title": "v2"}, 1)
+		return err
+	})
+
+	results := make([]error, 3)
+	evs := make([]*Event, 3)
+	run := func(i int, ss *stash.Session) func() {
+		return func() {
+			evs[i], results[i] = s.log.Commit(t.Context(), command("POST", "/notes"), 201, ss.Changes(), nil)
+		}
+	}
+	roundsBefore := s.log.Stats().Rounds
+	queueInOrder(t, s, run(0, a), run(1, b), run(2, c)).Wait()
+
+	if results[0] != nil || results[2] != nil {
+		t.Fatalf("Commit(a)=%v, Commit(c)=%v, want both nil", results[0], results[2])
+	}
+	var ce *stash.ConflictError
+	if !errors.As(results[1], &ce) || !errors.Is(results[1], stash.ErrConflict) || evs[1] != nil {
+		t.Fatalf("Commit(b)=%v, %v, want a nil event and a *stash.ConflictError", evs[1], results[1])
+	}
+	// x=1, patch=2, first=3, a=4, c=5: b took no seq.
+	if evs[0].Seq != 4 || evs[2].Seq != 5 {
+		t.Fatalf("seqs of a and c=%d, %d, want 4, 5", evs[0].Seq, evs[2].Seq)
+	}
+	if got := s.log.Stats().Rounds - roundsBefore; got != 2 {
+		t.Fatalf("rounds=%d, want 2 (the first command, then a, b and c together)", got)
+	}
+	checkGapFree(t, readAll(t, s.log))
+	recs := dump(t, s.set)[notes]
+	ids := []string{}
+	for _, r := range recs {
+		ids = append(ids, r["id"].(string))
+		if r["id"] == "x" && r["title"] != "v2" {
+			t.Fatalf("x=%v, want the title v2 (b wrote nothing)", r)
+		}
+	}
+	if fmt.Sprint(ids) != "[a c x]" {
+		t.Fatalf("ids=%v, want [a c x]", ids)
+	}
+}
+
+// TestCommitWithdrawBeforeRound cancels a command while the committer is
+// busy: it returns ctx's error and takes no seq.
+func TestCommitWithdrawBeforeRound(t *testing.T) {
+	s := newService(t, Options{})
+	s.log.writeMu.Lock()
+	var wg sync.WaitGroup
+	wg.Go(func() { create(t, s.log, s.set, tags, stash.Record{"id": "first"}) })
+	waitFor(t, "the first command", func() bool { return s.log.Stats().Pending == 1 })
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.log.Commit(ctx, command("POST", "/tags"), 201, nil, nil)
+		errc <- err
+	}()
+	waitFor(t, "the second command", func() bool { return s.log.Stats().Pending == 2 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit()=%v, want context.Canceled", err)
+	}
+	s.log.writeMu.Unlock()
+	wg.Wait()
+	ev := create(t, s.log, s.set, tags, stash.Record{"id": "third"})
+	if ev.Seq != 2 {
+		t.Fatalf("seq after a withdrawn command=%d, want 2", ev.Seq)
+	}
+	checkGapFree(t, readAll(t, s.log))
+}
+
+// TestCommitCancelAfterRoundStarted: once its round has taken a command,
+// cancelling its context does not undo it.
+func TestCommitCancelAfterRoundStarted(t *testing.T) {
+	s := newService(t, Options{})
+	s.log.writeMu.Lock()
+	ctx, cancel := context.WithCancel(t.Context())
+	type result struct {
+		ev  *Event
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		ev, err := s.log.Commit(ctx, command("DELETE", "/x"), 204, nil, []Emit{{Type: "gone"}})
+		res <- result{ev, err}
+	}()
+	waitFor(t, "the round to take the command", func() bool {
+		s.log.mu.Lock()
+		defer s.log.mu.Unlock()
+		return s.log.Stats().Pending == 1 && len(s.log.queue) == 0
+	})
+	cancel()
+	s.log.writeMu.Unlock()
+	r := <-res
+	if r.err != nil || r.ev == nil || r.ev.Seq != 1 {
+		t.Fatalf("Commit()=%v, %v, want event 1", r.ev, r.err)
+	}
+}
+
+func TestCommitNotCommand(t *testing.T) {
+	s := newService(t, Options{})
+	for _, status := range []int{0, 99, 400, 409, 500} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			if _, err := s.log.Commit(t.Context(), command("POST", "/"), status, nil, nil); !errors.Is(err, ErrNotCommand) {
+				t.Fatalf("Commit(status %d)=%v, want ErrNotCommand", status, err)
+			}
+		})
+	}
+	if _, err := s.log.Commit(t.Context(), command("POST", "/"), 200, nil, []Emit{{Type: "bad", Data: make(chan int)}}); err == nil {
+		t.Fatal("Commit() with data that is not JSON=nil, want an error")
+	}
+	if h := s.log.Head(); h != 0 {
+		t.Fatalf("Head()=%d, want 0", h)
+	}
+}
+
+// TestCloseDrains: Close commits the commands already queued, then refuses new ones.
+func TestCloseDrains(t *testing.T) {
+	const n = 5
+	s := newService(t, Options{})
+	s.log.writeMu.Lock()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { create(t, s.log, s.set, notes, stash.Record{"id": fmt.Sprint(i), "title": "t"}) })
+	}
+	waitFor(t, "queued commands", func() bool { return s.log.Stats().Pending == n })
+	closed := make(chan error, 1)
+	go func() { closed <- s.log.Close(context.Background()) }()
+	waitFor(t, "Close to begin", func() bool {
+		s.log.mu.Lock()
+		defer s.log.mu.Unlock()
+		return s.log.closed
+	})
+	if _, err := s.log.Commit(t.Context(), command("POST", "/"), 200, nil, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Commit() while closing=%v, want ErrClosed", err)
+	}
+	s.log.writeMu.Unlock()
+	wg.Wait()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close()=%v", err)
+	}
+	if err := s.log.Close(t.Context()); err != nil {
+		t.Fatalf("second Close()=%v", err)
+	}
+	if h := s.log.Head(); h != n {
+		t.Fatalf("Head()=%d, want %d", h, n)
+	}
+}
+
+// TestEventContents checks every field of a committed event, live and as
+// read back from the log.
+func TestEventContents(t *testing.T) {
+	s := newService(t, Options{Service: "svc"})
+	ss := s.set.Session()
+	rec, err := ss.Create(notes, stash.Record{"title": "hello", "email": "a@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := Command{Method: "POST", Path: "/notes", Route: "/notes", Params: map[string]string{"k": "v"},
+		Client: "web", RequestID: "r1", Body: []byte(`{"title":"hello"}`)}
+	emits := []Emit{{Type: "note.created", Data: map[string]any{"id": rec["id"]}}}
+	live, err := s.log.Commit(t.Context(), cmd, 201, ss.Changes(), emits)
+	if err != nil {
+		t.Fatalf("Commit()=%v", err)
+	}
+	stored := readAll(t, s.log)[0]
+	for name, ev := range map[string]*Event{"live": live, "stored": stored} {
+		t.Run(name, func(t *testing.T) {
+			if ev.Seq != 1 || len(ev.ID) != 26 || ev.Service != "svc" || ev.Status != 201 {
+				t.Fatalf("event=%+v, want seq 1, a ULID, service svc, status 201", ev)
+			}
+			if !ev.Time.Equal(live.Time) || ev.Time.Location().String() != "UTC" {
+				t.Fatalf("Time=%v, want %v in UTC", ev.Time, live.Time)
+			}
+			if ev.Command.Client != "web" || ev.Command.Params["k"] != "v" || string(ev.Command.Body) != `{"title":"hello"}` {
+				t.Fatalf("Command=%+v, want %+v", ev.Command, cmd)
+			}
+			if len(ev.Changes) != 1 || ev.Changes[0].Op != stash.OpCreate || ev.Changes[0].ID != rec["id"] {
+				t.Fatalf("Changes=%+v, want the create of %v", ev.Changes, rec["id"])
+			}
+			if len(ev.Events) != 1 || ev.Events[0].Type != "note.created" {
+				t.Fatalf("Events=%+v, want note.created", ev.Events)
+			}
+		})
+	}
+	if string(stored.JSON()) != string(live.JSON()) {
+		t.Fatalf("stored JSON=%s, want %s", stored.JSON(), live.JSON())
+	}
+}

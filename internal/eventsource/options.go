@@ -1,0 +1,69 @@
+package eventsource
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBatch  = 256
+	DefaultHeartbeat = 15 * time.Second
+	DefaultRecent    = 1024
+)
+
+// Options configures Open.
+type Options struct {
+	// Service is the service name recorded in every event and used in its
+	// NATS subject. Required.
+	Service string
+	// Logger receives the log's records; nil discards them.
+	Logger *slog.Logger
+	// MaxBatch is the most commands one commit round takes; zero means
+	// DefaultMaxBatch.
+	MaxBatch int
+	// Heartbeat is the interval of the SSE handler's keep-alive comments;
+	// zero means DefaultHeartbeat.
+	Heartbeat time.Duration
+	// Recent is how many of the latest events are kept in memory for
+	// subscribers, which read older ones from the log; zero means DefaultRecent.
+	Recent int
+}
+
+// DefaultOptions returns the options of a service named "MiniMi".
+func DefaultOptions() Options {
+	return Options{Service: "MiniMi", MaxBatch: DefaultMaxBatch, Heartbeat: DefaultHeartbeat, Recent: DefaultRecent}
+}
+
+// Validate reports the first problem with o.
+func (o Options) Validate() error {
+	switch {
+	case o.Service == "":
+		return fmt.Errorf("%w: service name is empty", ErrInvalidOptions)
+	case o.MaxBatch < 0:
+		return fmt.Errorf("%w: max batch %d is negative", ErrInvalidOptions, o.MaxBatch)
+	case o.Heartbeat < 0:
+		return fmt.Errorf("%w: heartbeat %v is negative", ErrInvalidOptions, o.Heartbeat)
+	case o.Recent < 0:
+		return fmt.Errorf("%w: recent %d is negative", ErrInvalidOptions, o.Recent)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults() Options {
+	if o.MaxBatch == 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	if o.Recent == 0 {
+		o.Recent = DefaultRecent
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
