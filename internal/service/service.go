@@ -1,0 +1,352 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/minimi-go/minimi/internal/problem"
+)
+
+// RemoteAddr is the RemoteAddr of every request that came over the bus.
+// It is no IP address, so a client restricted by cidrs never matches it.
+const RemoteAddr = "nats"
+
+// Service answers a MiniMi service's routes over NATS and registers them
+// with the NATS services API. It is safe for concurrent use.
+type Service struct {
+	opts   Options
+	nc     *nats.Conn
+	log    *slog.Logger
+	prefix string
+	routes atomic.Pointer[routeSet] // what the unrouted subscriptions check against
+	tally  tally
+	slots  chan struct{} // one per request in flight
+
+	mu       sync.Mutex // guards micro, unrouted, closed and adding to wg
+	micro    micro.Service
+	unrouted []*nats.Subscription
+	closed   bool
+	wg       sync.WaitGroup
+	ctx      context.Context // canceled by Close once its wait ends
+	cancel   context.CancelFunc
+}
+
+// New registers the service on nc: one endpoint per URL of opts.Routes, in
+// the queue group opts.QueueGroup, plus the subscriptions that answer paths
+// no URL serves.
+func New(nc *nats.Conn, opts Options) (*Service, error) {
+	if nc == nil {
+		return nil, ErrBusOff
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	def := DefaultOptions()
+	opts.Name = Name(opts.Name)
+	if opts.QueueGroup == "" {
+		opts.QueueGroup = def.QueueGroup
+	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = def.MaxInFlight
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{opts: opts, nc: nc, prefix: Prefix(opts.Name), slots: make(chan struct{}, opts.MaxInFlight),
+		log: lg.With(logKeyComponent, "service", logKeyService, opts.Name)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	rs := newRouteSet(s.prefix, opts.Routes)
+	svc, err := s.register(rs)
+	if err != nil {
+		s.cancel()
+		return nil, err
+	}
+	s.micro = svc
+	s.routes.Store(rs)
+	if err := s.subscribeUnrouted(); err != nil {
+		_ = svc.Stop()
+		s.cancel()
+		return nil, err
+	}
+	s.log.Info("service registered", logKeySubject, s.prefix, logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
+	return s, nil
+}
+
+// register adds a NATS service with one endpoint per URL of rs.
+func (s *Service) register(rs *routeSet) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:         s.opts.Name,
+		Version:      version(s.opts.Version),
+		Description:  s.opts.Description,
+		Metadata:     map[string]string{"minimi_version": s.opts.Version, "subject": s.prefix},
+		QueueGroup:   s.opts.QueueGroup,
+		StatsHandler: func(ep *micro.Endpoint) any { return s.tally.data(ep.Metadata["url"]) },
+		ErrorHandler: func(_ micro.Service, err *micro.NATSError) {
+			s.log.Warn("service subscription failed", logKeySubject, err.Subject, logKeyError, err.Description)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register service %s: %w", s.opts.Name, err)
+	}
+	handler := micro.HandlerFunc(func(r micro.Request) { s.dispatch(r.Subject(), r.Reply(), r.Data(), r.Headers()) })
+	for _, ep := range rs.endpoints {
+		err := svc.AddEndpoint(ep.name, handler, micro.WithEndpointSubject(ep.subject),
+			micro.WithEndpointMetadata(map[string]string{"url": ep.url, "methods": ep.methods}))
+		if err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("register %s on %s: %w", ep.url, ep.subject, err)
+		}
+	}
+	return svc, nil
+}
+
+// subscribeUnrouted listens on the root subject and below it, in a queue
+// group of its own, for the paths no URL serves: they get the 404 HTTP
+// gives them. A path some URL serves is left to that URL's endpoint.
+func (s *Service) subscribeUnrouted() error {
+	queue := s.opts.QueueGroup + "-unrouted"
+	for _, subj := range []string{s.prefix, s.prefix + ".>"} {
+		sub, err := s.nc.QueueSubscribe(subj, queue, func(m *nats.Msg) {
+			s.dispatchUnrouted(m)
+		})
+		if err != nil {
+			return fmt.Errorf("subscribe %s: %w", subj, err)
+		}
+		s.unrouted = append(s.unrouted, sub)
+	}
+	return nil
+}
+
+// Update registers the URLs of routes after a reload. When they differ from
+// the registered ones, a new NATS service is added before the old one stops,
+// so that every request finds a responder meanwhile; its id changes and its
+// stats start again. On error the old endpoints stay registered.
+func (s *Service) Update(routes Routes) error {
+	rs := newRouteSet(s.prefix, routes)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if rs.same(s.routes.Load()) {
+		s.routes.Store(rs)
+		return nil
+	}
+	svc, err := s.register(rs)
+	if err != nil {
+		return err
+	}
+	s.routes.Store(rs)
+	old := s.micro
+	s.micro = svc
+	s.log.Info("service endpoints changed", logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
+	if err := old.Stop(); err != nil {
+		return fmt.Errorf("stop the previous registration: %w", err)
+	}
+	return nil
+}
+
+// Info is what $SRV.INFO answers for this instance.
+func (s *Service) Info() micro.Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.micro.Info()
+}
+
+// Stats is what $SRV.STATS answers for this instance.
+func (s *Service) Stats() micro.Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.micro.Stats()
+}
+
+// Close stops listening, then waits for the requests in flight until ctx
+// ends; requests still running then see their context canceled. A request
+// that reaches the service after it stopped listening is answered 503. It
+// is safe to call more than once.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	err := s.micro.Stop()
+	for _, sub := range s.unrouted {
+		if derr := sub.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			err = errors.Join(err, derr)
+		}
+	}
+	s.closed = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("requests in flight: %w", ctx.Err()))
+	}
+	s.cancel()
+	return err
+}
+
+// dispatchUnrouted serves a message of the unrouted subscriptions when no
+// URL serves its path.
+func (s *Service) dispatchUnrouted(m *nats.Msg) {
+	u, err := s.url(m.Subject, "")
+	if err == nil && s.routes.Load().owner(routingPath(u)) != "" {
+		return // the URL's own endpoint received it too
+	}
+	s.dispatch(m.Subject, m.Reply, m.Data, micro.Headers(m.Header))
+}
+
+// dispatch serves one message on its own goroutine, holding a slot; when
+// every slot is taken it waits, and NATS holds further messages back.
+func (s *Service) dispatch(subject, replyTo string, data []byte, hdr micro.Headers) {
+	s.slots <- struct{}{}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.slots
+		s.respond(replyTo, problemReply(http.StatusServiceUnavailable, "the service is stopping", ""))
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer func() { <-s.slots; s.wg.Done() }()
+		s.respond(replyTo, s.serve(subject, data, hdr))
+	}()
+}
+
+// serve runs one request through the handler and returns the reply.
+func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
+	env, err := decodeRequest(data)
+	if err != nil {
+		return problemReply(http.StatusBadRequest, err.Error(), "")
+	}
+	u, err := s.url(subject, env.Query)
+	if err != nil {
+		return problemReply(http.StatusBadRequest, err.Error(), "")
+	}
+	if u.Path == "/_minimi" || strings.HasPrefix(u.Path, "/_minimi/") {
+		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.Path)
+	}
+	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	if env.TimeoutMS > 0 {
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(env.TimeoutMS)*time.Millisecond)
+	}
+	defer cancel()
+	req, err := newHTTPRequest(ctx, u, env, hdr)
+	if err != nil {
+		return problemReply(http.StatusBadRequest, err.Error(), u.Path)
+	}
+	w := newRecorder()
+	s.opts.Handler.ServeHTTP(w, req)
+	rep := w.reply()
+	if owner := s.routes.Load().owner(routingPath(u)); owner != "" {
+		s.tally.count(owner, rep.Status)
+	}
+	return rep
+}
+
+// url is the URL of a request on subject with the raw query.
+func (s *Service) url(subject, query string) (*url.URL, error) {
+	path, err := pathOf(s.prefix, subject)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSubject, err)
+	}
+	u.RawQuery = query
+	return u, nil
+}
+
+// routingPath is the path chi routes u by, as for an HTTP request.
+func routingPath(u *url.URL) string {
+	if u.RawPath != "" {
+		return u.RawPath
+	}
+	return u.Path
+}
+
+// newHTTPRequest turns an envelope into the request the handler serves:
+// the message's NATS headers, then the envelope's, and RemoteAddr "nats".
+func newHTTPRequest(ctx context.Context, u *url.URL, env *request, hdr micro.Headers) (*http.Request, error) {
+	h := http.Header{}
+	for k, v := range hdr {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
+	for k, v := range env.Headers {
+		h[k] = v
+	}
+	data, err := env.bytes(h.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	if len(env.Body) > 0 && env.BodyBase64 == nil && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	req, err := http.NewRequestWithContext(ctx, env.Method, u.String(), bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
+	}
+	if len(data) == 0 {
+		req.Body = http.NoBody
+	}
+	req.Header = h
+	req.Host = RemoteAddr
+	req.RemoteAddr = RemoteAddr
+	req.RequestURI = u.RequestURI()
+	return req, nil
+}
+
+// respond publishes rep to replyTo. A message without a reply subject was
+// a publish, not a request: it ran, and its reply is dropped. A reply too
+// large for the bus becomes a 500 problem.
+func (s *Service) respond(replyTo string, rep *reply) {
+	if replyTo == "" {
+		return
+	}
+	data, err := json.Marshal(rep)
+	if err == nil && int64(len(data)) > s.nc.MaxPayload() {
+		err = fmt.Errorf("the reply is %d bytes, more than the bus's max payload of %d", len(data), s.nc.MaxPayload())
+	}
+	if err != nil {
+		s.log.Error("reply failed", logKeySubject, replyTo, logKeyError, err)
+		data, _ = json.Marshal(problemReply(http.StatusInternalServerError, "the reply could not be sent over NATS", ""))
+	}
+	msg := &nats.Msg{Subject: replyTo, Data: data}
+	if rep.Status >= 400 {
+		msg.Header = nats.Header{micro.ErrorCodeHeader: {strconv.Itoa(rep.Status)}, micro.ErrorHeader: {http.StatusText(rep.Status)}}
+	}
+	if err := s.nc.PublishMsg(msg); err != nil {
+		s.log.Warn("reply failed", logKeySubject, replyTo, logKeyError, err)
+	}
+}
+
+// problemReply is a problem answered by the service itself, for a message
+// that never reached the handler.
+func problemReply(status int, detail, instance string) *reply {
+	d := problem.New(status, detail)
+	d.Instance = instance
+	rep := &reply{Status: status, Headers: header{"Content-Type": {problem.ContentType}}}
+	rep.setBody(problem.ContentType, d.JSON())
+	return rep
+}
