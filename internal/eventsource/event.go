@@ -13,8 +13,8 @@ import (
 // Command is the request that made an event.
 type Command struct {
 	Method    string            `json:"method"`
-	Path      string            `json:"path"`            // the request path ("/notes/42")
-	Route     string            `json:"route"`           // the route pattern ("/notes/[id]")
+	Path      string            `json:"path"`             // the request path ("/notes/42")
+	Route     string            `json:"route"`            // the route pattern ("/notes/[id]")
 	Params    map[string]string `json:"params,omitempty"` // path parameters
 	Client    string            `json:"client,omitempty"` // the client's name, "" for none
 	RequestID string            `json:"request_id"`

@@ -7,7 +7,7 @@ import "sync"
 type liveEvents struct {
 	mu     sync.RWMutex
 	keep   int
-	recent []*Event       // the newest events, in seq order, between keep and 2*keep of them
+	recent []*Event      // the newest events, in seq order, between keep and 2*keep of them
 	notify chan struct{} // closed and replaced on every publish
 }
 
