@@ -21,6 +21,9 @@ import (
 	"github.com/minimi-go/minimi/internal/problem"
 )
 
+// flushTimeout bounds the wait for the server to confirm unsubscriptions.
+const flushTimeout = 2 * time.Second
+
 // RemoteAddr is the RemoteAddr of every request that came over the bus.
 // It is no IP address, so a client restricted by cidrs never matches it.
 const RemoteAddr = "nats"
@@ -157,6 +160,11 @@ func (s *Service) Update(routes Routes) error {
 	s.log.Info("service endpoints changed", logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
 	if err := old.Stop(); err != nil {
 		return fmt.Errorf("stop the previous registration: %w", err)
+	}
+	// Once the server has the old subscriptions' UNSUBs, only the new
+	// registration answers $SRV requests.
+	if err := s.nc.FlushTimeout(flushTimeout); err != nil {
+		s.log.Warn("flush after the endpoints changed", logKeyError, err)
 	}
 	return nil
 }

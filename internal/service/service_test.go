@@ -1,0 +1,488 @@
+package service_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/service"
+)
+
+// callReply is what /call of service a answers: the reply service.call got.
+type callReply struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// call has service a call service b through its /call endpoint.
+func call(t *testing.T, a *instance, spec map[string]any) (int, callReply) {
+	t.Helper()
+	body, _ := json.Marshal(spec)
+	w := a.httpDo("POST", "/call", string(body), nil)
+	var r callReply
+	if w.Code == http.StatusOK {
+		if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
+			t.Fatalf("/call body %q: %v", w.Body, err)
+		}
+	} else {
+		r.Body = w.Body.Bytes()
+	}
+	return w.Code, r
+}
+
+// TestCallBetweenServices has service a reach service b with service.call.
+func TestCallBetweenServices(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	a := start(t, connect(t, ns), "testdata/a", nil)
+	tests := []struct {
+		name  string
+		spec  map[string]any
+		check func(t *testing.T, r callReply)
+	}{
+		{"param", map[string]any{"method": "GET", "path": "/items/42"}, func(t *testing.T, r callReply) {
+			if r.Status != 200 || object(t, r.Body)["id"] != "42" {
+				t.Errorf("reply=%d %s, want 200 id 42", r.Status, r.Body)
+			}
+		}},
+		{"static beside param", map[string]any{"method": "GET", "path": "/items/new"}, func(t *testing.T, r callReply) {
+			if r.Status != 200 || object(t, r.Body)["new"] != true {
+				t.Errorf("reply=%d %s, want 200 new", r.Status, r.Body)
+			}
+		}},
+		{"escaped segment", map[string]any{"method": "GET", "path": "/items/a%20b.c"}, func(t *testing.T, r callReply) {
+			if got := object(t, r.Body)["id"]; got != "a b.c" {
+				t.Errorf("id=%v, want %q", got, "a b.c")
+			}
+		}},
+		{"json body and query", map[string]any{"method": "post", "path": "/echo?x=1&x=2", "body": map[string]any{"k": "v"}},
+			func(t *testing.T, r callReply) {
+				m := object(t, r.Body)
+				if m["method"] != "POST" || m["path"] != "/echo" || fmt.Sprint(m["query"]) != "map[x:1]" ||
+					fmt.Sprint(m["body"]) != "map[k:v]" || m["ctype"] != "application/json" {
+					t.Errorf("echo=%v", m)
+				}
+			}},
+		{"text body and headers", map[string]any{"method": "PUT", "path": "/echo", "body": "hello",
+			"opts": map[string]any{"headers": map[string]any{"X-Test": "yes"}}}, func(t *testing.T, r callReply) {
+			m := object(t, r.Body)
+			if m["raw"] != "hello" || m["body"] != nil || m["test"] != "yes" || !strings.HasPrefix(fmt.Sprint(m["ctype"]), "text/plain") {
+				t.Errorf("echo=%v", m)
+			}
+		}},
+		{"text reply", map[string]any{"method": "GET", "path": "/text"}, func(t *testing.T, r callReply) {
+			if string(r.Body) != `"plain text"` || !strings.HasPrefix(r.Headers["content-type"], "text/plain") {
+				t.Errorf("reply=%s %v, want the string plain text", r.Body, r.Headers)
+			}
+		}},
+		{"4xx is a status", map[string]any{"method": "GET", "path": "/teapot"}, func(t *testing.T, r callReply) {
+			m := object(t, r.Body)
+			if r.Status != 409 || m["title"] != "Conflict" || m["detail"] != "already taken" ||
+				r.Headers["content-type"] != "application/problem+json" {
+				t.Errorf("reply=%d %v %v, want a 409 problem", r.Status, r.Headers, m)
+			}
+		}},
+		{"404", map[string]any{"method": "GET", "path": "/nope/deeper"}, func(t *testing.T, r callReply) {
+			if r.Status != 404 || object(t, r.Body)["status"] != 404.0 {
+				t.Errorf("reply=%d %s, want a 404 problem", r.Status, r.Body)
+			}
+		}},
+		{"405", map[string]any{"method": "DELETE", "path": "/items/1"}, func(t *testing.T, r callReply) {
+			if r.Status != 405 || r.Headers["allow"] != "GET, HEAD, OPTIONS" {
+				t.Errorf("reply=%d allow %q, want 405 with GET, HEAD, OPTIONS", r.Status, r.Headers["allow"])
+			}
+		}},
+		{"command", map[string]any{"method": "POST", "path": "/notes", "body": map[string]any{"title": "from a"}},
+			func(t *testing.T, r callReply) {
+				if r.Status != 201 || object(t, r.Body)["title"] != "from a" {
+					t.Fatalf("reply=%d %s, want 201", r.Status, r.Body)
+				}
+				w := b.httpDo("GET", "/notes", "", nil)
+				if !strings.Contains(w.Body.String(), `"title":"from a"`) {
+					t.Errorf("GET /notes on b over HTTP=%s, want the note created over NATS", w.Body)
+				}
+			}},
+		{"422", map[string]any{"method": "POST", "path": "/notes", "body": map[string]any{"title": ""}},
+			func(t *testing.T, r callReply) {
+				if r.Status != 422 {
+					t.Errorf("reply=%d %s, want 422", r.Status, r.Body)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, r := call(t, a, tc.spec)
+			if code != 200 {
+				t.Fatalf("POST /call=%d %s, want 200", code, r.Body)
+			}
+			tc.check(t, r)
+		})
+	}
+}
+
+// TestCallCarriesRequestID checks that the callee sees the caller's request id.
+func TestCallCarriesRequestID(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", nil)
+	a := start(t, connect(t, ns), "testdata/a", nil)
+	w := a.httpDo("POST", "/call", `{"method":"GET","path":"/echo"}`, http.Header{"X-Request-Id": {"trace-1"}})
+	var r callReply
+	_ = json.Unmarshal(w.Body.Bytes(), &r)
+	if got := object(t, r.Body)["id"]; got != "trace-1" {
+		t.Errorf("callee req.id=%v, want trace-1", got)
+	}
+}
+
+func TestCallErrors(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", nil)
+	a := start(t, connect(t, ns), "testdata/a", nil)
+	tests := []struct {
+		name   string
+		spec   map[string]any
+		status int
+		title  string
+	}{
+		{"no responder", map[string]any{"service": "nobody", "method": "GET", "path": "/x"}, 503, "No Responder"},
+		{"time-out", map[string]any{"method": "GET", "path": "/slow?ms=3000", "opts": map[string]any{"ms": 50}}, 504, "Gateway Timeout"},
+		{"script budget", map[string]any{"method": "GET", "path": "/slow?ms=3000"}, 503, "Script Timeout"},
+		{"bad path", map[string]any{"method": "GET", "path": "items"}, 500, "Internal Server Error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, r := call(t, a, tc.spec)
+			if code != tc.status {
+				t.Fatalf("POST /call=%d %s, want %d", code, r.Body, tc.status)
+			}
+			if got := object(t, r.Body)["title"]; got != tc.title {
+				t.Errorf("title=%v, want %q", got, tc.title)
+			}
+		})
+	}
+	t.Run("caught", func(t *testing.T) {
+		w := a.httpDo("GET", "/catch", "", nil)
+		m := object(t, w.Body.Bytes())
+		if w.Code != 200 || m["ok"] != false || !strings.Contains(fmt.Sprint(m["err"]), "no one answered") {
+			t.Errorf("/catch=%d %v, want ok=false and the no-responder message", w.Code, m)
+		}
+	})
+}
+
+func TestCallWithBusOff(t *testing.T) {
+	a := start(t, nil, "testdata/a", nil)
+	w := a.httpDo("POST", "/call", `{"method":"GET","path":"/ping"}`, nil)
+	if m := object(t, w.Body.Bytes()); w.Code != 503 || m["title"] != "Bus Off" {
+		t.Errorf("POST /call with the bus off=%d %v, want 503 Bus Off", w.Code, m)
+	}
+}
+
+// TestHTTPAndNATSAgree sends the same requests over HTTP and over NATS.
+func TestHTTPAndNATSAgree(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	tests := []struct {
+		name, method, path, body string
+		header                   http.Header
+	}{
+		{"get", "GET", "/items/7", "", nil},
+		{"404", "GET", "/missing", "", nil},
+		{"405", "POST", "/items/7", "", nil},
+		{"malformed json", "POST", "/echo", `{"a":`, nil},
+		{"too large", "POST", "/echo", `"` + strings.Repeat("x", 5000) + `"`, nil},
+		{"problem", "GET", "/teapot", "", nil},
+		{"options", "OPTIONS", "/notes", "", nil},
+		{"head", "HEAD", "/items/7", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hw := b.httpDo(tc.method, tc.path, tc.body, tc.header)
+			rep, err := service.NewClient(nc).Call(ctxFor(t, 5*time.Second), service.Call{Service: "b", Method: tc.method, Path: tc.path,
+				Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(tc.body)})
+			if err != nil {
+				t.Fatalf("Call()=%v", err)
+			}
+			if rep.Status != hw.Code {
+				t.Errorf("NATS status=%d, HTTP %d", rep.Status, hw.Code)
+			}
+			for _, h := range []string{"Content-Type", "Allow"} {
+				if rep.Header.Get(h) != hw.Header().Get(h) {
+					t.Errorf("NATS %s=%q, HTTP %q", h, rep.Header.Get(h), hw.Header().Get(h))
+				}
+			}
+			if hw.Code < 400 && string(rep.Body) != hw.Body.String() {
+				t.Errorf("NATS body=%q, HTTP %q", rep.Body, hw.Body)
+			}
+		})
+	}
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestRawEnvelopes talks to a service as any NATS client would.
+func TestRawEnvelopes(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	t.Run("empty data is a GET", func(t *testing.T) {
+		env := natsDo(t, nc, "minimi.rpc.b.items.9", "")
+		if env.Status != 200 || string(env.Body) != `{"id":"9"}` {
+			t.Errorf("reply=%+v, want 200 {\"id\":\"9\"}", env)
+		}
+	})
+	t.Run("binary body", func(t *testing.T) {
+		env := natsDo(t, nc, "minimi.rpc.b.echo",
+			`{"method":"POST","headers":{"Content-Type":"application/octet-stream"},"body_base64":"/wD+"}`)
+		var m map[string]any
+		_ = json.Unmarshal(env.Body, &m)
+		if env.Status != 200 || m["raw"] != "\ufffd\x00\ufffd" {
+			t.Errorf("reply=%d %s, want the raw bytes echoed", env.Status, env.Body)
+		}
+	})
+	t.Run("nats headers", func(t *testing.T) {
+		msg, err := nc.RequestMsg(&nats.Msg{Subject: "minimi.rpc.b.echo", Header: nats.Header{"X-Test": {"hdr"}}}, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(msg.Data), `"test":"hdr"`) {
+			t.Errorf("reply=%s, want the NATS header seen as x-test", msg.Data)
+		}
+	})
+	t.Run("bad envelope", func(t *testing.T) {
+		msg, err := nc.Request("minimi.rpc.b.echo", []byte(`{"method":`), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(msg.Data), `"status":400`) || msg.Header.Get(micro.ErrorCodeHeader) != "400" {
+			t.Errorf("reply=%s %v, want a 400 problem with the error headers", msg.Data, msg.Header)
+		}
+	})
+	t.Run("built-ins are not served", func(t *testing.T) {
+		if env := natsDo(t, nc, "minimi.rpc.b._minimi.health", ""); env.Status != 404 {
+			t.Errorf("/_minimi/health over NATS=%d, want 404", env.Status)
+		}
+	})
+}
+
+// TestDiscovery finds the service with the NATS services API from a plain client.
+func TestDiscovery(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	var ping micro.Ping
+	request(t, nc, "$SRV.PING.b", &ping)
+	if ping.Name != "b" || ping.Version != "1.2.3" || ping.ID == "" {
+		t.Errorf("PING=%+v, want b 1.2.3", ping)
+	}
+	var info micro.Info
+	request(t, nc, "$SRV.INFO.b", &info)
+	subjects := map[string]string{}
+	for _, ep := range info.Endpoints {
+		subjects[ep.Metadata["url"]] = ep.Subject
+		if ep.QueueGroup != service.DefaultQueueGroup {
+			t.Errorf("endpoint %s queue group=%q, want %q", ep.Name, ep.QueueGroup, service.DefaultQueueGroup)
+		}
+	}
+	for url, subj := range map[string]string{"/echo": "minimi.rpc.b.echo", "/items/[id]": "minimi.rpc.b.items.*", "/notes": "minimi.rpc.b.notes"} {
+		if subjects[url] != subj {
+			t.Errorf("INFO endpoint of %s=%q, want %q (all: %v)", url, subjects[url], subj, subjects)
+		}
+	}
+	const n = 5
+	for i := range n {
+		natsDo(t, nc, "minimi.rpc.b.echo", fmt.Sprintf(`{"query":"i=%d"}`, i))
+	}
+	natsDo(t, nc, "minimi.rpc.b.teapot", "")
+	var stats micro.Stats
+	request(t, nc, "$SRV.STATS.b", &stats)
+	got := map[string]*micro.EndpointStats{}
+	for _, ep := range stats.Endpoints {
+		got[ep.Name] = ep
+	}
+	if ep := got["echo"]; ep == nil || ep.NumRequests != n || !strings.Contains(string(ep.Data), `"served":5`) {
+		t.Errorf("STATS echo=%+v, want %d requests", ep, n)
+	}
+	if ep := got["teapot"]; ep == nil || !strings.Contains(string(ep.Data), `"status_4xx":1`) {
+		t.Errorf("STATS teapot=%+v, want one 4xx", ep)
+	}
+}
+
+func request(t *testing.T, nc *nats.Conn, subject string, v any) {
+	t.Helper()
+	msg, err := nc.Request(subject, nil, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Request(%s)=%v", subject, err)
+	}
+	if err := json.Unmarshal(msg.Data, v); err != nil {
+		t.Fatalf("reply of %s %q: %v", subject, msg.Data, err)
+	}
+}
+
+// TestQueueGroup runs two instances of b: NATS spreads requests among them.
+func TestQueueGroup(t *testing.T) {
+	ns := runNATS(t)
+	one := start(t, connect(t, ns), "testdata/b", nil)
+	two := start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	const n = 40
+	for range n {
+		if env := natsDo(t, nc, "minimi.rpc.b.ping", ""); env.Status != 200 {
+			t.Fatalf("reply=%+v", env)
+		}
+	}
+	counts := []int{requests(one, "ping"), requests(two, "ping")}
+	if counts[0]+counts[1] != n || counts[0] == 0 || counts[1] == 0 {
+		t.Errorf("requests per instance=%v, want %d shared by both", counts, n)
+	}
+}
+
+func requests(in *instance, endpoint string) int {
+	for _, ep := range in.svc.Stats().Endpoints {
+		if ep.Name == endpoint {
+			return ep.NumRequests
+		}
+	}
+	return -1
+}
+
+// TestClientKeys checks the client key guard over NATS: keys work, address
+// ranges cannot match a NATS caller.
+func TestClientKeys(t *testing.T) {
+	ns := runNATS(t)
+	sum := func(k string) string { s := sha256.Sum256([]byte(k)); return hex.EncodeToString(s[:]) }
+	start(t, connect(t, ns), "testdata/b", func(cfg *config.Config) {
+		cfg.Clients = map[string]config.Client{
+			"open":   {KeySHA256: sum("open-key")},
+			"ranged": {KeySHA256: sum("ranged-key"), CIDRs: []string{"127.0.0.0/8"}},
+		}
+	})
+	nc := connect(t, ns)
+	tests := []struct {
+		name, data string
+		status     int
+	}{
+		{"no key", ``, 401},
+		{"known key", `{"headers":{"X-Client-Key":"open-key"}}`, 200},
+		{"unknown key", `{"headers":{"X-Client-Key":"nope"}}`, 401},
+		{"key with cidrs", `{"headers":{"X-Client-Key":"ranged-key"}}`, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := natsDo(t, nc, "minimi.rpc.b.echo", tc.data)
+			if env.Status != tc.status {
+				t.Fatalf("status=%d %s, want %d", env.Status, env.Body, tc.status)
+			}
+			if tc.status == 200 && !strings.Contains(string(env.Body), `"client":"open"`) {
+				t.Errorf("body=%s, want req.client open", env.Body)
+			}
+		})
+	}
+}
+
+// TestUpdate swaps in a reloaded site, as hot reload does.
+func TestUpdate(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	id := b.svc.Info().ID
+	same := load(t, "testdata/b", b.cfg, nc)
+	b.srv.Swap(same)
+	if err := b.svc.Update(same.Engine); err != nil {
+		t.Fatalf("Update(same routes)=%v", err)
+	}
+	if got := b.svc.Info().ID; got != id {
+		t.Errorf("ID after a reload with the same routes=%q, want %q kept", got, id)
+	}
+	fewer := load(t, "testdata/a", b.cfg, nc) // a's routes under b's name
+	b.srv.Swap(fewer)
+	if err := b.svc.Update(fewer.Engine); err != nil {
+		t.Fatalf("Update(other routes)=%v", err)
+	}
+	if got := b.svc.Info().ID; got == id {
+		t.Errorf("ID after the routes changed=%q, want a new registration", got)
+	}
+	var info micro.Info
+	request(t, nc, "$SRV.INFO.b", &info)
+	var names []string
+	for _, ep := range info.Endpoints {
+		names = append(names, ep.Name)
+	}
+	if got := strings.Join(names, " "); got != "call catch ping" {
+		t.Errorf("INFO endpoints=%q, want call catch ping", got)
+	}
+	if env := natsDo(t, nc, "minimi.rpc.b.echo", ""); env.Status != 404 {
+		t.Errorf("removed /echo=%d, want 404", env.Status)
+	}
+	if env := natsDo(t, nc, "minimi.rpc.b.catch", ""); env.Status != 200 {
+		t.Errorf("added /catch=%d %s, want 200", env.Status, env.Body)
+	}
+}
+
+func TestClose(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	if err := b.svc.Close(t.Context()); err != nil {
+		t.Fatalf("Close()=%v", err)
+	}
+	if err := b.svc.Close(t.Context()); err != nil {
+		t.Fatalf("second Close()=%v", err)
+	}
+	if err := b.svc.Update(b.site.Engine); !errors.Is(err, service.ErrClosed) {
+		t.Errorf("Update() after Close=%v, want ErrClosed", err)
+	}
+	_, err := service.NewClient(connect(t, ns)).Call(ctxFor(t, 5*time.Second), service.Call{Service: "b", Path: "/ping"})
+	if !errors.Is(err, service.ErrNoResponders) {
+		t.Errorf("Call() after Close=%v, want ErrNoResponders", err)
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	tests := []struct {
+		name string
+		nc   *nats.Conn
+		opts service.Options
+		want error
+	}{
+		{"no connection", nil, service.Options{Handler: b.srv, Routes: b.site.Engine}, service.ErrBusOff},
+		{"no handler", nc, service.Options{Routes: b.site.Engine}, service.ErrInvalidOptions},
+		{"no routes", nc, service.Options{Handler: b.srv}, service.ErrInvalidOptions},
+		{"negative in flight", nc, service.Options{Handler: b.srv, Routes: b.site.Engine, MaxInFlight: -1}, service.ErrInvalidOptions},
+		{"bad queue group", nc, service.Options{Handler: b.srv, Routes: b.site.Engine, QueueGroup: "a b"}, service.ErrInvalidOptions},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := service.New(tc.nc, tc.opts); !errors.Is(err, tc.want) {
+				t.Errorf("New()=%v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestClientBusOff(t *testing.T) {
+	var c *service.Client
+	if err := c.Publish("x", nil); !errors.Is(err, service.ErrBusOff) {
+		t.Errorf("nil Client Publish()=%v, want ErrBusOff", err)
+	}
+	if _, err := service.NewClient(nil).Call(t.Context(), service.Call{Service: "b", Path: "/"}); !errors.Is(err, service.ErrBusOff) {
+		t.Errorf("Client(nil).Call()=%v, want ErrBusOff", err)
+	}
+}

@@ -1,0 +1,3 @@
+return {
+  GET = function(req, res) res:json({ new = true }) end,
+}
