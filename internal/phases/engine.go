@@ -53,6 +53,9 @@ type Options struct {
 	// least 32 bytes). Empty makes them raise an error, except in Dev mode,
 	// where a random secret of this process is used.
 	AuthSecret string
+	// Bus is the message bus of nats.publish, nats.request and service.call;
+	// nil means the bus is off and they raise a 503.
+	Bus Bus
 	// HeapLimit is the Go heap size, in bytes, past which running scripts are
 	// stopped; zero means GOMEMLIMIT when set, else 3/4 of the memory
 	// available to the process.

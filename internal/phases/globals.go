@@ -13,7 +13,7 @@ import (
 )
 
 // modules are MiniMi's Lua globals of one state, by name: json, log, time,
-// uuid, stash, auth and crypto. bindModules installs them.
+// uuid, stash, auth, nats, service and crypto. bindModules installs them.
 func (v *vm) modules() map[string]map[string]lua.LGFunction {
 	return map[string]map[string]lua.LGFunction{
 		"json": {
@@ -44,6 +44,13 @@ func (v *vm) modules() map[string]map[string]lua.LGFunction {
 			"verify": authVerify,
 			"sign":   v.authSign,
 			"check":  v.authCheck,
+		},
+		"nats": {
+			"publish": v.natsPublish,
+			"request": v.natsRequest,
+		},
+		"service": {
+			"call": v.serviceCall,
 		},
 		"crypto": {
 			"sha256": cryptoSHA256,
