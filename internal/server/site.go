@@ -54,6 +54,9 @@ type SiteOptions struct {
 	// Open opens the stores of the site's collections. Nil loads the site
 	// without stores (for check and routes).
 	Open func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error)
+	// Bus is the message bus of the scripts' nats and service modules; nil
+	// means the bus is off.
+	Bus phases.Bus
 }
 
 // InstallsCollection records which install scripts have run. It lives in
@@ -135,6 +138,7 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 		Commit:       site.backend.Commit,
 		Logger:       opts.Logger,
 		AuthSecret:   cfg.Auth.Secret,
+		Bus:          opts.Bus,
 	})
 	if err != nil {
 		return nil, err
