@@ -6,28 +6,41 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/minimi-go/minimi/internal/bus"
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/server"
+	natsvc "github.com/minimi-go/minimi/internal/service"
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
-// service is everything `minimi serve` runs, in the order it starts:
-// stores, bus, site. close stops them in reverse.
+// rpcCloseTimeout bounds the wait for requests over NATS in flight at shutdown.
+const rpcCloseTimeout = 10 * time.Second
+
+// service is everything `minimi serve` runs, in the order it starts: bus,
+// stores, site, then the service over NATS. close stops them in reverse.
 type service struct {
 	set  *stash.Set
 	bus  *bus.Bus
 	site *server.Site
+	rpc  *natsvc.Service // answers the routes over NATS; nil with the bus off
 }
 
-// open starts the stores, the bus and the site of the service in dir.
+// open starts the bus, the stores and the site of the service in dir.
 func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) (*service, error) {
 	svc := &service{}
+	var err error
+	svc.bus, err = bus.Start(bus.Options{Enabled: cfg.NATS.Enabled, URL: cfg.NATS.URL, Port: cfg.NATS.Port,
+		Name: cfg.Name, Logger: lg})
+	if err != nil {
+		return svc, fmt.Errorf("nats: %w", err)
+	}
 	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
 		Logger: lg.With("component", "lua"),
+		Bus:    natsvc.NewClient(svc.bus.Conn()),
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
 			svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
@@ -39,11 +52,6 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 		return svc, err
 	}
 	svc.site = site
-	svc.bus, err = bus.Start(bus.Options{Enabled: cfg.NATS.Enabled, URL: cfg.NATS.URL, Port: cfg.NATS.Port,
-		Name: cfg.Name, Logger: lg})
-	if err != nil {
-		return svc, fmt.Errorf("nats: %w", err)
-	}
 	ran, err := site.RunInstalls(ctx)
 	for _, url := range ran {
 		lg.Info("install script ran", "folder", url)
@@ -54,15 +62,20 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 // close stops what open started, in reverse order; it is safe on a
 // partly opened service.
 func (svc *service) close() error {
+	var err error
+	if svc.rpc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), rpcCloseTimeout)
+		err = svc.rpc.Close(ctx)
+		cancel()
+	}
 	if svc.site != nil {
 		svc.site.Close()
 	}
 	if svc.bus != nil {
 		svc.bus.Close()
 	}
-	var err error
 	if svc.set != nil {
-		err = svc.set.Close()
+		err = errors.Join(err, svc.set.Close())
 	}
 	return err
 }
@@ -79,6 +92,12 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if err != nil {
 		return err
 	}
+	if nc := svc.bus.Conn(); nc != nil {
+		svc.rpc, err = natsvc.New(nc, natsvc.Options{Name: cfg.Name, Version: version, Handler: srv, Routes: svc.site.Engine, Logger: lg})
+		if err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -86,7 +105,7 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", f.dir, "nats", svc.bus.ClientURL())
 	if f.watch || cfg.Dev {
 		go func() {
-			reload := func() { reloadSite(f, cmd, srv, lg) }
+			reload := func() { reloadSite(f, cmd, srv, svc, lg) }
 			if err := server.Watch(ctx, f.dir, reload, lg); err != nil {
 				lg.Error("watch stopped", "error", err)
 			}
@@ -101,15 +120,16 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 
 // reloadSite loads the service again and swaps it in. A change that does not
 // load leaves the running version serving, and the log says why.
-func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, lg *slog.Logger) {
+func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *service, lg *slog.Logger) {
 	cur := srv.Site()
 	cfg, err := f.loadConfig(cmd)
 	if err == nil && !sameBinding(cur.Config, cfg) {
-		err = fmt.Errorf("config.json: port, data_dir or nats changed: %w", server.ErrRestart)
+		err = fmt.Errorf("config.json: name, port, data_dir or nats changed: %w", server.ErrRestart)
 	}
 	var site *server.Site
 	if err == nil {
-		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse()})
+		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse(),
+			Bus: natsvc.NewClient(svc.bus.Conn())})
 	}
 	if err != nil {
 		for _, e := range flatten(err) {
@@ -118,11 +138,16 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, lg *slo
 		return
 	}
 	srv.Swap(site)
+	if svc.rpc != nil {
+		if err := svc.rpc.Update(site.Engine); err != nil {
+			lg.Error("reload: the routes over NATS were not updated", "error", err)
+		}
+	}
 	lg.Info("reloaded", "folders", len(site.Table.Folders))
 }
 
-// sameBinding says whether two configs bind the same port, files and bus.
+// sameBinding says whether two configs bind the same name, port, files and bus.
 func sameBinding(a, b *config.Config) bool {
-	return a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
+	return a.Name == b.Name && a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
 		a.NATS.URL == b.NATS.URL && a.NATS.Port == b.NATS.Port
 }

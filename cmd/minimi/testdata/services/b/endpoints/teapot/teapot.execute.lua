@@ -1,0 +1,3 @@
+return {
+  GET = function(req, res) error({ status = 409, detail = "already taken" }) end,
+}
