@@ -1,0 +1,110 @@
+package eventsource
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// sseBatch is how many events the SSE handler writes per flush.
+const sseBatch = 64
+
+// SSE returns the handler of GET /_minimi/events: the events with seq >
+// ?after=N (default 0), or > the Last-Event-ID header when a client
+// reconnects, as Server-Sent Events, then each new one as it commits:
+//
+//	id: <seq>
+//	event: minimi
+//	data: <event JSON>
+//
+// A comment line is sent every Options.Heartbeat while nothing happens. The
+// handler returns when the client goes away, when the request's context
+// ends (http.Server.BaseContext ending at shutdown ends it too), or when the
+// Log closes.
+func (l *Log) SSE() http.Handler { return http.HandlerFunc(l.serveSSE) }
+
+func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	after, err := sseStart(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	sub, err := l.Subscribe(after)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	defer sub.Close()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write([]byte(": minimi events\n\n")); err != nil || rc.Flush() != nil {
+		return
+	}
+	l.stream(r.Context(), w, rc, sub)
+}
+
+// sseStart reads where a stream starts: Last-Event-ID, else ?after, else 0.
+func sseStart(r *http.Request) (uint64, error) {
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		n, err := strconv.ParseUint(id, 10, 64)
+		if err != nil {
+			return 0, errors.New("header Last-Event-ID must be an event seq")
+		}
+		return n, nil
+	}
+	if s := r.URL.Query().Get("after"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, errors.New("query parameter after must be an event seq")
+		}
+		return n, nil
+	}
+	return 0, nil
+}
+
+// stream writes events until the client goes away or the log closes.
+func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, sub *Subscription) {
+	var buf []byte
+	for {
+		wait, cancel := context.WithTimeout(ctx, l.opts.Heartbeat)
+		evs, err := sub.Batch(wait, sseBatch)
+		cancel()
+		switch {
+		case err == nil:
+			buf = buf[:0]
+			for _, ev := range evs {
+				buf = appendSSE(buf, ev)
+			}
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			buf = append(buf[:0], ": heartbeat\n\n"...)
+		default:
+			return
+		}
+		if _, err := w.Write(buf); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+func appendSSE(b []byte, ev *Event) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, ev.Seq, 10)
+	b = append(b, "\nevent: minimi\ndata: "...)
+	b = append(b, ev.JSON()...)
+	return append(b, "\n\n"...)
+}

@@ -1,0 +1,215 @@
+package eventsource
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// sseMessage is one block of an event stream: an event or a comment.
+type sseMessage struct {
+	id, event, data, comment string
+}
+
+// readSSE reads the next block of a stream.
+func readSSE(t *testing.T, r *bufio.Reader) sseMessage {
+	t.Helper()
+	var m sseMessage
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read stream: %v", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			return m
+		case strings.HasPrefix(line, ":"):
+			m.comment = strings.TrimSpace(line[1:])
+		case strings.HasPrefix(line, "id: "):
+			m.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			m.event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			m.data = line[6:]
+		default:
+			t.Fatalf("unexpected stream line %q", line)
+		}
+	}
+}
+
+// nextEvent skips comments and returns the next event's seq, checking its framing.
+func nextEvent(t *testing.T, r *bufio.Reader) uint64 {
+	t.Helper()
+	for {
+		m := readSSE(t, r)
+		if m.comment != "" && m.id == "" {
+			continue
+		}
+		ev, err := DecodeEvent([]byte(m.data))
+		if err != nil {
+			t.Fatalf("DecodeEvent(data)=%v", err)
+		}
+		if m.event != "minimi" || m.id != strconv.FormatUint(ev.Seq, 10) {
+			t.Fatalf("message id %q event %q, want id %d event minimi", m.id, m.event, ev.Seq)
+		}
+		return ev.Seq
+	}
+}
+
+// openStream starts a GET on the SSE handler.
+func openStream(t *testing.T, ctx context.Context, url string, header http.Header) (*http.Response, *bufio.Reader) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET %s: %s %q, want 200 text/event-stream", url, resp.Status, resp.Header.Get("Content-Type"))
+	}
+	return resp, bufio.NewReader(resp.Body)
+}
+
+func TestSSEBacklogThenLive(t *testing.T) {
+	s := newService(t, Options{})
+	for i := range 3 {
+		create(t, s.log, s.set, tags, stash.Record{"id": strconv.Itoa(i)})
+	}
+	srv := httptest.NewServer(s.log.SSE())
+	t.Cleanup(srv.Close)
+	_, r := openStream(t, t.Context(), srv.URL+"/_minimi/events?after=1", nil)
+	for _, want := range []uint64{2, 3} {
+		if got := nextEvent(t, r); got != want {
+			t.Fatalf("backlog event=%d, want %d", got, want)
+		}
+	}
+	create(t, s.log, s.set, tags, stash.Record{"id": "live"})
+	if got := nextEvent(t, r); got != 4 {
+		t.Fatalf("live event=%d, want 4", got)
+	}
+}
+
+func TestSSELastEventID(t *testing.T) {
+	s := newService(t, Options{})
+	for i := range 4 {
+		create(t, s.log, s.set, tags, stash.Record{"id": strconv.Itoa(i)})
+	}
+	srv := httptest.NewServer(s.log.SSE())
+	t.Cleanup(srv.Close)
+	_, r := openStream(t, t.Context(), srv.URL+"?after=0", http.Header{"Last-Event-Id": {"2"}})
+	if got := nextEvent(t, r); got != 3 {
+		t.Fatalf("first event after Last-Event-ID 2=%d, want 3", got)
+	}
+}
+
+func TestSSEHeartbeat(t *testing.T) {
+	s := newService(t, Options{Heartbeat: 5 * time.Millisecond})
+	srv := httptest.NewServer(s.log.SSE())
+	t.Cleanup(srv.Close)
+	_, r := openStream(t, t.Context(), srv.URL, nil)
+	if m := readSSE(t, r); m.comment == "" {
+		t.Fatalf("first message=%+v, want the opening comment", m)
+	}
+	if m := readSSE(t, r); m.comment != "heartbeat" {
+		t.Fatalf("idle message=%+v, want a heartbeat comment", m)
+	}
+}
+
+// TestSSEClientGone: the handler returns once the client goes away.
+func TestSSEClientGone(t *testing.T) {
+	s := newService(t, Options{})
+	returned := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(returned)
+		s.log.SSE().ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(t.Context())
+	_, r := openStream(t, ctx, srv.URL, nil)
+	readSSE(t, r)
+	cancel()
+	<-returned
+}
+
+// TestSSELogClosed: the stream ends when the log closes.
+func TestSSELogClosed(t *testing.T) {
+	s := newService(t, Options{})
+	srv := httptest.NewServer(s.log.SSE())
+	t.Cleanup(srv.Close)
+	resp, r := openStream(t, t.Context(), srv.URL, nil)
+	readSSE(t, r)
+	if err := s.log.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatalf("reading the rest of the stream: %v", err)
+	}
+	if resp, err := http.Get(srv.URL); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("GET on a closed log=%v, %v, want 503", resp, err)
+	}
+}
+
+func TestSSEBadRequest(t *testing.T) {
+	s := newService(t, Options{})
+	tests := []struct {
+		name   string
+		method string
+		target string
+		header http.Header
+		want   int
+	}{
+		{"bad after", http.MethodGet, "/?after=x", nil, http.StatusBadRequest},
+		{"negative after", http.MethodGet, "/?after=-1", nil, http.StatusBadRequest},
+		{"bad Last-Event-ID", http.MethodGet, "/", http.Header{"Last-Event-Id": {"abc"}}, http.StatusBadRequest},
+		{"post", http.MethodPost, "/", nil, http.StatusMethodNotAllowed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, nil)
+			for k, v := range tc.header {
+				req.Header[k] = v
+			}
+			rec := httptest.NewRecorder()
+			s.log.SSE().ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("ServeHTTP(%s %s)=%d, want %d", tc.method, tc.target, rec.Code, tc.want)
+			}
+		})
+	}
+}
+
+// TestSSEData checks that data is the stored event JSON, on one line.
+func TestSSEData(t *testing.T) {
+	s := newService(t, Options{})
+	ev := create(t, s.log, s.set, notes, stash.Record{"title": "multi\nline"})
+	srv := httptest.NewServer(s.log.SSE())
+	t.Cleanup(srv.Close)
+	_, r := openStream(t, t.Context(), srv.URL, nil)
+	readSSE(t, r)
+	m := readSSE(t, r)
+	if m.data != string(ev.JSON()) {
+		t.Fatalf("data=%s, want %s", m.data, ev.JSON())
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(m.data), &v); err != nil || v["service"] != "test" {
+		t.Fatalf("data decodes to %v, %v, want the event", v, err)
+	}
+}
