@@ -56,16 +56,14 @@ func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Ses
 	if proto == nil {
 		return nil, fmt.Errorf("%s has no install script", f.URL)
 	}
-	budget, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
-	defer cancel()
 	v := e.get()
 	defer e.put(v)
+	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
+	defer v.budget.end()
 	c := &Call{Folder: f, Method: MethodInstall, Path: f.URL, Header: http.Header{}, ID: "install:" + f.URL}
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}, session: ss,
 		phase: e.opts.Phases[len(e.opts.Phases)-1], last: true}
 	v.call = cs
-	v.L.SetContext(budget)
-	defer v.L.RemoveContext()
 	fn := v.L.NewFunctionFromProto(proto)
 	fn.Env = v.env()
 	v.L.Push(fn)

@@ -1,7 +1,6 @@
 package phases
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,32 +140,10 @@ func errorValue(err error) lua.LValue {
 	return lua.LString(err.Error())
 }
 
-// scriptBudget is the context the scripts of one call run under: it ends at
-// the engine's time budget, or earlier when the memory watchdog stops the
-// call (then stopped is set).
-type scriptBudget struct {
-	context.Context
-	watched
-}
-
-// budget starts the budget of one call; the returned func ends it.
-func (e *Engine) budget(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, e.opts.ScriptTimeout)
-	b := &scriptBudget{Context: ctx, watched: watched{stop: cancel, limit: e.heapLimit()}}
-	watchdog.add(&b.watched)
-	return b, b.release
-}
-
-func (b *scriptBudget) release() {
-	watchdog.remove(&b.watched)
-	b.stop()
-}
-
-// memoryError is the reply to a call that the watchdog stopped, or nil when
-// its budget ended otherwise.
-func memoryError(budget context.Context, where string) error {
-	b, ok := budget.(*scriptBudget)
-	if !ok || !b.stopped.Load() {
+// memoryError is the reply to a call that the watchdog stopped for memory,
+// or nil when its budget ended otherwise.
+func memoryError(b *budget, where string) error {
+	if !b.stoppedForMemory() {
 		return nil
 	}
 	return &Error{Status: http.StatusServiceUnavailable, Title: "Script Memory Limit",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -216,23 +217,24 @@ func TestMemoryWatchdog(t *testing.T) {
 func TestMemWatchStopsOnlyCallsOverTheirLimit(t *testing.T) {
 	var heap atomic.Uint64
 	m := newMemWatch(time.Hour, heap.Load) // the loop never ticks: check is called here
-	watch := func(limit uint64) *watched {
-		w := &watched{limit: limit}
-		w.stop = func() { m.remove(w) }
-		m.add(w)
-		return w
+	watch := func(limit uint64) *budget {
+		b := newBudget()
+		b.parent, b.deadline, b.limit = t.Context(), time.Now().Add(time.Hour), limit
+		m.add(b)
+		return b
 	}
 	low, high := watch(100), watch(1000)
 	heap.Store(50)
-	if !m.check() || low.stopped.Load() || high.stopped.Load() {
+	if !m.check() || low.Err() != nil || high.Err() != nil {
 		t.Fatalf("check() under every limit stopped a call or reported none running")
 	}
 	heap.Store(500)
+	go func() { time.Sleep(10 * time.Millisecond); m.remove(low) }() // as Run does once its call ends
 	m.check()
-	if !low.stopped.Load() {
+	if !low.stoppedForMemory() || low.Err() == nil {
 		t.Errorf("the call whose limit the heap passed was not stopped")
 	}
-	if high.stopped.Load() {
+	if high.Err() != nil {
 		t.Errorf("the call under its limit was stopped")
 	}
 	m.remove(high)
@@ -241,39 +243,66 @@ func TestMemWatchStopsOnlyCallsOverTheirLimit(t *testing.T) {
 	}
 }
 
-func TestBudget(t *testing.T) {
-	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`res:send("x")`)}, Options{ScriptTimeout: time.Hour})
-	ctx, cancel := e.budget(t.Context())
-	if memoryError(ctx, "") != nil {
+func TestMemWatchEndsLateAndCanceledCalls(t *testing.T) {
+	m := newMemWatch(time.Hour, func() uint64 { return 0 })
+	late, live, gone := newBudget(), newBudget(), newBudget()
+	parent, cancel := context.WithCancel(t.Context())
+	cancel()
+	late.parent, late.deadline, late.limit = t.Context(), time.Now().Add(-time.Millisecond), math.MaxUint64
+	live.parent, live.deadline, live.limit = t.Context(), time.Now().Add(time.Hour), math.MaxUint64
+	gone.parent, gone.deadline, gone.limit = parent, time.Now().Add(time.Hour), math.MaxUint64
+	for _, b := range []*budget{late, live, gone} {
+		m.add(b)
+	}
+	m.check()
+	if !errors.Is(late.Err(), context.DeadlineExceeded) {
+		t.Errorf("past its deadline: Err()=%v, want DeadlineExceeded", late.Err())
+	}
+	if !errors.Is(gone.Err(), context.Canceled) || gone.stoppedForMemory() {
+		t.Errorf("request gone: Err()=%v memory=%v, want Canceled, not memory", gone.Err(), gone.stoppedForMemory())
+	}
+	if live.Err() != nil {
+		t.Errorf("a live call was stopped: %v", live.Err())
+	}
+	select {
+	case <-late.Done():
+	default:
+		t.Errorf("Done() of a stopped call is not closed")
+	}
+}
+
+func TestBudgetIsReused(t *testing.T) {
+	b := newBudget()
+	b.begin(t.Context(), time.Hour, math.MaxUint64)
+	first := b.gen
+	b.stop(first, context.DeadlineExceeded, false)
+	b.end()
+	b.begin(t.Context(), time.Hour, math.MaxUint64)
+	defer b.end()
+	if b.Err() != nil {
+		t.Fatalf("a new call starts with Err()=%v, want nil", b.Err())
+	}
+	b.stop(first, context.DeadlineExceeded, false) // a stale stop must not end the new call
+	if b.Err() != nil {
+		t.Errorf("a stop for the previous call ended the new one")
+	}
+	if memoryError(b, "") != nil {
 		t.Errorf("memoryError() on a live budget, want nil")
 	}
-	cancel()
-	if err := memoryError(ctx, ""); err != nil || !errors.Is(ctx.Err(), context.Canceled) {
-		t.Errorf("after cancel: memoryError()=%v ctx.Err()=%v, want nil and Canceled", err, ctx.Err())
-	}
-	ctx, cancel = e.budget(t.Context())
-	defer cancel()
-	b := ctx.(*scriptBudget)
-	b.stopped.Store(true)
-	b.stop()
-	if err := memoryError(ctx, "f.lua:1"); !errors.Is(err, ErrMemoryLimit) || !isStatus(err, 503) {
+	b.stop(b.gen, context.Canceled, true)
+	if err := memoryError(b, "f.lua:1"); !errors.Is(err, ErrMemoryLimit) || !isStatus(err, 503) {
 		t.Errorf("stopped by the watchdog: memoryError()=%v, want 503 ErrMemoryLimit", err)
 	}
 }
 
-// BenchmarkBudget is the cost the memory watchdog adds to each call.
+// BenchmarkBudget is the cost the time budget and the memory watchdog add
+// to each call.
 func BenchmarkBudget(b *testing.B) {
-	e, err := tryLoad(map[string]string{"t/t.execute.lua": handlerOf(`res:send("x")`)}, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	bud := newBudget()
 	ctx := context.Background()
 	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			_, cancel := e.budget(ctx)
-			cancel()
-		}
-	})
+	for b.Loop() {
+		bud.begin(ctx, time.Second, math.MaxUint64)
+		bud.end()
+	}
 }

@@ -3,6 +3,7 @@ package phases
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"math"
 	"os"
 	"runtime"
@@ -10,7 +11,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -24,41 +24,36 @@ const watchEvery = 10 * time.Millisecond
 // of their states before it collects their garbage.
 const settleWait = time.Second
 
-// memWatch is the memory watchdog. While any script runs it samples the Go
-// heap; when the heap passes a running call's limit it forces a garbage
-// collection and, if the heap is still past it, stops every such call (its
-// context is canceled, which gopher-lua notices at the next instruction, and
-// the call fails with ErrMemoryLimit). The heap is shared by the whole process, so the
-// watchdog cannot tell which script grew it: under memory pressure every
-// running script is stopped, and the server goes on serving.
+// memWatch is the watchdog of running scripts. While any script runs it
+// wakes every few milliseconds and stops the calls past their deadline or
+// whose request ended; and it samples the Go heap: when the heap passes a
+// running call's limit it forces a garbage collection and, if the heap is
+// still past it, stops every such call (its context ends, which gopher-lua
+// notices at the next instruction, and the call fails with ErrMemoryLimit).
+// The heap is shared by the whole process, so the watchdog cannot tell which
+// script grew it: under memory pressure every running script is stopped,
+// and the server goes on serving.
 type memWatch struct {
 	mu    sync.Mutex
-	calls map[*watched]struct{}
+	calls map[*budget]struct{}
 	wake  chan struct{} // a token when calls goes from empty to not
 	start sync.Once
 	every time.Duration
 	read  func() uint64 // heap bytes
 }
 
-// watched is one running call.
-type watched struct {
-	stop    func() // ends the call's context
-	limit   uint64
-	stopped atomic.Bool // set before stop is called
-}
-
 // watchdog is the process's watchdog: the heap is the process's too.
 var watchdog = newMemWatch(watchEvery, readHeap)
 
 func newMemWatch(every time.Duration, read func() uint64) *memWatch {
-	return &memWatch{calls: map[*watched]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
+	return &memWatch{calls: map[*budget]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
 }
 
 // add watches a call until remove.
-func (m *memWatch) add(w *watched) {
+func (m *memWatch) add(b *budget) {
 	m.start.Do(func() { go m.loop() })
 	m.mu.Lock()
-	m.calls[w] = struct{}{}
+	m.calls[b] = struct{}{}
 	first := len(m.calls) == 1
 	m.mu.Unlock()
 	if first {
@@ -69,13 +64,13 @@ func (m *memWatch) add(w *watched) {
 	}
 }
 
-func (m *memWatch) remove(w *watched) {
+func (m *memWatch) remove(b *budget) {
 	m.mu.Lock()
-	delete(m.calls, w)
+	delete(m.calls, b)
 	m.mu.Unlock()
 }
 
-// loop sleeps while no script runs and samples the heap while some do.
+// loop sleeps while no script runs and checks the calls while some do.
 func (m *memWatch) loop() {
 	for range m.wake {
 		tick := time.NewTicker(m.every)
@@ -88,29 +83,52 @@ func (m *memWatch) loop() {
 	}
 }
 
-// check samples the heap once and stops the calls whose limit it passed.
-// It reports whether any call is still being watched.
+// watchedCall is a running call as the watchdog saw it.
+type watchedCall struct {
+	b     *budget
+	gen   uint64
+	limit uint64
+}
+
+// check ends the calls past their deadline or whose request ended, samples
+// the heap once and stops the calls whose limit it passed. It reports
+// whether any call is still being watched.
 func (m *memWatch) check() bool {
-	low, n := m.lowestLimit()
-	if n == 0 {
+	m.mu.Lock()
+	calls := make([]*budget, 0, len(m.calls))
+	for b := range m.calls {
+		calls = append(calls, b)
+	}
+	m.mu.Unlock()
+	if len(calls) == 0 {
 		return false
 	}
-	if m.read() <= low {
+	now := time.Now()
+	low := uint64(math.MaxUint64)
+	live := make([]watchedCall, 0, len(calls))
+	for _, b := range calls {
+		gen, parent, deadline, limit := b.state()
+		switch {
+		case now.After(deadline):
+			b.stop(gen, context.DeadlineExceeded, false)
+		case parent.Err() != nil:
+			b.stop(gen, parent.Err(), false)
+		default:
+			live = append(live, watchedCall{b, gen, limit})
+			low = min(low, limit)
+		}
+	}
+	if len(live) == 0 || m.read() <= low {
 		return true
 	}
 	runtime.GC() // garbage is not growth: judge the live heap
 	heap := m.read()
-	var over []*watched
-	m.mu.Lock()
-	for w := range m.calls {
-		if heap > w.limit && !w.stopped.Load() {
-			w.stopped.Store(true)
-			over = append(over, w)
+	var over []*budget
+	for _, c := range live {
+		if heap > c.limit {
+			c.b.stop(c.gen, context.Canceled, true)
+			over = append(over, c.b)
 		}
-	}
-	m.mu.Unlock()
-	for _, w := range over {
-		w.stop()
 	}
 	if len(over) > 0 {
 		m.settle(over)
@@ -118,21 +136,10 @@ func (m *memWatch) check() bool {
 	return true
 }
 
-// lowestLimit is the smallest limit among the watched calls, and their number.
-func (m *memWatch) lowestLimit() (uint64, int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	low := uint64(math.MaxUint64)
-	for w := range m.calls {
-		low = min(low, w.limit)
-	}
-	return low, len(m.calls)
-}
-
-// settle waits (a bounded time) until the stopped calls have closed their
-// states, then collects what they held, so that the next sample does not
-// count it against the scripts that run next.
-func (m *memWatch) settle(stopped []*watched) {
+// settle waits (a bounded time) until the stopped calls have ended, then
+// collects what they held, so that the next sample does not count it
+// against the scripts that run next.
+func (m *memWatch) settle(stopped []*budget) {
 	deadline := time.Now().Add(settleWait)
 	for time.Now().Before(deadline) && m.anyWatched(stopped) {
 		time.Sleep(m.every)
@@ -140,11 +147,11 @@ func (m *memWatch) settle(stopped []*watched) {
 	runtime.GC()
 }
 
-func (m *memWatch) anyWatched(ws []*watched) bool {
+func (m *memWatch) anyWatched(bs []*budget) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, w := range ws {
-		if _, ok := m.calls[w]; ok {
+	for _, b := range bs {
+		if _, ok := m.calls[b]; ok {
 			return true
 		}
 	}

@@ -62,18 +62,16 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		return nil, &Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
 			Detail: method + " is not allowed on " + c.Path, Allow: r.allow}
 	}
-	budget, cancel := e.budget(ctx)
-	defer cancel()
 	v := e.get()
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
 	v.call = cs
-	v.L.SetContext(budget)
+	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
 	err := v.runSteps(steps)
-	v.L.RemoveContext()
-	if ctxErr := budget.Err(); ctxErr != nil && err != nil {
+	v.budget.end()
+	if ctxErr := v.budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
 		v.L.Close()
-		if merr := memoryError(budget, cs.where); merr != nil {
+		if merr := memoryError(v.budget, cs.where); merr != nil {
 			return nil, merr
 		}
 		if errors.Is(ctxErr, context.DeadlineExceeded) {

@@ -19,13 +19,15 @@ type vm struct {
 	stashMT *lua.LTable        // metatable of stash objects
 	onErr   *lua.LFunction     // message handler: records where an error was raised
 	call    *callState         // the request being run, nil between requests
+	budget  *budget            // the state's context, reused by every request
 }
 
 // newVM creates a sandboxed state with the globals and objects bound.
 func (e *Engine) newVM() *vm {
 	e.states.Add(1)
-	v := &vm{e: e, L: e.newState(), fns: make([][]*lua.LFunction, len(e.procs))}
+	v := &vm{e: e, L: e.newState(), fns: make([][]*lua.LFunction, len(e.procs)), budget: newBudget()}
 	L := v.L
+	L.SetContext(v.budget)
 	v.loaded = L.NewTable()
 	bindModules(L, v.modules(), v.functions())
 	v.stashMT = v.stashMeta()

@@ -1,0 +1,81 @@
+package phases
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// budget is the context a vm's scripts run under. It ends at its deadline,
+// when the request's own context ends, or when the watchdog stops the call
+// for memory. Each vm keeps one for its whole life, so running a request
+// allocates no context or timer: the watchdog, which wakes every watchEvery
+// while scripts run, enforces the deadline and the parent's cancellation.
+type budget struct {
+	mu       sync.Mutex
+	gen      uint64 // the call being run; a stop for an older call is ignored
+	parent   context.Context
+	deadline time.Time
+	limit    uint64 // heap bytes past which the watchdog stops the call
+	done     chan struct{}
+	err      error
+	memory   bool // the watchdog stopped the call for memory
+}
+
+var _ context.Context = (*budget)(nil)
+
+func newBudget() *budget { return &budget{parent: context.Background(), done: make(chan struct{})} }
+
+// begin starts a call under parent with time d and heap limit, and has the
+// watchdog watch it until end.
+func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) {
+	b.mu.Lock()
+	if b.err != nil {
+		b.done, b.err, b.memory = make(chan struct{}), nil, false
+	}
+	b.gen++
+	b.parent, b.deadline, b.limit = parent, time.Now().Add(d), limit
+	b.mu.Unlock()
+	watchdog.add(b)
+}
+
+// end stops watching the call.
+func (b *budget) end() { watchdog.remove(b) }
+
+// stop ends call gen with err, unless it ended already or another call runs.
+func (b *budget) stop(gen uint64, err error, memory bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gen == gen && b.err == nil {
+		b.err, b.memory = err, memory
+		close(b.done)
+	}
+}
+
+// state is what the watchdog needs of the running call.
+func (b *budget) state() (gen uint64, parent context.Context, deadline time.Time, limit uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.gen, b.parent, b.deadline, b.limit
+}
+
+// stoppedForMemory reports whether the watchdog stopped the last call for memory.
+func (b *budget) stoppedForMemory() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.memory
+}
+
+func (b *budget) Deadline() (time.Time, bool) { return b.deadline, true }
+
+// Done is read only by the vm's own goroutine, which is also the only one
+// that replaces the channel (in begin), so it needs no lock.
+func (b *budget) Done() <-chan struct{} { return b.done }
+
+func (b *budget) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+func (b *budget) Value(key any) any { return b.parent.Value(key) }
