@@ -18,7 +18,8 @@
 //
 // The request's data is a JSON object, all fields optional (empty data is a
 // GET): {"method", "query" (raw, without "?"), "headers" (name → string or
-// list of strings), "body", "body_base64", "timeout_ms"}. "body" is JSON when
+// list of strings), "body", "body_base64", "timeout_ms" (the caller's
+// remaining wait; the request is canceled shortly after it)}. "body" is JSON when
 // the Content-Type header is JSON or missing (then application/json is set),
 // else a string holding the text; binary content goes in "body_base64".
 // Headers of the NATS message are added to the request's, the envelope's win.

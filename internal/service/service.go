@@ -21,6 +21,10 @@ import (
 	"github.com/minimi-go/minimi/internal/problem"
 )
 
+// callerGrace is how long past the caller's timeout_ms a request may run:
+// the caller gives up first and answers for it, and the callee stops soon after.
+const callerGrace = 100 * time.Millisecond
+
 // flushTimeout bounds the wait for the server to confirm unsubscriptions.
 const flushTimeout = 2 * time.Second
 
@@ -86,6 +90,7 @@ func New(nc *nats.Conn, opts Options) (*Service, error) {
 		s.cancel()
 		return nil, err
 	}
+	s.flush("service registered")
 	s.log.Info("service registered", logKeySubject, s.prefix, logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
 	return s, nil
 }
@@ -154,6 +159,7 @@ func (s *Service) Update(routes Routes) error {
 	if err != nil {
 		return err
 	}
+	s.flush("new endpoints registered")
 	s.routes.Store(rs)
 	old := s.micro
 	s.micro = svc
@@ -161,12 +167,18 @@ func (s *Service) Update(routes Routes) error {
 	if err := old.Stop(); err != nil {
 		return fmt.Errorf("stop the previous registration: %w", err)
 	}
-	// Once the server has the old subscriptions' UNSUBs, only the new
-	// registration answers $SRV requests.
-	if err := s.nc.FlushTimeout(flushTimeout); err != nil {
-		s.log.Warn("flush after the endpoints changed", logKeyError, err)
-	}
+	s.flush("previous endpoints stopped") // from now on only the new registration answers $SRV requests
 	return nil
+}
+
+// flush waits until the server has every subscription change made so far,
+// so that a request sent from another connection finds them. While the
+// server is unreachable it logs and goes on: the changes are sent on
+// reconnect.
+func (s *Service) flush(what string) {
+	if err := s.nc.FlushTimeout(flushTimeout); err != nil {
+		s.log.Warn("nats flush failed", "after", what, logKeyError, err)
+	}
 }
 
 // Info is what $SRV.INFO answers for this instance.
@@ -256,7 +268,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if env.TimeoutMS > 0 {
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(env.TimeoutMS)*time.Millisecond)
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(env.TimeoutMS)*time.Millisecond+callerGrace)
 	}
 	defer cancel()
 	req, err := newHTTPRequest(ctx, u, env, hdr)
