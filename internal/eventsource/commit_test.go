@@ -54,8 +54,7 @@ func TestCommitConcurrent(t *testing.T) {
 }
 
 // TestCommitOneRound holds the committer while 64 commands queue: they
-// commit in at most two rounds (the one the committer had already taken,
-// and all the rest).
+// all commit in the round the committer had begun with the first of them.
 func TestCommitOneRound(t *testing.T) {
 	const n = 64
 	s := newService(t, Options{})
@@ -69,15 +68,16 @@ func TestCommitOneRound(t *testing.T) {
 	waitFor(t, "64 pending commands", func() bool { return s.log.Stats().Pending == n })
 	s.log.writeMu.Unlock()
 	wg.Wait()
-	if st := s.log.Stats(); st.Rounds > 2 || st.Head != n {
-		t.Fatalf("Stats()=%+v, want head %d in at most 2 rounds", st, n)
+	if st := s.log.Stats(); st.Rounds != 1 || st.Head != n {
+		t.Fatalf("Stats()=%+v, want head %d in 1 round", st, n)
 	}
 	checkGapFree(t, readAll(t, s.log))
 }
 
 // queueInOrder holds the committer, commits a first command (which the
 // committer takes and waits with), then starts each commit of fns in turn,
-// waiting until it is queued, and releases the committer: fns form one round.
+// waiting until it is queued, and releases the committer: fns join the
+// first command's round.
 func queueInOrder(t *testing.T, s *service, fns ...func()) *sync.WaitGroup {
 	t.Helper()
 	s.log.writeMu.Lock()
@@ -139,8 +139,8 @@ func TestCommitConflictInGroup(t *testing.T) {
 	if evs[0].Seq != 4 || evs[2].Seq != 5 {
 		t.Fatalf("seqs of a and c=%d, %d, want 4, 5", evs[0].Seq, evs[2].Seq)
 	}
-	if got := s.log.Stats().Rounds - roundsBefore; got != 2 {
-		t.Fatalf("rounds=%d, want 2 (the first command, then a, b and c together)", got)
+	if got := s.log.Stats().Rounds - roundsBefore; got != 1 {
+		t.Fatalf("rounds=%d, want 1 (a, b and c join the first command's round)", got)
 	}
 	checkGapFree(t, readAll(t, s.log))
 	recs := dump(t, s.set)[notes]

@@ -84,23 +84,45 @@ type eventBody struct {
 	Events  []Emit         `json:"events"`
 }
 
-// encodeBody encodes the body of an event: a JSON object.
-func encodeBody(cmd Command, status int, changes []stash.Change, emits []Emit) ([]byte, error) {
-	return json.Marshal(eventBody{Command: cmd, Status: status, Changes: changes, Events: emits})
+// headRoom is the space encodeBody leaves in front of the body for the
+// committer's fields; headerMax(service) bounds their length.
+func headRoom(service []byte) int { return headerMax + len(service) }
+
+// headerMax bounds `{"seq":<20 digits>,"id":"<26>","time":"<35>","service":` and the
+// comma after the service, without the service itself.
+const headerMax = 128
+
+// encodeBody encodes the body of an event, a JSON object, after room bytes
+// of space for the committer's fields (see encodeEvent).
+func encodeBody(room int, cmd Command, status int, changes []stash.Change, emits []Emit) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(room + 512)
+	buf.Write(make([]byte, room))
+	err := json.NewEncoder(&buf).Encode(eventBody{Command: cmd, Status: status, Changes: changes, Events: emits})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// encodeEvent splices the committer's fields in front of an encoded body
-// (service is a JSON string); the result decodes to the whole Event.
-func encodeEvent(seq uint64, id string, t time.Time, service, body []byte) []byte {
-	b := make([]byte, 0, 96+len(service)+len(body))
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, `,"id":"`...)
-	b = append(b, id...)
-	b = append(b, `","time":"`...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","service":`...)
-	b = append(b, service...)
-	b = append(b, ',')
-	return append(b, body[1:]...)
+// encodeEvent writes the committer's fields (service is a JSON string) into
+// the room in front of an encoded body, over the body's opening brace, and
+// returns the whole event's JSON. It reuses body's memory.
+func encodeEvent(seq uint64, id string, t time.Time, service, body []byte, room int) []byte {
+	var arr [headerMax + 64]byte
+	h := append(arr[:0], `{"seq":`...)
+	h = strconv.AppendUint(h, seq, 10)
+	h = append(h, `,"id":"`...)
+	h = append(h, id...)
+	h = append(h, `","time":"`...)
+	h = t.AppendFormat(h, time.RFC3339Nano)
+	h = append(h, `","service":`...)
+	h = append(h, service...)
+	h = append(h, ',')
+	start := room + 1 - len(h)
+	if start < 0 { // an id longer than a ULID: no room, copy
+		return append(h, body[room+1:]...)
+	}
+	copy(body[start:], h)
+	return body[start:]
 }

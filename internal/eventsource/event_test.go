@@ -22,11 +22,11 @@ func TestEncodeEvent(t *testing.T) {
 		Events: []Emit{{Type: "x", Data: map[string]any{"n": 1.5}}},
 	}
 	service, _ := json.Marshal(want.Service)
-	body, err := encodeBody(want.Command, want.Status, want.Changes, want.Events)
+	body, err := encodeBody(headRoom(service), want.Command, want.Status, want.Changes, want.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := encodeEvent(want.Seq, want.ID, at, service, body)
+	raw := encodeEvent(want.Seq, want.ID, at, service, body, headRoom(service))
 	got, err := DecodeEvent(raw)
 	if err != nil {
 		t.Fatalf("DecodeEvent(%s)=%v", raw, err)

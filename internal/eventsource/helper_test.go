@@ -16,9 +16,11 @@ import (
 )
 
 // Collections of the test service: /notes in the default store (email is
-// unique), /tags in a bbolt file of its own, /cache in memory.
+// unique), /plain in the default store without a schema, /tags in a bbolt
+// file of its own, /cache in memory.
 const (
 	notes = "/notes"
+	plain = "/plain"
 	tags  = "/tags"
 	cache = "/cache"
 )
@@ -39,6 +41,7 @@ func stashOptions(t testing.TB, dir string) stash.Options {
 		},
 		Collections: []stash.CollectionSpec{
 			{Path: notes, Schema: sc},
+			{Path: plain},
 			{Path: tags, Store: tags},
 			{Path: cache, Store: cache},
 		},
