@@ -30,16 +30,17 @@
 //
 // One goroutine, the committer, owns the stash's writer. Commit encodes the
 // command's part of its event on the caller's goroutine, queues it and
-// waits. Each round takes everything queued (up to Options.MaxBatch), begins
-// one stash.Writer and, for each command in turn, applies its changes at the
-// next seq and appends its event in the same transaction; a command whose
-// Apply fails (a conflict: stash.ErrConflict) gets that error, writes nothing
-// and consumes no seq, so seqs stay gap-free. The round then commits once:
-// one fsync of the default store for the whole group, then the other stores
-// it wrote to. Only then are the waiters released, the events handed to
-// subscribers, and the next round started with whatever queued meanwhile;
-// there is no timer, so a lone command commits at once and a burst shares
-// rounds.
+// waits. Each round takes everything queued, begins one stash.Writer and,
+// for each command in turn, applies its changes at the next seq and appends
+// its event in the same transaction; commands that queue while it does so
+// join the round, up to Options.MaxBatch. A command whose Apply fails (a
+// conflict: stash.ErrConflict) gets that error, writes nothing and consumes
+// no seq, so seqs stay gap-free. The round then commits once: one fsync of
+// the default store for the whole group, then the other stores it wrote
+// to. Only then are the waiters released and the events handed to
+// subscribers. The committer yields once before the next round, so that
+// the released requests can queue again; there is no timer, so a lone
+// command commits at once and a burst shares rounds.
 //
 // A command whose context ends before its round takes it is withdrawn;
 // once taken, its result stands. Close stops taking commands, commits those

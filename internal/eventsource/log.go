@@ -115,12 +115,19 @@ func (l *Log) Stats() Stats {
 // transaction, and calls fn outside them; an error from fn stops Read and is
 // returned.
 func (l *Log) Read(after uint64, limit int, fn func(*Event) error) error {
+	return ReadLog(l.db, after, limit, fn)
+}
+
+// ReadLog is Read on the default store's bbolt database of a service whose
+// Log is not open (a tool reading a stopped service's log): it writes
+// nothing, and an empty or missing log has no events.
+func ReadLog(db *bbolt.DB, after uint64, limit int, fn func(*Event) error) error {
 	for {
 		n := readChunk
 		if limit > 0 {
 			n = min(n, limit)
 		}
-		evs, err := l.readChunk(after, n)
+		evs, err := readEvents(db, after, n)
 		if err != nil {
 			return err
 		}
@@ -141,13 +148,16 @@ func (l *Log) Read(after uint64, limit int, fn func(*Event) error) error {
 	}
 }
 
-// readChunk decodes up to n events with seq > after.
-func (l *Log) readChunk(after uint64, n int) ([]*Event, error) {
+// readChunk decodes up to n events of the log with seq > after.
+func (l *Log) readChunk(after uint64, n int) ([]*Event, error) { return readEvents(l.db, after, n) }
+
+// readEvents decodes up to n events with seq > after.
+func readEvents(db *bbolt.DB, after uint64, n int) ([]*Event, error) {
 	evs := make([]*Event, 0, min(n, readChunk))
-	err := l.db.View(func(tx *bbolt.Tx) error {
+	err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(eventsBucket)
 		if b == nil {
-			return ErrClosed
+			return nil
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(evs) < n; k, v = c.Next() {

@@ -191,3 +191,12 @@ func TestRead(t *testing.T) {
 		t.Fatalf("Read() with fn failing=%v after %d calls, want stop after 1", err, n)
 	}
 }
+
+// TestReadLogWithoutLog: a store that never had a log reads as empty.
+func TestReadLogWithoutLog(t *testing.T) {
+	set := openSet(t, t.TempDir())
+	n := 0
+	if err := ReadLog(set.DB(), 0, 0, func(*Event) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("ReadLog()=%v after %d events, want nil and none", err, n)
+	}
+}

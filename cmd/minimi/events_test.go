@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
+	"github.com/minimi-go/minimi/internal/server"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// eventsService writes a service with a /notes collection into a new
+// directory and returns it with its config.
+func eventsService(t *testing.T) (string, *config.Config) {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"endpoints/notes/notes.schema.json": `{"schema": {"type": "object", "properties": {"title": {"type": "string"}}}}`,
+		"endpoints/notes/notes.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.DefaultConfig()
+	cfg.Name = "notes"
+	return dir, cfg
+}
+
+// withLog opens the service's stores and event log, runs fn, and closes both.
+func withLog(t *testing.T, dir string, cfg *config.Config, fn func(set *stash.Set, l *eventsource.Log)) {
+	t.Helper()
+	set, err := server.OpenStashes(dir, cfg, stash.Options{})
+	if err != nil {
+		t.Fatalf("OpenStashes()=%v", err)
+	}
+	defer set.Close()
+	l, err := eventsource.Open(set, eventsource.Options{Service: cfg.Name})
+	if err != nil {
+		t.Fatalf("eventsource.Open()=%v", err)
+	}
+	defer l.Close(context.Background())
+	fn(set, l)
+}
+
+// commitNote commits one stash write on /notes.
+func commitNote(t *testing.T, set *stash.Set, l *eventsource.Log, write func(ss *stash.Session) error) {
+	t.Helper()
+	ss := set.Session()
+	if err := write(ss); err != nil {
+		t.Fatal(err)
+	}
+	cmd := eventsource.Command{Method: "POST", Path: "/notes", Route: "/notes", RequestID: "r"}
+	if _, err := l.Commit(t.Context(), cmd, 201, ss.Changes(), nil); err != nil {
+		t.Fatalf("Commit()=%v", err)
+	}
+}
+
+// seedNotes commits three creates, a patch and a delete.
+func seedNotes(t *testing.T, dir string, cfg *config.Config) {
+	t.Helper()
+	withLog(t, dir, cfg, func(set *stash.Set, l *eventsource.Log) {
+		for i := range 3 {
+			commitNote(t, set, l, func(ss *stash.Session) error {
+				_, err := ss.Create("/notes", stash.Record{"id": fmt.Sprint("n", i), "title": "note"})
+				return err
+			})
+		}
+		commitNote(t, set, l, func(ss *stash.Session) error {
+			_, err := ss.Patch("/notes", "n1", stash.Record{"title": "patched"}, 1)
+			return err
+		})
+		commitNote(t, set, l, func(ss *stash.Session) error {
+			_, err := ss.Delete("/notes", "n2")
+			return err
+		})
+	})
+}
+
+// execute runs a command with args and returns its output.
+func execute(t *testing.T, ctx context.Context, cmd *cobra.Command, out io.Writer, args ...string) error {
+	t.Helper()
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage = true
+	return cmd.ExecuteContext(ctx)
+}
+
+// eventSeqs decodes JSON lines of events into their seqs.
+func eventSeqs(t *testing.T, out string) []uint64 {
+	t.Helper()
+	seqs := []uint64{}
+	for line := range strings.Lines(out) {
+		ev, err := eventsource.DecodeEvent([]byte(line))
+		if err != nil {
+			t.Fatalf("output line %q: %v", line, err)
+		}
+		seqs = append(seqs, ev.Seq)
+	}
+	return seqs
+}
+
+func TestEventsCommand(t *testing.T) {
+	dir, cfg := eventsService(t)
+	seedNotes(t, dir, cfg)
+	tests := []struct {
+		name string
+		args []string
+		want []uint64
+	}{
+		{"all", nil, []uint64{1, 2, 3, 4, 5}},
+		{"after", []string{"--after", "3"}, []uint64{4, 5}},
+		{"after the head", []string{"--after", "5"}, []uint64{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := execute(t, t.Context(), eventsCmd(), &out, append([]string{"--dir", dir}, tc.args...)...); err != nil {
+				t.Fatalf("events %v: %v", tc.args, err)
+			}
+			if got := eventSeqs(t, out.String()); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("events %v printed seqs %v, want %v", tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEventsCommandErrors(t *testing.T) {
+	dir, cfg := eventsService(t)
+	if err := execute(t, t.Context(), eventsCmd(), io.Discard, "--dir", dir, "--follow"); err == nil || !strings.Contains(err.Error(), "--url") {
+		t.Fatalf("events --follow=%v, want an error asking for --url", err)
+	}
+	if err := execute(t, t.Context(), eventsCmd(), io.Discard, "--url", "ftp://x"); err == nil {
+		t.Fatal("events --url ftp://x=nil, want an error")
+	}
+	withLog(t, dir, cfg, func(*stash.Set, *eventsource.Log) {
+		err := execute(t, t.Context(), eventsCmd(), io.Discard, "--dir", dir)
+		if !errors.Is(err, stash.ErrInUse) || !strings.Contains(err.Error(), "--url") {
+			t.Fatalf("events on a running service=%v, want ErrInUse pointing to --url", err)
+		}
+	})
+}
+
+// lineBuffer is an output shared by a running command and the test.
+type lineBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lineBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLines waits until b holds n lines; it fails the test after a minute.
+func (b *lineBuffer) waitLines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for strings.Count(b.String(), "\n") < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("output=%q, want %d lines", b.String(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestEventsURL follows a running service's stream: the backlog after
+// --after, then new events, until interrupted.
+func TestEventsURL(t *testing.T) {
+	dir, cfg := eventsService(t)
+	seedNotes(t, dir, cfg)
+	withLog(t, dir, cfg, func(set *stash.Set, l *eventsource.Log) {
+		mux := http.NewServeMux()
+		mux.Handle("GET /_minimi/events", l.SSE())
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		ctx, cancel := context.WithCancel(t.Context())
+		var out lineBuffer
+		done := make(chan error, 1)
+		go func() { done <- execute(t, ctx, eventsCmd(), &out, "--url", srv.URL+"/", "--after", "3", "--follow") }()
+		out.waitLines(t, 2)
+		commitNote(t, set, l, func(ss *stash.Session) error {
+			_, err := ss.Create("/notes", stash.Record{"title": "live"})
+			return err
+		})
+		out.waitLines(t, 3)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("events --url after interrupt=%v, want nil", err)
+		}
+		if got := eventSeqs(t, out.String()); !reflect.DeepEqual(got, []uint64{4, 5, 6}) {
+			t.Fatalf("events --url printed seqs %v, want [4 5 6]", got)
+		}
+	})
+}
+
+// notesRecords reads every record of /notes.
+func notesRecords(t *testing.T, dir string, cfg *config.Config) []stash.Record {
+	t.Helper()
+	set, err := server.OpenStashes(dir, cfg, stash.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	recs, err := set.ReadOnlySession().List("/notes", stash.ListOptions{Limit: 1000, Hidden: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestReplayCommand(t *testing.T) {
+	dir, cfg := eventsService(t)
+	seedNotes(t, dir, cfg)
+	want := notesRecords(t, dir, cfg)
+	if len(want) != 2 {
+		t.Fatalf("records before replay=%v, want 2", want)
+	}
+	// Writes that bypass the log: replay must undo them.
+	set, err := server.OpenStashes(dir, cfg, stash.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := set.Session()
+	if _, err := ss.Create("/notes", stash.Record{"id": "stray", "title": "not in the log"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Delete("/notes", "n0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Commit(ss); err != nil {
+		t.Fatal(err)
+	}
+	set.Close()
+	if got := notesRecords(t, dir, cfg); reflect.DeepEqual(got, want) {
+		t.Fatal("writes outside the log changed nothing")
+	}
+	var out bytes.Buffer
+	if err := execute(t, t.Context(), replayCmd(), &out, "--dir", dir); err != nil {
+		t.Fatalf("replay=%v", err)
+	}
+	if !strings.Contains(out.String(), "replayed 5 events") || !regexp.MustCompile(`(?m)^/notes +minimi\.db +2$`).MatchString(out.String()) {
+		t.Fatalf("replay printed %q, want 5 events and /notes with 2 records", out.String())
+	}
+	if got := notesRecords(t, dir, cfg); !reflect.DeepEqual(got, want) {
+		t.Fatalf("records after replay=%v, want %v", got, want)
+	}
+}
