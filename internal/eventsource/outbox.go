@@ -3,6 +3,7 @@ package eventsource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -26,7 +27,8 @@ const (
 	DefaultSyncInterval = time.Second
 )
 
-// OutboxOptions configures NewOutbox. A zero or negative field takes its default.
+// OutboxOptions configures NewOutbox. NewOutbox gives a zero field (and a
+// negative one, which Validate reports) its default.
 type OutboxOptions struct {
 	// Name names the outbox's stored cursor; zero means DefaultOutboxName.
 	Name string
@@ -49,6 +51,21 @@ type OutboxOptions struct {
 func DefaultOutboxOptions() OutboxOptions {
 	return OutboxOptions{Name: DefaultOutboxName, MaxBatch: DefaultMaxBatch, FlushTimeout: DefaultFlushTimeout,
 		RetryWait: DefaultRetryWait, SyncInterval: DefaultSyncInterval}
+}
+
+// Validate reports the first negative field of o.
+func (o OutboxOptions) Validate() error {
+	switch {
+	case o.MaxBatch < 0:
+		return fmt.Errorf("%w: outbox max batch %d is negative", ErrInvalidOptions, o.MaxBatch)
+	case o.FlushTimeout < 0:
+		return fmt.Errorf("%w: outbox flush timeout %v is negative", ErrInvalidOptions, o.FlushTimeout)
+	case o.RetryWait < 0:
+		return fmt.Errorf("%w: outbox retry wait %v is negative", ErrInvalidOptions, o.RetryWait)
+	case o.SyncInterval < 0:
+		return fmt.Errorf("%w: outbox sync interval %v is negative", ErrInvalidOptions, o.SyncInterval)
+	}
+	return nil
 }
 
 func (o OutboxOptions) withDefaults() OutboxOptions {
