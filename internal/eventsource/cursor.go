@@ -25,11 +25,12 @@ func (l *Log) cursor(name string) (uint64, error) {
 	return seq, nil
 }
 
-// noteCursor has the next commit round store seq as the cursor of name.
+// noteCursor has the next commit round store seq as the cursor of name. A
+// cursor never goes back: a seq not above the stored one is ignored.
 func (l *Log) noteCursor(name string, seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.closed && seq > l.cursors[name] {
+	if !l.closed && seq > l.cursors[name] && seq > l.stored[name] {
 		l.cursors[name] = seq
 	}
 }
@@ -42,7 +43,9 @@ func (l *Log) syncCursor(ctx context.Context, name string, seq uint64) error {
 		l.mu.Unlock()
 		return l.writeCursorAfterClose(ctx, name, seq)
 	}
-	l.cursors[name] = max(l.cursors[name], seq)
+	if seq > l.stored[name] {
+		l.cursors[name] = max(l.cursors[name], seq)
+	}
 	ch := make(chan error, 1)
 	l.syncs = append(l.syncs, ch)
 	l.mu.Unlock()
@@ -60,6 +63,9 @@ func (l *Log) writeCursorAfterClose(ctx context.Context, name string, seq uint64
 	case <-l.stopped:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if seq <= l.storedCursor(name) {
+		return nil
 	}
 	err := l.db.Update(func(tx *bbolt.Tx) error {
 		return writeCursors(tx, map[string]uint64{name: seq})

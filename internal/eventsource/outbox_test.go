@@ -382,3 +382,32 @@ func TestOutboxOutage(t *testing.T) {
 	}
 	_ = os.Remove(p.bin)
 }
+
+// TestCursorStore: a cursor is stored by the next round, by a sync of its
+// own, or directly once the log is closed; it never goes back.
+func TestCursorStore(t *testing.T) {
+	s := newService(t, Options{})
+	s.log.noteCursor("a", 3)
+	create(t, s.log, s.set, tags, stash.Record{"id": "x"})
+	if seq, err := s.log.cursor("a"); err != nil || seq != 3 {
+		t.Fatalf("cursor(a) after a round=%d, %v, want 3", seq, err)
+	}
+	if err := s.log.syncCursor(t.Context(), "b", 5); err != nil {
+		t.Fatalf("syncCursor()=%v", err)
+	}
+	s.log.noteCursor("b", 4)
+	if err := s.log.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.log.syncCursor(t.Context(), "c", 9); err != nil {
+		t.Fatalf("syncCursor() after Close=%v", err)
+	}
+	for name, want := range map[string]uint64{"a": 3, "b": 5, "c": 9} {
+		if seq, err := s.log.cursor(name); err != nil || seq != want {
+			t.Fatalf("cursor(%s)=%d, %v, want %d", name, seq, err, want)
+		}
+		if got := s.log.storedCursor(name); got != want {
+			t.Fatalf("storedCursor(%s)=%d, want %d", name, got, want)
+		}
+	}
+}
