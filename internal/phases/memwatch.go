@@ -20,6 +20,9 @@ const heapMetric = "/memory/classes/heap/objects:bytes"
 // watchEvery is how often the watchdog samples the heap while scripts run.
 const watchEvery = 10 * time.Millisecond
 
+// settlePoll is how often settle looks whether the stopped calls ended.
+const settlePoll = 5 * time.Millisecond
+
 // settleWait bounds how long the watchdog waits for stopped calls to let go
 // of their states before it collects their garbage.
 const settleWait = time.Second
@@ -142,7 +145,7 @@ func (m *memWatch) check() bool {
 func (m *memWatch) settle(stopped []*budget) {
 	deadline := time.Now().Add(settleWait)
 	for time.Now().Before(deadline) && m.anyWatched(stopped) {
-		time.Sleep(m.every)
+		time.Sleep(min(m.every, settlePoll))
 	}
 	runtime.GC()
 }
