@@ -12,6 +12,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/bus"
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/server"
 	natsvc "github.com/minimi-go/minimi/internal/service"
 	"github.com/minimi-go/minimi/internal/stash"
@@ -23,10 +24,12 @@ const rpcCloseTimeout = 10 * time.Second
 // service is everything `minimi serve` runs, in the order it starts: bus,
 // stores, site, then the service over NATS. close stops them in reverse.
 type service struct {
-	set  *stash.Set
-	bus  *bus.Bus
-	site *server.Site
-	rpc  *natsvc.Service // answers the routes over NATS; nil with the bus off
+	set    *stash.Set
+	log    *eventsource.Log
+	outbox *eventsource.Outbox // publishes events on NATS; nil with the bus off
+	bus    *bus.Bus
+	site   *server.Site
+	rpc    *natsvc.Service // answers the routes over NATS; nil with the bus off
 }
 
 // open starts the bus, the stores and the site of the service in dir.
@@ -43,15 +46,30 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 		Bus:    natsvc.NewClient(svc.bus.Conn()),
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
-			svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
-				Logger: lg.With("component", "stash")})
-			return server.Backend{Stash: svc.set}, err
+			if svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
+				Logger: lg.With("component", "stash")}); err != nil {
+				return server.Backend{}, err
+			}
+			// The log catches every store up with it before anything runs.
+			if svc.log, err = eventsource.Open(svc.set, eventsource.Options{Service: cfg.Name,
+				Logger: lg.With("component", "eventsource")}); err != nil {
+				return server.Backend{}, err
+			}
+			return server.Backend{Stash: svc.set, Commit: server.LogCommands(svc.log, cfg)}, nil
 		},
 	})
 	if err != nil {
 		return svc, err
 	}
 	svc.site = site
+	if nc := svc.bus.Conn(); nc != nil {
+		svc.outbox = eventsource.NewOutbox(svc.log, nc, eventsource.OutboxOptions{Logger: lg.With("component", "outbox")})
+		go func() {
+			if err := svc.outbox.Run(context.WithoutCancel(ctx)); err != nil {
+				lg.Error("outbox stopped", "error", err)
+			}
+		}()
+	}
 	ran, err := site.RunInstalls(ctx)
 	for _, url := range ran {
 		lg.Info("install script ran", "folder", url)
@@ -71,8 +89,18 @@ func (svc *service) close() error {
 	if svc.site != nil {
 		svc.site.Close()
 	}
+	if svc.outbox != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), rpcCloseTimeout)
+		err = errors.Join(err, svc.outbox.Close(ctx))
+		cancel()
+	}
 	if svc.bus != nil {
 		svc.bus.Close()
+	}
+	if svc.log != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), rpcCloseTimeout)
+		err = errors.Join(err, svc.log.Close(ctx))
+		cancel()
 	}
 	if svc.set != nil {
 		err = errors.Join(err, svc.set.Close())
@@ -88,7 +116,7 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Site: svc.site, Logger: lg})
+	srv, err := server.New(server.Options{Site: svc.site, Logger: lg, Events: svc.log.SSE()})
 	if err != nil {
 		return err
 	}

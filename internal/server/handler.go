@@ -39,6 +39,9 @@ func (s *Server) handler(site *Site) http.Handler {
 		r.Get("/health", s.health)
 		r.Get("/ready", s.ready)
 		r.Get("/routes", s.routes)
+		if s.opts.Events != nil {
+			r.Get("/events", s.opts.Events.ServeHTTP)
+		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
 		return &endpoint{s: s, site: site, folder: f}

@@ -19,6 +19,8 @@ type Options struct {
 	// ShutdownTimeout bounds how long Serve waits for requests in flight when
 	// its context ends; zero means 10s.
 	ShutdownTimeout time.Duration
+	// Events serves GET /_minimi/events (the event stream); nil answers 404.
+	Events http.Handler
 }
 
 // Server serves a Site over HTTP. The site can be swapped while serving:
