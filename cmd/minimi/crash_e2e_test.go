@@ -79,7 +79,7 @@ func TestCrashLosesNoAcknowledgedCommand(t *testing.T) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var ev struct {
-			Seq     uint64 `json:"seq"`
+			Seq     uint64                  `json:"seq"`
 			Command struct{ Method string } `json:"command"`
 			Changes []struct {
 				Op, Stash, ID string
