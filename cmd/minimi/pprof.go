@@ -1,0 +1,20 @@
+//go:build pprof
+
+package main
+
+import (
+	"net/http"
+	_ "net/http/pprof" // registers /debug/pprof on http.DefaultServeMux
+	"os"
+)
+
+// A binary built with -tags pprof serves net/http/pprof on MINIMI_PPROF
+// (default 127.0.0.1:6060), for profiling under load. Release builds do not
+// include it.
+func init() {
+	addr := os.Getenv("MINIMI_PPROF")
+	if addr == "" {
+		addr = "127.0.0.1:6060"
+	}
+	go func() { _ = http.ListenAndServe(addr, nil) }()
+}
