@@ -60,7 +60,39 @@ type Options struct {
 	// stopped; zero means GOMEMLIMIT when set, else 3/4 of the memory
 	// available to the process.
 	HeapLimit uint64
+	// Observer is told how long each route's phases take and why its scripts
+	// fail, for metrics; nil means nobody is.
+	Observer Observer
 }
+
+// Observer watches the pipeline, for metrics. Route is called once per URL
+// when the engine loads; the RouteObserver it returns is then called by that
+// URL's requests, concurrently, so it must be cheap and safe for concurrent use.
+type Observer interface {
+	Route(url string, phases []string) RouteObserver
+}
+
+// RouteObserver is told about the requests of one URL.
+type RouteObserver interface {
+	// Phase reports that the handlers of phases[i] (the phases given to
+	// Observer.Route) ran for d in one request.
+	Phase(i int, d time.Duration)
+	// Fail reports that a request's scripts failed.
+	Fail(f Failure)
+}
+
+// Failure is why a request's scripts failed.
+type Failure uint8
+
+const (
+	// FailError is a script error answered with a 5xx.
+	FailError Failure = iota
+	// FailTimeout is a request whose scripts ran past their time budget.
+	FailTimeout
+	// FailMemory is a request whose scripts were stopped because the heap
+	// passed its limit.
+	FailMemory
+)
 
 // Engine runs the phase pipeline of one route table: its compiled scripts and
 // a pool of Lua states to run them on. It is safe for concurrent use.
@@ -82,12 +114,14 @@ type route struct {
 	folder *router.Folder
 	allow  []string          // for the Allow header
 	plans  map[string][]step // method → steps in pipeline order
+	obs    RouteObserver     // nil without Options.Observer
 }
 
 // step is one handler to run: a processor and one of its entries.
 type step struct {
 	proc  *processor
 	entry int
+	phase int // index of proc.phase in Options.Phases
 }
 
 // Load compiles every processor of table and every module of opts.Lib, runs
@@ -217,6 +251,9 @@ func (e *Engine) plan() {
 			r.plans[m] = e.steps(f, m, byFolder)
 		}
 		r.allow = allowHeader(methods)
+		if e.opts.Observer != nil {
+			r.obs = e.opts.Observer.Route(f.URL, e.opts.Phases)
+		}
 		e.routes[f] = r
 	}
 }
@@ -262,14 +299,14 @@ func allowHeader(methods []string) []string {
 func (e *Engine) steps(target *router.Folder, method string, byFolder map[*router.Folder]map[string]*processor) []step {
 	var out []step
 	chain := target.Chain()
-	for _, phase := range e.opts.Phases {
+	for pi, phase := range e.opts.Phases {
 		for _, f := range chain {
 			p := byFolder[f][phase]
 			if p == nil {
 				continue
 			}
 			if i := bestMatch(p.entries, method, f == target); i >= 0 {
-				out = append(out, step{proc: p, entry: i})
+				out = append(out, step{proc: p, entry: i, phase: pi})
 			}
 		}
 	}

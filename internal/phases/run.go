@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -66,15 +67,17 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
 	v.call = cs
 	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
-	err := v.runSteps(steps)
+	err := v.runSteps(steps, r.obs)
 	v.budget.end()
 	if ctxErr := v.budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
 		v.L.Close()
 		if merr := memoryError(v.budget, cs.where); merr != nil {
+			r.fail(FailMemory)
 			return nil, merr
 		}
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			r.fail(FailTimeout)
 			return nil, &Error{Status: http.StatusServiceUnavailable, Title: "Script Timeout",
 				Detail: "the request's scripts ran past their time budget", Source: cs.where, Err: ErrScriptTimeout}
 		}
@@ -82,6 +85,9 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	}
 	e.put(v)
 	if err != nil {
+		if pe, ok := err.(*Error); !ok || pe.Status >= 500 {
+			r.fail(FailError)
+		}
 		return nil, err
 	}
 	if cs.err != nil {
@@ -120,11 +126,49 @@ func (e *Engine) commit(ctx context.Context, cs *callState) error {
 	return nil
 }
 
-// runSteps calls each handler in turn until one finishes the response.
-func (v *vm) runSteps(steps []step) error {
+// fail tells the route's observer, if any, that a request's scripts failed.
+func (r *route) fail(f Failure) {
+	if r.obs != nil {
+		r.obs.Fail(f)
+	}
+}
+
+// phaseClock times the phases of one request for a RouteObserver.
+type phaseClock struct {
+	obs   RouteObserver // nil: nothing is timed
+	phase int           // the phase running, -1 for none
+	start time.Time
+}
+
+// enter starts timing phase, ending the phase before it.
+func (pc *phaseClock) enter(phase int) {
+	if pc.obs == nil || phase == pc.phase {
+		return
+	}
+	now := time.Now()
+	if pc.phase >= 0 {
+		pc.obs.Phase(pc.phase, now.Sub(pc.start))
+	}
+	pc.phase, pc.start = phase, now
+}
+
+// stop ends the phase running.
+func (pc *phaseClock) stop() {
+	if pc.obs != nil && pc.phase >= 0 {
+		pc.obs.Phase(pc.phase, time.Since(pc.start))
+		pc.phase = -1
+	}
+}
+
+// runSteps calls each handler in turn until one finishes the response,
+// telling obs (when not nil) how long each phase took.
+func (v *vm) runSteps(steps []step, obs RouteObserver) error {
 	L := v.L
 	var req *lua.LTable
+	clock := phaseClock{obs: obs, phase: -1}
+	defer clock.stop()
 	for _, s := range steps {
+		clock.enter(s.phase)
 		fn, err := v.fn(s)
 		if err != nil {
 			return &Error{Status: 500, Title: http.StatusText(500), Internal: true, Err: err}
