@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/minimi-go/minimi/internal/access"
+	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/phases"
 	"github.com/minimi-go/minimi/internal/problem"
 	"github.com/minimi-go/minimi/internal/router"
@@ -26,8 +27,10 @@ func (s *Server) handler(site *Site) http.Handler {
 	if err != nil { // config.Validate refuses whatever access.New refuses
 		panic("server: access: " + err.Error())
 	}
-	mux.Use(s.requestID, s.logRequests, s.recoverPanics, stripSlash, guard.Handler)
+	rm := s.routeMetrics(mux)
+	mux.Use(s.requestID, s.logRequests(rm), s.recoverPanics, stripSlash, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		rm.tag(w, rm.notFound())
 		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
 			Detail: "no endpoint at " + r.URL.Path})
 	})
@@ -42,23 +45,29 @@ func (s *Server) handler(site *Site) http.Handler {
 		if s.opts.Events != nil {
 			r.Get("/events", s.opts.Events.ServeHTTP)
 		}
+		if s.opts.Metrics != nil {
+			r.Get("/metrics", s.opts.Metrics.Handler().ServeHTTP)
+		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
-		return &endpoint{s: s, site: site, folder: f}
+		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.Pattern, f.URL)}
 	})
 	return mux
 }
 
 // endpoint serves one URL of the tree through the phase pipeline.
 type endpoint struct {
-	s      *Server
-	site   *Site
-	folder *router.Folder
+	s        *Server
+	site     *Site
+	folder   *router.Folder
+	rm       *routeMetrics     // nil without Options.Metrics
+	requests *metrics.Requests // this URL's series, resolved once
 }
 
 var _ http.Handler = (*endpoint)(nil)
 
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep.rm.tag(w, ep.requests)
 	allow := ep.site.Engine.Allow(ep.folder)
 	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/phases"
 )
 
@@ -61,11 +62,13 @@ func requestIDOf(r *http.Request) string {
 	return id
 }
 
-// statusWriter records the status and size of a reply.
+// statusWriter records the status and size of a reply, and the series of
+// the route that answered it.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status   int
+	bytes    int
+	requests *metrics.Requests // set by the handler of the route; nil for others
 }
 
 func (sw *statusWriter) WriteHeader(code int) {
@@ -93,27 +96,119 @@ func (sw *statusWriter) Flush() {
 
 func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
 
-// logRequests writes one structured line per request.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		route := ""
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			route = rc.RoutePattern()
+// logRequests writes one structured line per request and, with rm, counts
+// and times it.
+func (s *Server) logRequests(rm *routeMetrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(sw, r)
+			d := time.Since(start)
+			rm.observe(sw, r, d)
+			s.logRequest(sw, r, d)
+		})
+	}
+}
+
+func (s *Server) logRequest(sw *statusWriter, r *http.Request, d time.Duration) {
+	route := ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		route = rc.RoutePattern()
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String(keyRequestID, requestIDOf(r)),
+		slog.String(keyMethod, r.Method),
+		slog.String(keyPath, r.URL.Path),
+		slog.String(keyRoute, route),
+		slog.Int(keyStatus, sw.status),
+		slog.Int(keyBytes, sw.bytes),
+		slog.Float64(keyDuration, float64(d.Microseconds())/1000),
+		slog.String(keyRemote, r.RemoteAddr),
+	)
+}
+
+// routeMetrics gives each request of one site the series of its route. A
+// nil *routeMetrics measures nothing.
+type routeMetrics struct {
+	m         *metrics.Metrics
+	mux       *chi.Mux
+	byPattern map[string]*metrics.Requests // chi pattern → series; written only while the handler is built
+	missing   *metrics.Requests            // metrics.NotFoundRoute
+}
+
+// builtins are the paths of the built-ins, counted under their own route.
+var builtins = []string{"/_minimi/health", "/_minimi/ready", "/_minimi/routes", "/_minimi/events", "/_minimi/metrics"}
+
+// routeMetrics returns the route metrics of a site served by mux, or nil
+// without Options.Metrics.
+func (s *Server) routeMetrics(mux *chi.Mux) *routeMetrics {
+	m := s.opts.Metrics
+	if m == nil {
+		return nil
+	}
+	rm := &routeMetrics{m: m, mux: mux, byPattern: map[string]*metrics.Requests{},
+		missing: m.Requests(metrics.NotFoundRoute)}
+	for _, p := range builtins {
+		rm.route(p, p)
+	}
+	return rm
+}
+
+// route returns the series of the route at chi pattern, labelled url.
+func (rm *routeMetrics) route(pattern, url string) *metrics.Requests {
+	if rm == nil {
+		return nil
+	}
+	rq := rm.m.Requests(url)
+	rm.byPattern[pattern] = rq
+	return rq
+}
+
+func (rm *routeMetrics) notFound() *metrics.Requests {
+	if rm == nil {
+		return nil
+	}
+	return rm.missing
+}
+
+// tag marks the reply w as one of the route whose series are rq.
+func (rm *routeMetrics) tag(w http.ResponseWriter, rq *metrics.Requests) {
+	if sw, ok := w.(*statusWriter); ok && rm != nil {
+		sw.requests = rq
+	}
+}
+
+// observe counts and times one request.
+func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Duration) {
+	if rm == nil {
+		return
+	}
+	rq := sw.requests
+	if rq == nil {
+		rq = rm.lookup(r)
+	}
+	rq.Observe(r.Method, sw.status, d)
+}
+
+// lookup finds the series of a request no handler tagged: a built-in, or a
+// request refused before routing. It routes the path again, so it is kept
+// off the path of the endpoints.
+func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
+	path := r.URL.Path
+	if len(path) > 1 {
+		if path = strings.TrimRight(path, "/"); path == "" {
+			path = "/"
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String(keyRequestID, requestIDOf(r)),
-			slog.String(keyMethod, r.Method),
-			slog.String(keyPath, r.URL.Path),
-			slog.String(keyRoute, route),
-			slog.Int(keyStatus, sw.status),
-			slog.Int(keyBytes, sw.bytes),
-			slog.Float64(keyDuration, float64(time.Since(start).Microseconds())/1000),
-			slog.String(keyRemote, r.RemoteAddr),
-		)
-	})
+	}
+	for _, method := range [...]string{r.Method, http.MethodGet} { // built-ins answer GET only
+		if p := rm.mux.Find(chi.NewRouteContext(), method, path); p != "" {
+			if rq := rm.byPattern[p]; rq != nil {
+				return rq
+			}
+		}
+	}
+	return rm.missing
 }
 
 // recoverPanics turns a panic in a handler into a 500 problem.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/minimi-go/minimi/internal/metrics"
 )
 
 // Options configures a Server.
@@ -21,6 +23,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Events serves GET /_minimi/events (the event stream); nil answers 404.
 	Events http.Handler
+	// Metrics counts and times the requests and serves GET /_minimi/metrics;
+	// nil measures nothing and answers 404 there.
+	Metrics *metrics.Metrics
 }
 
 // Server serves a Site over HTTP. The site can be swapped while serving:

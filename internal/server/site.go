@@ -57,6 +57,9 @@ type SiteOptions struct {
 	// Bus is the message bus of the scripts' nats and service modules; nil
 	// means the bus is off.
 	Bus phases.Bus
+	// Observer is told how long each route's phases take and why its scripts
+	// fail (a *metrics.Metrics); nil means nobody is.
+	Observer phases.Observer
 }
 
 // InstallsCollection records which install scripts have run. It lives in
@@ -139,6 +142,7 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 		Logger:       opts.Logger,
 		AuthSecret:   cfg.Auth.Secret,
 		Bus:          opts.Bus,
+		Observer:     opts.Observer,
 	})
 	if err != nil {
 		return nil, err
