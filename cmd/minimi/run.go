@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, lg *slog.Logger) 
 	}
 	root.SetArgs(args)
 	root.SetOut(stdout)
-	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd(), keyCmd(), eventsCmd(), replayCmd())
+	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd(), keyCmd(), eventsCmd(), replayCmd(), initCmd())
 	return root.ExecuteContext(ctx)
 }
 
