@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,6 +136,18 @@ func startServeArgs(t *testing.T, dir string, args []string, env ...string) *pro
 	}
 	t.Fatalf("minimi serve did not answer\n%s", p.logs)
 	return nil
+}
+
+// waitLog waits until the process's log holds want: log lines are written
+// in batches, up to 100ms after the request that made them.
+func (p *proc) waitLog(t *testing.T, want string) {
+	t.Helper()
+	eventually(t, "log line "+strconv.Quote(want), func() string {
+		if !strings.Contains(p.logs.String(), want) {
+			return "not in the log:\n" + p.logs.String()
+		}
+		return ""
+	})
 }
 
 // stop sends SIGTERM and waits; it fails the test unless the exit is clean.
@@ -286,9 +299,7 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(p.logs.String(), "endpoints/boom/boom.execute.lua:3") {
-		t.Errorf("log lacks the file:line of the 500:\n%s", p.logs)
-	}
+	p.waitLog(t, "endpoints/boom/boom.execute.lua:3") // the file:line of the 500
 }
 
 func isProblem(status int) func(t *testing.T, r reply) {
