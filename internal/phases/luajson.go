@@ -251,15 +251,84 @@ func toLua(L *lua.LState, v any, depth int) (lua.LValue, error) {
 	return lua.LNil, fmt.Errorf("cannot convert %T to lua", v)
 }
 
-// fromLua converts a Lua value into the types encoding/json produces.
+// fromLua converts a Lua value into the types encoding/json produces
+// (map[string]any, []any, float64, string, bool, nil), as a JSON round trip
+// would, without one.
 func fromLua(L *lua.LState, v lua.LValue) (any, error) {
-	b, err := encodeJSON(L, nil, v)
+	return goValue(L, v, 0)
+}
+
+func goValue(L *lua.LState, v lua.LValue, depth int) (any, error) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case lua.LNumber:
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("cannot encode %v as json", f)
+		}
+		return f, nil
+	case lua.LString:
+		return string(v), nil
+	case *lua.LTable:
+		if depth >= MaxJSONDepth {
+			return nil, errJSONDepth
+		}
+		if isArray(L, v) {
+			return goArray(L, v, depth+1)
+		}
+		return goObject(L, v, depth+1)
+	case *lua.LUserData:
+		if raw, ok := v.Value.(json.RawMessage); ok {
+			var out any
+			err := json.Unmarshal(raw, &out)
+			return out, err
+		}
+	}
+	return nil, fmt.Errorf("cannot encode %s as json", v.Type())
+}
+
+func goArray(L *lua.LState, t *lua.LTable, depth int) (any, error) {
+	n := arrayLen(t)
+	out := make([]any, n)
+	for i := range n {
+		e, err := goValue(L, t.RawGetInt(i+1), depth)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+func goObject(L *lua.LState, t *lua.LTable, depth int) (any, error) {
+	out := make(map[string]any, 8)
+	var err error
+	t.ForEach(func(k, val lua.LValue) {
+		if err != nil {
+			return
+		}
+		var key string
+		switch k := k.(type) {
+		case lua.LString:
+			key = string(k)
+		case lua.LNumber:
+			key = k.String()
+		default:
+			err = fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
+			return
+		}
+		var e any
+		if e, err = goValue(L, val, depth); err == nil {
+			out[key] = e
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out any
-	err = json.Unmarshal(b, &out)
-	return out, err
+	return out, nil
 }
 
 // checkDepth reports whether a JSON document nests deeper than MaxJSONDepth,

@@ -75,6 +75,14 @@ func FuzzDecodeJSON(f *testing.F) {
 		if !reflect.DeepEqual(dropNulls(want), got) {
 			t.Fatalf("round trip of %q gave %s, want %v", body, out, dropNulls(want))
 		}
+		// fromLua converts without JSON; it must give what the JSON round trip gives.
+		direct, err := fromLua(L, v)
+		if err != nil {
+			t.Fatalf("fromLua(decodeJSON(%q))=%v", body, err)
+		}
+		if !reflect.DeepEqual(direct, got) {
+			t.Fatalf("fromLua of %q gave %v, want %v (as through JSON)", body, direct, got)
+		}
 	})
 }
 

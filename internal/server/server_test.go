@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
@@ -202,6 +204,46 @@ func BenchmarkStashGET(b *testing.B) {
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, req)
 			if rec.Code != 200 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkCommandPOST creates a record per request through the whole
+// handler and the event log: group commit, real fsync.
+func BenchmarkCommandPOST(b *testing.B) {
+	dir := writeTree(b, notesSite)
+	cfg := config.DefaultConfig()
+	site, err := LoadSite(dir, cfg, SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls})
+		if err != nil {
+			return Backend{}, err
+		}
+		log, err := eventsource.Open(set, eventsource.Options{Service: "bench"})
+		if err != nil {
+			return Backend{}, err
+		}
+		b.Cleanup(func() { _ = log.Close(context.Background()); _ = set.Close() })
+		return Backend{Stash: set, Commit: LogCommands(log, cfg)}, nil
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(site.Close)
+	s, err := New(Options{Site: site})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(32) // commands wait for the fsync: many in flight, as under load
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/notes", strings.NewReader(`{"title":"a note from the benchmark","body":"text"}`))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != 201 {
 				b.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
 		}

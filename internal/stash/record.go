@@ -102,6 +102,9 @@ func intOf(v any) (int, bool) {
 // normalize returns a deep copy of v as encoding/json would decode it
 // (numbers become float64), or an error if v is not JSON.
 func normalize(v any) (any, error) {
+	if plainJSON(v, 0) {
+		return cloneValue(v), nil // already what a JSON round trip gives
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -110,6 +113,39 @@ func normalize(v any) (any, error) {
 	err = json.Unmarshal(b, &out)
 	return out, err
 }
+
+// plainJSON reports whether v holds only the types encoding/json decodes into
+// (and no NaN or infinity), so that normalizing it is a deep copy. A nested
+// Record is not plain: JSON turns it into a map[string]any.
+func plainJSON(v any, depth int) bool {
+	if depth > maxPlainDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, bool, string:
+		return true
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case map[string]any:
+		for _, e := range x {
+			if !plainJSON(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !plainJSON(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// maxPlainDepth bounds plainJSON's recursion; deeper values take the JSON path.
+const maxPlainDepth = 64
 
 // cloneValue deep-copies a decoded JSON value.
 func cloneValue(v any) any {

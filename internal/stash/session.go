@@ -26,6 +26,11 @@ type Change struct {
 	// included, hashes instead of plain values; nil for delete. It is shared:
 	// do not modify it.
 	Record map[string]any `json:"record,omitempty"`
+
+	// stored is Record's value as the store keeps it (version and JSON),
+	// encoded by the session on the request's goroutine so that the single
+	// committer only copies it; nil for a change decoded from the log.
+	stored []byte
 }
 
 // ReadOptions tunes Get.
@@ -139,16 +144,19 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 		return nil, err
 	}
 	defer ss.mu.Unlock()
+	_, given := in[FieldID]
 	id, err := takeID(c, in, "", false)
 	if err != nil {
 		return nil, err
 	}
-	cur, _, err := ss.current(c, id)
-	if err != nil {
-		return nil, fmt.Errorf("create %s %s: %w", coll, id, err)
-	}
-	if cur != nil {
-		return nil, &ConflictError{Collection: c.path, ID: id, Err: fmt.Errorf("%w: id exists", ErrConflict)}
+	if given { // a generated id is new; the commit checks it all the same
+		cur, _, err := ss.current(c, id)
+		if err != nil {
+			return nil, fmt.Errorf("create %s %s: %w", coll, id, err)
+		}
+		if cur != nil {
+			return nil, &ConflictError{Collection: c.path, ID: id, Err: fmt.Errorf("%w: id exists", ErrConflict)}
+		}
 	}
 	return ss.write(OpCreate, c, id, 0, nil, in, touchedHashes(c, in, nil))
 }
@@ -283,7 +291,11 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 		rec[FieldCreated] = created
 	}
 	rec[FieldUpdated] = t
-	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: cloneMap(rec)}, rec)
+	stored, err := encodeStored(base+1, rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s %s: %w", c.path, id, err)
+	}
+	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: cloneMap(rec), stored: stored}, rec)
 	return ss.out(c, Record(cloneMap(rec)), false), nil
 }
 

@@ -71,7 +71,7 @@ func loadRecord(tx kvTx, c *Collection, id string) (Record, int, error) {
 
 // writeRecord stores rec as id's record at version, moving its index
 // entries and counting it if it is new.
-func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]any) error {
+func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]any, stored []byte) error {
 	old := loadRaw(tx, c, id)
 	if len(c.indexes) > 0 {
 		var oldRec Record
@@ -85,9 +85,12 @@ func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]
 			return err
 		}
 	}
-	val, err := encodeStored(version, rec)
-	if err != nil {
-		return fmt.Errorf("encode %s %s: %w", c.path, id, err)
+	val := stored
+	if val == nil {
+		var err error
+		if val, err = encodeStored(version, rec); err != nil {
+			return fmt.Errorf("encode %s %s: %w", c.path, id, err)
+		}
 	}
 	if err := tx.put(c.records, []byte(id), val); err != nil {
 		return err

@@ -184,7 +184,7 @@ func (a *applier) one(tx kvTx, c *Collection, ch *Change) error {
 	if ch.Op == OpDelete {
 		_, err = removeRecord(tx, c, ch.ID)
 	} else {
-		err = writeRecord(tx, c, ch.ID, ch.Version, ch.Record)
+		err = writeRecord(tx, c, ch.ID, ch.Version, ch.Record, ch.stored)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s %s: %w", ch.Op, c.path, ch.ID, err)
