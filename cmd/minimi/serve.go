@@ -13,6 +13,7 @@ import (
 	"github.com/minimi-go/minimi/internal/bus"
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/eventsource"
+	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/server"
 	natsvc "github.com/minimi-go/minimi/internal/service"
 	"github.com/minimi-go/minimi/internal/stash"
@@ -24,26 +25,31 @@ const rpcCloseTimeout = 10 * time.Second
 // service is everything `minimi serve` runs, in the order it starts: bus,
 // stores, site, then the service over NATS. close stops them in reverse.
 type service struct {
-	set    *stash.Set
-	log    *eventsource.Log
-	outbox *eventsource.Outbox // publishes events on NATS; nil with the bus off
-	bus    *bus.Bus
-	site   *server.Site
-	rpc    *natsvc.Service // answers the routes over NATS; nil with the bus off
+	metrics *metrics.Metrics
+	set     *stash.Set
+	log     *eventsource.Log
+	outbox  *eventsource.Outbox // publishes events on NATS; nil with the bus off
+	bus     *bus.Bus
+	site    *server.Site
+	rpc     *natsvc.Service // answers the routes over NATS; nil with the bus off
 }
 
 // open starts the bus, the stores and the site of the service in dir.
 func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) (*service, error) {
 	svc := &service{}
 	var err error
+	if svc.metrics, err = metrics.New(metrics.Options{Logger: lg}); err != nil {
+		return svc, err
+	}
 	svc.bus, err = bus.Start(bus.Options{Enabled: cfg.NATS.Enabled, URL: cfg.NATS.URL, Port: cfg.NATS.Port,
 		Name: cfg.Name, Logger: lg})
 	if err != nil {
 		return svc, fmt.Errorf("nats: %w", err)
 	}
 	site, err := server.LoadSite(dir, cfg, server.SiteOptions{
-		Logger: lg.With("component", "lua"),
-		Bus:    natsvc.NewClient(svc.bus.Conn()),
+		Logger:   lg.With("component", "lua"),
+		Bus:      natsvc.NewClient(svc.bus.Conn()),
+		Observer: svc.metrics,
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
 			if svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
@@ -70,11 +76,33 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 			}
 		}()
 	}
+	if err := svc.registerCollectors(); err != nil {
+		return svc, err
+	}
 	ran, err := site.RunInstalls(ctx)
 	for _, url := range ran {
 		lg.Info("install script ran", "folder", url)
 	}
 	return svc, err
+}
+
+// registerCollectors adds the collectors of the log, the outbox and the NATS
+// connection (those that run) to the service's metrics.
+func (svc *service) registerCollectors() error {
+	if svc.log != nil {
+		if err := svc.metrics.Register(metrics.NewLogCollector(svc.log)); err != nil {
+			return err
+		}
+	}
+	if svc.outbox != nil {
+		if err := svc.metrics.Register(metrics.NewOutboxCollector(svc.outbox)); err != nil {
+			return err
+		}
+	}
+	if nc := svc.bus.Conn(); nc != nil {
+		return svc.metrics.Register(metrics.NewNATSCollector(nc))
+	}
+	return nil
 }
 
 // close stops what open started, in reverse order; it is safe on a
@@ -116,7 +144,7 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Site: svc.site, Logger: lg, Events: svc.log.SSE()})
+	srv, err := server.New(server.Options{Site: svc.site, Logger: lg, Events: svc.log.SSE(), Metrics: svc.metrics})
 	if err != nil {
 		return err
 	}
@@ -157,7 +185,7 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 	var site *server.Site
 	if err == nil {
 		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse(),
-			Bus: natsvc.NewClient(svc.bus.Conn())})
+			Bus: natsvc.NewClient(svc.bus.Conn()), Observer: svc.metrics})
 	}
 	if err != nil {
 		for _, e := range flatten(err) {
