@@ -316,6 +316,61 @@ func waitEvent(t *testing.T, base, typ string) streamEvent {
 	return streamEvent{}
 }
 
+// readmeWalkthrough returns the first sh block after the README's heading
+// "## The showcase".
+func readmeWalkthrough(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n## The showcase")
+	if !ok {
+		t.Fatal(`README.md has no "## The showcase" section`)
+	}
+	_, rest, ok = strings.Cut(rest, "```sh\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("the showcase section of README.md has no sh block")
+	}
+	return block
+}
+
+// TestReadmeWalkthrough runs the README's walkthrough, as written, with curl
+// against the showcase; only the address changes, and the endless event
+// stream gets a time limit.
+func TestReadmeWalkthrough(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the walkthrough needs %s: %v", tool, err)
+		}
+	}
+	p := startServe(t, copyShowcase(t))
+	script := readmeWalkthrough(t)
+	script = strings.ReplaceAll(script, "localhost:3000", strings.TrimPrefix(p.base, "http://"))
+	if !strings.Contains(script, "curl -N ") {
+		t.Fatal("the walkthrough does not follow the event stream with curl -N")
+	}
+	script = strings.ReplaceAll(script, "curl -N ", "curl -sN --max-time 2 ")
+	out, _ := exec.CommandContext(t.Context(), "bash", "-c", script).CombinedOutput()
+	for _, want := range []string{
+		`"email":"ada@example.com"`,
+		`"title":"first note"`,
+		`"_version":2`,
+		`"title":"edited"`,
+		`"status":409`,
+		`"status":401`,
+		`"type":"note.created"`,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the walkthrough's output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), `"title":"lost update"`) {
+		t.Errorf("the stale PATCH was written:\n%s", out)
+	}
+}
+
 // TestShowcaseEventsOnNATS checks what docs/events.md says of the bus: each
 // event goes to minimi.events.<service>.<path segments> with the headers
 // Nats-Msg-Id and Minimi-Seq.
