@@ -20,6 +20,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == seedCmd {
+		if err := seedMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == serveCmd {
 		if err := referenceMain(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -45,7 +52,7 @@ type Options struct {
 	Rounds int
 	// Conns is the number of keep-alive connections of the closed loop.
 	Conns int
-	// Only lists what to run: subjects a–e, "folders" and "idle". Empty runs everything.
+	// Only lists what to run: subjects a–e, "folders", "idle" and "replay". Empty runs everything.
 	Only []string
 	// Out is a file that also receives the report. Empty writes to stdout only.
 	Out string
@@ -59,7 +66,7 @@ func DefaultOptions() Options {
 }
 
 // runNames are the names -only accepts.
-var runNames = []string{"a", "b", "c", "d", "e", "folders", "idle"}
+var runNames = []string{"a", "b", "c", "d", "e", "folders", "idle", "replay"}
 
 // Validate reports a bad option.
 func (o Options) Validate() error {
@@ -203,7 +210,7 @@ func (h *harness) pickLoader() (Loader, error) {
 }
 
 func (h *harness) needsMiniMi() bool {
-	return slices.ContainsFunc([]string{"b", "c", "d", "folders", "idle"}, h.opts.selected)
+	return slices.ContainsFunc([]string{"b", "c", "d", "folders", "idle", "replay"}, h.opts.selected)
 }
 
 // buildMiniMi builds ./cmd/minimi into the run's temp dir.
@@ -250,6 +257,13 @@ func (h *harness) run(ctx context.Context) (*report, error) {
 			fail(fmt.Errorf("idle RSS: %w", err))
 		}
 		h.progress("idle RSS: %s", fmtMiB(rep.idle))
+	}
+	if h.opts.selected("replay") && ctx.Err() == nil {
+		var err error
+		if rep.replay, err = h.replayTime(ctx); err != nil {
+			fail(fmt.Errorf("replay: %w", err))
+		}
+		h.progress("replay of %d events: %.1f s", replayEvents, rep.replay.Seconds())
 	}
 	return rep, errors.Join(append(errs, ctx.Err())...)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // replayBatch is how many events one replay transaction writes.
-const replayBatch = 1024
+const replayBatch = 8192
 
 // catchUp replays the events that some store has not applied yet. A
 // collection needs them when its store's applied seq is below the seq of
@@ -63,26 +63,40 @@ func (l *Log) Rebuild(ctx context.Context) error {
 }
 
 // replay replays the events after from, up to the head, and returns how
-// many it read. The caller holds writeMu.
+// many it read. One goroutine reads and decodes the next chunk while this
+// one applies the current chunk. The caller holds writeMu.
 func (l *Log) replay(ctx context.Context, from uint64) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []*Event, 1)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		for ctx.Err() == nil {
+			evs, err := l.readChunk(from, replayBatch)
+			if err != nil || len(evs) == 0 {
+				errc <- err
+				return
+			}
+			select {
+			case chunks <- evs:
+			case <-ctx.Done():
+			}
+			from = evs[len(evs)-1].Seq
+		}
+		errc <- ctx.Err()
+	}()
 	n := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		evs, err := l.readChunk(from, replayBatch)
-		if err != nil {
-			return n, err
-		}
-		if len(evs) == 0 {
-			return n, nil
-		}
+	for evs := range chunks {
 		if err := l.replayChunk(evs); err != nil {
+			cancel()
+			for range chunks { // let the reader finish
+			}
 			return n, err
 		}
 		n += len(evs)
-		from = evs[len(evs)-1].Seq
 	}
+	return n, <-errc
 }
 
 func (l *Log) replayChunk(evs []*Event) error {
