@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,10 +30,22 @@ var site = map[string]string{
 func serve(t *testing.T, cfg *config.Config) (*httptest.Server, *metrics.Metrics) {
 	t.Helper()
 	m := newMetrics(t)
+	ts := httptest.NewServer(newServer(t, cfg, m))
+	t.Cleanup(ts.Close)
+	return ts, m
+}
+
+// newServer is a server of the site; m nil leaves metrics off.
+func newServer(t testing.TB, cfg *config.Config, m *metrics.Metrics) *server.Server {
+	t.Helper()
 	if cfg == nil {
 		cfg = config.DefaultConfig()
 	}
-	st, err := server.LoadSite(writeTree(t, site), cfg, server.SiteOptions{Observer: m})
+	opts := server.SiteOptions{}
+	if m != nil {
+		opts.Observer = m
+	}
+	st, err := server.LoadSite(writeTree(t, site), cfg, opts)
 	if err != nil {
 		t.Fatalf("LoadSite()=%v", err)
 	}
@@ -41,9 +54,7 @@ func serve(t *testing.T, cfg *config.Config) (*httptest.Server, *metrics.Metrics
 	if err != nil {
 		t.Fatalf("server.New()=%v", err)
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts, m
+	return srv
 }
 
 func call(t *testing.T, method, url string, header ...string) int {
@@ -157,20 +168,38 @@ func TestServerServesMetrics(t *testing.T) {
 }
 
 func TestServerWithoutMetrics(t *testing.T) {
-	st, err := server.LoadSite(writeTree(t, site), config.DefaultConfig(), server.SiteOptions{})
-	if err != nil {
-		t.Fatalf("LoadSite()=%v", err)
-	}
-	t.Cleanup(st.Close)
-	srv, err := server.New(server.Options{Site: st})
-	if err != nil {
-		t.Fatalf("server.New()=%v", err)
-	}
+	srv := newServer(t, nil, nil)
 	for path, want := range map[string]int{"/bench": 200, "/_minimi/metrics": 404} {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != want {
 			t.Errorf("GET %s=%d, want %d", path, rec.Code, want)
 		}
+	}
+}
+
+// BenchmarkThreePhaseGET is the server package's benchmark of the same name
+// (one Lua handler in each of three phases, through the whole HTTP handler)
+// with metrics off and on: the difference is what metrics cost a request.
+func BenchmarkThreePhaseGET(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
+			var m *metrics.Metrics
+			if on {
+				m = newMetrics(b)
+			}
+			srv := newServer(b, nil, m)
+			req := httptest.NewRequest("GET", "/bench", nil)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					rec := httptest.NewRecorder()
+					srv.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		})
 	}
 }
