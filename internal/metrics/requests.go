@@ -71,9 +71,6 @@ func (m *Metrics) Requests(route string) *Requests {
 	return &Requests{m: m, route: route}
 }
 
-// Route is the route label of rq.
-func (rq *Requests) Route() string { return rq.route }
-
 // Observe counts one request answered with status after d. A status of 0
 // (nothing written) counts as 200, as net/http answers.
 func (rq *Requests) Observe(method string, status int, d time.Duration) {
