@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestCrashLosesNoAcknowledgedCommand runs many concurrent commands, kills
@@ -139,4 +142,29 @@ func TestReplayGivesTheSameRecords(t *testing.T) {
 			t.Errorf("GET %s after replay:\n%s\nwant\n%s", path, got, before[path])
 		}
 	}
+}
+
+// TestShutdownEndsEventStreams checks that an open /_minimi/events stream
+// does not hold SIGTERM up: the process exits 0 at once.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	p := startServe(t, copyTree(t, "testdata/stash"))
+	resp, err := http.Get(p.base + "/_minimi/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := resp.Body.Read(make([]byte, 64)); err != nil { // the stream is open: the install's event
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatalf("no exit within 8s of SIGTERM with an event stream open")
+	}
+	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 }

@@ -82,7 +82,11 @@ func (v *vm) resError(L *lua.LState) int {
 	if status < 400 || status > 599 {
 		L.ArgError(2, "error status must be 400..599")
 	}
-	cs.err = newError(status, L.OptString(3, ""), nil)
+	e := newError(status, L.OptString(3, ""), nil)
+	if len(cs.resp.Header) > 0 {
+		e.Header = cs.resp.Header // res:header before res:error: WWW-Authenticate, Retry-After…
+	}
+	cs.err = e
 	cs.finished = true
 	return 0
 }

@@ -43,7 +43,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		r.Get("/ready", s.ready)
 		r.Get("/routes", s.routes)
 		if s.opts.Events != nil {
-			r.Get("/events", s.opts.Events.ServeHTTP)
+			r.Get("/events", s.stream(s.opts.Events))
 		}
 		if s.opts.Metrics != nil {
 			r.Get("/metrics", s.opts.Metrics.Handler().ServeHTTP)
@@ -185,6 +185,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if pe.Status >= 500 {
 		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, errText(pe))
+	}
+	for k, v := range pe.Header {
+		if k != "Content-Type" && k != "Content-Length" {
+			w.Header()[k] = v
+		}
 	}
 	if len(pe.Allow) > 0 {
 		w.Header().Set("Allow", strings.Join(pe.Allow, ", "))

@@ -35,6 +35,10 @@ type Server struct {
 	opts    Options
 	current atomic.Pointer[loaded]
 	serving atomic.Bool
+	// streams ends when shutdown starts: long-lived replies (the event
+	// stream) end with it, so that Shutdown does not wait for them.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // loaded is one site with the handler built for it.
@@ -57,6 +61,7 @@ func New(opts Options) (*Server, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	s := &Server{log: opts.Logger.With(keyComponent, "http"), opts: opts}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.Swap(opts.Site)
 	return s, nil
 }
@@ -85,6 +90,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.current.Load().handler.ServeHTTP(w, r)
 }
 
+// stream serves a long-lived reply that ends when the server shuts down.
+func (s *Server) stream(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		defer context.AfterFunc(s.streams, cancel)()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	}
+}
+
 // Serve accepts connections on ln until ctx ends, then stops accepting,
 // waits for requests in flight (up to ShutdownTimeout) and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -100,6 +115,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(s.endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.serving.Store(true)

@@ -249,3 +249,15 @@ func BenchmarkCommandPOST(b *testing.B) {
 		}
 	})
 }
+
+func TestErrorKeepsScriptHeaders(t *testing.T) {
+	s := newServer(t, map[string]string{
+		"endpoints/p/p.execute.lua": `return { GET = function(req, res) res:header("WWW-Authenticate", "Bearer"):error(401, "no token") end }`,
+	}, nil)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
+	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != "Bearer" || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("got %d WWW-Authenticate=%q Content-Type=%q, want 401 Bearer problem+json",
+			rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Header().Get("Content-Type"))
+	}
+}
