@@ -229,7 +229,7 @@ func (o *Outbox) publish(evs []*Event) error {
 		msg := &nats.Msg{
 			Subject: Subject(ev.Service, ev.Command.Path),
 			Header:  nats.Header{HeaderMsgID: {ev.ID}, HeaderSeq: {strconv.FormatUint(ev.Seq, 10)}},
-			Data:    ev.JSON(),
+			Data:    o.l.Public(ev),
 		}
 		err := o.nc.PublishMsg(msg)
 		if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {

@@ -85,7 +85,7 @@ func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.Respon
 		case err == nil:
 			buf = buf[:0]
 			for _, ev := range evs {
-				buf = appendSSE(buf, ev)
+				buf = appendSSE(buf, ev.Seq, l.Public(ev))
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			buf = append(buf[:0], ": heartbeat\n\n"...)
@@ -101,10 +101,10 @@ func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.Respon
 	}
 }
 
-func appendSSE(b []byte, ev *Event) []byte {
+func appendSSE(b []byte, seq uint64, data []byte) []byte {
 	b = append(b, "id: "...)
-	b = strconv.AppendUint(b, ev.Seq, 10)
+	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, "\nevent: minimi\ndata: "...)
-	b = append(b, ev.JSON()...)
+	b = append(b, data...)
 	return append(b, "\n\n"...)
 }
