@@ -139,6 +139,9 @@ func (sp StoreSpec) Validate() error {
 		if filepath.IsAbs(sp.File) || !filepath.IsLocal(sp.File) {
 			return fmt.Errorf("%w: file %q must be a relative path inside the data directory", ErrInvalidStore, sp.File)
 		}
+		if clean := filepath.Clean(sp.File); clean == "." || strings.HasSuffix(sp.File, "/") || strings.HasSuffix(clean, "/.") {
+			return fmt.Errorf("%w: file %q names a directory, not a file", ErrInvalidStore, sp.File)
+		}
 		if filepath.Clean(sp.File) == DefaultFile {
 			return fmt.Errorf("%w: file %q is the default store's", ErrInvalidStore, sp.File)
 		}
