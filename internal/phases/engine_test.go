@@ -421,6 +421,24 @@ func TestBindingCount(t *testing.T) {
 	}
 }
 
+func TestJSONNumbers(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{1795225634.058, "1795225634.058"},
+		{2.5, "2.5"},
+		{-3, "-3"},
+		{1e300, "1e+300"},
+		{0.0000001, "1e-07"},
+	}
+	for _, tc := range tests {
+		if got, err := appendNumber(nil, tc.in); err != nil || string(got) != tc.want {
+			t.Errorf("appendNumber(%v)=%s %v, want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
 func TestJSONNullKeepsPositions(t *testing.T) {
 	e := load(t, map[string]string{
 		"a/a.execute.lua": `return { POST = function(req, res) res:json({ third = req.body[3], n = #req.body }) end }`,

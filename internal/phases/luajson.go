@@ -60,6 +60,9 @@ func appendNumber(buf []byte, f float64) ([]byte, error) {
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
 		return strconv.AppendInt(buf, int64(f), 10), nil
 	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 { // plain decimals, as JavaScript writes them
+		return strconv.AppendFloat(buf, f, 'f', -1, 64), nil
+	}
 	return strconv.AppendFloat(buf, f, 'g', -1, 64), nil
 }
 
