@@ -12,21 +12,15 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 )
 
 // natsForServe starts a nats-server for `minimi serve` processes to share
 // and returns the environment that points them at it.
 func natsForServe(t *testing.T) (*natsserver.Server, []string) {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := bustest.Server(t, nil)
 	return ns, []string{"MINIMI_NATS_ENABLED=true", "MINIMI_NATS_URL=" + ns.ClientURL()}
 }
 

@@ -13,21 +13,16 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 )
 
 // runServer starts a plain nats-server for tests on port (-1: random).
 func runServer(t *testing.T, port int) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
+	opts := bustest.Options(t)
+	opts.Port = port
+	return bustest.Server(t, opts)
 }
 
 // roundTrip publishes on conn and waits for the message on a second connection to url.

@@ -18,22 +18,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/minimi-go/minimi/internal/bus"
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // runNATS starts an embedded nats-server on a random port.
 func runNATS(t testing.TB) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
+	return bustest.Server(t, nil)
 }
 
 func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
@@ -212,15 +204,9 @@ func TestOutboxRunTwiceAndCloseFirst(t *testing.T) {
 // TestOutboxSkipsOversized: an event larger than the server's max payload
 // is skipped, and the ones after it are sent.
 func TestOutboxSkipsOversized(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, MaxPayload: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("not ready")
-	}
+	opts := bustest.Options(t)
+	opts.MaxPayload = 1024
+	ns := bustest.Server(t, opts)
 	s := newService(t, Options{})
 	sub := listen(t, connect(t, ns.ClientURL()))
 	big := make([]byte, 2048)

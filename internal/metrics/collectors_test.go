@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/stash"
@@ -46,21 +46,7 @@ func commit(t *testing.T, l *eventsource.Log, n int) {
 // runNATS starts an embedded NATS server and connects to it.
 func runNATS(t *testing.T) *nats.Conn {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatalf("Connect()=%v", err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+	return bustest.Conn(t, bustest.Server(t, nil))
 }
 
 type want struct {

@@ -7,29 +7,16 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/service"
 )
 
 // busConn starts an embedded nats-server and returns a connection to it.
 func busConn(t *testing.T) *nats.Conn {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatalf("Connect()=%v", err)
-	}
-	t.Cleanup(nc.Close)
+	nc := bustest.Conn(t, bustest.Server(t, nil))
 	return nc
 }
 

@@ -8,15 +8,19 @@ import (
 
 // resMeta builds the metatable of the res object: its methods.
 func (v *vm) resMeta() *lua.LTable {
-	L := v.L
-	methods := map[string]lua.LGFunction{
+	return methodsMeta(v.L, map[string]lua.LGFunction{
 		"status":   v.resStatus,
 		"header":   v.resHeader,
 		"json":     v.resJSON,
 		"send":     v.resSend,
 		"error":    v.resError,
 		"redirect": v.resRedirect,
-	}
+	})
+}
+
+// methodsMeta builds a metatable whose __index holds methods, for objects
+// called with a colon (res:json, stash:get).
+func methodsMeta(L *lua.LState, methods map[string]lua.LGFunction) *lua.LTable {
 	index := L.CreateTable(0, len(methods))
 	for name, fn := range methods {
 		index.RawSetString(name, L.NewFunction(fn))

@@ -40,8 +40,7 @@ func isQuery(method string) bool { return method == http.MethodGet || method == 
 
 // stashMeta builds the metatable of stash objects: their methods.
 func (v *vm) stashMeta() *lua.LTable {
-	L := v.L
-	methods := map[string]lua.LGFunction{
+	return methodsMeta(v.L, map[string]lua.LGFunction{
 		"get":    v.stashGet,
 		"list":   v.stashList,
 		"count":  v.stashCount,
@@ -49,14 +48,7 @@ func (v *vm) stashMeta() *lua.LTable {
 		"put":    v.stashPut,
 		"patch":  v.stashPatch,
 		"delete": v.stashDelete,
-	}
-	index := L.CreateTable(0, len(methods))
-	for name, fn := range methods {
-		index.RawSetString(name, L.NewFunction(fn))
-	}
-	mt := L.NewTable()
-	mt.RawSetString("__index", index)
-	return mt
+	})
 }
 
 // stashObject returns the Lua stash object of a collection.

@@ -13,6 +13,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/phases"
 	"github.com/minimi-go/minimi/internal/server"
@@ -21,19 +22,7 @@ import (
 )
 
 // runNATS starts an embedded nats-server on a random port.
-func runNATS(t testing.TB) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatalf("NewServer()=%v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
-}
+func runNATS(t testing.TB) *natsserver.Server { return bustest.Server(t, nil) }
 
 // connect opens a connection to ns, closed at cleanup.
 func connect(t testing.TB, ns *natsserver.Server) *nats.Conn {
