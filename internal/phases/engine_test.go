@@ -451,3 +451,18 @@ func TestJSONNullKeepsPositions(t *testing.T) {
 		t.Errorf("req.body[3]=%v, want 2 (a null keeps its position)", got["third"])
 	}
 }
+
+func TestJSONEncodingIsBounded(t *testing.T) {
+	e := load(t, map[string]string{
+		"big/big.execute.lua": `return { GET = function(req, res)
+			local s = string.rep("x", 1024 * 1024)
+			local t = {}
+			for i = 1, 64 do t[i] = s end
+			res:json(t)
+		end }`,
+	}, Options{})
+	_, err := run(t, e, "GET", "/big", "")
+	if !isStatus(err, 500) || !strings.Contains(err.Error(), "json encoding longer than") {
+		t.Errorf("err=%v, want a 500 naming the json size limit", err)
+	}
+}

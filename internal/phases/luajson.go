@@ -22,6 +22,13 @@ const arrayMeta = "minimi.array"
 
 var errJSONDepth = fmt.Errorf("json nested deeper than %d levels", MaxJSONDepth)
 
+// MaxJSONBytes bounds the JSON a script can encode (json.encode, res:json):
+// a table that holds one large string many times would otherwise grow the
+// encoding in Go code, where the memory watchdog cannot stop it.
+const MaxJSONBytes = 2 * MaxStringBytes
+
+var errJSONSize = fmt.Errorf("json encoding longer than %d bytes", MaxJSONBytes)
+
 // encodeJSON appends the JSON encoding of v to buf.
 func encodeJSON(L *lua.LState, buf []byte, v lua.LValue) ([]byte, error) {
 	return appendJSON(L, buf, v, 0)
@@ -36,10 +43,16 @@ func appendJSON(L *lua.LState, buf []byte, v lua.LValue, depth int) ([]byte, err
 	case lua.LNumber:
 		return appendNumber(buf, float64(v))
 	case lua.LString:
+		if len(buf)+len(v) > MaxJSONBytes {
+			return buf, errJSONSize
+		}
 		return appendString(buf, string(v)), nil
 	case *lua.LTable:
 		if depth >= MaxJSONDepth {
 			return buf, errJSONDepth
+		}
+		if len(buf) > MaxJSONBytes {
+			return buf, errJSONSize
 		}
 		if isArray(L, v) {
 			return appendArray(L, buf, v, depth+1)
