@@ -164,16 +164,28 @@ var notesSite = map[string]string{
 	"endpoints/notes/[id]/[id].execute.lua": `return { GET = function(req, res) local n = req.stash:get(req.params.id); if not n then return res:error(404, "none") end res:json(n) end }`,
 }
 
-func newStashServer(tb testing.TB, files map[string]string) *Server {
+// newStashServer serves files with their stores opened under a temp dir.
+// Durable commits through an event log with real fsyncs, as minimi serve
+// does; otherwise writes commit directly and without fsync.
+func newStashServer(tb testing.TB, files map[string]string, durable bool) *Server {
 	tb.Helper()
 	dir := writeTree(tb, files)
 	cfg := config.DefaultConfig()
 	site, err := LoadSite(dir, cfg, SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
-		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
-		if err == nil {
-			tb.Cleanup(func() { set.Close() })
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: !durable})
+		if err != nil {
+			return Backend{}, err
 		}
-		return Backend{Stash: set}, err
+		tb.Cleanup(func() { set.Close() })
+		if !durable {
+			return Backend{Stash: set}, nil
+		}
+		log, err := eventsource.Open(set, eventsource.Options{Service: "bench"})
+		if err != nil {
+			return Backend{}, err
+		}
+		tb.Cleanup(func() { _ = log.Close(context.Background()) })
+		return Backend{Stash: set, Commit: LogCommands(log, cfg)}, nil
 	}})
 	if err != nil {
 		tb.Fatal(err)
@@ -188,7 +200,7 @@ func newStashServer(tb testing.TB, files map[string]string) *Server {
 
 // BenchmarkStashGET reads one record through the whole HTTP handler.
 func BenchmarkStashGET(b *testing.B) {
-	s := newStashServer(b, notesSite)
+	s := newStashServer(b, notesSite, false)
 	rec := httptest.NewRecorder()
 	post := httptest.NewRequest("POST", "/notes", strings.NewReader(`{"id":"n1","title":"hello"}`))
 	post.Header.Set("Content-Type", "application/json")
@@ -213,28 +225,7 @@ func BenchmarkStashGET(b *testing.B) {
 // BenchmarkCommandPOST creates a record per request through the whole
 // handler and the event log: group commit, real fsync.
 func BenchmarkCommandPOST(b *testing.B) {
-	dir := writeTree(b, notesSite)
-	cfg := config.DefaultConfig()
-	site, err := LoadSite(dir, cfg, SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
-		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls})
-		if err != nil {
-			return Backend{}, err
-		}
-		log, err := eventsource.Open(set, eventsource.Options{Service: "bench"})
-		if err != nil {
-			return Backend{}, err
-		}
-		b.Cleanup(func() { _ = log.Close(context.Background()); _ = set.Close() })
-		return Backend{Stash: set, Commit: LogCommands(log, cfg)}, nil
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(site.Close)
-	s, err := New(Options{Site: site})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := newStashServer(b, notesSite, true)
 	b.ReportAllocs()
 	b.SetParallelism(32) // commands wait for the fsync: many in flight, as under load
 	b.RunParallel(func(pb *testing.PB) {
