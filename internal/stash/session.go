@@ -161,6 +161,20 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 	return ss.write(OpCreate, c, id, 0, nil, in, touchedHashes(c, in, nil))
 }
 
+// target checks that in names no other id than the call's, and reads the
+// record id as the session sees it (nil when it does not exist). The
+// caller holds ss.mu.
+func (ss *Session) target(op string, c *Collection, in map[string]any, id string) (Record, int, error) {
+	if _, err := takeID(c, in, id, true); err != nil {
+		return nil, 0, err
+	}
+	cur, ver, err := ss.current(c, id)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s %s: %w", op, c.path, id, err)
+	}
+	return cur, ver, nil
+}
+
 // Put replaces the record id, or creates it.
 func (ss *Session) Put(coll, id string, rec Record) (Record, error) {
 	c, in, err := ss.begin(OpPut, coll, rec)
@@ -168,12 +182,9 @@ func (ss *Session) Put(coll, id string, rec Record) (Record, error) {
 		return nil, err
 	}
 	defer ss.mu.Unlock()
-	if _, err := takeID(c, in, id, true); err != nil {
-		return nil, err
-	}
-	cur, ver, err := ss.current(c, id)
+	cur, ver, err := ss.target(OpPut, c, in, id)
 	if err != nil {
-		return nil, fmt.Errorf("put %s %s: %w", coll, id, err)
+		return nil, err
 	}
 	return ss.write(OpPut, c, id, ver, cur, in, touchedHashes(c, in, cur))
 }
@@ -187,12 +198,9 @@ func (ss *Session) Patch(coll, id string, fields Record, version int) (Record, e
 		return nil, err
 	}
 	defer ss.mu.Unlock()
-	if _, err := takeID(c, in, id, true); err != nil {
-		return nil, err
-	}
-	cur, ver, err := ss.current(c, id)
+	cur, ver, err := ss.target(OpPatch, c, in, id)
 	if err != nil {
-		return nil, fmt.Errorf("patch %s %s: %w", coll, id, err)
+		return nil, err
 	}
 	if cur == nil {
 		return nil, fmt.Errorf("patch %s %s: %w", coll, id, ErrNotFound)
