@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,7 @@ import (
 func runInit(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(t.Context(), append([]string{"init"}, args...), &out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err := run(t.Context(), append([]string{"init"}, args...), &out, io.Discard)
 	return out.String(), err
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -24,8 +23,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logs := newLogWriter(os.Stderr)
-	lg := slog.New(slog.NewJSONHandler(logs, nil))
-	err := run(ctx, os.Args[1:], os.Stdout, lg)
+	err := run(ctx, os.Args[1:], os.Stdout, logs)
 	_ = logs.Close()
 	var exit *exitError
 	switch {

@@ -56,7 +56,10 @@ func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
 }
 
 // run is the whole CLI: main only adds signals, the logger and the exit code.
-func run(ctx context.Context, args []string, stdout io.Writer, lg *slog.Logger) error {
+// run runs the command line args. Log lines, the request log included, go
+// to logs as JSON.
+func run(ctx context.Context, args []string, stdout, logs io.Writer) error {
+	lg := slog.New(slog.NewJSONHandler(logs, nil))
 	root := &cobra.Command{
 		Use:           "minimi",
 		Short:         "Serve a folder of Lua scripts as an HTTP microservice",
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, lg *slog.Logger) 
 	}
 	root.SetArgs(args)
 	root.SetOut(stdout)
-	root.AddCommand(serveCmd(lg), checkCmd(), routesCmd(), versionCmd(), keyCmd(), eventsCmd(), replayCmd(), initCmd())
+	root.AddCommand(serveCmd(lg, logs), checkCmd(), routesCmd(), versionCmd(), keyCmd(), eventsCmd(), replayCmd(), initCmd())
 	return root.ExecuteContext(ctx)
 }
 
@@ -81,7 +84,7 @@ func versionCmd() *cobra.Command {
 	}
 }
 
-func serveCmd(lg *slog.Logger) *cobra.Command {
+func serveCmd(lg *slog.Logger, logs io.Writer) *cobra.Command {
 	var f serviceFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -92,7 +95,7 @@ func serveCmd(lg *slog.Logger) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), &f, cmd, cfg, lg)
+			return serve(cmd.Context(), &f, cmd, cfg, lg, logs)
 		},
 	}
 	f.register(cmd)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"time"
@@ -138,13 +139,13 @@ func (svc *service) close() error {
 
 // serve runs the service until ctx ends: it stops accepting, lets requests
 // in flight finish, then closes the bus and the stores.
-func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger) (err error) {
+func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger, logs io.Writer) (err error) {
 	svc, err := open(ctx, f.dir, cfg, lg)
 	defer func() { err = errors.Join(err, svc.close()) }()
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Site: svc.site, Logger: lg, Events: svc.log.SSE(), Metrics: svc.metrics})
+	srv, err := server.New(server.Options{Site: svc.site, Logger: lg, AccessLog: logs, Events: svc.log.SSE(), Metrics: svc.metrics})
 	if err != nil {
 		return err
 	}

@@ -356,7 +356,7 @@ func TestRequestFields(t *testing.T) {
 	}, Options{EndpointConfig: func(url string) map[string]any { return map[string]any{"size": 5.0} }})
 	f := e.Table().Lookup("/[id]")
 	c := &Call{Folder: f, Method: "POST", Path: "/42", Params: map[string]string{"id": "42"},
-		Query: map[string][]string{"q": {"first", "second"}}, Header: http.Header{"X-Test": {"yes"}, "Content-Type": {"application/json"}},
+		RawQuery: "q=first&q=second", Header: http.Header{"X-Test": {"yes"}, "Content-Type": {"application/json"}},
 		Body: []byte(`{"a":[1,{"b":null}]}`), ID: "rid-1"}
 	resp, err := e.Run(t.Context(), c)
 	if err != nil {

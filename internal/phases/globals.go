@@ -94,7 +94,10 @@ func (v *vm) jsonDecode(L *lua.LState) int {
 // jsonArray marks a table as a JSON array, so that it encodes as [] even when
 // empty, and returns it.
 func (v *vm) jsonArray(L *lua.LState) int {
-	t := L.OptTable(1, L.NewTable())
+	t := L.OptTable(1, nil)
+	if t == nil {
+		t = L.CreateTable(0, 0)
+	}
 	L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
 	L.Push(t)
 	return 1

@@ -7,9 +7,10 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/minimi-go/minimi/internal/jsontext"
 )
 
 // MaxJSONDepth bounds the nesting of JSON documents decoded into Lua and of Lua
@@ -46,7 +47,7 @@ func appendJSON(L *lua.LState, buf []byte, v lua.LValue, depth int) ([]byte, err
 		if len(buf)+len(v) > MaxJSONBytes {
 			return buf, errJSONSize
 		}
-		return appendString(buf, string(v)), nil
+		return jsontext.AppendString(buf, string(v)), nil
 	case *lua.LTable:
 		if depth >= MaxJSONDepth {
 			return buf, errJSONDepth
@@ -150,7 +151,7 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendString(buf, k)
+		buf = jsontext.AppendString(buf, k)
 		buf = append(buf, ':')
 		v := t.RawGetString(k)
 		if v == lua.LNil {
@@ -163,51 +164,6 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 		}
 	}
 	return append(buf, '}'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping what JSON requires and
-// replacing invalid UTF-8 with U+FFFD.
-func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }
 
 // decodeJSON decodes data into a Lua value. Objects become tables, arrays

@@ -3,54 +3,108 @@ package phases
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
-// newReq builds the req table of the running call. Cheap fields are set now;
-// query, headers, body, raw, config and stash are built on first use.
+// reqFields holds the req fields of one call once they are built. req
+// itself is an empty table whose __index builds a field on first use and
+// keeps it here: gopher-lua tables are maps with an ordered key index, so
+// a table filled per request would cost more than the whole rest of a
+// trivial request.
+type reqFields struct {
+	method, path, id, client lua.LValue
+	params, state, query     lua.LValue
+	headers, raw, body       lua.LValue
+	stash, config            lua.LValue
+}
+
+// newReq makes the req table of the running call.
 func (v *vm) newReq() *lua.LTable {
-	L, c := v.L, v.call.call
-	req := L.CreateTable(0, 8)
-	req.RawSetString("method", lua.LString(c.Method))
-	req.RawSetString("path", lua.LString(c.Path))
-	req.RawSetString("id", lua.LString(c.ID))
-	if c.Client != "" {
-		req.RawSetString("client", lua.LString(c.Client))
-	}
-	params := L.CreateTable(0, len(c.Params))
-	for k, val := range c.Params {
-		params.RawSetString(k, lua.LString(val))
-	}
-	req.RawSetString("params", params)
-	req.RawSetString("state", L.NewTable())
+	req := v.L.CreateTable(0, 0)
 	req.Metatable = v.reqMT
 	return req
 }
 
-// reqIndex is req's __index: it builds a rare field once and stores it.
+// reqIndex is req's __index.
 func (v *vm) reqIndex(L *lua.LState) int {
-	req := L.CheckTable(1)
 	key := L.CheckString(2)
 	if v.call == nil {
 		L.Push(lua.LNil)
 		return 1
 	}
-	val := v.reqField(key)
-	if val != lua.LNil {
-		req.RawSetString(key, val)
-	}
-	L.Push(val)
+	L.Push(v.reqField(key))
 	return 1
 }
 
+// reqField returns the field key of the running call's req, building it
+// the first time.
 func (v *vm) reqField(key string) lua.LValue {
+	f := &v.call.req
+	var slot *lua.LValue
+	switch key {
+	case "method":
+		slot = &f.method
+	case "path":
+		slot = &f.path
+	case "id":
+		slot = &f.id
+	case "client":
+		slot = &f.client
+	case "params":
+		slot = &f.params
+	case "state":
+		slot = &f.state
+	case "query":
+		slot = &f.query
+	case "headers":
+		slot = &f.headers
+	case "raw":
+		slot = &f.raw
+	case "body":
+		slot = &f.body
+	case "stash":
+		slot = &f.stash
+	case "config":
+		slot = &f.config
+	default:
+		return lua.LNil
+	}
+	if *slot == nil {
+		*slot = v.buildField(key)
+	}
+	return *slot
+}
+
+// buildField builds the req field key of the running call.
+func (v *vm) buildField(key string) lua.LValue {
 	L, c := v.L, v.call.call
 	switch key {
+	case "method":
+		return lua.LString(c.Method)
+	case "path":
+		return lua.LString(c.Path)
+	case "id":
+		return lua.LString(c.ID)
+	case "client":
+		if c.Client == "" {
+			return lua.LNil
+		}
+		return lua.LString(c.Client)
+	case "params":
+		params := L.CreateTable(0, len(c.Params))
+		for k, val := range c.Params {
+			params.RawSetString(k, lua.LString(val))
+		}
+		return params
+	case "state":
+		return L.CreateTable(0, 4)
 	case "query":
-		q := L.CreateTable(0, len(c.Query))
-		for k, vals := range c.Query {
+		query, _ := url.ParseQuery(c.RawQuery) // a malformed pair is left out, as net/http does
+		q := L.CreateTable(0, len(query))
+		for k, vals := range query {
 			if len(vals) > 0 {
 				q.RawSetString(k, lua.LString(vals[0]))
 			}
@@ -77,11 +131,11 @@ func (v *vm) reqField(key string) lua.LValue {
 		return v.stashObject(v.e.collectionOf(c.Folder))
 	case "config":
 		if v.e.opts.EndpointConfig == nil {
-			return L.NewTable()
+			return L.CreateTable(0, 0)
 		}
 		cfg, err := toLua(L, v.e.opts.EndpointConfig(c.Folder.URL), 0)
 		if err != nil || cfg == lua.LNil {
-			return L.NewTable()
+			return L.CreateTable(0, 0)
 		}
 		return cfg
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -16,15 +15,16 @@ import (
 // Call is one request as the pipeline sees it, whether it came over HTTP or
 // the bus.
 type Call struct {
-	Folder *router.Folder // the target folder
-	Method string
-	Path   string
-	Params map[string]string
-	Query  url.Values
-	Header http.Header // canonical keys
-	Body   []byte
-	ID     string // request id
-	Client string // client name, "" for none
+	Folder   *router.Folder // the target folder
+	Method   string
+	Path     string
+	Params   map[string]string
+	RawQuery string      // the query string, without '?'
+	Header   http.Header // canonical keys
+	Body     []byte
+	ID       string    // request id
+	Client   string    // client name, "" for none
+	Deadline time.Time // when the whole request must be answered; zero for none
 }
 
 // Response is what the pipeline answers when no error stopped it.
@@ -45,10 +45,12 @@ type callState struct {
 	last     bool   // a handler of the last phase ran
 	session  *stash.Session
 	emits    []Emit
+	req      reqFields // the fields of req built so far
 }
 
 // Run runs the pipeline of c (DESIGN §3). It returns the response, or an
-// *Error that says which status to answer.
+// *Error that says which status to answer. ctx carries the caller's
+// cancellation; c.Deadline bounds the scripts and the commit.
 func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	r := e.routes[c.Folder]
 	if r == nil {
@@ -66,7 +68,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	v := e.get()
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
 	v.call = cs
-	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
+	v.budget.begin(ctx, c.scriptTime(e.opts.ScriptTimeout), e.heapLimit())
 	err := v.runSteps(steps, r.obs)
 	v.budget.end()
 	if ctxErr := v.budget.Err(); ctxErr != nil && err != nil {
@@ -107,8 +109,25 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	return &cs.resp, nil
 }
 
+// scriptTime is the time budget of c's scripts: limit, or less when the
+// request's deadline comes first.
+func (c *Call) scriptTime(limit time.Duration) time.Duration {
+	if !c.Deadline.IsZero() {
+		if left := time.Until(c.Deadline); left < limit {
+			return left
+		}
+	}
+	return limit
+}
+
 // commit makes a command durable, after its Lua state went back to the pool.
+// The wait ends at the request's deadline.
 func (e *Engine) commit(ctx context.Context, cs *callState) error {
+	if d := cs.call.Deadline; !d.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
 	cmd := &Command{Call: cs.call, Status: cs.resp.Status, Emits: cs.emits}
 	if cs.session != nil {
 		cmd.Changes = cs.session.Changes()

@@ -140,7 +140,10 @@ func (v *vm) stashGet(L *lua.LState) int {
 
 func (v *vm) stashList(L *lua.LState) int {
 	coll := v.self(L, "list")
-	o := L.OptTable(2, L.NewTable())
+	o := L.OptTable(2, nil)
+	if o == nil {
+		o = L.CreateTable(0, 0)
+	}
 	lo := stash.ListOptions{
 		After:  stringField(o, "after"),
 		Limit:  int(lua.LVAsNumber(o.RawGetString("limit"))),

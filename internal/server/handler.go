@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -28,7 +27,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics(mux)
-	mux.Use(s.requestID, s.logRequests(rm), s.recoverPanics, stripSlash, guard.Handler)
+	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, stripSlash, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		rm.tag(w, rm.notFound())
 		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
@@ -90,18 +89,17 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep.s.writeError(w, r, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(ep.site.Config.Limits.RequestMS)*time.Millisecond)
-	defer cancel()
-	resp, err := ep.site.Engine.Run(ctx, &phases.Call{
-		Folder: ep.folder,
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Params: router.Params(r, ep.folder),
-		Query:  r.URL.Query(),
-		Header: r.Header,
-		Body:   body,
-		ID:     requestIDOf(r),
-		Client: access.ClientOf(r.Context()),
+	resp, err := ep.site.Engine.Run(r.Context(), &phases.Call{
+		Folder:   ep.folder,
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		Params:   router.Params(r, ep.folder),
+		RawQuery: r.URL.RawQuery,
+		Header:   r.Header,
+		Body:     body,
+		ID:       requestIDOf(r),
+		Client:   access.ClientOf(r.Context()),
+		Deadline: time.Now().Add(time.Duration(ep.site.Config.Limits.RequestMS) * time.Millisecond),
 	})
 	if err != nil {
 		ep.s.writeError(w, r, err)

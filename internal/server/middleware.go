@@ -1,11 +1,9 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,10 +16,6 @@ import (
 	"github.com/minimi-go/minimi/internal/phases"
 )
 
-type contextKey struct{ name string }
-
-var requestIDKey = &contextKey{"request-id"}
-
 // idPrefix and idSeq make request ids: unique per process run, cheap to make.
 var (
 	idPrefix = func() string {
@@ -32,16 +26,23 @@ var (
 	idSeq atomic.Uint64
 )
 
+// headerRequestID is the header of request ids, in canonical form.
+const headerRequestID = "X-Request-Id"
+
 // requestID takes X-Request-Id from the request when it is sane, or makes
-// one, and echoes it on the reply.
-func (s *Server) requestID(next http.Handler) http.Handler {
+// one and sets it on the request, as a proxy would: handlers, scripts and
+// the request log all read it from there. The reply echoes it.
+func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !saneID(id) {
-			id = idPrefix + "-" + strconv.FormatUint(idSeq.Add(1), 10)
+		ids := r.Header[headerRequestID]
+		if len(ids) != 1 || !saneID(ids[0]) {
+			b := make([]byte, 0, len(idPrefix)+21)
+			b = append(append(b, idPrefix...), '-')
+			ids = []string{string(strconv.AppendUint(b, idSeq.Add(1), 10))}
+			r.Header[headerRequestID] = ids
 		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		w.Header()[headerRequestID] = ids
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -57,9 +58,12 @@ func saneID(id string) bool {
 	return true
 }
 
+// requestIDOf returns the id that requestID gave r.
 func requestIDOf(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+	if ids := r.Header[headerRequestID]; len(ids) > 0 {
+		return ids[0]
+	}
+	return ""
 }
 
 // statusWriter records the status and size of a reply, and the series of
@@ -104,28 +108,24 @@ func (s *Server) logRequests(rm *routeMetrics) func(http.Handler) http.Handler {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			d := time.Since(start)
+			now := time.Now()
+			d := now.Sub(start)
 			rm.observe(sw, r, d)
-			s.logRequest(sw, r, d)
+			s.logRequest(now, sw, r, d)
 		})
 	}
 }
 
-func (s *Server) logRequest(sw *statusWriter, r *http.Request, d time.Duration) {
+func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration) {
+	if s.access.w == nil {
+		return
+	}
 	route := ""
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		route = rc.RoutePattern()
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String(keyRequestID, requestIDOf(r)),
-		slog.String(keyMethod, r.Method),
-		slog.String(keyPath, r.URL.Path),
-		slog.String(keyRoute, route),
-		slog.Int(keyStatus, sw.status),
-		slog.Int(keyBytes, sw.bytes),
-		slog.Float64(keyDuration, float64(d.Microseconds())/1000),
-		slog.String(keyRemote, r.RemoteAddr),
-	)
+	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.Path, route: route,
+		remote: r.RemoteAddr, status: statusOr(sw.status), bytes: sw.bytes, d: d})
 }
 
 // routeMetrics gives each request of one site the series of its route. A

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,8 +17,11 @@ import (
 type Options struct {
 	// Site is the service to serve. Required.
 	Site *Site
-	// Logger receives the request log and errors; nil means discard.
+	// Logger receives errors; nil means discard.
 	Logger *slog.Logger
+	// AccessLog receives the request log, one JSON line per request (see
+	// docs/operations.md); nil means none. Each line is one Write.
+	AccessLog io.Writer
 	// ShutdownTimeout bounds how long Serve waits for requests in flight when
 	// its context ends; zero means 10s.
 	ShutdownTimeout time.Duration
@@ -32,6 +36,7 @@ type Options struct {
 // requests in flight finish on the version they started with.
 type Server struct {
 	log     *slog.Logger
+	access  accessLog
 	opts    Options
 	current atomic.Pointer[loaded]
 	serving atomic.Bool
@@ -60,7 +65,7 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{log: opts.Logger.With(keyComponent, "http"), opts: opts}
+	s := &Server{log: opts.Logger.With(keyComponent, "http"), access: accessLog{w: opts.AccessLog}, opts: opts}
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.Swap(opts.Site)
 	return s, nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -53,11 +56,84 @@ func newServer(tb testing.TB, files map[string]string, cfg *config.Config) *Serv
 		tb.Fatal(err)
 	}
 	tb.Cleanup(site.Close)
-	s, err := New(Options{Site: site})
+	// Request lines are written as minimi serve writes them, so that the
+	// benchmarks pay for them too.
+	s, err := New(Options{Site: site, AccessLog: io.Discard})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (lb *lockedBuffer) Write(p []byte) (int, error) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.b.Write(p)
+}
+
+func (lb *lockedBuffer) String() string {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.b.String()
+}
+
+// TestRequestLog checks the request log line and the request id: generated
+// when the client sends none or a bad one, echoed, seen by scripts and
+// logged.
+func TestRequestLog(t *testing.T) {
+	site, err := LoadSite(writeTree(t, map[string]string{
+		"endpoints/who/[x]/[x].execute.lua": `return { GET = function(req, res) res:json({ id = req.id, h = req.headers["x-request-id"] }) end }`,
+	}), config.DefaultConfig(), SiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	var logs lockedBuffer
+	s, err := New(Options{Site: site, AccessLog: &logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sent := range []string{"", "client-id-7", "bad id", "\xff"} {
+		req := httptest.NewRequest("GET", "/who/a%22b", nil)
+		if sent != "" {
+			req.Header.Set("X-Request-Id", sent)
+		}
+		req.RemoteAddr = "192.0.2.1:4321"
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		if sent == "client-id-7" && id != sent || sent != "client-id-7" && !strings.HasPrefix(id, idPrefix+"-") {
+			t.Errorf("sent %q: X-Request-Id %q", sent, id)
+		}
+		var body map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["id"] != id || body["h"] != id {
+			t.Errorf("sent %q: script saw %s (%v), want id and header %q", sent, rec.Body, err, id)
+		}
+		var got map[string]any
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+			t.Fatalf("log line %q: %v", lines[len(lines)-1], err)
+		}
+		if _, err := time.Parse(time.RFC3339, got["time"].(string)); err != nil {
+			t.Errorf("time %q: %v", got["time"], err)
+		}
+		want := map[string]any{"level": "INFO", "msg": "request", "component": "http", "request_id": id, "method": "GET",
+			"path": `/who/a"b`, "route": "/who/{x}", "status": 200.0, "bytes": float64(rec.Body.Len()), "remote": "192.0.2.1:4321"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("log %s=%v, want %v (line %s)", k, got[k], v, lines[len(lines)-1])
+			}
+		}
+		if d, ok := got["duration_ms"].(float64); !ok || d < 0 {
+			t.Errorf("duration_ms=%v", got["duration_ms"])
+		}
+	}
 }
 
 func TestHandler(t *testing.T) {
@@ -197,7 +273,7 @@ func newStashServer(tb testing.TB, files map[string]string, durable bool) *Serve
 		tb.Fatal(err)
 	}
 	tb.Cleanup(site.Close)
-	s, err := New(Options{Site: site})
+	s, err := New(Options{Site: site, AccessLog: io.Discard})
 	if err != nil {
 		tb.Fatal(err)
 	}

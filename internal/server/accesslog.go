@@ -1,0 +1,77 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/minimi-go/minimi/internal/jsontext"
+)
+
+// accessLog writes the request log: one JSON object per line per request,
+// in the shape of log/slog's JSON handler, so that it reads like every other
+// line of the server's log:
+//
+//	{"time":"…","level":"INFO","msg":"request","component":"http","request_id":"…","method":"GET",
+//	 "path":"/notes","route":"/notes","status":200,"bytes":17,"duration_ms":0.24,"remote":"127.0.0.1:39822"}
+//
+// It appends the line by hand: through slog.Logger a line costs more than a
+// whole trivial request (a stack capture and generic attribute encoding).
+type accessLog struct {
+	w    io.Writer // nil: no request log
+	bufs sync.Pool
+}
+
+// line is what the request log says of one request.
+type line struct {
+	id, method, path, route, remote string
+	status, bytes                   int
+	d                               time.Duration
+}
+
+// timeLayout is slog's: RFC 3339 with milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func (al *accessLog) write(now time.Time, l line) {
+	if al.w == nil {
+		return
+	}
+	bp, _ := al.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 512)
+		bp = &b
+	}
+	b := append((*bp)[:0], `{"time":"`...)
+	b = now.AppendFormat(b, timeLayout)
+	b = append(b, `","level":"INFO","msg":"request","`+keyComponent+`":"http","`+keyRequestID+`":`...)
+	b = jsontext.AppendString(b, l.id)
+	b = append(b, `,"`+keyMethod+`":`...)
+	b = jsontext.AppendString(b, l.method)
+	b = append(b, `,"`+keyPath+`":`...)
+	b = jsontext.AppendString(b, l.path)
+	b = append(b, `,"`+keyRoute+`":`...)
+	b = jsontext.AppendString(b, l.route)
+	b = append(b, `,"`+keyStatus+`":`...)
+	b = strconv.AppendInt(b, int64(l.status), 10)
+	b = append(b, `,"`+keyBytes+`":`...)
+	b = strconv.AppendInt(b, int64(l.bytes), 10)
+	b = append(b, `,"`+keyDuration+`":`...)
+	b = strconv.AppendFloat(b, float64(l.d.Microseconds())/1000, 'f', -1, 64)
+	b = append(b, `,"`+keyRemote+`":`...)
+	b = jsontext.AppendString(b, l.remote)
+	b = append(b, "}\n"...)
+	_, _ = al.w.Write(b)
+	*bp = b
+	al.bufs.Put(bp)
+}
+
+// statusOr is status, or 200 for a reply that wrote nothing at all (net/http
+// sends 200 then).
+func statusOr(status int) int {
+	if status == 0 {
+		return http.StatusOK
+	}
+	return status
+}
