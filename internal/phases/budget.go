@@ -78,4 +78,12 @@ func (b *budget) Err() error {
 	return b.err
 }
 
-func (b *budget) Value(key any) any { return b.parent.Value(key) }
+// Value reads the parent under the lock: a context derived from the budget
+// (a bus call's time-out) may ask from its timer's goroutine while the vm
+// begins its next call.
+func (b *budget) Value(key any) any {
+	b.mu.Lock()
+	parent := b.parent
+	b.mu.Unlock()
+	return parent.Value(key)
+}

@@ -166,16 +166,6 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 	return append(buf, '}'), nil
 }
 
-// decodeJSON decodes data into a Lua value. Objects become tables, arrays
-// become tables marked as arrays, null becomes nil.
-func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return lua.LNil, err
-	}
-	return toLua(L, v, 0)
-}
-
 // toLua converts a value decoded by encoding/json (or built of the same
 // types) into a Lua value.
 func toLua(L *lua.LState, v any, depth int) (lua.LValue, error) {

@@ -130,12 +130,29 @@ func (v *vm) writable(L *lua.LState, op string) string {
 func (v *vm) stashGet(L *lua.LState) int {
 	coll := v.self(L, "get")
 	opts := L.OptTable(3, nil)
-	rec, err := v.session().Get(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")})
-	if errors.Is(err, stash.ErrNotFound) {
-		L.Push(lua.LNil)
-		return 1
+	var rec lua.LValue
+	err := v.session().GetJSON(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")},
+		func(doc []byte, version int, drop []string) error {
+			lv, err := decodeJSON(L, doc)
+			t, ok := lv.(*lua.LTable)
+			if err != nil || !ok {
+				return fmt.Errorf("decode stored record: %v", err)
+			}
+			for _, f := range drop {
+				t.RawSetString(f, lua.LNil)
+			}
+			t.RawSetString(stash.FieldVersion, lua.LNumber(version))
+			rec = t
+			return nil
+		})
+	switch {
+	case errors.Is(err, stash.ErrNotFound):
+		rec = lua.LNil
+	case err != nil:
+		return v.raise(stashError(err))
 	}
-	return v.pushRecord(rec, err)
+	L.Push(rec)
+	return 1
 }
 
 func (v *vm) stashList(L *lua.LState) int {

@@ -1,6 +1,7 @@
 package stash
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -105,6 +106,54 @@ func (ss *Session) Get(coll, id string, o ReadOptions) (Record, error) {
 		return nil, fmt.Errorf("get %s %s: %w", coll, id, ErrNotFound)
 	}
 	return ss.out(c, rec, o.Hidden), nil
+}
+
+// GetJSON is Get for callers that decode records themselves: it calls fn
+// with the record id of coll as a JSON object and its version. doc is
+// valid only while fn runs, and lacks the version field (FieldVersion); it
+// holds every stored field, and drop names the x-hidden fields the caller
+// must leave out (none with o.Hidden). A missing record is an error
+// wrapping ErrNotFound, and fn is not called.
+func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, version int, drop []string) error) error {
+	c, err := ss.s.collection(coll)
+	if err != nil {
+		return fmt.Errorf("get %s %s: %w", coll, id, err)
+	}
+	var drop []string
+	if !o.Hidden && c.schema != nil && len(c.schema.hidden) > 0 {
+		drop = c.schema.Hidden()
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if p, ok := ss.pend[c.path][id]; ok {
+		if p.rec == nil {
+			return fmt.Errorf("get %s %s: %w", coll, id, ErrNotFound)
+		}
+		doc, err := json.Marshal(p.rec)
+		if err != nil {
+			return fmt.Errorf("get %s %s: %w", coll, id, err)
+		}
+		return fn(doc, p.version, drop)
+	}
+	found := false
+	err = ss.s.read(c.store, func(tx kvTx) error {
+		raw := loadRaw(tx, c, id)
+		if raw == nil {
+			return nil
+		}
+		if len(raw) < 8 {
+			return fmt.Errorf("%s %s: stored record is truncated", c.path, id)
+		}
+		found = true
+		return fn(raw[8:], storedVersion(raw), drop)
+	})
+	if err != nil {
+		return fmt.Errorf("get %s %s: %w", coll, id, err)
+	}
+	if !found {
+		return fmt.Errorf("get %s %s: %w", coll, id, ErrNotFound)
+	}
+	return nil
 }
 
 // Count returns the number of records of coll in the session's view. It

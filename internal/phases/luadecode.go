@@ -1,0 +1,375 @@
+package phases
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// decodeJSON decodes data into a Lua value, as encoding/json's Unmarshal into
+// an any followed by toLua would, without building the Go values between:
+// objects become tables, arrays become tables marked as arrays (a null keeps
+// its position), null becomes nil, numbers out of float64's range and
+// nesting deeper than MaxJSONDepth are errors, and invalid UTF-8 and lone
+// surrogates become U+FFFD. The fuzz test holds it to encoding/json.
+func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
+	d := jsonDecoder{L: L, data: data, arrayMT: L.GetField(L.Get(lua.RegistryIndex), arrayMeta)}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
+		return lua.LNil, err
+	}
+	if d.space(); d.i < len(d.data) {
+		return lua.LNil, d.syntax("after the top-level value")
+	}
+	return v, nil
+}
+
+// jsonDecoder is one decoding. Members and elements wait on a stack until
+// their container closes, so that each table is made at its final size:
+// gopher-lua gives a table that starts empty a 32-slot map on its first
+// string key.
+type jsonDecoder struct {
+	L       *lua.LState
+	data    []byte
+	i       int
+	arrayMT lua.LValue
+	keys    []string     // keys of the objects being decoded
+	vals    []lua.LValue // their values, and the elements of the arrays being decoded
+	buf     []byte       // scratch for unescaping strings
+}
+
+var errNumberRange = errors.New("a number is out of range")
+
+func (d *jsonDecoder) syntax(what string) error {
+	if d.i >= len(d.data) {
+		return fmt.Errorf("unexpected end of JSON input %s", what)
+	}
+	return fmt.Errorf("invalid character %q at offset %d %s", d.data[d.i], d.i, what)
+}
+
+func (d *jsonDecoder) space() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (lua.LValue, error) {
+	if depth > MaxJSONDepth {
+		return lua.LNil, errJSONDepth
+	}
+	if d.i >= len(d.data) {
+		return lua.LNil, d.syntax("looking for a value")
+	}
+	switch c := d.data[d.i]; {
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == '"':
+		s, err := d.str()
+		return lua.LString(s), err
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	case d.literal("true"):
+		return lua.LTrue, nil
+	case d.literal("false"):
+		return lua.LFalse, nil
+	case d.literal("null"):
+		return lua.LNil, nil
+	}
+	return lua.LNil, d.syntax("looking for a value")
+}
+
+func (d *jsonDecoder) literal(word string) bool {
+	if len(d.data)-d.i >= len(word) && string(d.data[d.i:d.i+len(word)]) == word {
+		d.i += len(word)
+		return true
+	}
+	return false
+}
+
+func (d *jsonDecoder) object(depth int) (lua.LValue, error) {
+	d.i++ // {
+	base := len(d.keys)
+	d.space()
+	if d.i < len(d.data) && d.data[d.i] == '}' {
+		d.i++
+		return d.L.CreateTable(0, 0), nil
+	}
+	for {
+		d.space()
+		if d.i >= len(d.data) || d.data[d.i] != '"' {
+			return lua.LNil, d.syntax("looking for an object key")
+		}
+		k, err := d.str()
+		if err != nil {
+			return lua.LNil, err
+		}
+		d.space()
+		if d.i >= len(d.data) || d.data[d.i] != ':' {
+			return lua.LNil, d.syntax("after an object key")
+		}
+		d.i++
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return lua.LNil, err
+		}
+		d.keys = append(d.keys, k)
+		d.vals = append(d.vals, v)
+		d.space()
+		if d.i < len(d.data) && d.data[d.i] == ',' {
+			d.i++
+			continue
+		}
+		if d.i < len(d.data) && d.data[d.i] == '}' {
+			d.i++
+			break
+		}
+		return lua.LNil, d.syntax("after an object member")
+	}
+	keys, vals := d.keys[base:], d.vals[len(d.vals)-(len(d.keys)-base):]
+	t := d.L.CreateTable(0, len(keys))
+	for i, k := range keys {
+		t.RawSetString(k, vals[i]) // a later duplicate key wins, null or not, as in encoding/json
+	}
+	d.keys, d.vals = d.keys[:base], d.vals[:len(d.vals)-len(keys)]
+	return t, nil
+}
+
+func (d *jsonDecoder) array(depth int) (lua.LValue, error) {
+	d.i++ // [
+	base := len(d.vals)
+	d.space()
+	if d.i < len(d.data) && d.data[d.i] == ']' {
+		d.i++
+	} else {
+		for {
+			d.space()
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return lua.LNil, err
+			}
+			d.vals = append(d.vals, v)
+			d.space()
+			if d.i < len(d.data) && d.data[d.i] == ',' {
+				d.i++
+				continue
+			}
+			if d.i < len(d.data) && d.data[d.i] == ']' {
+				d.i++
+				break
+			}
+			return lua.LNil, d.syntax("after an array element")
+		}
+	}
+	elems := d.vals[base:]
+	t := d.L.CreateTable(len(elems), 0)
+	for i, v := range elems {
+		t.RawSetInt(i+1, v) // a null keeps its position: [1,null,2] has 2 at [3]
+	}
+	t.Metatable = d.arrayMT
+	d.vals = d.vals[:base]
+	return t, nil
+}
+
+// number reads a JSON number. Integers of up to 15 digits are exact in a
+// float64 and are converted without strconv.
+func (d *jsonDecoder) number() (lua.LValue, error) {
+	start := d.i
+	if d.data[d.i] == '-' {
+		d.i++
+	}
+	digits := d.digits()
+	if digits == 0 || digits > 1 && d.data[d.i-digits] == '0' {
+		return lua.LNil, d.syntax("in a number")
+	}
+	simple := digits <= 15
+	if d.i < len(d.data) && d.data[d.i] == '.' {
+		d.i++
+		if d.digits() == 0 {
+			return lua.LNil, d.syntax("after a decimal point")
+		}
+		simple = false
+	}
+	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
+			d.i++
+		}
+		if d.digits() == 0 {
+			return lua.LNil, d.syntax("in an exponent")
+		}
+		simple = false
+	}
+	text := d.data[start:d.i]
+	if simple {
+		var n int64
+		neg := text[0] == '-'
+		if neg {
+			text = text[1:]
+		}
+		for _, c := range text {
+			n = n*10 + int64(c-'0')
+		}
+		if neg {
+			return lua.LNumber(-float64(n)), nil
+		}
+		return lua.LNumber(float64(n)), nil
+	}
+	f, err := strconv.ParseFloat(string(text), 64)
+	if err != nil {
+		return lua.LNil, fmt.Errorf("%w: %s", errNumberRange, text)
+	}
+	return lua.LNumber(f), nil
+}
+
+func (d *jsonDecoder) digits() int {
+	n := 0
+	for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
+		d.i++
+		n++
+	}
+	return n
+}
+
+// str reads a JSON string. Most strings have no escapes and valid UTF-8:
+// those are one copy.
+func (d *jsonDecoder) str() (string, error) {
+	d.i++ // "
+	start := d.i
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		switch {
+		case c == '"':
+			s := string(d.data[start:d.i])
+			d.i++
+			return s, nil
+		case c == '\\' || c >= utf8.RuneSelf:
+			return d.slowStr(start)
+		case c < 0x20:
+			return "", d.syntax("in a string")
+		}
+		d.i++
+	}
+	return "", d.syntax("in a string")
+}
+
+// slowStr finishes a string that has escapes or non-ASCII bytes.
+func (d *jsonDecoder) slowStr(start int) (string, error) {
+	b := append(d.buf[:0], d.data[start:d.i]...)
+	defer func() { d.buf = b[:0] }()
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return string(b), nil
+		case c < 0x20:
+			return "", d.syntax("in a string")
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(d.data[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				b = utf8.AppendRune(b, utf8.RuneError)
+			} else {
+				b = append(b, d.data[d.i:d.i+size]...)
+			}
+			d.i += size
+		case c != '\\':
+			b = append(b, c)
+			d.i++
+		default:
+			d.i++
+			if d.i >= len(d.data) {
+				return "", d.syntax("in a string escape")
+			}
+			e := d.data[d.i]
+			d.i++
+			switch e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.syntax("in a \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					hi := r
+					r = utf8.RuneError
+					if hi < 0xdc00 { // a high surrogate: a low one must follow
+						if lo, ok := d.lowSurrogate(); ok {
+							r = utf16.DecodeRune(hi, lo)
+						}
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				d.i--
+				return "", d.syntax("in a string escape")
+			}
+		}
+	}
+	return "", d.syntax("in a string")
+}
+
+// lowSurrogate reads a \uXXXX low surrogate, if one comes next.
+func (d *jsonDecoder) lowSurrogate() (rune, bool) {
+	if d.i+6 > len(d.data) || d.data[d.i] != '\\' || d.data[d.i+1] != 'u' {
+		return 0, false
+	}
+	lo, ok := parseHex4(d.data[d.i+2 : d.i+6])
+	if !ok || lo < 0xdc00 || lo > 0xdfff {
+		return 0, false
+	}
+	d.i += 6
+	return lo, true
+}
+
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if d.i+4 > len(d.data) {
+		return 0, false
+	}
+	r, ok := parseHex4(d.data[d.i : d.i+4])
+	if ok {
+		d.i += 4
+	}
+	return r, ok
+}
+
+func parseHex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
