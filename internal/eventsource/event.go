@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/minimi-go/minimi/internal/jsontext"
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
@@ -93,16 +94,99 @@ func headRoom(service []byte) int { return headerMax + len(service) }
 const headerMax = 128
 
 // encodeBody encodes the body of an event, a JSON object, after room bytes
-// of space for the committer's fields (see encodeEvent).
+// of space for the committer's fields (see encodeEvent). It writes what
+// encoding/json would write of an eventBody, by hand: a record's JSON is
+// copied from the change when the session encoded it already.
 func encodeBody(room int, cmd Command, status int, changes []stash.Change, emits []Emit) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(room + 512)
-	buf.Write(make([]byte, room))
-	err := json.NewEncoder(&buf).Encode(eventBody{Command: cmd, Status: status, Changes: changes, Events: emits})
-	if err != nil {
+	b := make([]byte, room, room+512)
+	b = append(b, `{"command":{"method":`...)
+	b = jsontext.AppendString(b, cmd.Method)
+	b = append(b, `,"path":`...)
+	b = jsontext.AppendString(b, cmd.Path)
+	b = append(b, `,"route":`...)
+	b = jsontext.AppendString(b, cmd.Route)
+	var err error
+	if len(cmd.Params) > 0 {
+		b = append(b, `,"params":`...)
+		if b, err = jsontext.AppendValue(b, cmd.Params); err != nil {
+			return nil, err
+		}
+	}
+	if cmd.Client != "" {
+		b = append(b, `,"client":`...)
+		b = jsontext.AppendString(b, cmd.Client)
+	}
+	b = append(b, `,"request_id":`...)
+	b = jsontext.AppendString(b, cmd.RequestID)
+	if len(cmd.Body) > 0 {
+		b = append(b, `,"body":`...)
+		buf := bytes.NewBuffer(b)
+		if err := json.Compact(buf, cmd.Body); err != nil { // an event is one line
+			return nil, fmt.Errorf("command body: %w", err)
+		}
+		b = buf.Bytes()
+	}
+	b = append(b, `},"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"changes":`...)
+	if b, err = appendChanges(b, changes); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	b = append(b, `,"events":`...)
+	if emits == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, e := range emits {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = jsontext.AppendString(b, e.Type)
+			if e.Data != nil {
+				b = append(b, `,"data":`...)
+				if b, err = jsontext.AppendValue(b, e.Data); err != nil {
+					return nil, fmt.Errorf("event %q: %w", e.Type, err)
+				}
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+func appendChanges(b []byte, changes []stash.Change) ([]byte, error) {
+	if changes == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i := range changes {
+		ch := &changes[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"op":`...)
+		b = jsontext.AppendString(b, ch.Op)
+		b = append(b, `,"stash":`...)
+		b = jsontext.AppendString(b, ch.Stash)
+		b = append(b, `,"id":`...)
+		b = jsontext.AppendString(b, ch.ID)
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, int64(ch.Version), 10)
+		b = append(b, `,"base":`...)
+		b = strconv.AppendInt(b, int64(ch.Base), 10)
+		if raw := ch.RecordJSON(); raw != nil {
+			b = append(append(b, `,"record":`...), raw...)
+		} else if len(ch.Record) > 0 {
+			var err error
+			if b, err = jsontext.AppendValue(append(b, `,"record":`...), ch.Record); err != nil {
+				return nil, fmt.Errorf("change %s %s: %w", ch.Stash, ch.ID, err)
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
 }
 
 // encodeEvent writes the committer's fields (service is a JSON string) into

@@ -1,8 +1,10 @@
 package eventsource
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -46,6 +48,50 @@ func TestEncodeEvent(t *testing.T) {
 	}
 	if string(got.JSON()) != string(raw) {
 		t.Fatalf("JSON()=%s, want the stored %s", got.JSON(), raw)
+	}
+}
+
+// TestEncodeBodyFromSession: changes made by a real session carry their
+// stored JSON, which encodeBody copies; the body is still one line and
+// decodes as encoding/json's encoding of the same fields.
+func TestEncodeBodyFromSession(t *testing.T) {
+	set := openSet(t, t.TempDir())
+	ss := set.Session()
+	if _, err := ss.Create(notes, stash.Record{"id": "n1", "title": "<b>\"quoted\"</b>\n", "email": "a@b.c"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Create(plain, stash.Record{"id": "p1", "n": 1e-7, "list": []any{1.0, nil, "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	changes := ss.Changes()
+	for _, ch := range changes {
+		if ch.RecordJSON() == nil {
+			t.Fatalf("change %s %s carries no stored JSON", ch.Stash, ch.ID)
+		}
+	}
+	cmd := Command{Method: "POST", Path: "/notes", Route: "/notes", Params: map[string]string{"b": "2", "a": "1"},
+		Client: "web", RequestID: "r1", Body: json.RawMessage("{\n  \"title\": \"x\"\n}")}
+	for _, emits := range [][]Emit{nil, {{Type: "made"}, {Type: "with data", Data: map[string]any{"k": []any{true}}}}} {
+		body, err := encodeBody(0, cmd, 201, changes, emits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.ContainsAny(body, "\r\n") {
+			t.Errorf("body is not one line: %s", body)
+		}
+		std, _ := json.Marshal(eventBody{Command: cmd, Status: 201, Changes: changes, Events: emits})
+		var got, want any
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("encodeBody gave invalid JSON %s: %v", body, err)
+		}
+		_ = json.Unmarshal(std, &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("encodeBody=%s\nwant %s", body, std)
+		}
+	}
+	if body, err := encodeBody(0, Command{Method: "DELETE"}, 204, nil, nil); err != nil ||
+		!bytes.Contains(body, []byte(`"changes":null,"events":null`)) {
+		t.Errorf("no changes and no events: %s %v", body, err)
 	}
 }
 

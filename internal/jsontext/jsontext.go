@@ -1,9 +1,17 @@
 // Package jsontext writes JSON text by appending to byte slices, for the hot
-// paths that cannot afford encoding/json's reflection: script replies and
-// the request log.
+// paths that cannot afford encoding/json's reflection: script replies,
+// stored records, events and the request log.
 package jsontext
 
-import "unicode/utf8"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -48,4 +56,112 @@ func AppendString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// ErrUnsupported is a value that has no JSON encoding: NaN, an infinity.
+var ErrUnsupported = errors.New("jsontext: unsupported value")
+
+// AppendFloat appends f as encoding/json writes a float64 (which is how
+// JavaScript writes numbers): integers without a fraction, plain decimals
+// from 1e-6 up to 1e21, exponents beyond.
+func AppendFloat(buf []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return buf, fmt.Errorf("%w: %v", ErrUnsupported, f)
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendInt(buf, int64(f), 10), nil
+	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+		return strconv.AppendFloat(buf, f, 'f', -1, 64), nil
+	}
+	buf = strconv.AppendFloat(buf, f, 'e', -1, 64)
+	// e-07 → e-7, as encoding/json and JavaScript write it.
+	if n := len(buf); n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+		buf[n-2] = buf[n-1]
+		buf = buf[:n-1]
+	}
+	return buf, nil
+}
+
+// AppendValue appends the JSON encoding of v, a value of the kinds
+// encoding/json decodes into an any (nil, bool, float64, string, []any,
+// map[string]any) or json.Number, json.RawMessage (appended as is), int,
+// int64 or map[string]string. Object keys are sorted, as encoding/json sorts
+// map keys. Other types go through encoding/json.
+func AppendValue(buf []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(buf, "null"...), nil
+	case bool:
+		return strconv.AppendBool(buf, v), nil
+	case float64:
+		return AppendFloat(buf, v)
+	case int:
+		return strconv.AppendInt(buf, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(buf, v, 10), nil
+	case string:
+		return AppendString(buf, v), nil
+	case json.Number:
+		if !json.Valid([]byte(v)) {
+			return buf, fmt.Errorf("jsontext: invalid number %q", string(v))
+		}
+		return append(buf, v...), nil
+	case json.RawMessage:
+		if v == nil {
+			return append(buf, "null"...), nil
+		}
+		return append(buf, v...), nil
+	case []any:
+		buf = append(buf, '[')
+		var err error
+		for i, e := range v {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = AppendValue(buf, e); err != nil {
+				return buf, err
+			}
+		}
+		return append(buf, ']'), nil
+	case map[string]any:
+		keys := sortedKeys(v)
+		buf = append(buf, '{')
+		var err error
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(AppendString(buf, k), ':')
+			if buf, err = AppendValue(buf, v[k]); err != nil {
+				return buf, err
+			}
+		}
+		return append(buf, '}'), nil
+	case map[string]string:
+		keys := sortedKeys(v)
+		buf = append(buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(AppendString(buf, k), ':')
+			buf = AppendString(buf, v[k])
+		}
+		return append(buf, '}'), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return buf, err
+	}
+	return append(buf, b...), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -430,7 +430,7 @@ func TestJSONNumbers(t *testing.T) {
 		{2.5, "2.5"},
 		{-3, "-3"},
 		{1e300, "1e+300"},
-		{0.0000001, "1e-07"},
+		{0.0000001, "1e-7"}, // as JavaScript writes it
 	}
 	for _, tc := range tests {
 		if got, err := appendNumber(nil, tc.in); err != nil || string(got) != tc.want {

@@ -68,16 +68,11 @@ func appendJSON(L *lua.LState, buf []byte, v lua.LValue, depth int) ([]byte, err
 }
 
 func appendNumber(buf []byte, f float64) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	out, err := jsontext.AppendFloat(buf, f)
+	if err != nil {
 		return buf, fmt.Errorf("cannot encode %v as json", f)
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.AppendInt(buf, int64(f), 10), nil
-	}
-	if a := math.Abs(f); a >= 1e-6 && a < 1e21 { // plain decimals, as JavaScript writes them
-		return strconv.AppendFloat(buf, f, 'f', -1, 64), nil
-	}
-	return strconv.AppendFloat(buf, f, 'g', -1, 64), nil
+	return out, nil
 }
 
 // arrayLen is the largest positive integer key of t, so that an array with

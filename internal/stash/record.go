@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/minimi-go/minimi/internal/jsontext"
 )
 
 // Record is one JSON object of a collection. Numbers are float64, except
@@ -35,13 +37,9 @@ const maxIDLen = 256
 // the record's JSON, so that checking a version needs no decoding.
 
 func encodeStored(version int, rec map[string]any) ([]byte, error) {
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 8, 8+len(body))
+	out := make([]byte, 8, 256)
 	binary.BigEndian.PutUint64(out, uint64(version))
-	return append(out, body...), nil
+	return jsontext.AppendValue(out, rec)
 }
 
 func storedVersion(raw []byte) int {

@@ -34,6 +34,16 @@ type Change struct {
 	stored []byte
 }
 
+// RecordJSON returns Record's JSON as the store keeps it, or nil when the
+// change does not carry it (a delete, a change decoded from the log). It
+// must not be modified.
+func (ch *Change) RecordJSON() []byte {
+	if len(ch.stored) < 8 {
+		return nil
+	}
+	return ch.stored[8:]
+}
+
 // ReadOptions tunes Get.
 type ReadOptions struct {
 	Hidden bool // include x-hidden fields

@@ -70,9 +70,9 @@ func loadRecord(tx kvTx, c *Collection, id string) (Record, int, error) {
 }
 
 // writeRecord stores rec as id's record at version, moving its index
-// entries and counting it if it is new.
-func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]any, stored []byte) error {
-	old := loadRaw(tx, c, id)
+// entries and counting it if it is new. old is id's stored value, nil for
+// none; stored is rec's, nil to encode it here.
+func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]any, stored, old []byte) error {
 	if len(c.indexes) > 0 {
 		var oldRec Record
 		if old != nil {

@@ -15,12 +15,13 @@ var errWriterDone = errors.New("writer is already committed or rolled back")
 // change first touches them. A Writer must be used by one goroutine only, and
 // while it is open no other Writer can begin.
 type Writer struct {
-	s      *Set
-	txs    map[*store]kvTx
-	dirty  map[*store]bool
-	broken error // an undo that failed: the transactions cannot be committed
-	done   bool
-	shared bool // Tx was called: the default store's transaction must commit
+	s       *Set
+	txs     map[*store]kvTx
+	dirty   map[*store]bool
+	applied map[*store]uint64 // the seq each store records at Commit
+	broken  error             // a write that could not be undone: the transactions cannot be committed
+	done    bool
+	shared  bool // Tx was called: the default store's transaction must commit
 }
 
 // Begin starts a group commit. It waits for the previous Writer to end.
@@ -32,7 +33,7 @@ func (s *Set) Begin() (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Writer{s: s, txs: map[*store]kvTx{s.def: tx}, dirty: map[*store]bool{}}, nil
+	return &Writer{s: s, txs: map[*store]kvTx{s.def: tx}, dirty: map[*store]bool{}, applied: map[*store]uint64{}}, nil
 }
 
 // Tx returns the default store's write transaction, so that the event log can
@@ -83,13 +84,25 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 	if w.broken != nil {
 		return w.broken
 	}
-	a := &applier{w: w, j: &journal{}, txs: map[*store]kvTx{}, skip: map[*store]bool{}, replay: replay, seq: seq}
+	// A single checked change is checked before it writes anything, so it
+	// needs no journal: a write that fails after its checks (an I/O error)
+	// breaks the group instead.
+	a := &applier{w: w, txs: map[*store]kvTx{}, skip: map[*store]bool{}, replay: replay, seq: seq}
+	if replay || len(changes) > 1 {
+		a.j = &journal{}
+	}
 	err := a.all(changes)
-	if err != nil {
+	switch {
+	case err != nil && a.j != nil:
 		if uerr := a.j.undo(); uerr != nil {
 			w.broken = fmt.Errorf("undo failed, the group cannot commit: %w", uerr)
 			return errors.Join(err, w.broken)
 		}
+		return err
+	case err != nil && a.wrote:
+		w.broken = fmt.Errorf("a write failed half-way, the group cannot commit: %w", err)
+		return w.broken
+	case err != nil:
 		return err
 	}
 	for st := range a.txs {
@@ -97,17 +110,19 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 			w.dirty[st] = true
 		}
 	}
+	a.markApplied()
 	return nil
 }
 
 // applier is one Apply or Replay call.
 type applier struct {
 	w      *Writer
-	j      *journal
-	txs    map[*store]kvTx // journaled, by store touched in this call
+	j      *journal        // nil: no undo (see run)
+	txs    map[*store]kvTx // journaled when j is set, by store touched in this call
 	skip   map[*store]bool // stores that have seen seq already (replay)
 	replay bool
 	seq    uint64
+	wrote  bool // a write was made
 }
 
 func (a *applier) all(changes []Change) error {
@@ -132,7 +147,7 @@ func (a *applier) all(changes []Change) error {
 			return err
 		}
 	}
-	return a.markApplied()
+	return nil
 }
 
 // tx returns the journaled transaction of st, deciding on first use whether
@@ -148,7 +163,10 @@ func (a *applier) tx(st *store) (kvTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := a.j.wrap(raw)
+	tx := raw
+	if a.j != nil {
+		tx = a.j.wrap(raw)
+	}
 	a.txs[st] = tx
 	if a.replay && a.seq <= readApplied(tx) {
 		a.skip[st] = true
@@ -156,35 +174,38 @@ func (a *applier) tx(st *store) (kvTx, error) {
 	return tx, nil
 }
 
-func (a *applier) markApplied() error {
+// markApplied notes seq as the applied seq of every store this call wrote
+// to; Commit records it once per store, not once per call.
+func (a *applier) markApplied() {
 	if a.seq == 0 {
-		return nil
+		return
 	}
-	for st, tx := range a.txs {
-		if a.skip[st] || a.seq <= readApplied(tx) {
-			continue
-		}
-		if err := writeApplied(tx, a.seq); err != nil {
-			return fmt.Errorf("store %q: record applied seq: %w", st.name, err)
+	for st := range a.txs {
+		if !a.skip[st] && a.seq > a.w.applied[st] {
+			a.w.applied[st] = a.seq
 		}
 	}
-	return nil
 }
 
 func (a *applier) one(tx kvTx, c *Collection, ch *Change) error {
 	if err := checkShape(ch); err != nil {
 		return err
 	}
-	if !a.replay {
-		if err := checkCurrent(tx, c, ch); err != nil {
+	var old []byte // the stored value, read once for the check and the write
+	var err error
+	switch {
+	case !a.replay:
+		if old, err = checkCurrent(tx, c, ch); err != nil {
 			return err
 		}
+	case ch.Op != OpDelete:
+		old = loadRaw(tx, c, ch.ID)
 	}
-	var err error
+	a.wrote = true
 	if ch.Op == OpDelete {
 		_, err = removeRecord(tx, c, ch.ID)
 	} else {
-		err = writeRecord(tx, c, ch.ID, ch.Version, ch.Record, ch.stored)
+		err = writeRecord(tx, c, ch.ID, ch.Version, ch.Record, ch.stored, old)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s %s: %w", ch.Op, c.path, ch.ID, err)
@@ -224,13 +245,14 @@ func checkShape(ch *Change) error {
 
 // checkCurrent is the commit-time check of a change: its base version is
 // current and its unique values are not held by another record.
-func checkCurrent(tx kvTx, c *Collection, ch *Change) error {
-	if cur := storedVersion(loadRaw(tx, c, ch.ID)); cur != ch.Base {
-		return &ConflictError{Collection: c.path, ID: ch.ID,
+func checkCurrent(tx kvTx, c *Collection, ch *Change) (old []byte, err error) {
+	old = loadRaw(tx, c, ch.ID)
+	if cur := storedVersion(old); cur != ch.Base {
+		return nil, &ConflictError{Collection: c.path, ID: ch.ID,
 			Err: fmt.Errorf("%w: record is at version %d, the write was based on %d", ErrConflict, cur, ch.Base)}
 	}
 	if ch.Op == OpDelete {
-		return nil
+		return old, nil
 	}
 	for f := range c.unique {
 		v := ch.Record[f]
@@ -238,11 +260,11 @@ func checkCurrent(tx kvTx, c *Collection, ch *Change) error {
 			continue
 		}
 		if holder := uniqueTaken(tx, c, f, v, ch.ID, nil); holder != "" {
-			return &ConflictError{Collection: c.path, ID: ch.ID, Field: f,
+			return nil, &ConflictError{Collection: c.path, ID: ch.ID, Field: f,
 				Err: fmt.Errorf("%w: value is taken by %s", ErrConflict, holder)}
 		}
 	}
-	return nil
+	return old, nil
 }
 
 // Commit commits the default store first (with fsync unless NoSync), then
@@ -259,6 +281,16 @@ func (w *Writer) Commit() error {
 		return w.broken
 	}
 	w.done = true
+	for st, seq := range w.applied {
+		if !w.dirty[st] {
+			continue
+		}
+		if err := writeApplied(w.txs[st], seq); err != nil {
+			w.done = false
+			w.Rollback()
+			return fmt.Errorf("store %q: record applied seq: %w", st.name, err)
+		}
+	}
 	others := w.others()
 	if len(others) > 0 {
 		w.s.vis.Lock()

@@ -39,6 +39,10 @@ func TestWriterGroupMiddleConflict(t *testing.T) {
 	}
 	c := s.Session()
 	c.Create("/notes", Record{"id": "g3", "title": "c"})
+	d := s.Session() // one change, checked without a journal
+	if _, err := d.Patch("/notes", "x", Record{"title": "from d"}, 1); err != nil {
+		t.Fatal(err)
+	}
 
 	other := s.Session() // wins the race for x
 	other.Patch("/notes", "x", Record{"title": "v2"}, 1)
@@ -58,6 +62,9 @@ func TestWriterGroupMiddleConflict(t *testing.T) {
 	}
 	if err := w.Apply(3, c.Changes()); err != nil {
 		t.Fatalf("Apply(c)=%v", err)
+	}
+	if err := w.Apply(4, d.Changes()); !errors.As(err, &ce) || ce.ID != "x" {
+		t.Fatalf("Apply(d)=%v, want a *ConflictError on x", err)
 	}
 	if err := w.Commit(); err != nil {
 		t.Fatalf("Commit()=%v", err)
