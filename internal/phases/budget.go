@@ -27,16 +27,18 @@ var _ context.Context = (*budget)(nil)
 func newBudget() *budget { return &budget{parent: context.Background(), done: make(chan struct{})} }
 
 // begin starts a call under parent with time d and heap limit, and has the
-// watchdog watch it until end.
-func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) {
+// watchdog watch it until end. It returns the time it began.
+func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) time.Time {
+	now := time.Now()
 	b.mu.Lock()
 	if b.err != nil {
 		b.done, b.err, b.memory = make(chan struct{}), nil, false
 	}
 	b.gen++
-	b.parent, b.deadline, b.limit = parent, time.Now().Add(d), limit
+	b.parent, b.deadline, b.limit = parent, now.Add(d), limit
 	b.mu.Unlock()
 	watchdog.add(b)
+	return now
 }
 
 // end stops watching the call.

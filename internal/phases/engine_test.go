@@ -466,3 +466,16 @@ func TestJSONEncodingIsBounded(t *testing.T) {
 		t.Errorf("err=%v, want a 500 naming the json size limit", err)
 	}
 }
+
+func TestIsJSON(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json": true, "Application/JSON; charset=utf-8": true, " application/json ;x=y": true,
+		"application/problem+json": true, "application/vnd.api+JSON": true,
+		"": false, "text/plain": false, "application/jsonx": false, "json": false, "+json": false,
+		"application/ json": false, "text/json+xml": false,
+	} {
+		if got := IsJSON(http.Header{"Content-Type": {ct}}); got != want {
+			t.Errorf("IsJSON(%q)=%v, want %v", ct, got, want)
+		}
+	}
+}

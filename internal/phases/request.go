@@ -1,7 +1,6 @@
 package phases
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -143,13 +142,22 @@ func (v *vm) buildField(key string) lua.LValue {
 }
 
 // IsJSON reports whether a request's Content-Type says JSON.
+//
+// It reads only the media type, before any parameters, without
+// mime.ParseMediaType's allocations: application/json or any type ending in
+// +json, in any case.
 func IsJSON(h http.Header) bool {
 	ct := h.Get("Content-Type")
-	if ct == "" {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	slash := strings.IndexByte(ct, '/')
+	if slash <= 0 || strings.ContainsAny(ct, " \t") {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	return strings.EqualFold(ct, "application/json") ||
+		len(ct) > slash+5 && strings.EqualFold(ct[len(ct)-5:], "+json")
 }
 
 // CheckBody validates a JSON request body before any phase runs, so that a

@@ -108,10 +108,18 @@ func (v *vm) resRedirect(L *lua.LState) int {
 	return 0
 }
 
+// jsonType is the Content-Type of res:json, shared by every reply that
+// carries it: header values are never modified in place.
+var jsonType = []string{"application/json"}
+
 // finish sets the body and content type and marks the response finished.
 func (v *vm) finish(cs *callState, contentType string, body []byte) {
-	if cs.resp.Header.Get("Content-Type") == "" {
-		cs.resp.Header.Set("Content-Type", contentType)
+	if _, ok := cs.resp.Header["Content-Type"]; !ok {
+		if contentType == jsonType[0] {
+			cs.resp.Header["Content-Type"] = jsonType
+		} else {
+			cs.resp.Header.Set("Content-Type", contentType)
+		}
 	}
 	if cs.resp.Status == 0 {
 		cs.resp.Status = http.StatusOK

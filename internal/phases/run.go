@@ -22,9 +22,9 @@ type Call struct {
 	RawQuery string      // the query string, without '?'
 	Header   http.Header // canonical keys
 	Body     []byte
-	ID       string    // request id
-	Client   string    // client name, "" for none
-	Deadline time.Time // when the whole request must be answered; zero for none
+	ID       string        // request id
+	Client   string        // client name, "" for none
+	Timeout  time.Duration // the whole request's time budget, from now; zero for none
 }
 
 // Response is what the pipeline answers when no error stopped it.
@@ -50,7 +50,7 @@ type callState struct {
 
 // Run runs the pipeline of c (DESIGN §3). It returns the response, or an
 // *Error that says which status to answer. ctx carries the caller's
-// cancellation; c.Deadline bounds the scripts and the commit.
+// cancellation; c.Timeout bounds the scripts and the commit.
 func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	r := e.routes[c.Folder]
 	if r == nil {
@@ -68,8 +68,8 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	v := e.get()
 	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
 	v.call = cs
-	v.budget.begin(ctx, c.scriptTime(e.opts.ScriptTimeout), e.heapLimit())
-	err := v.runSteps(steps, r.obs)
+	start := v.budget.begin(ctx, c.scriptTime(e.opts.ScriptTimeout), e.heapLimit())
+	err := v.runSteps(steps, r.obs, start)
 	v.budget.end()
 	if ctxErr := v.budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
@@ -110,22 +110,21 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 }
 
 // scriptTime is the time budget of c's scripts: limit, or less when the
-// request's deadline comes first.
+// request's whole budget is less. (Both count from about the same moment:
+// reading the body is bounded by the server's read timeout.)
 func (c *Call) scriptTime(limit time.Duration) time.Duration {
-	if !c.Deadline.IsZero() {
-		if left := time.Until(c.Deadline); left < limit {
-			return left
-		}
+	if c.Timeout > 0 && c.Timeout < limit {
+		return c.Timeout
 	}
 	return limit
 }
 
 // commit makes a command durable, after its Lua state went back to the pool.
-// The wait ends at the request's deadline.
+// The wait is bounded by the request's budget.
 func (e *Engine) commit(ctx context.Context, cs *callState) error {
-	if d := cs.call.Deadline; !d.IsZero() {
+	if d := cs.call.Timeout; d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d)
+		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	cmd := &Command{Call: cs.call, Status: cs.resp.Status, Emits: cs.emits}
@@ -159,9 +158,14 @@ type phaseClock struct {
 	start time.Time
 }
 
-// enter starts timing phase, ending the phase before it.
+// enter starts timing phase, ending the phase before it. The first phase
+// starts at the clock's start, when it has one.
 func (pc *phaseClock) enter(phase int) {
 	if pc.obs == nil || phase == pc.phase {
+		return
+	}
+	if pc.phase < 0 && !pc.start.IsZero() {
+		pc.phase = phase
 		return
 	}
 	now := time.Now()
@@ -180,11 +184,11 @@ func (pc *phaseClock) stop() {
 }
 
 // runSteps calls each handler in turn until one finishes the response,
-// telling obs (when not nil) how long each phase took.
-func (v *vm) runSteps(steps []step, obs RouteObserver) error {
+// telling obs (when not nil) how long each phase took from start on.
+func (v *vm) runSteps(steps []step, obs RouteObserver, start time.Time) error {
 	L := v.L
 	var req *lua.LTable
-	clock := phaseClock{obs: obs, phase: -1}
+	clock := phaseClock{obs: obs, phase: -1, start: start}
 	defer clock.stop()
 	for _, s := range steps {
 		clock.enter(s.phase)

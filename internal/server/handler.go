@@ -99,7 +99,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:     body,
 		ID:       requestIDOf(r),
 		Client:   access.ClientOf(r.Context()),
-		Deadline: time.Now().Add(time.Duration(ep.site.Config.Limits.RequestMS) * time.Millisecond),
+		Timeout:  time.Duration(ep.site.Config.Limits.RequestMS) * time.Millisecond,
 	})
 	if err != nil {
 		ep.s.writeError(w, r, err)
@@ -148,12 +148,16 @@ func tooLarge(limit int64) error {
 		Detail: "the body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
 }
 
+// smallBody is the size below which net/http sets Content-Length itself: it
+// buffers that much before it sends the header.
+const smallBody = 2048
+
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
 	}
-	if resp.Body != nil {
+	if resp.Body != nil && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
 	}
 	w.WriteHeader(resp.Status)

@@ -160,6 +160,9 @@ func TestHandler(t *testing.T) {
 			if resp.StatusCode != tc.status || (tc.body != "" && string(b) != tc.body) {
 				t.Errorf("GET %s=%d %s, want %d %s", tc.path, resp.StatusCode, b, tc.status, tc.body)
 			}
+			if resp.ContentLength != int64(len(b)) { // net/http sets it for small replies
+				t.Errorf("GET %s: Content-Length %d for %d bytes", tc.path, resp.ContentLength, len(b))
+			}
 		})
 	}
 }
