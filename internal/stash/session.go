@@ -362,7 +362,9 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 	if err != nil {
 		return nil, fmt.Errorf("encode %s %s: %w", c.path, id, err)
 	}
-	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: cloneMap(rec), stored: stored}, rec)
+	// The change and the pending state share rec: neither is ever modified
+	// (current hands out copies).
+	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: rec, stored: stored}, rec)
 	return ss.out(c, Record(cloneMap(rec)), false), nil
 }
 
