@@ -460,7 +460,7 @@ func TestJSONEncodingIsBounded(t *testing.T) {
 			for i = 1, 64 do t[i] = s end
 			res:json(t)
 		end }`,
-	}, Options{})
+	}, Options{ScriptTimeout: time.Minute}) // 64 MiB of encoding under the race detector is slow
 	_, err := run(t, e, "GET", "/big", "")
 	if !isStatus(err, 500) || !strings.Contains(err.Error(), "json encoding longer than") {
 		t.Errorf("err=%v, want a 500 naming the json size limit", err)
