@@ -4,6 +4,7 @@
 package jsontext
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,10 +69,10 @@ func AppendFloat(buf []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return buf, fmt.Errorf("%w: %v", ErrUnsupported, f)
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) {
 		return strconv.AppendInt(buf, int64(f), 10), nil
 	}
-	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+	if a := math.Abs(f); a == 0 || a >= 1e-6 && a < 1e21 { // -0 too
 		return strconv.AppendFloat(buf, f, 'f', -1, 64), nil
 	}
 	buf = strconv.AppendFloat(buf, f, 'e', -1, 64)
@@ -103,7 +104,10 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 	case string:
 		return AppendString(buf, v), nil
 	case json.Number:
-		if !json.Valid([]byte(v)) {
+		if v == "" {
+			return append(buf, '0'), nil // as encoding/json writes it
+		}
+		if !validNumber(string(v)) {
 			return buf, fmt.Errorf("jsontext: invalid number %q", string(v))
 		}
 		return append(buf, v...), nil
@@ -111,8 +115,15 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		if v == nil {
 			return append(buf, "null"...), nil
 		}
-		return append(buf, v...), nil
+		out := bytes.NewBuffer(buf)
+		if err := json.Compact(out, v); err != nil { // one line, and valid
+			return buf, err
+		}
+		return out.Bytes(), nil
 	case []any:
+		if v == nil {
+			return append(buf, "null"...), nil
+		}
 		buf = append(buf, '[')
 		var err error
 		for i, e := range v {
@@ -125,6 +136,9 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		}
 		return append(buf, ']'), nil
 	case map[string]any:
+		if v == nil {
+			return append(buf, "null"...), nil
+		}
 		keys := sortedKeys(v)
 		buf = append(buf, '{')
 		var err error
@@ -139,6 +153,9 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		}
 		return append(buf, '}'), nil
 	case map[string]string:
+		if v == nil {
+			return append(buf, "null"...), nil
+		}
 		keys := sortedKeys(v)
 		buf = append(buf, '{')
 		for i, k := range keys {
@@ -164,4 +181,43 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// validNumber reports whether s is a JSON number.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start || i-start > 1 && s[start] == '0' {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		frac := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == frac {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == exp {
+			return false
+		}
+	}
+	return i == len(s)
 }

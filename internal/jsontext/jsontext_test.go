@@ -9,7 +9,7 @@ import (
 )
 
 func FuzzAppendFloat(f *testing.F) {
-	for _, seed := range []float64{0, -0.0, 1, -1, 0.1, 1.5, 1e-6, 9.99e-7, 1e-7, 1e14, 1e15, 123456789012345678, 1e20, 1e21, 1.7976931348623157e308, 5e-324, -2.5e-10} {
+	for _, seed := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1.5, 1e-6, 9.99e-7, 1e-7, 1e14, 1e15, 123456789012345678, 1e20, 1e21, 1.7976931348623157e308, 5e-324, -2.5e-10} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, x float64) {
@@ -40,7 +40,8 @@ func TestAppendValue(t *testing.T) {
 		[]any{}, []any{1.0, "two", nil, []any{map[string]any{}}},
 		map[string]any{"b": 1.0, "a": []any{"x"}, "c": map[string]any{"z": nil, "y": false}, "": "empty key"},
 		map[string]string{"id": "42", "name": "ada"},
-		json.Number("12.50"), json.RawMessage(`{"raw":[1,2]}`), 7, int64(-9),
+		json.Number("12.50"), json.Number(""), json.RawMessage(`{"raw":[1,2]}`), json.RawMessage("{ \"spaced\" :\n [ 1 ] }"), 7, int64(-9),
+		map[string]any(nil), []any(nil), map[string]string(nil), math.Copysign(0, -1), []any{math.Copysign(0, -1)},
 		struct {
 			A int `json:"a"`
 		}{3},
@@ -66,8 +67,13 @@ func TestAppendValue(t *testing.T) {
 	if _, err := AppendValue(nil, map[string]any{"n": math.NaN()}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("NaN inside a map: err=%v, want ErrUnsupported", err)
 	}
-	if _, err := AppendValue(nil, json.Number("1x")); err == nil {
-		t.Error("an invalid json.Number was accepted")
+	for _, n := range []string{"1x", "[1]", "01", "-", "1.", "1e", ".5", "+1", "0x10"} {
+		if _, err := AppendValue(nil, json.Number(n)); err == nil {
+			t.Errorf("the invalid json.Number %q was accepted", n)
+		}
+	}
+	if _, err := AppendValue(nil, json.RawMessage(`{"a":`)); err == nil {
+		t.Error("invalid raw JSON was accepted")
 	}
 }
 

@@ -3,6 +3,7 @@ package phases
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,15 +17,25 @@ type budget struct {
 	gen      uint64 // the call being run; a stop for an older call is ignored
 	parent   context.Context
 	deadline time.Time
-	limit    uint64 // heap bytes past which the watchdog stops the call
-	done     chan struct{}
+	limit    uint64                        // heap bytes past which the watchdog stops the call
+	done     atomic.Pointer[chan struct{}] // replaced under mu; read without it
 	err      error
 	memory   bool // the watchdog stopped the call for memory
 }
 
 var _ context.Context = (*budget)(nil)
 
-func newBudget() *budget { return &budget{parent: context.Background(), done: make(chan struct{})} }
+func newBudget() *budget {
+	b := &budget{parent: context.Background()}
+	b.renew()
+	return b
+}
+
+// renew gives the budget a fresh done channel.
+func (b *budget) renew() {
+	done := make(chan struct{})
+	b.done.Store(&done)
+}
 
 // begin starts a call under parent with time d and heap limit, and has the
 // watchdog watch it until end. It returns the time it began.
@@ -32,7 +43,8 @@ func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) ti
 	now := time.Now()
 	b.mu.Lock()
 	if b.err != nil {
-		b.done, b.err, b.memory = make(chan struct{}), nil, false
+		b.renew()
+		b.err, b.memory = nil, false
 	}
 	b.gen++
 	b.parent, b.deadline, b.limit = parent, now.Add(d), limit
@@ -50,7 +62,7 @@ func (b *budget) stop(gen uint64, err error, memory bool) {
 	defer b.mu.Unlock()
 	if b.gen == gen && b.err == nil {
 		b.err, b.memory = err, memory
-		close(b.done)
+		close(*b.done.Load())
 	}
 }
 
@@ -68,11 +80,15 @@ func (b *budget) stoppedForMemory() bool {
 	return b.memory
 }
 
-func (b *budget) Deadline() (time.Time, bool) { return b.deadline, true }
+func (b *budget) Deadline() (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.deadline, true
+}
 
-// Done is read only by the vm's own goroutine, which is also the only one
-// that replaces the channel (in begin), so it needs no lock.
-func (b *budget) Done() <-chan struct{} { return b.done }
+// Done is read by gopher-lua before every instruction, and by contexts
+// derived from the budget from their own goroutines: an atomic load.
+func (b *budget) Done() <-chan struct{} { return *b.done.Load() }
 
 func (b *budget) Err() error {
 	b.mu.Lock()

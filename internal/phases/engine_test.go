@@ -472,10 +472,45 @@ func TestIsJSON(t *testing.T) {
 		"application/json": true, "Application/JSON; charset=utf-8": true, " application/json ;x=y": true,
 		"application/problem+json": true, "application/vnd.api+JSON": true,
 		"": false, "text/plain": false, "application/jsonx": false, "json": false, "+json": false,
-		"application/ json": false, "text/json+xml": false,
+		"application/ json": false, "text/json+xml": false, "a/b/c+json": false, "application/": false,
 	} {
 		if got := IsJSON(http.Header{"Content-Type": {ct}}); got != want {
 			t.Errorf("IsJSON(%q)=%v, want %v", ct, got, want)
 		}
+	}
+}
+
+// TestReqKeptPastItsRequest: a req table a script keeps reads nil in later
+// requests instead of their fields, and its shared metatable is protected.
+func TestReqKeptPastItsRequest(t *testing.T) {
+	e := load(t, map[string]string{
+		"a/a.execute.lua": `local kept
+		return { GET = function(req, res)
+			local old = kept
+			kept = req
+			local changed = pcall(setmetatable, req, {})
+			local was = "none"
+			if old ~= nil then was = tostring(old.path) end
+			res:json({ old = was, now = req.path, mt = getmetatable(req), changed = changed })
+		end }`,
+	}, Options{})
+	stale := 0
+	for i := range 5 { // the pool may hand out another state first
+		resp, err := run(t, e, "GET", "/a", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := decode(t, resp)
+		if got["old"] == "nil" {
+			stale++
+		} else if got["old"] != "none" {
+			t.Errorf("request %d: a kept req read path %v, want nil", i+1, got["old"])
+		}
+		if got["now"] != "/a" || got["mt"] != "req" || got["changed"] != false {
+			t.Errorf("request %d: %v, want now=/a, mt=req, changed=false", i+1, got)
+		}
+	}
+	if stale == 0 {
+		t.Error("no request saw a kept req table")
 	}
 }

@@ -24,13 +24,16 @@ type reqFields struct {
 func (v *vm) newReq() *lua.LTable {
 	req := v.L.CreateTable(0, 0)
 	req.Metatable = v.reqMT
+	v.call.reqTable = req
 	return req
 }
 
-// reqIndex is req's __index.
+// reqIndex is req's __index. A req table kept past its request reads nil:
+// its fields are built from the call running now.
 func (v *vm) reqIndex(L *lua.LState) int {
+	req := L.CheckTable(1)
 	key := L.CheckString(2)
-	if v.call == nil {
+	if v.call == nil || v.call.reqTable != req {
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -153,11 +156,29 @@ func IsJSON(h http.Header) bool {
 	}
 	ct = strings.TrimSpace(ct)
 	slash := strings.IndexByte(ct, '/')
-	if slash <= 0 || strings.ContainsAny(ct, " \t") {
+	if slash <= 0 || !isToken(ct[:slash]) || !isToken(ct[slash+1:]) {
 		return false
 	}
 	return strings.EqualFold(ct, "application/json") ||
 		len(ct) > slash+5 && strings.EqualFold(ct[len(ct)-5:], "+json")
+}
+
+// isToken reports whether s is an RFC 9110 token, as a media type's type
+// and subtype must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // CheckBody validates a JSON request body before any phase runs, so that a

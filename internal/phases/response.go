@@ -114,7 +114,7 @@ var jsonType = []string{"application/json"}
 
 // finish sets the body and content type and marks the response finished.
 func (v *vm) finish(cs *callState, contentType string, body []byte) {
-	if _, ok := cs.resp.Header["Content-Type"]; !ok {
+	if cs.resp.Header.Get("Content-Type") == "" {
 		if contentType == jsonType[0] {
 			cs.resp.Header["Content-Type"] = jsonType
 		} else {

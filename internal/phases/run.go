@@ -45,7 +45,8 @@ type callState struct {
 	last     bool   // a handler of the last phase ran
 	session  *stash.Session
 	emits    []Emit
-	req      reqFields // the fields of req built so far
+	req      reqFields   // the fields of req built so far
+	reqTable *lua.LTable // the req table of this call
 }
 
 // Run runs the pipeline of c (DESIGN §3). It returns the response, or an
@@ -102,7 +103,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		cs.resp.Status = http.StatusOK
 	}
 	if !isQuery(c.Method) && cs.last && cs.resp.Status < 400 {
-		if err := e.commit(ctx, cs); err != nil {
+		if err := e.commit(ctx, cs, start); err != nil {
 			return nil, err
 		}
 	}
@@ -120,11 +121,11 @@ func (c *Call) scriptTime(limit time.Duration) time.Duration {
 }
 
 // commit makes a command durable, after its Lua state went back to the pool.
-// The wait is bounded by the request's budget.
-func (e *Engine) commit(ctx context.Context, cs *callState) error {
+// The wait ends when the request's budget, counted from start, runs out.
+func (e *Engine) commit(ctx context.Context, cs *callState, start time.Time) error {
 	if d := cs.call.Timeout; d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		ctx, cancel = context.WithDeadline(ctx, start.Add(d))
 		defer cancel()
 	}
 	cmd := &Command{Call: cs.call, Status: cs.resp.Status, Emits: cs.emits}

@@ -134,9 +134,12 @@ func (v *vm) stashGet(L *lua.LState) int {
 	err := v.session().GetJSON(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")},
 		func(doc []byte, version int, drop []string) error {
 			lv, err := decodeJSON(L, doc)
+			if err != nil {
+				return fmt.Errorf("decode stored record: %w", err)
+			}
 			t, ok := lv.(*lua.LTable)
-			if err != nil || !ok {
-				return fmt.Errorf("decode stored record: %v", err)
+			if !ok {
+				return fmt.Errorf("stored record is a %s, not an object", lv.Type())
 			}
 			for _, f := range drop {
 				t.RawSetString(f, lua.LNil)

@@ -36,6 +36,7 @@ func (e *Engine) newVM() *vm {
 	v.res.Metatable = v.resMeta()
 	v.reqMT = L.NewTable()
 	v.reqMT.RawSetString("__index", L.NewFunction(v.reqIndex))
+	v.reqMT.RawSetString("__metatable", lua.LString("req")) // shared by the state's requests: not for scripts to change
 	v.errMT = L.NewTable()
 	v.errMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		if ud, ok := L.Get(1).(*lua.LUserData); ok {

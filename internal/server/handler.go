@@ -159,6 +159,8 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 	}
 	if resp.Body != nil && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	} else {
+		delete(h, "Content-Length") // a script's value must not stand for the real one
 	}
 	w.WriteHeader(resp.Status)
 	if r.Method != http.MethodHead && len(resp.Body) > 0 && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {

@@ -35,10 +35,14 @@ const headerRequestID = "X-Request-Id"
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ids := r.Header[headerRequestID]
-		if len(ids) != 1 || !saneID(ids[0]) {
+		switch {
+		case len(ids) == 0 || !saneID(ids[0]):
 			b := make([]byte, 0, len(idPrefix)+21)
 			b = append(append(b, idPrefix...), '-')
 			ids = []string{string(strconv.AppendUint(b, idSeq.Add(1), 10))}
+			r.Header[headerRequestID] = ids
+		case len(ids) > 1: // the first one counts
+			ids = ids[:1:1]
 			r.Header[headerRequestID] = ids
 		}
 		w.Header()[headerRequestID] = ids

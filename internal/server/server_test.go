@@ -136,6 +136,19 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
+// TestRequestIDFirstOfMany: of several X-Request-Id headers, the first
+// counts, as Header.Get reads it.
+func TestRequestIDFirstOfMany(t *testing.T) {
+	s := newServer(t, threePhase, nil)
+	req := httptest.NewRequest("GET", "/bench", nil)
+	req.Header["X-Request-Id"] = []string{"first-id", "second-id"}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if got := rec.Header().Values("X-Request-Id"); len(got) != 1 || got[0] != "first-id" {
+		t.Errorf("X-Request-Id=%q, want [first-id]", got)
+	}
+}
+
 func TestHandler(t *testing.T) {
 	ts := httptest.NewServer(newServer(t, threePhase, nil))
 	defer ts.Close()
@@ -328,5 +341,25 @@ func TestErrorKeepsScriptHeaders(t *testing.T) {
 	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != "Bearer" || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("got %d WWW-Authenticate=%q Content-Type=%q, want 401 Bearer problem+json",
 			rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Header().Get("Content-Type"))
+	}
+}
+
+// TestScriptContentLengthIsReplaced: a Content-Length a script sets with
+// res:header must not reach the client; the reply's real length must, also
+// for the small replies whose length net/http sets.
+func TestScriptContentLengthIsReplaced(t *testing.T) {
+	s := newServer(t, map[string]string{
+		"endpoints/cl/cl.execute.lua": `return { GET = function(req, res) res:header("Content-Length", "2"):json({ a = "hello" }) end }`,
+	}, nil)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/cl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != `{"a":"hello"}` {
+		t.Errorf("GET /cl: Content-Length %q, body %q (%v), want the whole body", resp.Header.Get("Content-Length"), body, err)
 	}
 }

@@ -38,6 +38,7 @@ func (w *recorder) reply() *reply {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	delete(w.header, "Content-Length") // the envelope carries the body whole
 	rep := &reply{Status: status, Headers: header(w.header)}
 	rep.setBody(w.header.Get("Content-Type"), w.body.Bytes())
 	return rep

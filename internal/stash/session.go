@@ -120,9 +120,8 @@ func (ss *Session) Get(coll, id string, o ReadOptions) (Record, error) {
 
 // GetJSON is Get for callers that decode records themselves: it calls fn
 // with the record id of coll as a JSON object and its version. doc is
-// valid only while fn runs, and lacks the version field (FieldVersion); it
-// holds every stored field, and drop names the x-hidden fields the caller
-// must leave out (none with o.Hidden). A missing record is an error
+// valid only while fn runs; it holds every stored field, and drop names the
+// x-hidden fields the caller must leave out (none with o.Hidden). A missing record is an error
 // wrapping ErrNotFound, and fn is not called.
 func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, version int, drop []string) error) error {
 	c, err := ss.s.collection(coll)

@@ -122,7 +122,24 @@ type applier struct {
 	skip   map[*store]bool // stores that have seen seq already (replay)
 	replay bool
 	seq    uint64
-	wrote  bool // a write was made
+	wrote  bool // a write was made without a journal
+}
+
+// markedTx notes its first write, for an Apply without a journal: a failure
+// before it leaves nothing to undo, one after it breaks the group.
+type markedTx struct {
+	kvTx
+	wrote *bool
+}
+
+func (t markedTx) put(b bucket, key, val []byte) error {
+	*t.wrote = true
+	return t.kvTx.put(b, key, val)
+}
+
+func (t markedTx) del(b bucket, key []byte) error {
+	*t.wrote = true
+	return t.kvTx.del(b, key)
 }
 
 func (a *applier) all(changes []Change) error {
@@ -163,12 +180,12 @@ func (a *applier) tx(st *store) (kvTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := raw
+	var tx kvTx = markedTx{kvTx: raw, wrote: &a.wrote}
 	if a.j != nil {
 		tx = a.j.wrap(raw)
 	}
 	a.txs[st] = tx
-	if a.replay && a.seq <= readApplied(tx) {
+	if a.replay && a.seq <= max(readApplied(tx), a.w.applied[st]) { // applied seqs are written at Commit
 		a.skip[st] = true
 	}
 	return tx, nil
@@ -201,7 +218,6 @@ func (a *applier) one(tx kvTx, c *Collection, ch *Change) error {
 	case ch.Op != OpDelete:
 		old = loadRaw(tx, c, ch.ID)
 	}
-	a.wrote = true
 	if ch.Op == OpDelete {
 		_, err = removeRecord(tx, c, ch.ID)
 	} else {
@@ -282,7 +298,7 @@ func (w *Writer) Commit() error {
 	}
 	w.done = true
 	for st, seq := range w.applied {
-		if !w.dirty[st] {
+		if !w.dirty[st] || seq <= readApplied(w.txs[st]) { // never lower it (a store ahead of the log)
 			continue
 		}
 		if err := writeApplied(w.txs[st], seq); err != nil {

@@ -541,3 +541,41 @@ func TestStoreBehindAfterFailedCommit(t *testing.T) {
 		t.Errorf("Commit() to another store=%v, want nil", err)
 	}
 }
+
+// TestReplaySkipsSeqsReplayedEarlierInTheGroup: Replay skips an event whose
+// seq is not above the store's applied seq, so that replaying an event twice
+// is harmless. That holds within one Writer too, where the applied seq is
+// written only at Commit.
+func TestReplaySkipsSeqsReplayedEarlierInTheGroup(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/notes", Record{"id": "x", "title": "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	ev5 := ss.Changes()
+	v2 := ev5[0]
+	rec := cloneMap(v2.Record)
+	rec["title"], rec[FieldVersion] = "v2", 2
+	v2.Op, v2.Base, v2.Version, v2.Record, v2.stored = OpPut, 1, 2, rec, nil
+	ev6 := []Change{v2}
+
+	w, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []struct {
+		seq     uint64
+		changes []Change
+	}{{5, ev5}, {6, ev6}, {5, ev5}} {
+		if err := w.Replay(ev.seq, ev.changes); err != nil {
+			t.Fatalf("Replay(%d)=%v", ev.seq, err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Session().Get("/notes", "x", ReadOptions{})
+	if err != nil || got["title"] != "v2" || got[FieldVersion] != 2 {
+		t.Errorf("Get(x)=%v, %v; want v2 at version 2 (applied %v)", got, err, s.Applied())
+	}
+}
