@@ -20,13 +20,15 @@ type budget struct {
 	limit    uint64                        // heap bytes past which the watchdog stops the call
 	done     atomic.Pointer[chan struct{}] // replaced under mu; read without it
 	err      error
-	memory   bool // the watchdog stopped the call for memory
+	memory   bool      // the watchdog stopped the call for memory
+	active   bool      // a call runs: between begin and end
+	watch    *memWatch // the watchdog that enforces it
 }
 
 var _ context.Context = (*budget)(nil)
 
 func newBudget() *budget {
-	b := &budget{parent: context.Background()}
+	b := &budget{parent: context.Background(), watch: watchdog}
 	b.renew()
 	return b
 }
@@ -37,8 +39,9 @@ func (b *budget) renew() {
 	b.done.Store(&done)
 }
 
-// begin starts a call under parent with time d and heap limit, and has the
-// watchdog watch it until end. It returns the time it began.
+// begin starts a call under parent with time d and heap limit, watched by
+// the watchdog (when the budget is registered with it) until end. It
+// returns the time it began.
 func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) time.Time {
 	now := time.Now()
 	b.mu.Lock()
@@ -48,13 +51,19 @@ func (b *budget) begin(parent context.Context, d time.Duration, limit uint64) ti
 	}
 	b.gen++
 	b.parent, b.deadline, b.limit = parent, now.Add(d), limit
+	b.active = true
 	b.mu.Unlock()
-	watchdog.add(b)
+	b.watch.started()
 	return now
 }
 
-// end stops watching the call.
-func (b *budget) end() { watchdog.remove(b) }
+// end ends the call.
+func (b *budget) end() {
+	b.mu.Lock()
+	b.active = false
+	b.mu.Unlock()
+	b.watch.ended()
+}
 
 // stop ends call gen with err, unless it ended already or another call runs.
 func (b *budget) stop(gen uint64, err error, memory bool) {
@@ -66,11 +75,19 @@ func (b *budget) stop(gen uint64, err error, memory bool) {
 	}
 }
 
-// state is what the watchdog needs of the running call.
-func (b *budget) state() (gen uint64, parent context.Context, deadline time.Time, limit uint64) {
+// state is what the watchdog needs of the running call; active is false
+// between calls.
+func (b *budget) state() (gen uint64, parent context.Context, deadline time.Time, limit uint64, active bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.gen, b.parent, b.deadline, b.limit
+	return b.gen, b.parent, b.deadline, b.limit, b.active
+}
+
+// running reports whether a call runs.
+func (b *budget) running() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.active
 }
 
 // stoppedForMemory reports whether the watchdog stopped the last call for memory.

@@ -157,7 +157,7 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 		p.entries = entries
 	}
 	if len(errs) > 0 {
-		probe.L.Close()
+		probe.close()
 		return nil, errors.Join(errs...)
 	}
 	e.plan()
@@ -369,7 +369,7 @@ func (e *Engine) Close() {
 	for {
 		select {
 		case v := <-e.pool:
-			v.L.Close()
+			v.close()
 		default:
 			return
 		}

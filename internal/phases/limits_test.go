@@ -214,6 +214,21 @@ func TestMemoryWatchdog(t *testing.T) {
 	}
 }
 
+// add registers b with m and starts a call on it, as newVM and begin do;
+// remove ends it.
+func (m *memWatch) add(b *budget) {
+	m.register(b)
+	b.mu.Lock()
+	b.active = true
+	b.mu.Unlock()
+	m.started()
+}
+
+func (m *memWatch) remove(b *budget) {
+	b.end()
+	m.unregister(b)
+}
+
 func TestMemWatchStopsOnlyCallsOverTheirLimit(t *testing.T) {
 	var heap atomic.Uint64
 	m := newMemWatch(time.Hour, heap.Load) // the loop never ticks: check is called here

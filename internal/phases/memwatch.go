@@ -11,6 +11,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,30 +37,44 @@ const settleWait = time.Second
 // The heap is shared by the whole process, so the watchdog cannot tell which
 // script grew it: under memory pressure every running script is stopped,
 // and the server goes on serving.
+//
+// Every vm's budget is registered for the vm's life, so that starting and
+// ending a call only flips the budget's flag and a counter.
 type memWatch struct {
-	mu    sync.Mutex
-	calls map[*budget]struct{}
-	wake  chan struct{} // a token when calls goes from empty to not
-	start sync.Once
-	every time.Duration
-	read  func() uint64 // heap bytes
+	mu      sync.Mutex
+	budgets map[*budget]struct{} // the budgets of live vms
+	running atomic.Int64         // calls running
+	wake    chan struct{}        // a token when running goes from 0 to 1
+	start   sync.Once
+	every   time.Duration
+	read    func() uint64 // heap bytes
 }
 
 // watchdog is the process's watchdog: the heap is the process's too.
 var watchdog = newMemWatch(watchEvery, readHeap)
 
 func newMemWatch(every time.Duration, read func() uint64) *memWatch {
-	return &memWatch{calls: map[*budget]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
+	return &memWatch{budgets: map[*budget]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
 }
 
-// add watches a call until remove.
-func (m *memWatch) add(b *budget) {
+// register watches b's calls until unregister.
+func (m *memWatch) register(b *budget) {
 	m.start.Do(func() { go m.loop() })
+	b.watch = m
 	m.mu.Lock()
-	m.calls[b] = struct{}{}
-	first := len(m.calls) == 1
+	m.budgets[b] = struct{}{}
 	m.mu.Unlock()
-	if first {
+}
+
+func (m *memWatch) unregister(b *budget) {
+	m.mu.Lock()
+	delete(m.budgets, b)
+	m.mu.Unlock()
+}
+
+// started counts a call that began, waking the loop for the first.
+func (m *memWatch) started() {
+	if m.running.Add(1) == 1 {
 		select {
 		case m.wake <- struct{}{}:
 		default:
@@ -67,11 +82,8 @@ func (m *memWatch) add(b *budget) {
 	}
 }
 
-func (m *memWatch) remove(b *budget) {
-	m.mu.Lock()
-	delete(m.calls, b)
-	m.mu.Unlock()
-}
+// ended counts a call that ended.
+func (m *memWatch) ended() { m.running.Add(-1) }
 
 // loop sleeps while no script runs and checks the calls while some do.
 func (m *memWatch) loop() {
@@ -97,21 +109,22 @@ type watchedCall struct {
 // the heap once and stops the calls whose limit it passed. It reports
 // whether any call is still being watched.
 func (m *memWatch) check() bool {
+	if m.running.Load() == 0 {
+		return false
+	}
 	m.mu.Lock()
-	calls := make([]*budget, 0, len(m.calls))
-	for b := range m.calls {
+	calls := make([]*budget, 0, len(m.budgets))
+	for b := range m.budgets {
 		calls = append(calls, b)
 	}
 	m.mu.Unlock()
-	if len(calls) == 0 {
-		return false
-	}
 	now := time.Now()
 	low := uint64(math.MaxUint64)
 	live := make([]watchedCall, 0, len(calls))
 	for _, b := range calls {
-		gen, parent, deadline, limit := b.state()
+		gen, parent, deadline, limit, active := b.state()
 		switch {
+		case !active:
 		case now.After(deadline):
 			b.stop(gen, context.DeadlineExceeded, false)
 		case parent.Err() != nil:
@@ -151,10 +164,8 @@ func (m *memWatch) settle(stopped []*budget) {
 }
 
 func (m *memWatch) anyWatched(bs []*budget) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, b := range bs {
-		if _, ok := m.calls[b]; ok {
+		if b.running() {
 			return true
 		}
 	}

@@ -74,7 +74,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 	v.budget.end()
 	if ctxErr := v.budget.Err(); ctxErr != nil && err != nil {
 		// A state stopped mid-script may hold half-built values: drop it.
-		v.L.Close()
+		v.close()
 		if merr := memoryError(v.budget, cs.where); merr != nil {
 			r.fail(FailMemory)
 			return nil, merr

@@ -26,6 +26,7 @@ type vm struct {
 func (e *Engine) newVM() *vm {
 	e.states.Add(1)
 	v := &vm{e: e, L: e.newState(), fns: make([][]*lua.LFunction, len(e.procs)), budget: newBudget()}
+	watchdog.register(v.budget)
 	L := v.L
 	L.SetContext(v.budget)
 	v.loaded = L.NewTable()
@@ -84,8 +85,14 @@ func (e *Engine) put(v *vm) {
 	select {
 	case e.pool <- v:
 	default:
-		v.L.Close()
+		v.close()
 	}
+}
+
+// close closes the state and stops watching its budget.
+func (v *vm) close() {
+	watchdog.unregister(v.budget)
+	v.L.Close()
 }
 
 // fn returns the handler function of a step in this state, running the
