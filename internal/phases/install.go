@@ -61,7 +61,7 @@ func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Ses
 	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
 	defer v.budget.end()
 	c := &Call{Folder: f, Method: MethodInstall, Path: f.URL, Header: http.Header{}, ID: "install:" + f.URL}
-	cs := &callState{call: c, resp: Response{Header: http.Header{}}, session: ss,
+	cs := &callState{call: c, session: ss,
 		phase: e.opts.Phases[len(e.opts.Phases)-1], last: true}
 	v.call = cs
 	fn := v.L.NewFunctionFromProto(proto)

@@ -58,7 +58,7 @@ func (v *vm) resStatus(L *lua.LState) int {
 
 func (v *vm) resHeader(L *lua.LState) int {
 	cs := v.open(L)
-	cs.resp.Header.Set(L.CheckString(2), L.CheckString(3))
+	cs.header().Set(L.CheckString(2), L.CheckString(3))
 	L.Push(v.res)
 	return 1
 }
@@ -103,23 +103,24 @@ func (v *vm) resRedirect(L *lua.LState) int {
 		L.ArgError(3, "redirect status must be 3xx")
 	}
 	cs.resp.Status = status
-	cs.resp.Header.Set("Location", url)
+	cs.header().Set("Location", url)
 	cs.finished = true
 	return 0
 }
 
-// jsonType is the Content-Type of res:json, shared by every reply that
-// carries it: header values are never modified in place.
-var jsonType = []string{"application/json"}
+// header returns the response's headers, making them on first use: most
+// replies set none but their content type.
+func (cs *callState) header() http.Header {
+	if cs.resp.Header == nil {
+		cs.resp.Header = http.Header{}
+	}
+	return cs.resp.Header
+}
 
 // finish sets the body and content type and marks the response finished.
 func (v *vm) finish(cs *callState, contentType string, body []byte) {
 	if cs.resp.Header.Get("Content-Type") == "" {
-		if contentType == jsonType[0] {
-			cs.resp.Header["Content-Type"] = jsonType
-		} else {
-			cs.resp.Header.Set("Content-Type", contentType)
-		}
+		cs.resp.ContentType = contentType
 	}
 	if cs.resp.Status == 0 {
 		cs.resp.Status = http.StatusOK

@@ -30,8 +30,10 @@ type Call struct {
 // Response is what the pipeline answers when no error stopped it.
 type Response struct {
 	Status int
-	Header http.Header
-	Body   []byte
+	Header http.Header // set by the scripts; nil for none
+	// ContentType is Body's Content-Type when Header sets none, "" for none.
+	ContentType string
+	Body        []byte
 }
 
 // callState is the state of one request while it runs on a vm.
@@ -67,7 +69,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 			Detail: method + " is not allowed on " + c.Path, Allow: r.allow}
 	}
 	v := e.get()
-	cs := &callState{call: c, resp: Response{Header: http.Header{}}}
+	cs := &callState{call: c}
 	v.call = cs
 	start := v.budget.begin(ctx, c.scriptTime(e.opts.ScriptTimeout), e.heapLimit())
 	err := v.runSteps(steps, r.obs, start)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
@@ -20,8 +21,16 @@ import (
 // It appends the line by hand: through slog.Logger a line costs more than a
 // whole trivial request (a stack capture and generic attribute encoding).
 type accessLog struct {
-	w    io.Writer // nil: no request log
-	bufs sync.Pool
+	w     io.Writer // nil: no request log
+	bufs  sync.Pool
+	stamp atomic.Pointer[stamp] // the second of the last line
+}
+
+// stamp is the formatted time of one second, without its milliseconds:
+// formatting a time costs more than the rest of a line.
+type stamp struct {
+	sec        int64
+	head, zone []byte // 2006-01-02T15:04:05 and Z07:00
 }
 
 // line is what the request log says of one request.
@@ -44,7 +53,7 @@ func (al *accessLog) write(now time.Time, l line) {
 		bp = &b
 	}
 	b := append((*bp)[:0], `{"time":"`...)
-	b = now.AppendFormat(b, timeLayout)
+	b = al.appendTime(b, now)
 	b = append(b, `","level":"INFO","msg":"request","`+keyComponent+`":"http","`+keyRequestID+`":`...)
 	b = jsontext.AppendString(b, l.id)
 	b = append(b, `,"`+keyMethod+`":`...)
@@ -65,6 +74,19 @@ func (al *accessLog) write(now time.Time, l line) {
 	_, _ = al.w.Write(b)
 	*bp = b
 	al.bufs.Put(bp)
+}
+
+// appendTime appends now as timeLayout writes it.
+func (al *accessLog) appendTime(b []byte, now time.Time) []byte {
+	st := al.stamp.Load()
+	if sec := now.Unix(); st == nil || st.sec != sec {
+		st = &stamp{sec: sec, head: now.AppendFormat(nil, "2006-01-02T15:04:05"), zone: now.AppendFormat(nil, "Z07:00")}
+		al.stamp.Store(st)
+	}
+	ms := now.Nanosecond() / 1e6
+	b = append(b, st.head...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.zone...)
 }
 
 // statusOr is status, or 200 for a reply that wrote nothing at all (net/http

@@ -152,10 +152,21 @@ func tooLarge(limit int64) error {
 // buffers that much before it sends the header.
 const smallBody = 2048
 
+// jsonType is the Content-Type of res:json replies, shared by all of them:
+// header values are never modified in place.
+var jsonType = []string{"application/json"}
+
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
+	}
+	switch resp.ContentType {
+	case "":
+	case jsonType[0]:
+		h["Content-Type"] = jsonType
+	default:
+		h["Content-Type"] = []string{resp.ContentType}
 	}
 	if resp.Body != nil && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))

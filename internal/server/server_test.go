@@ -363,3 +363,43 @@ func TestScriptContentLengthIsReplaced(t *testing.T) {
 		t.Errorf("GET /cl: Content-Length %q, body %q (%v), want the whole body", resp.Header.Get("Content-Length"), body, err)
 	}
 }
+
+// TestContentTypes: each way a script sets a reply's Content-Type reaches
+// the client.
+func TestContentTypes(t *testing.T) {
+	s := newServer(t, map[string]string{
+		"endpoints/j/j.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/t/t.execute.lua": `return { GET = function(req, res) res:send("x") end }`,
+		"endpoints/c/c.execute.lua": `return { GET = function(req, res) res:send("a,b", "text/csv") end }`,
+		"endpoints/o/o.execute.lua": `return { GET = function(req, res) res:header("Content-Type", "application/vnd.x+json"):json({}) end }`,
+		"endpoints/e/e.execute.lua": `return { GET = function(req, res) res:header("Content-Type", ""):json({}) end }`,
+	}, nil)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for path, want := range map[string]string{"/j": "application/json", "/t": "text/plain; charset=utf-8",
+		"/c": "text/csv", "/o": "application/vnd.x+json", "/e": "application/json"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Values("Content-Type"); len(got) != 1 || got[0] != want {
+			t.Errorf("GET %s: Content-Type %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestAccessLogTime: the request log's cached second writes what
+// time.Format writes, across seconds and zones.
+func TestAccessLogTime(t *testing.T) {
+	var al accessLog
+	base := time.Date(2026, 3, 29, 0, 59, 59, 999_000_000, time.UTC)
+	for _, loc := range []*time.Location{time.UTC, time.FixedZone("", 2*3600+30*60), time.FixedZone("", -7*3600)} {
+		for _, d := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 1500 * time.Millisecond, time.Hour + 7*time.Millisecond} {
+			now := base.Add(d).In(loc)
+			if got, want := string(al.appendTime(nil, now)), now.Format(timeLayout); got != want {
+				t.Errorf("appendTime(%v)=%s, want %s", now, got, want)
+			}
+		}
+	}
+}
