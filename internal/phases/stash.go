@@ -56,9 +56,16 @@ func (v *vm) stashObject(coll string) lua.LValue {
 	if coll == "" {
 		return lua.LNil
 	}
+	if ud, ok := v.stashes[coll]; ok {
+		return ud // a stash object names its collection only: one per state serves every request
+	}
 	ud := v.L.NewUserData()
 	ud.Value = &stashRef{coll: coll}
 	ud.Metatable = v.stashMT
+	if v.stashes == nil {
+		v.stashes = map[string]*lua.LUserData{}
+	}
+	v.stashes[coll] = ud
 	return ud
 }
 

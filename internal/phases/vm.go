@@ -11,15 +11,16 @@ import (
 type vm struct {
 	e       *Engine
 	L       *lua.LState
-	fns     [][]*lua.LFunction // per processor id: its handler functions in this state, nil until first used
-	loaded  *lua.LTable        // modules required so far
-	res     *lua.LUserData     // the res object, reused by every request
-	reqMT   *lua.LTable        // metatable of req tables: builds rare fields on first use
-	errMT   *lua.LTable        // metatable of error values raised by bindings
-	stashMT *lua.LTable        // metatable of stash objects
-	onErr   *lua.LFunction     // message handler: records where an error was raised
-	call    *callState         // the request being run, nil between requests
-	budget  *budget            // the state's context, reused by every request
+	fns     [][]*lua.LFunction        // per processor id: its handler functions in this state, nil until first used
+	loaded  *lua.LTable               // modules required so far
+	res     *lua.LUserData            // the res object, reused by every request
+	reqMT   *lua.LTable               // metatable of req tables: builds rare fields on first use
+	errMT   *lua.LTable               // metatable of error values raised by bindings
+	stashMT *lua.LTable               // metatable of stash objects
+	stashes map[string]*lua.LUserData // the stash object of each collection, made on first use
+	onErr   *lua.LFunction            // message handler: records where an error was raised
+	call    *callState                // the request being run, nil between requests
+	budget  *budget                   // the state's context, reused by every request
 }
 
 // newVM creates a sandboxed state with the globals and objects bound.

@@ -67,7 +67,7 @@ func (al *accessLog) write(now time.Time, l line) {
 	b = append(b, `,"`+keyBytes+`":`...)
 	b = strconv.AppendInt(b, int64(l.bytes), 10)
 	b = append(b, `,"`+keyDuration+`":`...)
-	b = strconv.AppendFloat(b, float64(l.d.Microseconds())/1000, 'f', -1, 64)
+	b = appendMillis(b, l.d.Microseconds())
 	b = append(b, `,"`+keyRemote+`":`...)
 	b = jsontext.AppendString(b, l.remote)
 	b = append(b, "}\n"...)
@@ -87,6 +87,25 @@ func (al *accessLog) appendTime(b []byte, now time.Time) []byte {
 	b = append(b, st.head...)
 	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 	return append(b, st.zone...)
+}
+
+// appendMillis appends us microseconds as milliseconds, as
+// strconv.AppendFloat(float64(us)/1000, 'f', -1) writes them: 0.24, 1, 12.5.
+func appendMillis(b []byte, us int64) []byte {
+	if us < 0 {
+		b, us = append(b, '-'), -us
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 3
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(append(b, '.'), digits[:n]...)
 }
 
 // statusOr is status, or 200 for a reply that wrote nothing at all (net/http

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -400,6 +401,15 @@ func TestAccessLogTime(t *testing.T) {
 			if got, want := string(al.appendTime(nil, now)), now.Format(timeLayout); got != want {
 				t.Errorf("appendTime(%v)=%s, want %s", now, got, want)
 			}
+		}
+	}
+}
+
+func TestAppendMillis(t *testing.T) {
+	for _, us := range []int64{0, 1, 10, 240, 999, 1000, 1234, 12500, 10_000_000, 987_654_321, -1500} {
+		want := strconv.FormatFloat(float64(us)/1000, 'f', -1, 64)
+		if got := string(appendMillis(nil, us)); got != want {
+			t.Errorf("appendMillis(%d)=%s, want %s", us, got, want)
 		}
 	}
 }
