@@ -37,8 +37,8 @@ func requestID(next http.Handler) http.Handler {
 		ids := r.Header[headerRequestID]
 		switch {
 		case len(ids) == 0 || !saneID(ids[0]):
-			b := make([]byte, 0, len(idPrefix)+21)
-			b = append(append(b, idPrefix...), '-')
+			var buf [48]byte // 12 hex digits, '-', up to 20 digits: on the stack
+			b := append(append(buf[:0], idPrefix...), '-')
 			ids = []string{string(strconv.AppendUint(b, idSeq.Add(1), 10))}
 			r.Header[headerRequestID] = ids
 		case len(ids) > 1: // the first one counts
