@@ -1,6 +1,6 @@
-// Command bench is MiniMi's load harness. It starts each subject in turn as
-// its own process on 127.0.0.1, drives it with the same closed-loop HTTP
-// load and prints a markdown report.
+// Command bench is MiniMi's load harness. It starts each subject as its own
+// process on 127.0.0.1, drives them in turn with the same closed-loop HTTP
+// load, round by round, and prints a markdown report.
 //
 // # Usage
 //

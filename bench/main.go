@@ -233,18 +233,17 @@ func (h *harness) run(ctx context.Context) (*report, error) {
 		h.progress("error: %v", err)
 		errs = append(errs, err)
 	}
+	var list []subject
 	for _, s := range subjects {
-		if !h.opts.selected(s.key) || ctx.Err() != nil {
-			continue
+		if h.opts.selected(s.key) {
+			list = append(list, s)
 		}
-		h.progress("(%s) %s", s.key, s.name)
-		m, err := h.runSubject(ctx, s)
-		if err != nil {
-			fail(err)
-			continue
-		}
-		rep.subjects[s.key] = m
 	}
+	measured, subjectErrs := h.runSubjects(ctx, list)
+	for _, err := range subjectErrs {
+		fail(err)
+	}
+	rep.subjects = measured
 	if h.opts.selected("folders") && ctx.Err() == nil {
 		var err error
 		if rep.folders, err = h.medianFoldersServed(ctx); err != nil {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,28 +90,39 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestRunSubject measures the reference servers (a) and (e) for a moment,
-// as separate processes, with the built-in generator.
-func TestRunSubject(t *testing.T) {
+// TestRunSubjects measures the reference servers (a) and (e) for a moment,
+// as separate processes, with the built-in generator, their rounds
+// interleaved.
+func TestRunSubjects(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := DefaultOptions()
 	opts.Rounds, opts.Conns, opts.Warmup, opts.Duration = 2, 4, 50*time.Millisecond, 200*time.Millisecond
-	h := &harness{opts: opts, loader: GoLoader{}, self: self, tmp: t.TempDir(), log: io.Discard}
-	for _, s := range []subject{subjects[0], subjects[4]} {
-		t.Run(s.key, func(t *testing.T) {
-			m, err := h.runSubject(t.Context(), s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(m.rounds) != opts.Rounds || m.peakRSS <= 0 {
-				t.Fatalf("runSubject()=%d rounds, peak RSS %d; want %d rounds and a peak RSS", len(m.rounds), m.peakRSS, opts.Rounds)
-			}
-			if r := m.row(); r.rps <= 0 || r.errors != 0 || r.p99 < r.p50 {
-				t.Errorf("row()=%+v, want req/s > 0, no errors and p50 <= p99", r)
-			}
-		})
+	var log bytes.Buffer
+	h := &harness{opts: opts, loader: GoLoader{}, self: self, tmp: t.TempDir(), log: &log}
+	got, errs := h.runSubjects(t.Context(), []subject{subjects[0], subjects[4]})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, key := range []string{"a", "e"} {
+		m := got[key]
+		if len(m.rounds) != opts.Rounds || m.peakRSS <= 0 {
+			t.Fatalf("(%s) %d rounds, peak RSS %d; want %d rounds and a peak RSS", key, len(m.rounds), m.peakRSS, opts.Rounds)
+		}
+		if r := m.row(); r.rps <= 0 || r.errors != 0 || r.p99 < r.p50 {
+			t.Errorf("(%s) row()=%+v, want req/s > 0, no errors and p50 <= p99", key, r)
+		}
+	}
+	var order []string
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, " round ") {
+			order = append(order, line[:strings.Index(line, " req/s")])
+		}
+	}
+	if len(order) != 4 || !strings.HasPrefix(order[0], "(a) round 1") || !strings.HasPrefix(order[1], "(e) round 1") ||
+		!strings.HasPrefix(order[2], "(a) round 2") || !strings.HasPrefix(order[3], "(e) round 2") {
+		t.Errorf("rounds ran in the order %q, want a1 e1 a2 e2", order)
 	}
 }

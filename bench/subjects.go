@@ -91,41 +91,99 @@ type measurement struct {
 	peakRSS int64 // VmHWM of the server after the last round, in bytes
 }
 
-// runSubject starts s, checks one request, runs the rounds and reads the
-// server's peak RSS before stopping it.
-func (h *harness) runSubject(ctx context.Context, s subject) (m measurement, err error) {
+// running is a subject whose server is up.
+type running struct {
+	s measurement
+	p *proc
+	t Target
+}
+
+// runSubjects starts every subject of list and checks one request of each,
+// then runs the rounds interleaved (round 1 of every subject, then round 2
+// of every subject, …), so that a machine whose speed drifts during the run,
+// as a shared VM's does, moves every subject alike instead of skewing their
+// ratios. Idle servers wait their turn. A subject that fails is stopped and
+// left out; its error is returned with the others.
+func (h *harness) runSubjects(ctx context.Context, list []subject) (map[string]measurement, []error) {
+	var errs []error
+	var up []*running
+	defer func() {
+		for _, r := range up {
+			h.stop(r)
+		}
+	}()
+	for _, s := range list {
+		r, err := h.startSubject(ctx, s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		up = append(up, r)
+	}
+	for i := range h.opts.Rounds {
+		for _, r := range up {
+			if r.p == nil || ctx.Err() != nil {
+				continue
+			}
+			res, err := h.loader.Run(ctx, r.t, h.opts.load())
+			if err != nil {
+				errs = append(errs, fmt.Errorf("(%s) round %d: %w", r.s.subject.key, i+1, err))
+				h.stop(r)
+				continue
+			}
+			h.progress("(%s) round %d: %.0f req/s, p50 %v, p99 %v, %d errors",
+				r.s.subject.key, i+1, res.RPS(), res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Errors)
+			r.s.rounds = append(r.s.rounds, res)
+		}
+	}
+	out := map[string]measurement{}
+	for _, r := range up {
+		if r.p == nil || ctx.Err() != nil {
+			continue
+		}
+		var err error
+		if r.s.peakRSS, err = r.p.memory("VmHWM"); err != nil {
+			errs = append(errs, fmt.Errorf("(%s) peak RSS: %w", r.s.subject.key, err))
+			continue
+		}
+		out[r.s.subject.key] = r.s
+	}
+	return out, errs
+}
+
+// startSubject starts s and checks one request.
+func (h *harness) startSubject(ctx context.Context, s subject) (*running, error) {
+	h.progress("(%s) %s", s.key, s.name)
 	dir, port, err := h.subjectDir(s.key)
 	if err != nil {
-		return m, err
+		return nil, err
 	}
 	p, err := s.start(h, port, dir)
 	if err != nil {
-		return m, fmt.Errorf("(%s) start: %w", s.key, err)
+		return nil, fmt.Errorf("(%s) start: %w", s.key, err)
 	}
-	defer func() {
-		if serr := p.stop(); serr != nil {
-			h.progress("(%s) stop: %v", s.key, serr)
-		}
-	}()
+	r := &running{s: measurement{subject: s}, p: p, t: s.target(p.base)}
 	if err := p.waitReady(ctx, s.ready, readyInterval, readyTimeout); err != nil {
-		return m, fmt.Errorf("(%s) %w", s.key, err)
+		h.stop(r)
+		return nil, fmt.Errorf("(%s) %w", s.key, err)
 	}
-	t := s.target(p.base)
-	if err := probe(ctx, t); err != nil {
-		return m, fmt.Errorf("(%s) %w\n%s", s.key, err, p.logTail())
+	if err := probe(ctx, r.t); err != nil {
+		err = fmt.Errorf("(%s) %w\n%s", s.key, err, p.logTail())
+		h.stop(r)
+		return nil, err
 	}
-	m.subject = s
-	for i := range h.opts.Rounds {
-		r, err := h.loader.Run(ctx, t, h.opts.load())
-		if err != nil {
-			return m, fmt.Errorf("(%s) round %d: %w", s.key, i+1, err)
-		}
-		h.progress("(%s) round %d: %.0f req/s, p50 %v, p99 %v, %d errors",
-			s.key, i+1, r.RPS(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors)
-		m.rounds = append(m.rounds, r)
+	return r, nil
+}
+
+// stop stops r's server, once.
+func (h *harness) stop(r *running) {
+	if r.p == nil {
+		return
 	}
-	m.peakRSS, err = p.memory("VmHWM")
-	return m, err
+	if err := r.p.stop(); err != nil {
+		h.progress("(%s) stop: %v", r.s.subject.key, err)
+	}
+	r.p = nil
 }
 
 // subjectDir makes a fresh directory for one subject and picks a port.
