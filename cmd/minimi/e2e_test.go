@@ -13,10 +13,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // binary is the minimi binary built once for the end-to-end tests.
@@ -44,26 +45,8 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan error
-}
-
-// syncBuffer is a buffer the process's output goroutine and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func freePort(t *testing.T) int {
@@ -95,7 +78,7 @@ func startServe(t *testing.T, dir string, env ...string) *proc {
 func startServeArgs(t *testing.T, dir string, args []string, env ...string) *proc {
 	t.Helper()
 	port := freePort(t)
-	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	p := &proc{logs: &syncbuf.Buffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	p.cmd = exec.Command(binary, append([]string{"serve", "--dir", dir, "--port", fmt.Sprint(port)}, args...)...)
 	p.cmd.Env = append(append(os.Environ(), "MINIMI_NATS_ENABLED=false"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

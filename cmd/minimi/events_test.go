@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/server"
 	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // eventsService writes a service with a /notes collection into a new
@@ -163,26 +163,8 @@ func TestEventsCommandErrors(t *testing.T) {
 	})
 }
 
-// lineBuffer is an output shared by a running command and the test.
-type lineBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lineBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lineBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitLines waits until b holds n lines; it fails the test after a minute.
-func (b *lineBuffer) waitLines(t *testing.T, n int) {
+func waitLines(t *testing.T, b *syncbuf.Buffer, n int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for strings.Count(b.String(), "\n") < n {
@@ -204,15 +186,15 @@ func TestEventsURL(t *testing.T) {
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		ctx, cancel := context.WithCancel(t.Context())
-		var out lineBuffer
+		var out syncbuf.Buffer
 		done := make(chan error, 1)
 		go func() { done <- execute(t, ctx, eventsCmd(), &out, "--url", srv.URL+"/", "--after", "3", "--follow") }()
-		out.waitLines(t, 2)
+		waitLines(t, &out, 2)
 		commitNote(t, set, l, func(ss *stash.Session) error {
 			_, err := ss.Create("/notes", stash.Record{"title": "live"})
 			return err
 		})
-		out.waitLines(t, 3)
+		waitLines(t, &out, 3)
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("events --url after interrupt=%v, want nil", err)

@@ -1,33 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
-// lockedBuffer is the destination: the flusher and the test read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogWriterKeepsLinesWhole(t *testing.T) {
-	var dst lockedBuffer
+	var dst syncbuf.Buffer
 	lw := newLogWriter(&dst)
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -55,7 +38,7 @@ func TestLogWriterKeepsLinesWhole(t *testing.T) {
 }
 
 func TestLogWriterFlushesWithoutClose(t *testing.T) {
-	var dst lockedBuffer
+	var dst syncbuf.Buffer
 	lw := newLogWriter(&dst)
 	defer lw.Close()
 	fmt.Fprintln(lw, "one line")

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/minimi-go/minimi/internal/bus/bustest"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // runServer starts a plain nats-server for tests on port (-1: random).
@@ -143,7 +143,7 @@ func TestStartPortInUse(t *testing.T) {
 }
 
 func TestEmbeddedLogs(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	lg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	b, err := Start(Options{Enabled: true, Port: -1, Name: "logged", Logger: lg})
 	if err != nil {
@@ -208,22 +208,4 @@ func TestOptionsValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's logging goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

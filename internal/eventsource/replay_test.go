@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // history commits a mix of creates, patches and deletes in every store
@@ -86,8 +87,8 @@ func TestCatchUpAfterCrash(t *testing.T) {
 	s.close(t)
 	copyFile(t, tagsFile+".old", tagsFile)
 
-	var logs logBuffer
-	s.reopen(t, Options{Logger: logs.logger()})
+	var logs syncbuf.Buffer
+	s.reopen(t, Options{Logger: textLogger(&logs)})
 	if !strings.Contains(logs.String(), "catching stores up") || !strings.Contains(logs.String(), "from=1") {
 		t.Fatalf("log=%q, want a catch-up from seq 1", logs.String())
 	}
@@ -98,8 +99,8 @@ func TestCatchUpAfterCrash(t *testing.T) {
 		t.Fatalf("Applied()[%s]=%d, want %d", tags, a[tags], wantApplied[tags])
 	}
 
-	var again logBuffer
-	s.reopen(t, Options{Logger: again.logger()})
+	var again syncbuf.Buffer
+	s.reopen(t, Options{Logger: textLogger(&again)})
 	if strings.Contains(again.String(), "catching stores up") {
 		t.Fatalf("second Open log=%q, want no catch-up", again.String())
 	}

@@ -136,42 +136,34 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		}
 		return append(buf, ']'), nil
 	case map[string]any:
-		if v == nil {
-			return append(buf, "null"...), nil
-		}
-		keys := sortedKeys(v)
-		buf = append(buf, '{')
-		var err error
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(AppendString(buf, k), ':')
-			if buf, err = AppendValue(buf, v[k]); err != nil {
-				return buf, err
-			}
-		}
-		return append(buf, '}'), nil
+		return appendMap(buf, v, AppendValue)
 	case map[string]string:
-		if v == nil {
-			return append(buf, "null"...), nil
-		}
-		keys := sortedKeys(v)
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(AppendString(buf, k), ':')
-			buf = AppendString(buf, v[k])
-		}
-		return append(buf, '}'), nil
+		return appendMap(buf, v, func(b []byte, s string) ([]byte, error) { return AppendString(b, s), nil })
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return buf, err
 	}
 	return append(buf, b...), nil
+}
+
+// appendMap appends m as an object, its keys sorted, each value by value.
+func appendMap[V any](buf []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(buf, "null"...), nil
+	}
+	buf = append(buf, '{')
+	var err error
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(AppendString(buf, k), ':')
+		if buf, err = value(buf, m[k]); err != nil {
+			return buf, err
+		}
+	}
+	return append(buf, '}'), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -127,16 +127,13 @@ func (d *jsonDecoder) object(depth int) (lua.LValue, error) {
 		}
 		d.keys = append(d.keys, k)
 		d.vals = append(d.vals, v)
-		d.space()
-		if d.i < len(d.data) && d.data[d.i] == ',' {
-			d.i++
-			continue
+		more, err := d.next('}', "after an object member")
+		if err != nil {
+			return lua.LNil, err
 		}
-		if d.i < len(d.data) && d.data[d.i] == '}' {
-			d.i++
+		if !more {
 			break
 		}
-		return lua.LNil, d.syntax("after an object member")
 	}
 	keys, vals := d.keys[base:], d.vals[len(d.vals)-(len(d.keys)-base):]
 	t := d.L.CreateTable(0, len(keys))
@@ -161,16 +158,13 @@ func (d *jsonDecoder) array(depth int) (lua.LValue, error) {
 				return lua.LNil, err
 			}
 			d.vals = append(d.vals, v)
-			d.space()
-			if d.i < len(d.data) && d.data[d.i] == ',' {
-				d.i++
-				continue
+			more, err := d.next(']', "after an array element")
+			if err != nil {
+				return lua.LNil, err
 			}
-			if d.i < len(d.data) && d.data[d.i] == ']' {
-				d.i++
+			if !more {
 				break
 			}
-			return lua.LNil, d.syntax("after an array element")
 		}
 	}
 	elems := d.vals[base:]
@@ -181,6 +175,23 @@ func (d *jsonDecoder) array(depth int) (lua.LValue, error) {
 	t.Metatable = d.arrayMT
 	d.vals = d.vals[:base]
 	return t, nil
+}
+
+// next reads what follows a member or an element: a comma, when more
+// follow, or the container's closing byte.
+func (d *jsonDecoder) next(closing byte, where string) (more bool, err error) {
+	d.space()
+	if d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ',':
+			d.i++
+			return true, nil
+		case closing:
+			d.i++
+			return false, nil
+		}
+	}
+	return false, d.syntax(where)
 }
 
 // number reads a JSON number. Integers of up to 15 digits are exact in a

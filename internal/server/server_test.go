@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // threePhase is a service whose /bench URL runs one handler in each phase.
@@ -66,24 +65,6 @@ func newServer(tb testing.TB, files map[string]string, cfg *config.Config) *Serv
 	return s
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (lb *lockedBuffer) Write(p []byte) (int, error) {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	return lb.b.Write(p)
-}
-
-func (lb *lockedBuffer) String() string {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	return lb.b.String()
-}
-
 // TestRequestLog checks the request log line and the request id: generated
 // when the client sends none or a bad one, echoed, seen by scripts and
 // logged.
@@ -95,7 +76,7 @@ func TestRequestLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(site.Close)
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	s, err := New(Options{Site: site, AccessLog: &logs})
 	if err != nil {
 		t.Fatal(err)
