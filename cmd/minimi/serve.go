@@ -195,6 +195,7 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 		return
 	}
 	srv.Swap(site)
+	cur.Close() // its states close as their requests end
 	if svc.rpc != nil {
 		if err := svc.rpc.Update(site.Engine); err != nil {
 			lg.Error("reload: the routes over NATS were not updated", "error", err)

@@ -106,6 +106,7 @@ type Engine struct {
 	routes   map[*router.Folder]*route
 	pool     chan *vm
 	states   atomic.Int64 // Lua states created, for tests and metrics
+	closed   atomic.Bool  // Close was called: states are closed, not pooled
 }
 
 // route is what a URL answers: its target folder, the methods it allows and,
@@ -364,8 +365,15 @@ func (e *Engine) Handlers(f *router.Folder, phase string) []string {
 // StatesCreated is how many Lua states the engine has created so far.
 func (e *Engine) StatesCreated() int64 { return e.states.Load() }
 
-// Close releases the idle Lua states.
+// Close releases the idle Lua states; the states of requests still running
+// are closed when they end.
 func (e *Engine) Close() {
+	e.closed.Store(true)
+	e.drain()
+}
+
+// drain closes the idle states.
+func (e *Engine) drain() {
 	for {
 		select {
 		case v := <-e.pool:

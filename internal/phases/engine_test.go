@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 var testPhases = []string{"load", "access", "execute"}
@@ -512,5 +513,25 @@ func TestReqKeptPastItsRequest(t *testing.T) {
 	}
 	if stale == 0 {
 		t.Error("no request saw a kept req table")
+	}
+}
+
+// TestStashObjectKeptFromRequestToRequest: the stash object, which a state
+// now hands to all its requests, cannot be changed by one request for the
+// next (as req's shared metatable cannot).
+func TestStashObjectKeptFromRequestToRequest(t *testing.T) {
+	e := load(t, map[string]string{
+		"a/a.execute.lua": handlerOf(`local ok = pcall(function() return req.stash.count end)
+			pcall(setmetatable, req.stash, {})
+			res:json({ methods = ok })`),
+	}, Options{PoolSize: 1, Stash: &stash.Set{}, CollectionOf: func(*router.Folder) string { return "/a" }})
+	for i := range 3 { // one state serves them all
+		resp, err := run(t, e, "GET", "/a", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decode(t, resp); got["methods"] != true {
+			t.Errorf("request %d: req.stash has no methods after an earlier request's setmetatable", i+1)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -319,5 +320,45 @@ func BenchmarkBudget(b *testing.B) {
 	for b.Loop() {
 		bud.begin(ctx, time.Second, math.MaxUint64)
 		bud.end()
+	}
+}
+
+// TestCloseStopsWatchingStatesInFlight: a state running a request when its
+// engine is closed is not left registered with the watchdog once the request
+// ends (the watchdog is the process's: a state left there is never dropped,
+// and every tick walks it).
+func TestCloseStopsWatchingStatesInFlight(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e := load(t, map[string]string{
+		"a/a.execute.lua": handlerOf(`local _ = req.config res:send("ok")`),
+	}, Options{EndpointConfig: func(string) map[string]any {
+		once.Do(func() { close(entered) })
+		<-release
+		return nil
+	}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := run(t, e, "GET", "/a", "")
+		done <- err
+	}()
+	<-entered
+	e.Close() // as a reload or a shutdown does while a request runs
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case v := <-e.pool:
+			watchdog.mu.Lock()
+			_, registered := watchdog.budgets[v.budget]
+			watchdog.mu.Unlock()
+			if registered {
+				t.Errorf("a state of a closed engine is still registered with the watchdog")
+			}
+		default:
+			return
+		}
 	}
 }

@@ -25,8 +25,11 @@ func methodsMeta(L *lua.LState, methods map[string]lua.LGFunction) *lua.LTable {
 	for name, fn := range methods {
 		index.RawSetString(name, L.NewFunction(fn))
 	}
-	mt := L.NewTable()
+	mt := L.CreateTable(0, 2)
 	mt.RawSetString("__index", index)
+	// The objects live as long as their state and serve all its requests:
+	// scripts must not change their methods.
+	mt.RawSetString("__metatable", lua.LString("protected"))
 	return mt
 }
 
@@ -119,7 +122,11 @@ func (cs *callState) header() http.Header {
 
 // finish sets the body and content type and marks the response finished.
 func (v *vm) finish(cs *callState, contentType string, body []byte) {
-	if cs.resp.Header.Get("Content-Type") == "" {
+	switch {
+	case cs.resp.Header.Get("Content-Type") != "":
+	case contentType == "": // res:send(body, ""): an empty Content-Type, so that nothing guesses one
+		cs.header()["Content-Type"] = []string{""}
+	default:
 		cs.resp.ContentType = contentType
 	}
 	if cs.resp.Status == 0 {

@@ -87,6 +87,10 @@ func (e *Engine) put(v *vm) {
 	case e.pool <- v:
 	default:
 		v.close()
+		return
+	}
+	if e.closed.Load() { // Close ran meanwhile: its drain may have missed v
+		e.drain()
 	}
 }
 
