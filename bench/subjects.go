@@ -113,6 +113,9 @@ func (h *harness) runSubjects(ctx context.Context, list []subject) (map[string]m
 		}
 	}()
 	for _, s := range list {
+		if ctx.Err() != nil {
+			break
+		}
 		r, err := h.startSubject(ctx, s)
 		if err != nil {
 			errs = append(errs, err)

@@ -374,9 +374,9 @@ func TestContentTypes(t *testing.T) {
 // TestAccessLogTime: the request log's cached second writes what
 // time.Format writes, across seconds and zones.
 func TestAccessLogTime(t *testing.T) {
-	var al accessLog
 	base := time.Date(2026, 3, 29, 0, 59, 59, 999_000_000, time.UTC)
 	for _, loc := range []*time.Location{time.UTC, time.FixedZone("", 2*3600+30*60), time.FixedZone("", -7*3600)} {
+		var al accessLog // one zone per process, as time.Now gives
 		for _, d := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 1500 * time.Millisecond, time.Hour + 7*time.Millisecond} {
 			now := base.Add(d).In(loc)
 			if got, want := string(al.appendTime(nil, now)), now.Format(timeLayout); got != want {
