@@ -309,11 +309,19 @@ func TestDiscovery(t *testing.T) {
 		natsDo(t, nc, "minimi.rpc.b.echo", fmt.Sprintf(`{"query":"i=%d"}`, i))
 	}
 	natsDo(t, nc, "minimi.rpc.b.teapot", "")
-	var stats micro.Stats
-	request(t, nc, "$SRV.STATS.b", &stats)
+	// A request is counted once its handler returns, which can be just after
+	// the caller has the reply: ask until the last one shows.
 	got := map[string]*micro.EndpointStats{}
-	for _, ep := range stats.Endpoints {
-		got[ep.Name] = ep
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var stats micro.Stats
+		request(t, nc, "$SRV.STATS.b", &stats)
+		for _, ep := range stats.Endpoints {
+			got[ep.Name] = ep
+		}
+		if ep := got["teapot"]; ep != nil && ep.NumRequests == 1 && got["echo"] != nil && got["echo"].NumRequests == n ||
+			time.Now().After(deadline) {
+			break
+		}
 	}
 	if ep := got["echo"]; ep == nil || ep.NumRequests != n || !strings.Contains(string(ep.Data), `"served":5`) {
 		t.Errorf("STATS echo=%+v, want %d requests", ep, n)
@@ -346,7 +354,15 @@ func TestQueueGroup(t *testing.T) {
 			t.Fatalf("reply=%+v", env)
 		}
 	}
-	counts := []int{requests(one, "ping"), requests(two, "ping")}
+	// An instance counts a request once its handler returns, which can be
+	// just after the caller has the reply.
+	var counts []int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		counts = []int{requests(one, "ping"), requests(two, "ping")}
+		if counts[0]+counts[1] >= n || time.Now().After(deadline) {
+			break
+		}
+	}
 	if counts[0]+counts[1] != n || counts[0] == 0 || counts[1] == 0 {
 		t.Errorf("requests per instance=%v, want %d shared by both", counts, n)
 	}
