@@ -55,10 +55,17 @@ func newServer(tb testing.TB, files map[string]string, cfg *config.Config) *Serv
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(site.Close)
 	// Request lines are written as minimi serve writes them, so that the
 	// benchmarks pay for them too.
-	s, err := New(Options{Site: site, AccessLog: io.Discard})
+	return serveSite(tb, site, io.Discard)
+}
+
+// serveSite serves site, which closes when the test ends; the request log
+// goes to logs.
+func serveSite(tb testing.TB, site *Site, logs io.Writer) *Server {
+	tb.Helper()
+	tb.Cleanup(site.Close)
+	s, err := New(Options{Site: site, AccessLog: logs})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,12 +82,8 @@ func TestRequestLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(site.Close)
 	var logs syncbuf.Buffer
-	s, err := New(Options{Site: site, AccessLog: &logs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := serveSite(t, site, &logs)
 	for _, sent := range []string{"", "client-id-7", "bad id", "\xff"} {
 		req := httptest.NewRequest("GET", "/who/a%22b", nil)
 		if sent != "" {
@@ -273,12 +276,7 @@ func newStashServer(tb testing.TB, files map[string]string, durable bool) *Serve
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(site.Close)
-	s, err := New(Options{Site: site, AccessLog: io.Discard})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return serveSite(tb, site, io.Discard)
 }
 
 // BenchmarkStashGET reads one record through the whole HTTP handler.
