@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -212,4 +213,39 @@ func validNumber(s string) bool {
 		}
 	}
 	return i == len(s)
+}
+
+// IsMediaType reports whether a Content-Type value says JSON:
+// application/json or any type ending in +json, in any case, parameters
+// ignored. It reads the type without mime.ParseMediaType's allocations.
+func IsMediaType(contentType string) bool {
+	ct := contentType
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	slash := strings.IndexByte(ct, '/')
+	if slash <= 0 || !isToken(ct[:slash]) || !isToken(ct[slash+1:]) {
+		return false
+	}
+	return strings.EqualFold(ct, "application/json") ||
+		len(ct) > slash+5 && strings.EqualFold(ct[len(ct)-5:], "+json")
+}
+
+// isToken reports whether s is an RFC 9110 token, as a media type's type
+// and subtype must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/minimi-go/minimi/internal/jsontext"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -144,42 +145,9 @@ func (v *vm) buildField(key string) lua.LValue {
 	return lua.LNil
 }
 
-// IsJSON reports whether a request's Content-Type says JSON.
-//
-// It reads only the media type, before any parameters, without
-// mime.ParseMediaType's allocations: application/json or any type ending in
-// +json, in any case.
-func IsJSON(h http.Header) bool {
-	ct := h.Get("Content-Type")
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
-	slash := strings.IndexByte(ct, '/')
-	if slash <= 0 || !isToken(ct[:slash]) || !isToken(ct[slash+1:]) {
-		return false
-	}
-	return strings.EqualFold(ct, "application/json") ||
-		len(ct) > slash+5 && strings.EqualFold(ct[len(ct)-5:], "+json")
-}
-
-// isToken reports whether s is an RFC 9110 token, as a media type's type
-// and subtype must be.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+// IsJSON reports whether a request's Content-Type says JSON
+// (jsontext.IsMediaType).
+func IsJSON(h http.Header) bool { return jsontext.IsMediaType(h.Get("Content-Type")) }
 
 // CheckBody validates a JSON request body before any phase runs, so that a
 // malformed or too deeply nested body is a 400 whether or not a script reads

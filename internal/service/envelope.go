@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/minimi-go/minimi/internal/jsontext"
 )
 
 // request is the JSON envelope of a request: the data of a message sent to
@@ -65,12 +65,6 @@ func (h *header) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// isJSON reports whether a Content-Type says JSON.
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
-}
-
 // setBody puts data in b by the envelope's rules for contentType: JSON
 // content as JSON, UTF-8 text as a string, anything else (binary, or JSON
 // content that is not valid JSON) as base64. A body without a Content-Type
@@ -78,9 +72,9 @@ func isJSON(contentType string) bool {
 func (b *body) setBody(contentType string, data []byte) {
 	switch {
 	case len(data) == 0:
-	case (contentType == "" || isJSON(contentType)) && json.Valid(data):
+	case (contentType == "" || jsontext.IsMediaType(contentType)) && json.Valid(data):
 		b.Body = compact(data)
-	case contentType != "" && !isJSON(contentType) && utf8.Valid(data):
+	case contentType != "" && !jsontext.IsMediaType(contentType) && utf8.Valid(data):
 		b.Body, _ = json.Marshal(string(data))
 	default:
 		b.BodyBase64 = data
@@ -97,7 +91,7 @@ func (b *body) bytes(contentType string) ([]byte, error) {
 	if len(b.Body) == 0 {
 		return nil, nil
 	}
-	if contentType == "" || isJSON(contentType) {
+	if contentType == "" || jsontext.IsMediaType(contentType) {
 		return b.Body, nil
 	}
 	var s string
