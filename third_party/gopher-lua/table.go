@@ -200,25 +200,21 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
 func (tb *LTable) RawSetString(key string, value LValue) {
+	if value == LNil {
+		if tb.strdict != nil {
+			delete(tb.strdict, key)
+		}
+		return
+	}
 	if tb.strdict == nil {
 		tb.strdict = make(map[string]LValue, defaultHashCap)
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
-	if value == LNil {
-		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.strdict, key)
-	} else {
-		tb.strdict[key] = value
-		lkey := LString(key)
-		if _, ok := tb.k2i[lkey]; !ok {
-			tb.k2i[lkey] = len(tb.keys)
-			tb.keys = append(tb.keys, lkey)
+	if tb.keys != nil {
+		if _, ok := tb.k2i[LString(key)]; !ok {
+			tb.dropKeyIndex()
 		}
 	}
+	tb.strdict[key] = value
 }
 
 // RawSetH sets a given LValue to a given index without the __newindex metamethod.
@@ -227,23 +223,46 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		tb.RawSetString(string(s), value)
 		return
 	}
+	if value == LNil {
+		if tb.dict != nil {
+			delete(tb.dict, key)
+		}
+		return
+	}
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
-	if value == LNil {
-		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.dict, key)
-	} else {
-		tb.dict[key] = value
+	if tb.keys != nil {
 		if _, ok := tb.k2i[key]; !ok {
-			tb.k2i[key] = len(tb.keys)
-			tb.keys = append(tb.keys, key)
+			tb.dropKeyIndex()
 		}
+	}
+	tb.dict[key] = value
+}
+
+// dropKeyIndex forgets the order in which Next visits the hash part; the
+// next traversal builds it again. It is built only for tables that are
+// traversed, so that plain writes cost one map assignment.
+func (tb *LTable) dropKeyIndex() {
+	tb.keys, tb.k2i = nil, nil
+}
+
+// keyIndex builds the order in which Next visits the hash part. Keys cleared
+// after it was built stay in it (Next skips them), so that clearing fields
+// during a traversal is allowed, as in Lua.
+func (tb *LTable) keyIndex() {
+	if tb.keys != nil {
+		return
+	}
+	tb.keys = make([]LValue, 0, len(tb.strdict)+len(tb.dict))
+	tb.k2i = make(map[LValue]int, len(tb.strdict)+len(tb.dict))
+	for k := range tb.strdict {
+		tb.k2i[LString(k)] = len(tb.keys)
+		tb.keys = append(tb.keys, LString(k))
+	}
+	for k := range tb.dict {
+		tb.k2i[k] = len(tb.keys)
+		tb.keys = append(tb.keys, k)
 	}
 }
 
@@ -369,6 +388,10 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 				if (tb.dict == nil || len(tb.dict) == 0) && (tb.strdict == nil || len(tb.strdict) == 0) {
 					return LNil, LNil
 				}
+				tb.keyIndex()
+				if len(tb.keys) == 0 {
+					return LNil, LNil
+				}
 				key = tb.keys[0]
 				if v := tb.RawGetH(key); v != LNil {
 					return key, v
@@ -377,6 +400,7 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 		}
 	}
 
+	tb.keyIndex()
 	for i := tb.k2i[key] + 1; i < len(tb.keys); i++ {
 		key := tb.keys[i]
 		if v := tb.RawGetH(key); v != LNil {

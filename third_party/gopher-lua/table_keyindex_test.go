@@ -1,0 +1,123 @@
+package lua
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+)
+
+// nextKeys walks tb with Next and returns the keys it visits, as strings.
+func nextKeys(t *testing.T, tb *LTable) []string {
+	t.Helper()
+	var keys []string
+	k, v := tb.Next(LNil)
+	for k != LNil {
+		if v == LNil {
+			t.Fatalf("Next returned key %v with a nil value", k)
+		}
+		keys = append(keys, k.String())
+		if len(keys) > 1000 {
+			t.Fatal("Next does not end")
+		}
+		k, v = tb.Next(k)
+	}
+	return keys
+}
+
+func sortedKeys(t *testing.T, tb *LTable) []string {
+	keys := nextKeys(t, tb)
+	sort.Strings(keys)
+	return keys
+}
+
+func TestTableKeyIndexOnlyForTraversal(t *testing.T) {
+	tb := newLTable(0, 0)
+	tb.RawSetString("a", LNumber(1))
+	tb.RawSetH(LTrue, LNumber(2))
+	if tb.keys != nil || tb.k2i != nil {
+		t.Fatal("writes built the traversal index")
+	}
+	errorIfNotEqual(t, "[a true]", fmt.Sprint(sortedKeys(t, tb)))
+	if len(tb.keys) != 2 {
+		t.Fatalf("index has %d keys, want 2", len(tb.keys))
+	}
+}
+
+func TestTableNextAfterNewKeys(t *testing.T) {
+	tb := newLTable(0, 0)
+	tb.RawSetInt(1, LString("one"))
+	tb.RawSetString("a", LNumber(1))
+	errorIfNotEqual(t, "[1 a]", fmt.Sprint(sortedKeys(t, tb)))
+	tb.RawSetString("b", LNumber(2))
+	tb.RawSetH(LNumber(2.5), LNumber(3))
+	errorIfNotEqual(t, "[1 2.5 a b]", fmt.Sprint(sortedKeys(t, tb)))
+}
+
+func TestTableClearFieldsDuringTraversal(t *testing.T) {
+	tb := newLTable(0, 0)
+	for i := 0; i < 20; i++ {
+		tb.RawSetString(fmt.Sprintf("k%02d", i), LNumber(i))
+	}
+	seen := map[string]bool{}
+	k, _ := tb.Next(LNil)
+	for k != LNil {
+		seen[k.String()] = true
+		tb.RawSetH(k, LNil) // clearing the current field is allowed
+		k, _ = tb.Next(k)
+	}
+	if len(seen) != 20 {
+		t.Fatalf("visited %d keys while clearing them, want 20", len(seen))
+	}
+	if k, _ := tb.Next(LNil); k != LNil {
+		t.Fatalf("table not empty after clearing: %v", k)
+	}
+}
+
+func TestTableAssignExistingDuringTraversal(t *testing.T) {
+	tb := newLTable(0, 0)
+	for i := 0; i < 10; i++ {
+		tb.RawSetString(fmt.Sprintf("k%d", i), LNumber(i))
+	}
+	n := 0
+	k, _ := tb.Next(LNil)
+	for k != LNil {
+		tb.RawSetH(k, LString("changed")) // assigning existing fields is allowed
+		n++
+		k, _ = tb.Next(k)
+	}
+	errorIfNotEqual(t, 10, n)
+	tb.ForEach(func(k, v LValue) {
+		errorIfNotEqual(t, LString("changed"), v)
+	})
+}
+
+func TestTableKeyIndexDoesNotGrowWithChurn(t *testing.T) {
+	tb := newLTable(0, 0)
+	for i := 0; i < 1000; i++ {
+		key := fmt.Sprintf("k%d", i)
+		tb.RawSetString(key, LTrue)
+		nextKeys(t, tb)
+		tb.RawSetString(key, LNil)
+	}
+	if n := len(nextKeys(t, tb)); n != 0 {
+		t.Fatalf("%d keys left", n)
+	}
+	if len(tb.keys) > 1 {
+		t.Fatalf("index kept %d cleared keys", len(tb.keys))
+	}
+}
+
+func TestTablePairsScript(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	errorIfScriptFail(t, L, `
+		local t = {x = 1, y = 2, [true] = 3, 10, 20}
+		local n = 0
+		for k, v in pairs(t) do n = n + 1 end
+		assert(n == 5, "pairs saw " .. n)
+		for k in pairs(t) do t[k] = nil end
+		assert(next(t) == nil, "not empty")
+		t.z = 1
+		assert(next(t) == "z")
+	`)
+}
