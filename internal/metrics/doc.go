@@ -25,5 +25,8 @@
 // resolves each route's observer once, when it loads. A request then finds
 // its series by scanning the few it has already seen (a method index, then
 // a short list of statuses) and updates them with atomic operations: no
-// label hashing, no map lookup and no allocation once a series exists.
+// label hashing, no map lookup and no allocation once a series exists. The
+// latency histograms spread each series over a few stripes of counters and
+// add them up at scrape time, so that the cores of a busy server do not take
+// turns owning the same counters.
 package metrics

@@ -19,8 +19,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	handler  http.Handler
 	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	phases   *prometheus.HistogramVec
+	duration *histogramVec
+	phases   *histogramVec
 	failures *prometheus.CounterVec
 }
 
@@ -37,12 +37,10 @@ func New(opts Options) (*Metrics, error) {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: nameRequests,
 			Help: "HTTP requests answered, by route (the URL in MiniMi notation), method and status."},
 			[]string{labelRoute, labelMethod, labelStatus}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: nameRequestDuration,
-			Help: "Time to answer an HTTP request, by route and method.", Buckets: opts.Buckets},
-			[]string{labelRoute, labelMethod}),
-		phases: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: namePhaseDuration,
-			Help: "Time the handlers of one phase ran in one request, by route and phase.", Buckets: opts.Buckets},
-			[]string{labelRoute, labelPhase}),
+		duration: newHistogramVec(nameRequestDuration, "Time to answer an HTTP request, by route and method.",
+			opts.Buckets, labelRoute, labelMethod),
+		phases: newHistogramVec(namePhaseDuration, "Time the handlers of one phase ran in one request, by route and phase.",
+			opts.Buckets, labelRoute, labelPhase),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: nameScriptFailures,
 			Help: "Requests whose scripts failed, by route and reason (error, timeout, memory)."},
 			[]string{labelRoute, labelReason}),

@@ -55,7 +55,7 @@ type Requests struct {
 // methodSeries are the series of one route and method seen so far. A value
 // is never changed once published: a new status makes a copy.
 type methodSeries struct {
-	latency prometheus.Observer
+	latency *histogram
 	codes   []statusCounter
 }
 
@@ -79,10 +79,10 @@ func (rq *Requests) Observe(method string, status int, d time.Duration) {
 	}
 	count, latency := rq.series(methodIndex(method), status)
 	count.Inc()
-	latency.Observe(d.Seconds())
+	latency.Observe(d)
 }
 
-func (rq *Requests) series(i, status int) (prometheus.Counter, prometheus.Observer) {
+func (rq *Requests) series(i, status int) (prometheus.Counter, *histogram) {
 	if ms := rq.sets[i].Load(); ms != nil {
 		for _, sc := range ms.codes {
 			if sc.status == status {
@@ -94,7 +94,7 @@ func (rq *Requests) series(i, status int) (prometheus.Counter, prometheus.Observ
 }
 
 // add resolves the series of method i and status and publishes them.
-func (rq *Requests) add(i, status int) (prometheus.Counter, prometheus.Observer) {
+func (rq *Requests) add(i, status int) (prometheus.Counter, *histogram) {
 	rq.mu.Lock()
 	defer rq.mu.Unlock()
 	old := rq.sets[i].Load()
@@ -108,7 +108,7 @@ func (rq *Requests) add(i, status int) (prometheus.Counter, prometheus.Observer)
 		next.latency = old.latency
 		next.codes = append(next.codes, old.codes...)
 	} else {
-		next.latency = rq.m.duration.WithLabelValues(rq.route, methods[i])
+		next.latency = rq.m.duration.With(rq.route, methods[i])
 	}
 	count := rq.m.requests.WithLabelValues(rq.route, methods[i], strconv.Itoa(status))
 	next.codes = append(next.codes, statusCounter{status: status, count: count})

@@ -22,7 +22,7 @@ type routeScripts struct {
 	m      *Metrics
 	route  string
 	names  []string
-	phases []lazy[prometheus.Observer]
+	phases []lazy[*histogram]
 	fails  [len(reasons)]lazy[prometheus.Counter]
 }
 
@@ -31,7 +31,7 @@ var _ phases.RouteObserver = (*routeScripts)(nil)
 // Route returns the observer of the phases and script failures of url, for
 // phases.Options.Observer. The engine calls it once per URL when it loads.
 func (m *Metrics) Route(url string, names []string) phases.RouteObserver {
-	return &routeScripts{m: m, route: url, names: names, phases: make([]lazy[prometheus.Observer], len(names))}
+	return &routeScripts{m: m, route: url, names: names, phases: make([]lazy[*histogram], len(names))}
 }
 
 // Phase observes the time the handlers of phase i ran.
@@ -39,10 +39,10 @@ func (rs *routeScripts) Phase(i int, d time.Duration) {
 	if i < 0 || i >= len(rs.phases) {
 		return
 	}
-	h := rs.phases[i].get(func() prometheus.Observer {
-		return rs.m.phases.WithLabelValues(rs.route, rs.names[i])
+	h := rs.phases[i].get(func() *histogram {
+		return rs.m.phases.With(rs.route, rs.names[i])
 	})
-	h.Observe(d.Seconds())
+	h.Observe(d)
 }
 
 // Fail counts a request whose scripts failed.
