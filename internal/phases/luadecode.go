@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -17,7 +18,9 @@ import (
 // nesting deeper than MaxJSONDepth are errors, and invalid UTF-8 and lone
 // surrogates become U+FFFD. The fuzz test holds it to encoding/json.
 func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
-	d := jsonDecoder{L: L, data: data, arrayMT: L.GetField(L.Get(lua.RegistryIndex), arrayMeta)}
+	d := decoders.Get().(*jsonDecoder)
+	defer d.release()
+	d.L, d.data, d.arrayMT = L, data, L.GetField(L.Get(lua.RegistryIndex), arrayMeta)
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -27,6 +30,18 @@ func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
 		return lua.LNil, d.syntax("after the top-level value")
 	}
 	return v, nil
+}
+
+// decoders keep their stacks and scratch between decodings.
+var decoders = sync.Pool{New: func() any { return new(jsonDecoder) }}
+
+// release forgets the decoding, keeping the stacks' memory but none of
+// the values on them, and puts d back in decoders.
+func (d *jsonDecoder) release() {
+	clear(d.keys[:cap(d.keys)])
+	clear(d.vals[:cap(d.vals)])
+	*d = jsonDecoder{keys: d.keys[:0], vals: d.vals[:0], buf: d.buf[:0]}
+	decoders.Put(d)
 }
 
 // jsonDecoder is one decoding. Members and elements wait on a stack until
