@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -513,6 +514,33 @@ func TestReqKeptPastItsRequest(t *testing.T) {
 	}
 	if stale == 0 {
 		t.Error("no request saw a kept req table")
+	}
+}
+
+// TestReqFieldsPerRequest: on one state, each request builds its own req
+// fields: nothing a request read or wrote through them reaches the next,
+// and a handler's own field hides a built one.
+func TestReqFieldsPerRequest(t *testing.T) {
+	e := load(t, map[string]string{
+		"a/a.execute.lua": `return { POST = function(req, res)
+			local before = req.state.seen
+			req.state.seen = req.body.n
+			local path = req.path
+			req.path = "mine"
+			res:json({ before = before or "none", seen = req.state.seen, path = path, own = req.path,
+				method = req.method })
+		end }`,
+	}, Options{PoolSize: 1})
+	for i := range 3 { // one state serves them all
+		resp, err := run(t, e, "POST", "/a", fmt.Sprintf(`{"n":%d}`, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := decode(t, resp)
+		if got["before"] != "none" || got["seen"] != float64(i) || got["path"] != "/a" || got["own"] != "mine" ||
+			got["method"] != "POST" {
+			t.Errorf("request %d: %v, want before=none seen=%d path=/a own=mine method=POST", i+1, got, i)
+		}
 	}
 }
 

@@ -1,25 +1,29 @@
 package phases
 
 import (
+	"math/bits"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// reqFields holds the req fields of one call once they are built. req
-// itself is an empty table whose __index builds a field on first use and
-// keeps it here: gopher-lua tables are maps with an ordered key index, so
-// a table filled per request would cost more than the whole rest of a
-// trivial request.
-type reqFields struct {
-	method, path, id, client lua.LValue
-	params, state, query     lua.LValue
-	headers, raw, body       lua.LValue
-	stash, config            lua.LValue
-}
+// req is an empty table per call. Its fields are built on first read and
+// kept for the rest of the call in the state's fields table, which req's
+// metatable names as __index: gopher-lua tables are Go maps, so a table
+// filled per request would cost more than the whole rest of a trivial
+// request, and a read of a built field is then a table lookup rather than
+// a call into Go. When the call ends, its req gets a metatable without
+// __index (a req kept past its request reads nil) and the fields table is
+// emptied for the next call.
+
+// reqFieldNames are the fields built on first read; callState.built has
+// bit i set once reqFieldNames[i] is in the fields table.
+var reqFieldNames = [...]string{"method", "path", "id", "client", "params", "state", "query", "headers", "raw",
+	"body", "stash", "config"}
 
 // newReq makes the req table of the running call.
 func (v *vm) newReq() *lua.LTable {
@@ -29,56 +33,38 @@ func (v *vm) newReq() *lua.LTable {
 	return req
 }
 
-// reqIndex is req's __index. A req table kept past its request reads nil:
-// its fields are built from the call running now.
-func (v *vm) reqIndex(L *lua.LState) int {
-	req := L.CheckTable(1)
+// fieldIndex is the __index of the fields table: it builds field key of the
+// running call and keeps it there.
+func (v *vm) fieldIndex(L *lua.LState) int {
 	key := L.CheckString(2)
-	if v.call == nil || v.call.reqTable != req {
+	i := slices.Index(reqFieldNames[:], key)
+	if v.call == nil || i < 0 {
 		L.Push(lua.LNil)
 		return 1
 	}
-	L.Push(v.reqField(key))
+	val := v.buildField(key)
+	if val != lua.LNil {
+		v.fields.RawSetString(key, val)
+		v.call.built |= 1 << i
+	}
+	L.Push(val)
 	return 1
 }
 
-// reqField returns the field key of the running call's req, building it
-// the first time.
-func (v *vm) reqField(key string) lua.LValue {
-	f := &v.call.req
-	var slot *lua.LValue
-	switch key {
-	case "method":
-		slot = &f.method
-	case "path":
-		slot = &f.path
-	case "id":
-		slot = &f.id
-	case "client":
-		slot = &f.client
-	case "params":
-		slot = &f.params
-	case "state":
-		slot = &f.state
-	case "query":
-		slot = &f.query
-	case "headers":
-		slot = &f.headers
-	case "raw":
-		slot = &f.raw
-	case "body":
-		slot = &f.body
-	case "stash":
-		slot = &f.stash
-	case "config":
-		slot = &f.config
-	default:
-		return lua.LNil
+// endCall detaches the running call's req from the fields table and
+// empties it.
+func (v *vm) endCall() {
+	cs := v.call
+	if cs == nil {
+		return
 	}
-	if *slot == nil {
-		*slot = v.buildField(key)
+	if cs.reqTable != nil {
+		cs.reqTable.Metatable = v.keptMT
 	}
-	return *slot
+	for m := cs.built; m != 0; m &= m - 1 {
+		v.fields.RawSetString(reqFieldNames[bits.TrailingZeros16(m)], lua.LNil)
+	}
+	v.call = nil
 }
 
 // buildField builds the req field key of the running call.

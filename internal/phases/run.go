@@ -47,7 +47,7 @@ type callState struct {
 	last     bool   // a handler of the last phase ran
 	session  *stash.Session
 	emits    []Emit
-	req      reqFields   // the fields of req built so far
+	built    uint16      // the req fields built so far, by index in reqFieldNames
 	reqTable *lua.LTable // the req table of this call
 }
 

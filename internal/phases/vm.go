@@ -14,7 +14,9 @@ type vm struct {
 	fns     [][]*lua.LFunction        // per processor id: its handler functions in this state, nil until first used
 	loaded  *lua.LTable               // modules required so far
 	res     *lua.LUserData            // the res object, reused by every request
-	reqMT   *lua.LTable               // metatable of req tables: builds rare fields on first use
+	reqMT   *lua.LTable               // metatable of the running call's req: reads fall through to fields
+	fields  *lua.LTable               // the req fields of the running call built so far; its __index builds them
+	keptMT  *lua.LTable               // metatable of req tables whose call ended: their fields read nil
 	errMT   *lua.LTable               // metatable of error values raised by bindings
 	stashMT *lua.LTable               // metatable of stash objects
 	stashes map[string]*lua.LUserData // the stash object of each collection, made on first use
@@ -36,9 +38,16 @@ func (e *Engine) newVM() *vm {
 	v.res = L.NewUserData()
 	v.res.Value = v
 	v.res.Metatable = v.resMeta()
-	v.reqMT = L.NewTable()
-	v.reqMT.RawSetString("__index", L.NewFunction(v.reqIndex))
-	v.reqMT.RawSetString("__metatable", lua.LString("req")) // shared by the state's requests: not for scripts to change
+	v.fields = L.CreateTable(0, len(reqFieldNames))
+	v.fields.Metatable = L.CreateTable(0, 1)
+	v.fields.Metatable.(*lua.LTable).RawSetString("__index", L.NewFunction(v.fieldIndex))
+	// The metatables are shared by the state's requests: not for scripts to
+	// change, and the fields table is out of their reach.
+	v.reqMT = L.CreateTable(0, 2)
+	v.reqMT.RawSetString("__index", v.fields)
+	v.reqMT.RawSetString("__metatable", lua.LString("req"))
+	v.keptMT = L.CreateTable(0, 1)
+	v.keptMT.RawSetString("__metatable", lua.LString("req"))
 	v.errMT = L.NewTable()
 	v.errMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		if ud, ok := L.Get(1).(*lua.LUserData); ok {
@@ -82,7 +91,7 @@ func (e *Engine) get() *vm {
 
 // put returns a state to the pool, or closes it when the pool is full.
 func (e *Engine) put(v *vm) {
-	v.call = nil
+	v.endCall()
 	select {
 	case e.pool <- v:
 	default:
