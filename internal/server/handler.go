@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -59,14 +60,18 @@ type endpoint struct {
 	s        *Server
 	site     *Site
 	folder   *router.Folder
-	rm       *routeMetrics     // nil without Options.Metrics
-	requests *metrics.Requests // this URL's series, resolved once
+	rm       *routeMetrics          // nil without Options.Metrics
+	requests *metrics.Requests      // this URL's series, resolved once
+	pattern  atomic.Pointer[string] // chi's route pattern, for the request log: the same for every request
 }
 
 var _ http.Handler = (*endpoint)(nil)
 
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep.rm.tag(w, ep.requests)
+	if sw, ok := w.(*statusWriter); ok {
+		sw.pattern = ep.routePattern(r)
+	}
 	allow := ep.site.Engine.Allow(ep.folder)
 	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
 		return
@@ -106,6 +111,20 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, r, resp)
+}
+
+// routePattern is what chi.RouteContext(r.Context()).RoutePattern() says,
+// found on the first request: it joins and rewrites strings every time.
+func (ep *endpoint) routePattern(r *http.Request) string {
+	if p := ep.pattern.Load(); p != nil {
+		return *p
+	}
+	p := ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		p = rc.RoutePattern()
+	}
+	ep.pattern.Store(&p)
+	return p
 }
 
 // options answers OPTIONS: Allow, and the schema of the folder's collection

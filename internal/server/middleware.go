@@ -77,6 +77,7 @@ type statusWriter struct {
 	status   int
 	bytes    int
 	requests *metrics.Requests // set by the handler of the route; nil for others
+	pattern  string            // the route pattern, when the handler of the route knows it
 }
 
 func (sw *statusWriter) WriteHeader(code int) {
@@ -124,8 +125,8 @@ func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d 
 	if s.access.w == nil {
 		return
 	}
-	route := ""
-	if rc := chi.RouteContext(r.Context()); rc != nil {
+	route := sw.pattern
+	if rc := chi.RouteContext(r.Context()); route == "" && rc != nil {
 		route = rc.RoutePattern()
 	}
 	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.Path, route: route,
