@@ -62,7 +62,6 @@ func (b *budget) end() {
 	b.mu.Lock()
 	b.active = false
 	b.mu.Unlock()
-	b.watch.ended()
 }
 
 // stop ends call gen with err, unless it ended already or another call runs.

@@ -362,3 +362,29 @@ func TestCloseStopsWatchingStatesInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestMemWatchSleepsAndWakes: the watchdog goes to sleep when no call runs
+// and a call that starts later is still stopped at its deadline.
+func TestMemWatchSleepsAndWakes(t *testing.T) {
+	m := newMemWatch(time.Millisecond, func() uint64 { return 0 })
+	b := newBudget()
+	m.register(b)
+	defer m.unregister(b)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for start := time.Now(); !cond(); time.Sleep(time.Millisecond) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("still waiting for %s", what)
+			}
+		}
+	}
+	for call := range 3 {
+		b.begin(t.Context(), 20*time.Millisecond, math.MaxUint64)
+		waitFor("the watchdog to stop a call past its deadline", func() bool { return b.Err() != nil })
+		if !errors.Is(b.Err(), context.DeadlineExceeded) {
+			t.Fatalf("call %d ended with %v, want a deadline", call+1, b.Err())
+		}
+		b.end()
+		waitFor("the watchdog to sleep", m.asleep.Load)
+	}
+}

@@ -39,12 +39,14 @@ const settleWait = time.Second
 // and the server goes on serving.
 //
 // Every vm's budget is registered for the vm's life, so that starting and
-// ending a call only flips the budget's flag and a counter.
+// ending a call only flips the budget's flag: no counter that every core
+// writes. The watchdog goes to sleep after idleTicks without a call, and a
+// call that starts while it sleeps wakes it.
 type memWatch struct {
 	mu      sync.Mutex
 	budgets map[*budget]struct{} // the budgets of live vms
-	running atomic.Int64         // calls running
-	wake    chan struct{}        // a token when running goes from 0 to 1
+	asleep  atomic.Bool          // the loop waits for wake
+	wake    chan struct{}        // a token when a call starts while the loop sleeps
 	start   sync.Once
 	every   time.Duration
 	read    func() uint64 // heap bytes
@@ -54,8 +56,14 @@ type memWatch struct {
 var watchdog = newMemWatch(watchEvery, readHeap)
 
 func newMemWatch(every time.Duration, read func() uint64) *memWatch {
-	return &memWatch{budgets: map[*budget]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
+	m := &memWatch{budgets: map[*budget]struct{}{}, wake: make(chan struct{}, 1), every: every, read: read}
+	m.asleep.Store(true)
+	return m
 }
+
+// idleTicks is how many checks in a row find no call before the watchdog
+// sleeps: a busy server's short gaps between calls do not stop its ticker.
+const idleTicks = 10
 
 // register watches b's calls until unregister.
 func (m *memWatch) register(b *budget) {
@@ -72,9 +80,10 @@ func (m *memWatch) unregister(b *budget) {
 	m.mu.Unlock()
 }
 
-// started counts a call that began, waking the loop for the first.
+// started wakes the loop if it sleeps. The call's budget is active already,
+// so a loop going to sleep either sees the call or is seen asleep here.
 func (m *memWatch) started() {
-	if m.running.Add(1) == 1 {
+	if m.asleep.Load() {
 		select {
 		case m.wake <- struct{}{}:
 		default:
@@ -82,20 +91,39 @@ func (m *memWatch) started() {
 	}
 }
 
-// ended counts a call that ended.
-func (m *memWatch) ended() { m.running.Add(-1) }
-
 // loop sleeps while no script runs and checks the calls while some do.
 func (m *memWatch) loop() {
 	for range m.wake {
+		m.asleep.Store(false)
 		tick := time.NewTicker(m.every)
-		for range tick.C {
-			if !m.check() {
-				break
+		for idle := 0; idle < idleTicks; {
+			<-tick.C
+			if m.check() {
+				idle = 0
+				continue
+			}
+			if idle++; idle == idleTicks {
+				m.asleep.Store(true)
+				if m.anyRunning() { // started before it could see asleep
+					m.asleep.Store(false)
+					idle = 0
+				}
 			}
 		}
 		tick.Stop()
 	}
+}
+
+// anyRunning reports whether a registered budget runs a call.
+func (m *memWatch) anyRunning() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for b := range m.budgets {
+		if b.running() {
+			return true
+		}
+	}
+	return false
 }
 
 // watchedCall is a running call as the watchdog saw it.
@@ -107,11 +135,8 @@ type watchedCall struct {
 
 // check ends the calls past their deadline or whose request ended, samples
 // the heap once and stops the calls whose limit it passed. It reports
-// whether any call is still being watched.
+// whether any call runs.
 func (m *memWatch) check() bool {
-	if m.running.Load() == 0 {
-		return false
-	}
 	m.mu.Lock()
 	calls := make([]*budget, 0, len(m.budgets))
 	for b := range m.budgets {
@@ -121,8 +146,10 @@ func (m *memWatch) check() bool {
 	now := time.Now()
 	low := uint64(math.MaxUint64)
 	live := make([]watchedCall, 0, len(calls))
+	running := false
 	for _, b := range calls {
 		gen, parent, deadline, limit, active := b.state()
+		running = running || active
 		switch {
 		case !active:
 		case now.After(deadline):
@@ -135,7 +162,7 @@ func (m *memWatch) check() bool {
 		}
 	}
 	if len(live) == 0 || m.read() <= low {
-		return true
+		return running
 	}
 	runtime.GC() // garbage is not growth: judge the live heap
 	heap := m.read()
