@@ -209,12 +209,10 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 	if tb.strdict == nil {
 		tb.strdict = make(map[string]LValue, defaultHashCap)
 	}
-	if tb.keys != nil {
-		if _, ok := tb.k2i[LString(key)]; !ok {
-			tb.dropKeyIndex()
-		}
-	}
 	tb.strdict[key] = value
+	if tb.keys != nil {
+		tb.indexKey(LString(key))
+	}
 }
 
 // RawSetH sets a given LValue to a given index without the __newindex metamethod.
@@ -232,24 +230,27 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
 	}
-	if tb.keys != nil {
-		if _, ok := tb.k2i[key]; !ok {
-			tb.dropKeyIndex()
-		}
-	}
 	tb.dict[key] = value
+	if tb.keys != nil {
+		tb.indexKey(key)
+	}
 }
 
-// dropKeyIndex forgets the order in which Next visits the hash part; the
-// next traversal builds it again. It is built only for tables that are
-// traversed, so that plain writes cost one map assignment.
-func (tb *LTable) dropKeyIndex() {
-	tb.keys, tb.k2i = nil, nil
+// indexKey appends key to the order in which Next visits the hash part,
+// unless it is there. The order is built by the first traversal (keyIndex)
+// and kept from then on, as upstream keeps it from the first write: tables
+// that are never traversed cost one map assignment per write.
+func (tb *LTable) indexKey(key LValue) {
+	if _, ok := tb.k2i[key]; !ok {
+		tb.k2i[key] = len(tb.keys)
+		tb.keys = append(tb.keys, key)
+	}
 }
 
-// keyIndex builds the order in which Next visits the hash part. Keys cleared
-// after it was built stay in it (Next skips them), so that clearing fields
-// during a traversal is allowed, as in Lua.
+// keyIndex builds the order in which Next visits the hash part, the first
+// time a traversal needs it. Keys cleared after it was built stay in it
+// (Next skips them), so that clearing fields during a traversal is allowed,
+// as in Lua.
 func (tb *LTable) keyIndex() {
 	if tb.keys != nil {
 		return
