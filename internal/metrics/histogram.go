@@ -33,8 +33,9 @@ type histogramVec struct {
 
 var _ prometheus.Collector = (*histogramVec)(nil)
 
-// maxStripes bounds the memory of one series on machines with many cores.
-const maxStripes = 32
+// maxStripes bounds the memory of one series on machines with many cores:
+// with the 16 default buckets a stripe takes 256 bytes.
+const maxStripes = 8
 
 // newHistogramVec returns a vector of histograms named name with the given
 // upper bounds in seconds (validated by Options.Validate) and label names.
@@ -55,6 +56,9 @@ func newHistogramVec(name, help string, bounds []float64, labels ...string) *his
 // durationWithin is the longest duration d with d.Seconds() <= b, so that
 // comparing durations puts an observation in the bucket Prometheus would.
 func durationWithin(b float64) time.Duration {
+	if b*1e9 >= math.MaxInt64 { // about 292 years: every duration is within
+		return math.MaxInt64
+	}
 	d := time.Duration(math.Floor(b * 1e9))
 	for (d + 1).Seconds() <= b {
 		d++

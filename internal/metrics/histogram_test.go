@@ -118,7 +118,7 @@ func TestHistogramConcurrentObservations(t *testing.T) {
 // TestHistogramBounds checks that each bound splits durations where
 // Prometheus's float comparison does.
 func TestHistogramBounds(t *testing.T) {
-	for _, b := range append([]float64{1e-9, 0.3, 0.1 + 0.2, 7.7}, DefaultBuckets...) {
+	for _, b := range append([]float64{1e-9, 0.3, 0.1 + 0.2, 7.7, 9e9}, DefaultBuckets...) {
 		d := durationWithin(b)
 		if d.Seconds() > b || (d+1).Seconds() <= b {
 			t.Errorf("durationWithin(%v)=%v: %v within, %v beyond", b, d, d.Seconds() <= b, (d+1).Seconds() > b)
@@ -126,8 +126,23 @@ func TestHistogramBounds(t *testing.T) {
 	}
 }
 
+// TestHistogramHugeBounds: bounds past what a time.Duration holds take
+// every duration.
+func TestHistogramHugeBounds(t *testing.T) {
+	for _, b := range []float64{1e10, 1e12, math.MaxFloat64} {
+		if d := durationWithin(b); d != math.MaxInt64 {
+			t.Errorf("durationWithin(%v)=%v, want the longest duration", b, d)
+		}
+	}
+	h := newHistogramVec("h_seconds", "help", []float64{0.1, 1e10}, "route").With("/r")
+	h.Observe(time.Duration(math.MaxInt64))
+	if count, _, cumulative := h.snapshot(); count != 1 || cumulative[1] != 1 {
+		t.Errorf("count %d, cumulative %v: the longest duration is not within 1e10 s", count, cumulative)
+	}
+}
+
 func TestStripesFor(t *testing.T) {
-	for procs, want := range map[int]int{1: 2, 2: 4, 3: 8, 4: 8, 16: 32, 64: maxStripes} {
+	for procs, want := range map[int]int{1: 2, 2: 4, 3: 8, 4: 8, 64: maxStripes} {
 		if got := stripesFor(procs); got != want {
 			t.Errorf("stripesFor(%d)=%d, want %d", procs, got, want)
 		}
