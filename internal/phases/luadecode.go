@@ -35,11 +35,26 @@ func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
 // decoders keep their stacks and scratch between decodings.
 var decoders = sync.Pool{New: func() any { return new(jsonDecoder) }}
 
+// popped notes how deep the stacks are before a container pops its
+// members, so that release clears no more than was used.
+func (d *jsonDecoder) popped() {
+	d.deepK, d.deepV = max(d.deepK, len(d.keys)), max(d.deepV, len(d.vals))
+}
+
+// maxPooledStack is the longest stack a pooled decoder keeps: a document
+// with a huge array or object should not make every later decoding carry
+// its memory.
+const maxPooledStack = 4096
+
 // release forgets the decoding, keeping the stacks' memory but none of
 // the values on them, and puts d back in decoders.
 func (d *jsonDecoder) release() {
-	clear(d.keys[:cap(d.keys)])
-	clear(d.vals[:cap(d.vals)])
+	if cap(d.vals) > maxPooledStack || cap(d.keys) > maxPooledStack || cap(d.buf) > 64*maxPooledStack {
+		return
+	}
+	d.popped() // a failed decoding leaves its values on the stacks
+	clear(d.keys[:d.deepK])
+	clear(d.vals[:d.deepV])
 	*d = jsonDecoder{keys: d.keys[:0], vals: d.vals[:0], buf: d.buf[:0]}
 	decoders.Put(d)
 }
@@ -55,7 +70,9 @@ type jsonDecoder struct {
 	arrayMT lua.LValue
 	keys    []string     // keys of the objects being decoded
 	vals    []lua.LValue // their values, and the elements of the arrays being decoded
-	buf     []byte       // scratch for unescaping strings
+	deepK   int          // the most keys and values on the stacks so far, for release
+	deepV   int
+	buf     []byte // scratch for unescaping strings
 }
 
 var errNumberRange = errors.New("a number is out of range")
@@ -155,6 +172,7 @@ func (d *jsonDecoder) object(depth int) (lua.LValue, error) {
 	for i, k := range keys {
 		t.RawSetString(k, vals[i]) // a later duplicate key wins, null or not, as in encoding/json
 	}
+	d.popped()
 	d.keys, d.vals = d.keys[:base], d.vals[:len(d.vals)-len(keys)]
 	return t, nil
 }
@@ -188,6 +206,7 @@ func (d *jsonDecoder) array(depth int) (lua.LValue, error) {
 		t.RawSetInt(i+1, v) // a null keeps its position: [1,null,2] has 2 at [3]
 	}
 	t.Metatable = d.arrayMT
+	d.popped()
 	d.vals = d.vals[:base]
 	return t, nil
 }
