@@ -34,18 +34,48 @@ func (s *boltStore) close() error { return s.db.Close() }
 // boltTx maps each bucket path to nested bbolt buckets under topBucket.
 type boltTx struct {
 	tx      *bbolt.Tx
-	buckets map[string]*bbolt.Bucket // by bucket id; nil entries are missing buckets
+	buckets []openBucket // the buckets found so far: a read finds one or two
+	inline  [4]openBucket
+}
+
+// openBucket is a bucket of the transaction and its bucket id.
+type openBucket struct {
+	id string
+	b  *bbolt.Bucket
 }
 
 var _ kvTx = (*boltTx)(nil)
 
 func newBoltTx(tx *bbolt.Tx) *boltTx {
-	return &boltTx{tx: tx, buckets: make(map[string]*bbolt.Bucket)}
+	t := &boltTx{tx: tx}
+	t.buckets = t.inline[:0]
+	return t
+}
+
+// found returns the bucket of id found earlier, or nil.
+func (t *boltTx) found(id string) *bbolt.Bucket {
+	for _, ob := range t.buckets {
+		if ob.id == id {
+			return ob.b
+		}
+	}
+	return nil
+}
+
+// keep remembers bk as the bucket of id.
+func (t *boltTx) keep(id string, bk *bbolt.Bucket) {
+	for i := range t.buckets {
+		if t.buckets[i].id == id {
+			t.buckets[i].b = bk
+			return
+		}
+	}
+	t.buckets = append(t.buckets, openBucket{id, bk})
 }
 
 // lookup returns the bbolt bucket for b, or nil if it does not exist.
 func (t *boltTx) lookup(b bucket) *bbolt.Bucket {
-	if bk, ok := t.buckets[b.id]; ok && bk != nil {
+	if bk := t.found(b.id); bk != nil {
 		return bk
 	}
 	bk := t.tx.Bucket([]byte(topBucket))
@@ -56,7 +86,7 @@ func (t *boltTx) lookup(b bucket) *bbolt.Bucket {
 		bk = bk.Bucket([]byte(n))
 	}
 	if bk != nil {
-		t.buckets[b.id] = bk
+		t.keep(b.id, bk)
 	}
 	return bk
 }
@@ -75,7 +105,7 @@ func (t *boltTx) create(b bucket) (*bbolt.Bucket, error) {
 			return nil, fmt.Errorf("create bucket %q: %w", n, err)
 		}
 	}
-	t.buckets[b.id] = bk
+	t.keep(b.id, bk)
 	return bk, nil
 }
 
@@ -118,6 +148,7 @@ func (t *boltTx) scan(b bucket, from []byte, fn func(k, v []byte) bool) {
 
 func (t *boltTx) drop() error {
 	clear(t.buckets)
+	t.buckets = t.buckets[:0]
 	err := t.tx.DeleteBucket([]byte(topBucket))
 	if err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return err
