@@ -40,10 +40,108 @@ func newLTable(acap int, hcap int) *LTable {
 	if acap != 0 {
 		tb.array = make([]LValue, 0, acap)
 	}
-	if hcap != 0 {
+	if hcap > maxStrEntries {
 		tb.strdict = make(map[string]LValue, hcap)
+	} else if hcap != 0 {
+		tb.strs = make([]strEntry, 0, hcap)
 	}
 	return tb
+}
+
+// maxStrEntries is how many string keys a table keeps in strs, a slice
+// searched in order, before it moves them to strdict, a map: most tables
+// have a few string keys, and a slice is cheaper to make, fill and search
+// than a map.
+const maxStrEntries = 12
+
+// strEntry is a string key of a table and its value. A cleared key keeps
+// its entry with a nil value until the slice needs the room.
+type strEntry struct {
+	key   string
+	value LValue
+}
+
+// strGet returns the value of string key key, LNil for none.
+func (tb *LTable) strGet(key string) LValue {
+	if tb.strdict != nil {
+		if v, ok := tb.strdict[key]; ok {
+			return v
+		}
+		return LNil
+	}
+	for i := range tb.strs {
+		if tb.strs[i].key == key {
+			return tb.strs[i].value
+		}
+	}
+	return LNil
+}
+
+// strSet sets string key key to value, which is not LNil.
+func (tb *LTable) strSet(key string, value LValue) {
+	if tb.strdict != nil {
+		tb.strdict[key] = value
+		return
+	}
+	for i := range tb.strs {
+		if tb.strs[i].key == key {
+			tb.strs[i].value = value
+			return
+		}
+	}
+	if len(tb.strs) >= maxStrEntries {
+		tb.strs = compactStrs(tb.strs)
+	}
+	if len(tb.strs) < maxStrEntries {
+		if tb.strs == nil {
+			tb.strs = make([]strEntry, 0, 4)
+		}
+		tb.strs = append(tb.strs, strEntry{key, value})
+		return
+	}
+	tb.strdict = make(map[string]LValue, 2*maxStrEntries)
+	for _, e := range tb.strs {
+		if e.value != LNil {
+			tb.strdict[e.key] = e.value
+		}
+	}
+	tb.strs = nil
+	tb.strdict[key] = value
+}
+
+// strDel clears string key key.
+func (tb *LTable) strDel(key string) {
+	if tb.strdict != nil {
+		delete(tb.strdict, key)
+		return
+	}
+	for i := range tb.strs {
+		if tb.strs[i].key == key {
+			tb.strs[i].value = LNil
+			return
+		}
+	}
+}
+
+// strLen is an upper bound of the number of string keys.
+func (tb *LTable) strLen() int {
+	if tb.strdict != nil {
+		return len(tb.strdict)
+	}
+	return len(tb.strs)
+}
+
+// compactStrs drops the entries of cleared keys, in place.
+func compactStrs(strs []strEntry) []strEntry {
+	n := 0
+	for _, e := range strs {
+		if e.value != LNil {
+			strs[n] = e
+			n++
+		}
+	}
+	clear(strs[n:])
+	return strs[:n]
 }
 
 // Len returns length of this LTable without using __len.
@@ -201,15 +299,10 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
 func (tb *LTable) RawSetString(key string, value LValue) {
 	if value == LNil {
-		if tb.strdict != nil {
-			delete(tb.strdict, key)
-		}
+		tb.strDel(key)
 		return
 	}
-	if tb.strdict == nil {
-		tb.strdict = make(map[string]LValue, defaultHashCap)
-	}
-	tb.strdict[key] = value
+	tb.strSet(key, value)
 	if tb.keys != nil {
 		tb.indexKey(LString(key))
 	}
@@ -228,7 +321,7 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		return
 	}
 	if tb.dict == nil {
-		tb.dict = make(map[LValue]LValue, len(tb.strdict))
+		tb.dict = make(map[LValue]LValue, tb.strLen())
 	}
 	tb.dict[key] = value
 	if tb.keys != nil {
@@ -255,8 +348,14 @@ func (tb *LTable) keyIndex() {
 	if tb.keys != nil {
 		return
 	}
-	tb.keys = make([]LValue, 0, len(tb.strdict)+len(tb.dict))
-	tb.k2i = make(map[LValue]int, len(tb.strdict)+len(tb.dict))
+	tb.keys = make([]LValue, 0, tb.strLen()+len(tb.dict))
+	tb.k2i = make(map[LValue]int, tb.strLen()+len(tb.dict))
+	for _, e := range tb.strs {
+		if e.value != LNil {
+			tb.k2i[LString(e.key)] = len(tb.keys)
+			tb.keys = append(tb.keys, LString(e.key))
+		}
+	}
 	for k := range tb.strdict {
 		tb.k2i[LString(k)] = len(tb.keys)
 		tb.keys = append(tb.keys, LString(k))
@@ -282,13 +381,7 @@ func (tb *LTable) RawGet(key LValue) LValue {
 			return tb.array[index]
 		}
 	case LString:
-		if tb.strdict == nil {
-			return LNil
-		}
-		if ret, ok := tb.strdict[string(v)]; ok {
-			return ret
-		}
-		return LNil
+		return tb.strGet(string(v))
 	}
 	if tb.dict == nil {
 		return LNil
@@ -314,13 +407,7 @@ func (tb *LTable) RawGetInt(key int) LValue {
 // RawGet returns an LValue associated with a given key without __index metamethod.
 func (tb *LTable) RawGetH(key LValue) LValue {
 	if s, sok := key.(LString); sok {
-		if tb.strdict == nil {
-			return LNil
-		}
-		if v, vok := tb.strdict[string(s)]; vok {
-			return v
-		}
-		return LNil
+		return tb.strGet(string(s))
 	}
 	if tb.dict == nil {
 		return LNil
@@ -333,13 +420,7 @@ func (tb *LTable) RawGetH(key LValue) LValue {
 
 // RawGetString returns an LValue associated with a given key without __index metamethod.
 func (tb *LTable) RawGetString(key string) LValue {
-	if tb.strdict == nil {
-		return LNil
-	}
-	if v, vok := tb.strdict[string(key)]; vok {
-		return v
-	}
-	return LNil
+	return tb.strGet(key)
 }
 
 // ForEach iterates over this table of elements, yielding each in turn to a given function.
@@ -349,6 +430,11 @@ func (tb *LTable) ForEach(cb func(LValue, LValue)) {
 			if v != LNil {
 				cb(LNumber(i+1), v)
 			}
+		}
+	}
+	for _, e := range tb.strs {
+		if e.value != LNil {
+			cb(LString(e.key), e.value)
 		}
 	}
 	if tb.strdict != nil {
@@ -386,7 +472,7 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 				}
 			}
 			if tb.array == nil || index == len(tb.array) {
-				if (tb.dict == nil || len(tb.dict) == 0) && (tb.strdict == nil || len(tb.strdict) == 0) {
+				if len(tb.dict) == 0 && tb.strLen() == 0 {
 					return LNil, LNil
 				}
 				tb.keyIndex()

@@ -145,7 +145,8 @@ type LTable struct {
 
 	array   []LValue
 	dict    map[LValue]LValue
-	strdict map[string]LValue
+	strs    []strEntry        // the string keys while there are few (strdict is nil)
+	strdict map[string]LValue // the string keys once there are many
 	keys    []LValue
 	k2i     map[LValue]int
 }

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"testing"
 )
@@ -126,4 +127,75 @@ func TestTablePairsScript(t *testing.T) {
 		t.z = 1
 		assert(next(t) == "z")
 	`)
+}
+
+// TestTableStringKeysLikeAMap applies random writes, clears and traversals
+// to a table and to a Go map and compares them after every step, across the
+// move from strs to strdict and back through compaction.
+func TestTableStringKeysLikeAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 200; round++ {
+		tb := newLTable(0, rng.IntN(2*maxStrEntries))
+		model := map[string]LValue{}
+		nkeys := 1 + rng.IntN(3*maxStrEntries)
+		for step := 0; step < 300; step++ {
+			key := fmt.Sprintf("k%d", rng.IntN(nkeys))
+			switch op := rng.IntN(10); {
+			case op < 6:
+				v := LNumber(rng.IntN(100))
+				tb.RawSetString(key, v)
+				model[key] = v
+			case op < 9:
+				tb.RawSetH(LString(key), LNil)
+				delete(model, key)
+			default:
+				got := map[string]bool{}
+				for _, k := range nextKeys(t, tb) {
+					if got[k] {
+						t.Fatalf("round %d step %d: Next visited %s twice", round, step, k)
+					}
+					got[k] = true
+				}
+				if len(got) != len(model) {
+					t.Fatalf("round %d step %d: Next visited %d keys, want %d", round, step, len(got), len(model))
+				}
+			}
+			for k, v := range model {
+				if got := tb.RawGetString(k); got != v {
+					t.Fatalf("round %d step %d: %s=%v, want %v", round, step, k, got, v)
+				}
+			}
+			n := 0
+			tb.ForEach(func(k, v LValue) {
+				n++
+				if model[k.String()] != v {
+					t.Fatalf("round %d step %d: ForEach saw %v=%v, want %v", round, step, k, v, model[k.String()])
+				}
+			})
+			if n != len(model) {
+				t.Fatalf("round %d step %d: ForEach saw %d keys, want %d", round, step, n, len(model))
+			}
+			if tb.strdict == nil && len(tb.strs) > maxStrEntries {
+				t.Fatalf("round %d step %d: %d entries in strs", round, step, len(tb.strs))
+			}
+		}
+	}
+}
+
+func TestTableFewStringKeysNeedNoMap(t *testing.T) {
+	tb := newLTable(0, 2)
+	for i := 0; i < maxStrEntries; i++ {
+		tb.RawSetString(fmt.Sprintf("k%d", i), LTrue)
+	}
+	for i := 0; i < maxStrEntries/2; i++ { // cleared keys make room: no map yet
+		tb.RawSetString(fmt.Sprintf("k%d", i), LNil)
+		tb.RawSetString(fmt.Sprintf("n%d", i), LTrue)
+	}
+	if tb.strdict != nil {
+		t.Fatalf("%d live string keys moved to a map", maxStrEntries)
+	}
+	tb.RawSetString("one more", LTrue)
+	if tb.strdict == nil || len(tb.strdict) != maxStrEntries+1 || tb.strs != nil {
+		t.Fatalf("after %d keys: strdict %v, strs %v", maxStrEntries+1, tb.strdict, tb.strs)
+	}
 }
