@@ -42,6 +42,7 @@ func newLTable(acap int, hcap int) *LTable {
 	}
 	if hcap > maxStrEntries {
 		tb.strdict = make(map[string]LValue, hcap)
+		tb.keyIndex() // a table of many keys keeps their order from the start, as upstream
 	} else if hcap != 0 {
 		tb.strs = make([]strEntry, 0, hcap)
 	}
@@ -99,6 +100,7 @@ func (tb *LTable) strSet(key string, value LValue) {
 		tb.strs = append(tb.strs, strEntry{key, value})
 		return
 	}
+	tb.keyIndex() // from here on the order is kept as upstream keeps it: insertion order
 	tb.strdict = make(map[string]LValue, 2*maxStrEntries)
 	for _, e := range tb.strs {
 		if e.value != LNil {
@@ -321,12 +323,11 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		return
 	}
 	if tb.dict == nil {
+		tb.keyIndex() // a table with keys of other types keeps their order, as upstream
 		tb.dict = make(map[LValue]LValue, tb.strLen())
 	}
 	tb.dict[key] = value
-	if tb.keys != nil {
-		tb.indexKey(key)
-	}
+	tb.indexKey(key)
 }
 
 // indexKey appends key to the order in which Next visits the hash part,
@@ -340,29 +341,30 @@ func (tb *LTable) indexKey(key LValue) {
 	}
 }
 
-// keyIndex builds the order in which Next visits the hash part, the first
-// time a traversal needs it. Keys cleared after it was built stay in it
-// (Next skips them), so that clearing fields during a traversal is allowed,
-// as in Lua.
+// keyIndex builds the order in which Next visits the hash part: the first
+// time a traversal needs it while the table has only a few string keys (in
+// strs, whose order is insertion order), or when the table outgrows strs or
+// gets a key of another type. From then on it is kept as upstream keeps it.
+// Cleared keys stay in it (Next skips them), so that clearing fields during
+// a traversal is allowed, as in Lua; cleared entries still in strs are
+// included for the same reason.
 func (tb *LTable) keyIndex() {
 	if tb.keys != nil {
 		return
 	}
-	tb.keys = make([]LValue, 0, tb.strLen()+len(tb.dict))
-	tb.k2i = make(map[LValue]int, tb.strLen()+len(tb.dict))
+	n := len(tb.strs) + len(tb.strdict) + len(tb.dict)
+	tb.keys = make([]LValue, 0, n)
+	tb.k2i = make(map[LValue]int, n)
 	for _, e := range tb.strs {
-		if e.value != LNil {
-			tb.k2i[LString(e.key)] = len(tb.keys)
-			tb.keys = append(tb.keys, LString(e.key))
-		}
+		tb.indexKey(LString(e.key))
 	}
+	// Tables with keys in strdict or dict have had an index since they had
+	// them; these loops only matter to a table built some other way.
 	for k := range tb.strdict {
-		tb.k2i[LString(k)] = len(tb.keys)
-		tb.keys = append(tb.keys, LString(k))
+		tb.indexKey(LString(k))
 	}
 	for k := range tb.dict {
-		tb.k2i[k] = len(tb.keys)
-		tb.keys = append(tb.keys, k)
+		tb.indexKey(k)
 	}
 }
 
@@ -424,6 +426,8 @@ func (tb *LTable) RawGetString(key string) LValue {
 }
 
 // ForEach iterates over this table of elements, yielding each in turn to a given function.
+// cb may assign or clear existing keys of the table but must not add keys:
+// adding one can move the string keys from strs to strdict mid-walk.
 func (tb *LTable) ForEach(cb func(LValue, LValue)) {
 	if tb.array != nil {
 		for i, v := range tb.array {
