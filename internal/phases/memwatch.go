@@ -115,15 +115,17 @@ func (m *memWatch) loop() {
 }
 
 // anyRunning reports whether a registered budget runs a call.
-func (m *memWatch) anyRunning() bool {
+func (m *memWatch) anyRunning() bool { return m.anyWatched(m.registered()) }
+
+// registered returns the budgets registered now.
+func (m *memWatch) registered() []*budget {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	bs := make([]*budget, 0, len(m.budgets))
 	for b := range m.budgets {
-		if b.running() {
-			return true
-		}
+		bs = append(bs, b)
 	}
-	return false
+	return bs
 }
 
 // watchedCall is a running call as the watchdog saw it.
@@ -137,12 +139,7 @@ type watchedCall struct {
 // the heap once and stops the calls whose limit it passed. It reports
 // whether any call runs.
 func (m *memWatch) check() bool {
-	m.mu.Lock()
-	calls := make([]*budget, 0, len(m.budgets))
-	for b := range m.budgets {
-		calls = append(calls, b)
-	}
-	m.mu.Unlock()
+	calls := m.registered()
 	now := time.Now()
 	low := uint64(math.MaxUint64)
 	live := make([]watchedCall, 0, len(calls))

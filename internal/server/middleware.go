@@ -126,8 +126,10 @@ func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d 
 		return
 	}
 	route := sw.pattern
-	if rc := chi.RouteContext(r.Context()); route == "" && rc != nil {
-		route = rc.RoutePattern()
+	if route == "" { // not an endpoint: a built-in, a 404
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			route = rc.RoutePattern()
+		}
 	}
 	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.Path, route: route,
 		remote: r.RemoteAddr, status: statusOr(sw.status), bytes: sw.bytes, d: d})

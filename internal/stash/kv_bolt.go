@@ -62,14 +62,8 @@ func (t *boltTx) found(id string) *bbolt.Bucket {
 	return nil
 }
 
-// keep remembers bk as the bucket of id.
+// keep remembers bk as the bucket of id, which found does not know yet.
 func (t *boltTx) keep(id string, bk *bbolt.Bucket) {
-	for i := range t.buckets {
-		if t.buckets[i].id == id {
-			t.buckets[i].b = bk
-			return
-		}
-	}
 	t.buckets = append(t.buckets, openBucket{id, bk})
 }
 
