@@ -216,6 +216,8 @@ func (l *Log) write(rd *round) ([]*Event, []*request, error) {
 	if err != nil {
 		return nil, ok, fmt.Errorf("commit: %w", err)
 	}
+	st := tx.Stats()
+	l.pages.Add(uint64(st.GetWrite()))
 	return evs, ok, nil
 }
 

@@ -31,6 +31,7 @@ type Log struct {
 
 	head     atomic.Uint64
 	rounds   atomic.Uint64
+	pages    atomic.Uint64
 	commands atomic.Uint64
 	pending  atomic.Int64
 
@@ -56,6 +57,7 @@ type Log struct {
 type Stats struct {
 	Head     uint64 // seq of the newest event
 	Rounds   uint64 // commit rounds since Open (one fsync of the default store each)
+	Pages    uint64 // pages the rounds wrote to the default store's file, its meta page included
 	Commands uint64 // commands committed since Open
 	Pending  int64  // commands queued or in the current round
 }
@@ -107,7 +109,7 @@ func (l *Log) Head() uint64 { return l.head.Load() }
 
 // Stats returns the log's counters.
 func (l *Log) Stats() Stats {
-	return Stats{Head: l.head.Load(), Rounds: l.rounds.Load(), Commands: l.commands.Load(), Pending: l.pending.Load()}
+	return Stats{Head: l.head.Load(), Rounds: l.rounds.Load(), Pages: l.pages.Load(), Commands: l.commands.Load(), Pending: l.pending.Load()}
 }
 
 // Read calls fn for each event with seq > after, in seq order, up to limit

@@ -10,8 +10,8 @@ import (
 // LogCollector reads the counters of an event log at scrape time, so that
 // committing a command costs nothing more for metrics.
 type LogCollector struct {
-	log                              *eventsource.Log
-	head, commands, rounds, inFlight *prometheus.Desc
+	log                                     *eventsource.Log
+	head, commands, rounds, pages, inFlight *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*LogCollector)(nil)
@@ -24,6 +24,8 @@ func NewLogCollector(l *eventsource.Log) *LogCollector {
 		commands: prometheus.NewDesc(nameCommands, "Commands committed to the event log since start.", nil, nil),
 		rounds: prometheus.NewDesc(nameCommitRounds,
 			"Group-commit rounds since start, one fsync each; commands per round is the group-commit size.", nil, nil),
+		pages: prometheus.NewDesc(nameCommitPages,
+			"Page writes of the commit rounds to the default store's file (a record's overflow pages count once).", nil, nil),
 		inFlight: prometheus.NewDesc(nameCommandsQueued, "Commands queued for the next commit round or in the current one.", nil, nil),
 	}
 }
@@ -33,6 +35,7 @@ func (c *LogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.head
 	ch <- c.commands
 	ch <- c.rounds
+	ch <- c.pages
 	ch <- c.inFlight
 }
 
@@ -42,6 +45,7 @@ func (c *LogCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.head, prometheus.GaugeValue, float64(st.Head))
 	ch <- prometheus.MustNewConstMetric(c.commands, prometheus.CounterValue, float64(st.Commands))
 	ch <- prometheus.MustNewConstMetric(c.rounds, prometheus.CounterValue, float64(st.Rounds))
+	ch <- prometheus.MustNewConstMetric(c.pages, prometheus.CounterValue, float64(st.Pages))
 	ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(st.Pending))
 }
 

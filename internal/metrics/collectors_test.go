@@ -72,13 +72,18 @@ func TestLogCollector(t *testing.T) {
 		t.Fatalf("Register()=%v", err)
 	}
 	check(t, m, []want{{"minimi_event_log_head_seq", nil, 0}, {"minimi_commands_committed_total", nil, 0},
-		{"minimi_commit_rounds_total", nil, 0}, {"minimi_commands_pending", nil, 0}})
+		{"minimi_commit_rounds_total", nil, 0}, {"minimi_commit_page_writes_total", nil, 0}, {"minimi_commands_pending", nil, 0}})
 	commit(t, l, 3)
 	check(t, m, []want{{"minimi_event_log_head_seq", nil, 3}, {"minimi_commands_committed_total", nil, 3},
 		{"minimi_commands_pending", nil, 0}})
-	check(t, m, []want{{"minimi_commit_rounds_total", nil, float64(l.Stats().Rounds)}})
+	st := l.Stats()
+	check(t, m, []want{{"minimi_commit_rounds_total", nil, float64(st.Rounds)}, {"minimi_commit_page_writes_total", nil, float64(st.Pages)}})
 	if rounds, _ := sample(t, m.Gatherer(), "minimi_commit_rounds_total"); rounds < 1 || rounds > 3 {
 		t.Errorf("commit_rounds_total=%v, want 1..3", rounds)
+	}
+	// Each round writes at least a leaf of the events bucket, the pages above it and the meta page.
+	if st.Pages < 3*st.Rounds {
+		t.Errorf("commit_page_writes_total=%d for %d rounds, want at least 3 a round", st.Pages, st.Rounds)
 	}
 }
 

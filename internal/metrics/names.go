@@ -11,6 +11,7 @@ const (
 	nameLogHead        = "minimi_event_log_head_seq"
 	nameCommands       = "minimi_commands_committed_total"
 	nameCommitRounds   = "minimi_commit_rounds_total"
+	nameCommitPages    = "minimi_commit_page_writes_total"
 	nameCommandsQueued = "minimi_commands_pending"
 
 	nameOutboxLag     = "minimi_outbox_lag_events"
