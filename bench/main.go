@@ -58,6 +58,9 @@ type Options struct {
 	Out string
 	// Load picks the generator: "auto" (wrk when on PATH), "wrk" or "go".
 	Load string
+	// Tags are build tags for ./cmd/minimi, e.g. "nofsync" to measure the
+	// durable POST without its fsyncs (docs/performance.md). Empty: none.
+	Tags string
 }
 
 // DefaultOptions are 3 rounds of 3s warm-up and 10s measured, 64 connections.
@@ -109,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	only := fs.String("only", "", "comma-separated subset of "+strings.Join(runNames, ","))
 	fs.StringVar(&o.Out, "out", "", "also write the markdown report to this file")
 	fs.StringVar(&o.Load, "load", o.Load, "load generator: auto (wrk when on PATH), wrk or go")
+	fs.StringVar(&o.Tags, "tags", "", "build tags for ./cmd/minimi (e.g. nofsync)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -216,7 +220,7 @@ func (h *harness) needsMiniMi() bool {
 // buildMiniMi builds ./cmd/minimi into the run's temp dir.
 func (h *harness) buildMiniMi(ctx context.Context) error {
 	h.minimi = filepath.Join(h.tmp, "minimi")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", h.minimi, "./cmd/minimi")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", h.opts.Tags, "-o", h.minimi, "./cmd/minimi")
 	cmd.Dir = h.root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/minimi: %w\n%s", err, out)

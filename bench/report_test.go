@@ -75,6 +75,21 @@ func TestReportNotRun(t *testing.T) {
 	}
 }
 
+// TestReportTagged: a run against a minimi built with extra tags says so and
+// checks no target.
+func TestReportTagged(t *testing.T) {
+	rep := &report{opts: Options{Tags: "nofsync"}, subjects: map[string]measurement{"d": measured("d", 30000, time.Millisecond)}}
+	var buf bytes.Buffer
+	rep.write(&buf)
+	out := buf.String()
+	if !strings.Contains(out, "**minimi built with -tags nofsync**") || !strings.Contains(out, "| (d) |") {
+		t.Errorf("report does not name the tags or lacks (d):\n%s", out)
+	}
+	if strings.Contains(out, "| target |") || strings.Contains(out, "PASS") {
+		t.Errorf("report checks targets of a tagged build:\n%s", out)
+	}
+}
+
 func TestMedian(t *testing.T) {
 	rounds := func(rps ...float64) []Result {
 		var out []Result

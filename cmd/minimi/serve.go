@@ -53,8 +53,11 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 		Observer: svc.metrics,
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
+			if noFsync {
+				lg.Warn("built with -tags nofsync: stash files are never fsynced, a crash can lose acknowledged writes")
+			}
 			if svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
-				Logger: lg.With("component", "stash")}); err != nil {
+				NoSync: noFsync, Logger: lg.With("component", "stash")}); err != nil {
 				return server.Backend{}, err
 			}
 			// The log catches every store up with it before anything runs.
