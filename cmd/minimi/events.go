@@ -42,12 +42,13 @@ Without --url, events reads the data files of a stopped service in --dir and
 exits at the end of the log: a running "minimi serve" holds the lock of its
 data files. With --url, it reads GET /_minimi/events of a running service
 instead, and keeps printing new events until interrupted (--follow is
-implied); --follow without --url is an error.`,
+implied), connecting again after the last event printed when the stream
+breaks; --follow without --url is an error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			if base != "" {
-				return streamEvents(cmd.Context(), out, base, after)
+				return streamEvents(cmd.Context(), out, cmd.ErrOrStderr(), base, after)
 			}
 			if follow {
 				return errors.New("--follow needs --url: a running service locks its data files, so follow it over HTTP")
@@ -83,46 +84,98 @@ func openToolStashes(dir string, cfg *config.Config) (*stash.Set, error) {
 	return set, err
 }
 
+// Waits between reconnects of events --url: the first, and the most.
+const (
+	reconnectFirst = 250 * time.Millisecond
+	reconnectMax   = 5 * time.Second
+)
+
 // streamEvents prints the data of each event of a running service's
-// stream until ctx ends (nil) or the stream does (an error).
-func streamEvents(ctx context.Context, out io.Writer, base string, after uint64) error {
+// stream until ctx ends (nil). When the stream breaks after it started (the
+// service restarts, the network drops) it reconnects after the last event
+// printed, so nothing is printed twice or skipped, and says so on errOut. A
+// first connection that fails, and any answer but 200 or a 5xx, is an error.
+func streamEvents(ctx context.Context, out, errOut io.Writer, base string, after uint64) error {
 	u, err := url.Parse(strings.TrimSuffix(base, "/") + "/_minimi/events")
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("--url %q: want an http or https URL", base)
 	}
-	u.RawQuery = url.Values{"after": {strconv.FormatUint(after, 10)}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	wait := reconnectFirst
+	for connected := false; ; {
+		n, err := readStream(ctx, out, u, &after, connected)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var final *finalError
+		if !connected && n < 0 || errors.As(err, &final) {
+			return err
+		}
+		connected = true
+		if n > 0 {
+			wait = reconnectFirst
+		}
+		fmt.Fprintf(errOut, "%v; reconnecting after seq %d in %v\n", err, after, wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, reconnectMax)
+	}
+}
+
+// finalError is a failure that reconnecting cannot mend.
+type finalError struct{ error }
+
+// readStream reads one connection of the stream from *after on, moving
+// *after to each event it prints. It returns the number of events printed,
+// -1 if no stream started, and why the stream ended.
+func readStream(ctx context.Context, out io.Writer, u *url.URL, after *uint64, connected bool) (int, error) {
+	q := *u
+	q.RawQuery = url.Values{"after": {strconv.FormatUint(*after, 10)}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q.String(), nil)
 	if err != nil {
-		return err
+		return -1, &finalError{err}
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("events: %w", err)
+		return -1, fmt.Errorf("events: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("events: GET %s: %s", u, resp.Status)
+		err := fmt.Errorf("events: GET %s: %s", q.Redacted(), resp.Status)
+		if resp.StatusCode < 500 || !connected {
+			err = &finalError{err}
+		}
+		return -1, err
 	}
+	n := 0
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
+	var id uint64
 	for sc.Scan() {
-		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			if _, err := fmt.Fprintln(out, data); err != nil {
-				return err
-			}
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id, _ = strconv.ParseUint(v, 10, 64)
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		if _, err := fmt.Fprintln(out, data); err != nil {
+			return n, &finalError{err}
+		}
+		n++
+		if id > *after {
+			*after = id
 		}
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("events: %w", err)
+		return n, fmt.Errorf("events: %w", err)
 	}
-	return errors.New("events: the service ended the stream")
+	return n, errors.New("events: the service ended the stream")
 }
 
 func replayCmd() *cobra.Command {

@@ -205,6 +205,58 @@ func TestEventsURL(t *testing.T) {
 	})
 }
 
+// TestEventsURLReconnects: when the stream breaks, events --url connects
+// again after the last event it printed: nothing twice, nothing skipped.
+func TestEventsURLReconnects(t *testing.T) {
+	dir, cfg := eventsService(t)
+	seedNotes(t, dir, cfg)
+	withLog(t, dir, cfg, func(set *stash.Set, l *eventsource.Log) {
+		mux := http.NewServeMux()
+		mux.Handle("GET /_minimi/events", l.SSE())
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		ctx, cancel := context.WithCancel(t.Context())
+		var out, errOut syncbuf.Buffer
+		done := make(chan error, 1)
+		go func() { done <- streamEvents(ctx, &out, &errOut, srv.URL, 3) }()
+		waitLines(t, &out, 2)
+		srv.CloseClientConnections()
+		commitNote(t, set, l, func(ss *stash.Session) error {
+			_, err := ss.Create("/notes", stash.Record{"title": "while away"})
+			return err
+		})
+		waitLines(t, &out, 3)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("streamEvents after interrupt=%v, want nil", err)
+		}
+		if got := eventSeqs(t, out.String()); !reflect.DeepEqual(got, []uint64{4, 5, 6}) {
+			t.Fatalf("events --url printed seqs %v, want [4 5 6]", got)
+		}
+		if !strings.Contains(errOut.String(), "reconnecting after seq 5") {
+			t.Errorf("stderr=%q, want it to say it reconnects after seq 5", errOut.String())
+		}
+	})
+}
+
+// TestEventsURLGivesUp: a first connection that fails, and a refusal such
+// as 401, end events --url with an error instead of retrying.
+func TestEventsURLGivesUp(t *testing.T) {
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no key", http.StatusUnauthorized)
+	}))
+	defer refuse.Close()
+	err := streamEvents(t.Context(), io.Discard, io.Discard, refuse.URL, 0)
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("streamEvents against a 401=%v, want an error naming 401", err)
+	}
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	if err := streamEvents(t.Context(), io.Discard, io.Discard, gone.URL, 0); err == nil {
+		t.Error("streamEvents against a closed port=nil, want an error")
+	}
+}
+
 // notesRecords reads every record of /notes.
 func notesRecords(t *testing.T, dir string, cfg *config.Config) []stash.Record {
 	t.Helper()
