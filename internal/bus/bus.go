@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +54,22 @@ func Start(opts Options) (*Bus, error) {
 	return b, nil
 }
 
+// portFree fails at once if another process holds port: nats-server would
+// only log that and never become ready. The check and the server's own
+// listen are not atomic; a port taken between them still ends in ErrNotReady.
+func portFree(host string, port int) error {
+	if port < 0 { // nats-server picks a free one
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("%w: %w (another MiniMi service or a NATS server?): give this service another "+
+			"nats.port (MINIMI_NATS_PORT, -1 for any free port), join that server with nats.url, or set nats.enabled false",
+			ErrPortInUse, err)
+	}
+	return ln.Close()
+}
+
 // embed starts the embedded server and connects to it in-process.
 func (b *Bus) embed(opts Options) error {
 	port := opts.Port
@@ -70,6 +88,9 @@ func (b *Bus) embed(opts Options) error {
 		NoLog:      opts.Logger == nil,
 		JetStream:  opts.StoreDir != "",
 		StoreDir:   opts.StoreDir,
+	}
+	if err := portFree(so.Host, port); err != nil {
+		return err
 	}
 	ns, err := server.NewServer(so)
 	if err != nil {

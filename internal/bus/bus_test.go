@@ -136,9 +136,9 @@ func TestStartExternalDown(t *testing.T) {
 func TestStartPortInUse(t *testing.T) {
 	ns := runServer(t, -1)
 	port := ns.Addr().(*net.TCPAddr).Port
-	_, err := Start(Options{Enabled: true, Port: port, ReadyTimeout: time.Second})
-	if err == nil {
-		t.Fatalf("Start() on a busy port=nil, want an error")
+	_, err := Start(Options{Enabled: true, Port: port, ReadyTimeout: time.Minute})
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "nats.port") {
+		t.Fatalf("Start() on a busy port=%v, want ErrPortInUse naming nats.port", err)
 	}
 }
 
