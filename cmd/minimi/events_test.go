@@ -101,9 +101,14 @@ func seedNotes(t *testing.T, dir string, cfg *config.Config) {
 // execute runs a command with args and returns its output.
 func execute(t *testing.T, ctx context.Context, cmd *cobra.Command, out io.Writer, args ...string) error {
 	t.Helper()
+	return executeErr(ctx, cmd, out, io.Discard, args...)
+}
+
+// executeErr is execute with the command's stderr going to errOut.
+func executeErr(ctx context.Context, cmd *cobra.Command, out, errOut io.Writer, args ...string) error {
 	cmd.SetArgs(args)
 	cmd.SetOut(out)
-	cmd.SetErr(io.Discard)
+	cmd.SetErr(errOut)
 	cmd.SilenceUsage = true
 	return cmd.ExecuteContext(ctx)
 }
@@ -176,20 +181,45 @@ func waitLines(t *testing.T, b *syncbuf.Buffer, n int) {
 }
 
 // TestEventsURL follows a running service's stream: the backlog after
-// --after, then new events, until interrupted.
+// --after, then new events, until interrupted; when the stream breaks, it
+// connects again after the last event it printed: nothing twice, nothing
+// skipped.
 func TestEventsURL(t *testing.T) {
+	for _, breakStream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("break=%v", breakStream), func(t *testing.T) {
+			out, errOut := followNotes(t, breakStream)
+			if got := eventSeqs(t, out); !reflect.DeepEqual(got, []uint64{4, 5, 6}) {
+				t.Fatalf("events --url printed seqs %v, want [4 5 6]", got)
+			}
+			if said := strings.Contains(errOut, "reconnecting after seq 5"); said != breakStream {
+				t.Errorf("stderr=%q, want a reconnect after seq 5 only when the stream broke", errOut)
+			}
+		})
+	}
+}
+
+// followNotes runs events --url --after 3 against a service with the seeded
+// notes, breaks the stream once the backlog is printed if asked, commits a
+// note, and returns stdout and stderr once the new event is printed and the
+// command interrupted.
+func followNotes(t *testing.T, breakStream bool) (stdout, stderr string) {
 	dir, cfg := eventsService(t)
 	seedNotes(t, dir, cfg)
+	var out, errOut syncbuf.Buffer
 	withLog(t, dir, cfg, func(set *stash.Set, l *eventsource.Log) {
 		mux := http.NewServeMux()
 		mux.Handle("GET /_minimi/events", l.SSE())
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		ctx, cancel := context.WithCancel(t.Context())
-		var out syncbuf.Buffer
 		done := make(chan error, 1)
-		go func() { done <- execute(t, ctx, eventsCmd(), &out, "--url", srv.URL+"/", "--after", "3", "--follow") }()
+		go func() {
+			done <- executeErr(ctx, eventsCmd(), &out, &errOut, "--url", srv.URL+"/", "--after", "3", "--follow")
+		}()
 		waitLines(t, &out, 2)
+		if breakStream {
+			srv.CloseClientConnections()
+		}
 		commitNote(t, set, l, func(ss *stash.Session) error {
 			_, err := ss.Create("/notes", stash.Record{"title": "live"})
 			return err
@@ -199,44 +229,8 @@ func TestEventsURL(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("events --url after interrupt=%v, want nil", err)
 		}
-		if got := eventSeqs(t, out.String()); !reflect.DeepEqual(got, []uint64{4, 5, 6}) {
-			t.Fatalf("events --url printed seqs %v, want [4 5 6]", got)
-		}
 	})
-}
-
-// TestEventsURLReconnects: when the stream breaks, events --url connects
-// again after the last event it printed: nothing twice, nothing skipped.
-func TestEventsURLReconnects(t *testing.T) {
-	dir, cfg := eventsService(t)
-	seedNotes(t, dir, cfg)
-	withLog(t, dir, cfg, func(set *stash.Set, l *eventsource.Log) {
-		mux := http.NewServeMux()
-		mux.Handle("GET /_minimi/events", l.SSE())
-		srv := httptest.NewServer(mux)
-		t.Cleanup(srv.Close)
-		ctx, cancel := context.WithCancel(t.Context())
-		var out, errOut syncbuf.Buffer
-		done := make(chan error, 1)
-		go func() { done <- streamEvents(ctx, &out, &errOut, srv.URL, 3) }()
-		waitLines(t, &out, 2)
-		srv.CloseClientConnections()
-		commitNote(t, set, l, func(ss *stash.Session) error {
-			_, err := ss.Create("/notes", stash.Record{"title": "while away"})
-			return err
-		})
-		waitLines(t, &out, 3)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("streamEvents after interrupt=%v, want nil", err)
-		}
-		if got := eventSeqs(t, out.String()); !reflect.DeepEqual(got, []uint64{4, 5, 6}) {
-			t.Fatalf("events --url printed seqs %v, want [4 5 6]", got)
-		}
-		if !strings.Contains(errOut.String(), "reconnecting after seq 5") {
-			t.Errorf("stderr=%q, want it to say it reconnects after seq 5", errOut.String())
-		}
-	})
+	return out.String(), errOut.String()
 }
 
 // TestEventsURLGivesUp: a first connection that fails, and a refusal such
