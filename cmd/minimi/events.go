@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -43,7 +44,8 @@ exits at the end of the log: a running "minimi serve" holds the lock of its
 data files. With --url, it reads GET /_minimi/events of a running service
 instead, and keeps printing new events until interrupted (--follow is
 implied), connecting again after the last event printed when the stream
-breaks; --follow without --url is an error.`,
+breaks; --follow without --url is an error. A service with client keys
+wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -84,25 +86,42 @@ func openToolStashes(dir string, cfg *config.Config) (*stash.Set, error) {
 	return set, err
 }
 
-// Waits between reconnects of events --url: the first, and the most.
-const (
-	reconnectFirst = 250 * time.Millisecond
-	reconnectMax   = 5 * time.Second
-)
+// follower reads a running service's event stream for events --url.
+type follower struct {
+	out, errOut io.Writer
+	key         string        // sent as X-Client-Key when not empty
+	first, most time.Duration // the waits before the first reconnect and at most
+	idle        time.Duration // a connection silent this long is broken
+	maxLine     int           // the longest line of the stream
+}
+
+// newFollower waits 250 ms, doubling to 5 s, between reconnects, and takes a
+// connection that stays silent for three of the service's heartbeats as
+// broken. The client key comes from MINIMI_CLIENT_KEY.
+func newFollower(out, errOut io.Writer) *follower {
+	return &follower{out: out, errOut: errOut, key: os.Getenv("MINIMI_CLIENT_KEY"),
+		first: 250 * time.Millisecond, most: 5 * time.Second, idle: 3 * eventsource.DefaultHeartbeat, maxLine: maxEventLine}
+}
 
 // streamEvents prints the data of each event of a running service's
 // stream until ctx ends (nil). When the stream breaks after it started (the
 // service restarts, the network drops) it reconnects after the last event
 // printed, so nothing is printed twice or skipped, and says so on errOut. A
-// first connection that fails, and any answer but 200 or a 5xx, is an error.
+// first connection that fails, and a refusal (any answer but 200, a 5xx, 408
+// or 429), is an error.
 func streamEvents(ctx context.Context, out, errOut io.Writer, base string, after uint64) error {
+	return newFollower(out, errOut).follow(ctx, base, after)
+}
+
+func (f *follower) follow(ctx context.Context, base string, after uint64) error {
 	u, err := url.Parse(strings.TrimSuffix(base, "/") + "/_minimi/events")
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("--url %q: want an http or https URL", base)
 	}
-	wait := reconnectFirst
+	wait := f.first
 	for connected := false; ; {
-		n, err := readStream(ctx, out, u, &after, connected)
+		began := time.Now()
+		n, err := f.read(ctx, u, &after, connected)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -111,50 +130,74 @@ func streamEvents(ctx context.Context, out, errOut io.Writer, base string, after
 			return err
 		}
 		connected = true
-		if n > 0 {
-			wait = reconnectFirst
+		if n > 0 || time.Since(began) > f.most { // a stream that worked for a while starts the waits over
+			wait = f.first
 		}
-		fmt.Fprintf(errOut, "%v; reconnecting after seq %d in %v\n", err, after, wait)
+		fmt.Fprintf(f.errOut, "%v; reconnecting after seq %d in %v\n", err, after, wait)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, reconnectMax)
+		wait = min(2*wait, f.most)
 	}
+}
+
+// causeOr is why ctx ended, if it did, else err.
+func causeOr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return err
 }
 
 // finalError is a failure that reconnecting cannot mend.
 type finalError struct{ error }
 
-// readStream reads one connection of the stream from *after on, moving
-// *after to each event it prints. It returns the number of events printed,
-// -1 if no stream started, and why the stream ended.
-func readStream(ctx context.Context, out io.Writer, u *url.URL, after *uint64, connected bool) (int, error) {
+func (e *finalError) Unwrap() error { return e.error }
+
+// retryable reports whether a reconnect may get a better answer than status.
+func retryable(status int) bool {
+	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
+}
+
+// read reads one connection of the stream from *after on, moving *after to
+// each event it prints. It returns the number of events printed, -1 if no
+// stream started, and why the stream ended.
+func (f *follower) read(ctx context.Context, u *url.URL, after *uint64, connected bool) (int, error) {
 	q := *u
 	q.RawQuery = url.Values{"after": {strconv.FormatUint(*after, 10)}}.Encode()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	silent := fmt.Errorf("nothing, not even a heartbeat, for %v", f.idle)
+	watch := time.AfterFunc(f.idle, func() { cancel(silent) })
+	defer watch.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q.String(), nil)
 	if err != nil {
 		return -1, &finalError{err}
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	if f.key != "" {
+		req.Header.Set("X-Client-Key", f.key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return -1, fmt.Errorf("events: %w", err)
+		return -1, fmt.Errorf("events: %w", causeOr(ctx, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		err := fmt.Errorf("events: GET %s: %s", q.Redacted(), resp.Status)
-		if resp.StatusCode < 500 || !connected {
+		if !connected || !retryable(resp.StatusCode) {
 			err = &finalError{err}
 		}
 		return -1, err
 	}
 	n := 0
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
+	sc.Buffer(make([]byte, 0, min(64<<10, f.maxLine)), f.maxLine)
 	var id uint64
 	for sc.Scan() {
+		watch.Reset(f.idle)
 		line := sc.Text()
 		if v, ok := strings.CutPrefix(line, "id: "); ok {
 			id, _ = strconv.ParseUint(v, 10, 64)
@@ -164,7 +207,7 @@ func readStream(ctx context.Context, out io.Writer, u *url.URL, after *uint64, c
 		if !ok {
 			continue
 		}
-		if _, err := fmt.Fprintln(out, data); err != nil {
+		if _, err := fmt.Fprintln(f.out, data); err != nil {
 			return n, &finalError{err}
 		}
 		n++
@@ -172,8 +215,11 @@ func readStream(ctx context.Context, out io.Writer, u *url.URL, after *uint64, c
 			*after = id
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("events: %w", err)
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return n, &finalError{fmt.Errorf("events: an event after seq %d is longer than %d bytes", *after, f.maxLine)}
+	case err != nil:
+		return n, fmt.Errorf("events: %w", causeOr(ctx, err))
 	}
 	return n, errors.New("events: the service ended the stream")
 }

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,6 +232,77 @@ func followNotes(t *testing.T, breakStream bool) (stdout, stderr string) {
 		}
 	})
 	return out.String(), errOut.String()
+}
+
+// TestFollowerReconnects scripts a service's answers to events --url: a
+// stream that ends, a 503, a stream that goes silent, then a 401. The
+// follower retries the first three after the last event it printed, with
+// waits that double unless a stream stayed up for a while, and gives up on
+// the 401.
+func TestFollowerReconnects(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		afters []string
+		keys   []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		afters, keys = append(afters, r.URL.Query().Get("after")), append(keys, r.Header.Get("X-Client-Key"))
+		n := len(afters)
+		mu.Unlock()
+		switch n {
+		case 1:
+			fmt.Fprint(w, "id: 7\nevent: minimi\ndata: {\"seq\":7}\n\n")
+		case 2:
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		case 3:
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // silent until the follower gives up on it
+		default:
+			http.Error(w, "no key", http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	f := &follower{out: &out, errOut: &errOut, key: "mk_test", first: time.Millisecond, most: 4 * time.Millisecond,
+		idle: 100 * time.Millisecond, maxLine: 1 << 10}
+	err := f.follow(t.Context(), srv.URL, 0)
+	var final *finalError
+	if !errors.As(err, &final) || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("follow()=%v, want a final error naming the 401", err)
+	}
+	if out.String() != `{"seq":7}`+"\n" {
+		t.Errorf("printed %q, want the one event", out.String())
+	}
+	if want := []string{"0", "7", "7", "7"}; !reflect.DeepEqual(afters, want) {
+		t.Errorf("asked for the events after %v, want %v", afters, want)
+	}
+	if want := []string{"mk_test", "mk_test", "mk_test", "mk_test"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("sent the keys %v, want %v", keys, want)
+	}
+	for _, want := range []string{"the service ended the stream; reconnecting after seq 7 in 1ms",
+		"503 Service Unavailable; reconnecting after seq 7 in 2ms", // The silent stream was up longer than the longest wait: the waits start over.
+		"nothing, not even a heartbeat, for 100ms; reconnecting after seq 7 in 1ms"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr=%q, want %q", errOut.String(), want)
+		}
+	}
+}
+
+// TestFollowerLongLine: an event longer than the longest line is an error,
+// not a reconnect that would fail on the same event forever.
+func TestFollowerLongLine(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		fmt.Fprintf(w, "id: 1\ndata: %s\n\n", strings.Repeat("x", 100))
+	}))
+	defer srv.Close()
+	f := &follower{out: io.Discard, errOut: io.Discard, first: time.Millisecond, most: time.Millisecond, idle: time.Minute, maxLine: 50}
+	err := f.follow(t.Context(), srv.URL, 0)
+	if err == nil || !strings.Contains(err.Error(), "longer than 50 bytes") || calls != 1 {
+		t.Fatalf("follow()=%v after %d requests, want one request and an error about the long line", err, calls)
+	}
 }
 
 // TestEventsURLGivesUp: a first connection that fails, and a refusal such
