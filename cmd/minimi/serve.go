@@ -54,7 +54,7 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (server.Backend, error) {
 			var err error
 			if noFsync {
-				lg.Warn("built with -tags nofsync: stash files are never fsynced, a crash can lose acknowledged writes")
+				lg.Warn("built with -tags nofsync: commits are not fsynced, a crash can lose acknowledged writes")
 			}
 			if svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
 				NoSync: noFsync, Logger: lg.With("component", "stash")}); err != nil {

@@ -136,7 +136,7 @@ func TestStartExternalDown(t *testing.T) {
 func TestStartPortInUse(t *testing.T) {
 	ns := runServer(t, -1)
 	port := ns.Addr().(*net.TCPAddr).Port
-	_, err := Start(Options{Enabled: true, Port: port, ReadyTimeout: time.Minute})
+	_, err := Start(Options{Enabled: true, Port: port, ReadyTimeout: 5 * time.Second})
 	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "nats.port") {
 		t.Fatalf("Start() on a busy port=%v, want ErrPortInUse naming nats.port", err)
 	}
