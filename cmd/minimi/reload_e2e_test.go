@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,4 +83,52 @@ func TestServeWatchReloads(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// TestServeWatchReloadsSchema: a schema file's new validation rules apply
+// without a restart; a new index does not, and the log says it needs one.
+func TestServeWatchReloadsSchema(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	memo := filepath.Join(dir, "endpoints", "memo")
+	if err := os.MkdirAll(memo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	schema := func(extra string) string {
+		return `{"schema": {"type": "object", "properties": {"title": {"type": "string"` + extra + `}}}` + "\n}"
+	}
+	write(t, filepath.Join(memo, "memo.schema.json"), schema(""))
+	write(t, filepath.Join(memo, "memo.execute.lua"),
+		`return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`)
+	p := startServeArgs(t, dir, []string{"--watch"})
+	post := func(title string) int {
+		return do(t, "POST", p.base+"/memo", "application/json", `{"title":"`+title+`"}`).status
+	}
+	if got := post("a long title"); got != 201 {
+		t.Fatalf("POST /memo before the edit=%d, want 201", got)
+	}
+
+	// A tighter rule applies at once.
+	write(t, filepath.Join(memo, "memo.schema.json"), schema(`, "maxLength": 5`))
+	eventually(t, "new rule", func() string {
+		if got := post("a long title"); got != 422 {
+			return fmt.Sprintf("POST /memo with a long title=%d, want 422", got)
+		}
+		return ""
+	})
+
+	// An index needs a restart: the log says so and the rule in force stays.
+	write(t, filepath.Join(memo, "memo.schema.json"),
+		`{"schema": {"type": "object", "properties": {"title": {"type": "string"}}}, "indexes": ["title"]}`)
+	eventually(t, "refused reload logged", func() string {
+		if !strings.Contains(p.logs.String(), "schema of /memo: the schema's indexes, unique, x-hash or x-lowercase fields changed: this change needs a restart") {
+			return "no log line saying the /memo schema change needs a restart: " + p.logs.String()
+		}
+		return ""
+	})
+	if got := post("a long title"); got != 422 {
+		t.Errorf("after a refused schema change a long title=%d, want 422 (the rule in force)", got)
+	}
+	if got := post("short"); got != 201 {
+		t.Errorf("after a refused schema change a short title=%d, want 201", got)
+	}
 }

@@ -191,6 +191,11 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 		site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{Logger: lg.With("component", "lua"), Open: cur.Reuse(),
 			Bus: natsvc.NewClient(svc.bus.Conn()), Observer: svc.metrics})
 	}
+	if err == nil {
+		if err = site.Activate(); err != nil {
+			site.Close()
+		}
+	}
 	if err != nil {
 		for _, e := range flatten(err) {
 			lg.Error("reload failed; the previous version keeps serving", "error", e.Error())

@@ -45,6 +45,9 @@ type Backend struct {
 	Stash *stash.Set
 	// Commit makes commands durable; nil commits stash writes directly.
 	Commit phases.CommitFunc
+	// activate, when set, is what Site.Activate does: what a reloaded site
+	// changes in the running stores once it is sure to serve.
+	activate func() error
 }
 
 // SiteOptions configures LoadSite.
@@ -237,3 +240,14 @@ func (s *Site) Stash() *stash.Set { return s.backend.Stash }
 
 // Close releases the site's Lua states. The stores belong to whoever opened them.
 func (s *Site) Close() { s.Engine.Close() }
+
+// Activate applies what a reloaded site changes in the stores it shares with
+// the running one (new validation rules of a schema file); call it just
+// before the site starts serving. It does nothing for a site that changes
+// nothing there.
+func (s *Site) Activate() error {
+	if s.backend.activate == nil {
+		return nil
+	}
+	return s.backend.activate()
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -86,14 +87,40 @@ func relevant(dir, path string) bool {
 }
 
 // Reuse returns a SiteOptions.Open that hands a reloaded site the stores of
-// the running one, or fails with ErrRestart when the stash and schema files
-// declare something else than they were opened with.
+// the running one. Schemas whose validation rules or x-hidden fields changed
+// are applied by the new site's Activate. Anything else the stash and
+// schema files declare differently (stores, collections, indexes, unique,
+// x-hash or x-lowercase fields) fails with ErrRestart.
 func (s *Site) Reuse() func([]stash.StoreSpec, []stash.CollectionSpec) (Backend, error) {
 	return func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
 		if !sameStores(s.Stores, stores) || !sameCollections(s.Collections, colls) {
-			return Backend{}, errors.New("stash or schema files changed: " + ErrRestart.Error())
+			return Backend{}, errors.New("stash files, or the folders with a schema file, changed: " + ErrRestart.Error())
 		}
-		return s.backend, nil
+		var changed []stash.CollectionSpec
+		for i, c := range colls {
+			old := s.Collections[i].Schema
+			if bytes.Equal(schemaJSON(old), schemaJSON(c.Schema)) {
+				continue
+			}
+			if !old.SameShape(c.Schema) {
+				// One %w: the reload log prints each error of a join apart.
+				return Backend{}, fmt.Errorf("schema of %s: %v: %w", c.Path, stash.ErrSchemaShape, ErrRestart)
+			}
+			changed = append(changed, c)
+		}
+		b := s.backend
+		b.activate = nil
+		if len(changed) > 0 && b.Stash != nil {
+			b.activate = func() error {
+				for _, c := range changed {
+					if err := b.Stash.SetSchema(c.Path, c.Schema); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
+		return b, nil
 	}
 }
 
@@ -109,12 +136,14 @@ func sameStores(a, b []stash.StoreSpec) bool {
 	return true
 }
 
+// sameCollections says whether a and b declare the same collections in the
+// same stores; their schemas may differ.
 func sameCollections(a, b []stash.CollectionSpec) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Path != b[i].Path || a[i].Store != b[i].Store || !bytes.Equal(schemaJSON(a[i].Schema), schemaJSON(b[i].Schema)) {
+		if a[i].Path != b[i].Path || a[i].Store != b[i].Store {
 			return false
 		}
 	}

@@ -1,12 +1,15 @@
 package stash
 
-import "sync/atomic"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // Collection is the record collection declared by one schema file.
 type Collection struct {
 	path    string
 	store   *store
-	schema  *Schema // nil: any JSON object, no indexes
+	schema  atomic.Pointer[Schema] // nil: any JSON object, no indexes; Set.SetSchema swaps it
 	records bucket
 	indexes map[string]bucket // indexed and unique fields
 	unique  map[string]bool
@@ -22,12 +25,12 @@ func newCollection(spec CollectionSpec, st *store) *Collection {
 	c := &Collection{
 		path:     spec.Path,
 		store:    st,
-		schema:   spec.Schema,
 		records:  newBucket(spec.Path, "records"),
 		indexes:  map[string]bucket{},
 		unique:   map[string]bool{},
 		countKey: []byte("count:" + spec.Path),
 	}
+	c.schema.Store(spec.Schema)
 	if spec.Schema == nil {
 		return c
 	}
@@ -56,18 +59,38 @@ func (c *Collection) Path() string { return c.path }
 func (c *Collection) Store() string { return c.store.name }
 
 // Schema is the collection's schema, or nil.
-func (c *Collection) Schema() *Schema { return c.schema }
+func (c *Collection) Schema() *Schema { return c.schema.Load() }
 
 // hidden reports whether field f is left out of reads.
-func (c *Collection) hidden(f string) bool { return c.schema != nil && c.schema.hidden[f] }
+func (c *Collection) hidden(f string) bool {
+	sc := c.Schema()
+	return sc != nil && sc.hidden[f]
+}
 
 // stripHidden removes the x-hidden fields from rec in place and returns it.
 func (c *Collection) stripHidden(rec Record) Record {
-	if c.schema == nil {
-		return rec
-	}
-	for f := range c.schema.hidden {
-		delete(rec, f)
+	if sc := c.Schema(); sc != nil {
+		for f := range sc.hidden {
+			delete(rec, f)
+		}
 	}
 	return rec
+}
+
+// SetSchema replaces the schema of the collection at path, for a service
+// whose schema file changed while it runs. Only what the stored data does
+// not depend on may change: the JSON Schema and x-hidden. A schema with
+// other indexes, unique fields, x-hash or x-lowercase fields is an error
+// wrapping ErrSchemaShape (the data would need rebuilding: a restart, and
+// minimi replay for the indexes), as is a collection without a schema.
+func (s *Set) SetSchema(path string, sc *Schema) error {
+	c := s.colls[path]
+	if c == nil {
+		return fmt.Errorf("%w: %s", ErrNoCollection, path)
+	}
+	if old := c.Schema(); old == nil || !old.SameShape(sc) {
+		return fmt.Errorf("%w: %s", ErrSchemaShape, path)
+	}
+	c.schema.Store(sc)
+	return nil
 }

@@ -25,6 +25,9 @@ var (
 	ErrInvalidQuery = errors.New("invalid query")
 	// ErrInvalidSchema is a schema file that cannot be used.
 	ErrInvalidSchema = errors.New("invalid schema")
+	// ErrSchemaShape is a new schema that changes what the stored data
+	// depends on: indexes, unique fields, x-hash or x-lowercase fields.
+	ErrSchemaShape = errors.New("the schema's indexes, unique, x-hash or x-lowercase fields changed")
 	// ErrInvalidStore is a stash file (or StoreSpec) that cannot be used.
 	ErrInvalidStore = errors.New("invalid store")
 	// ErrInvalidOptions is an Options value that fails Validate.

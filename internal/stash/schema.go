@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -34,6 +35,17 @@ const (
 	keyHash      = "x-hash"
 	keyHidden    = "x-hidden"
 )
+
+// SameShape reports whether s and o agree on everything stored data
+// depends on: indexes, unique fields, x-hash and x-lowercase fields. Only
+// the JSON Schema and x-hidden may differ. Two nil schemas agree.
+func (s *Schema) SameShape(o *Schema) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return slices.Equal(s.indexes, o.indexes) && slices.Equal(s.unique, o.unique) &&
+		maps.Equal(s.hash, o.hash) && maps.Equal(s.lower, o.lower)
+}
 
 // schemaURL names the schema inside the compiler; nothing is ever loaded from it.
 const schemaURL = "mem:///schema.json"

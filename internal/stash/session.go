@@ -129,8 +129,8 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 		return fmt.Errorf("get %s %s: %w", coll, id, err)
 	}
 	var drop []string
-	if !o.Hidden && c.schema != nil && len(c.schema.hidden) > 0 {
-		drop = c.schema.Hidden()
+	if sc := c.Schema(); !o.Hidden && sc != nil && len(sc.hidden) > 0 {
+		drop = sc.Hidden()
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -399,7 +399,7 @@ func (ss *Session) checkUnique(c *Collection, id string, rec map[string]any) err
 	}
 	pend := ss.pend[c.path]
 	mine := func(other string) bool { _, ok := pend[other]; return ok }
-	for _, f := range c.schema.unique {
+	for _, f := range c.Schema().unique {
 		v := rec[f]
 		if v == nil {
 			continue

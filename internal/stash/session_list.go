@@ -61,10 +61,11 @@ func newQuery(c *Collection, o ListOptions) (*query, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: where %s: %w", ErrInvalidQuery, f, err)
 		}
-		if c.schema != nil && c.schema.hash[f] {
+		sc := c.Schema()
+		if sc != nil && sc.hash[f] {
 			return nil, fmt.Errorf("%w: where %s: the field is hashed (x-hash)", ErrInvalidQuery, f)
 		}
-		if s, ok := nv.(string); ok && c.schema != nil && c.schema.lower[f] {
+		if s, ok := nv.(string); ok && sc != nil && sc.lower[f] {
 			nv = strings.ToLower(s)
 		}
 		q.where[f] = nv

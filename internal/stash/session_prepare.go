@@ -92,11 +92,12 @@ func userFields(rec Record) map[string]any {
 // touchedHashes returns the x-hash fields that in writes with a new value:
 // present, not null, and not the hash already stored in cur.
 func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool {
-	if c.schema == nil || len(c.schema.hash) == 0 {
+	sc := c.Schema()
+	if sc == nil || len(sc.hash) == 0 {
 		return nil
 	}
 	out := map[string]bool{}
-	for f := range c.schema.hash {
+	for f := range sc.hash {
 		v, ok := in[f]
 		if !ok || v == nil {
 			continue
@@ -114,7 +115,7 @@ func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool
 // without the stored hashes of untouched ones), then touched x-hash fields
 // are replaced by their hash.
 func prepare(c *Collection, fields map[string]any, touched map[string]bool) error {
-	sc := c.schema
+	sc := c.Schema()
 	if sc == nil {
 		return nil
 	}

@@ -156,3 +156,45 @@ func TestUniqueInSession(t *testing.T) {
 	}
 	commit(t, s, ss)
 }
+
+// TestSetSchema: a new schema's validation rules and x-hidden fields apply
+// to the next call; one that changes what stored data depends on is refused
+// and changes nothing.
+func TestSetSchema(t *testing.T) {
+	s, _ := usersSet(t)
+	strict := strings.Replace(usersSchema, `"name":     {"type": "string"}`, `"name":     {"type": "string", "maxLength": 3}`, 1)
+	shown := strings.Replace(strict, `"pin":      {"type": "string", "x-hidden": true}`, `"pin":      {"type": "string"}`, 1)
+	ss := s.Session()
+	if _, err := ss.Create("/users", Record{"id": "u1", "name": "Annabel", "password": plain, "pin": "1234"}); err != nil {
+		t.Fatalf("Create() under the first schema=%v", err)
+	}
+	commit(t, s, ss)
+
+	shownSchema := mustSchema(t, shown)
+	if err := s.SetSchema("/users", shownSchema); err != nil {
+		t.Fatalf("SetSchema(new rules)=%v", err)
+	}
+	if _, err := s.Session().Create("/users", Record{"id": "u2", "name": "Annabel", "password": plain}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Create() of a name over the new maxLength=%v, want ErrInvalid", err)
+	}
+	if got, _ := s.Session().Get("/users", "u1", ReadOptions{}); got["pin"] != "1234" || got["password"] != nil {
+		t.Errorf("Get()=%v, want the pin shown now and the password still hidden", got)
+	}
+
+	for name, src := range map[string]string{
+		"index":     strings.Replace(shown, `"unique": ["email"]`, `"unique": ["email"], "indexes": ["name"]`, 1),
+		"unique":    strings.Replace(shown, `"unique": ["email"]`, `"unique": ["email", "name"]`, 1),
+		"lowercase": strings.Replace(shown, `"name":     {"type": "string", "maxLength": 3}`, `"name":     {"type": "string", "x-lowercase": true}`, 1),
+		"hash":      strings.Replace(shown, `"pin":      {"type": "string"}`, `"pin":      {"type": "string", "x-hash": true}`, 1),
+	} {
+		if err := s.SetSchema("/users", mustSchema(t, src)); !errors.Is(err, ErrSchemaShape) {
+			t.Errorf("SetSchema(another %s)=%v, want ErrSchemaShape", name, err)
+		}
+	}
+	if got := s.Collection("/users").Schema(); got != shownSchema {
+		t.Errorf("after refused changes the schema is %s, want the one set last", got.JSON())
+	}
+	if err := s.SetSchema("/nope", mustSchema(t, shown)); !errors.Is(err, ErrNoCollection) {
+		t.Errorf("SetSchema(unknown collection)=%v, want ErrNoCollection", err)
+	}
+}
