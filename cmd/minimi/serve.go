@@ -57,12 +57,12 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 				lg.Warn("built with -tags nofsync: commits are not fsynced, a crash can lose acknowledged writes")
 			}
 			if svc.set, err = stash.Open(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Collections: colls,
-				NoSync: noFsync, Logger: lg.With("component", "stash")}); err != nil {
+				NoSync: noFsync, Logger: lg}); err != nil {
 				return server.Backend{}, err
 			}
 			// The log catches every store up with it before anything runs.
 			if svc.log, err = eventsource.Open(svc.set, eventsource.Options{Service: cfg.Name,
-				Logger: lg.With("component", "eventsource")}); err != nil {
+				Logger: lg}); err != nil {
 				return server.Backend{}, err
 			}
 			return server.Backend{Stash: svc.set, Commit: server.LogCommands(svc.log, cfg)}, nil
@@ -73,7 +73,7 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 	}
 	svc.site = site
 	if nc := svc.bus.Conn(); nc != nil {
-		svc.outbox = eventsource.NewOutbox(svc.log, nc, eventsource.OutboxOptions{Logger: lg.With("component", "outbox")})
+		svc.outbox = eventsource.NewOutbox(svc.log, nc, eventsource.OutboxOptions{Logger: lg})
 		go func() {
 			if err := svc.outbox.Run(context.WithoutCancel(ctx)); err != nil {
 				lg.Error("outbox stopped", "error", err)
