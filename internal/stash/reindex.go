@@ -1,0 +1,164 @@
+package stash
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// Every store records, per collection, the fields it keeps an index for and
+// which of them are unique (meta key "indexes:" + path), so that Open can
+// tell when a schema file gained or lost an index or a unique field since
+// the store was written.
+
+func indexedKey(c *Collection) []byte { return []byte("indexes:" + c.path) }
+
+// indexed is the value of indexedKey.
+type indexed struct {
+	Fields []string `json:"fields"` // in the collection's index order
+	Unique []string `json:"unique"`
+}
+
+// indexedFields is what the store records for c's current schema.
+func indexedFields(c *Collection) []byte {
+	x := indexed{Fields: append([]string{}, c.indexOrder...), Unique: []string{}}
+	for _, f := range c.indexOrder {
+		if c.unique[f] {
+			x.Unique = append(x.Unique, f)
+		}
+	}
+	b, _ := json.Marshal(x)
+	return b
+}
+
+// reindex brings the index entries of every collection in line with its
+// schema. A collection whose indexed or unique fields are not the ones its
+// store recorded (a schema file changed between two starts, or the store comes
+// from a version that recorded none) gets the indexes of the old and new
+// fields emptied and those of the new ones rebuilt from its records, in one
+// write transaction per store. Two records that hold the same value of a
+// unique field stop it with a *ConflictError naming both, and nothing
+// changes. A store whose collections all match is not written.
+func (s *Set) reindex() error {
+	for _, st := range s.stores {
+		var colls []*Collection
+		for _, c := range s.colls {
+			if c.store == st {
+				colls = append(colls, c)
+			}
+		}
+		slices.SortFunc(colls, func(a, b *Collection) int { return cmp.Compare(a.path, b.path) })
+		if err := s.reindexStore(st, colls); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Set) reindexStore(st *store, colls []*Collection) error {
+	tx, err := st.kv.begin(true)
+	if err != nil {
+		return fmt.Errorf("store %q: %w", st.name, err)
+	}
+	defer tx.rollback()
+	wrote := false
+	for _, c := range colls {
+		want := indexedFields(c)
+		had := tx.get(metaBucket, indexedKey(c))
+		if bytes.Equal(had, want) {
+			continue
+		}
+		var old indexed
+		if had != nil {
+			_ = json.Unmarshal(had, &old) // unreadable: only the current fields are emptied
+		}
+		n, err := rebuildIndexes(tx, c, old.Fields)
+		if err != nil {
+			return err
+		}
+		if err := tx.put(metaBucket, indexedKey(c), want); err != nil {
+			return fmt.Errorf("%s: record the indexed fields: %w", c.path, err)
+		}
+		wrote = true
+		if had != nil || n > 0 {
+			s.log.Info("indexes rebuilt", logKeyStash, c.path, "fields", c.indexOrder, "records", n)
+		}
+	}
+	if !wrote {
+		return nil
+	}
+	if err := tx.commit(); err != nil {
+		return fmt.Errorf("store %q: commit the rebuilt indexes: %w", st.name, err)
+	}
+	return nil
+}
+
+// rebuildIndexes empties the indexes of the fields in old and of c's
+// current ones, then indexes every record of c again. It returns the number
+// of records.
+func rebuildIndexes(tx kvTx, c *Collection, old []string) (int, error) {
+	for _, f := range old {
+		if err := emptyBucket(tx, newBucket(c.path, "index", f)); err != nil {
+			return 0, fmt.Errorf("%s: empty the index of %s: %w", c.path, f, err)
+		}
+	}
+	for _, f := range c.indexOrder {
+		if err := emptyBucket(tx, c.indexes[f]); err != nil {
+			return 0, fmt.Errorf("%s: empty the index of %s: %w", c.path, f, err)
+		}
+	}
+	type entry struct {
+		id  string
+		rec Record
+	}
+	var recs []entry // read first: a bbolt cursor must not see writes it walks past
+	var derr error
+	tx.scan(c.records, nil, func(k, v []byte) bool {
+		rec, err := decodeStored(v)
+		if err != nil {
+			derr = fmt.Errorf("%s %s: %w", c.path, k, err)
+			return false
+		}
+		recs = append(recs, entry{string(k), rec})
+		return true
+	})
+	if derr != nil {
+		return 0, derr
+	}
+	for _, e := range recs {
+		for _, f := range c.indexOrder {
+			key := indexEntry(e.rec, f, e.id)
+			if key == nil {
+				continue
+			}
+			if c.unique[f] {
+				if holder := uniqueTaken(tx, c, f, e.rec[f], e.id, nil); holder != "" {
+					return 0, &ConflictError{Collection: c.path, ID: e.id, Field: f,
+						Err: fmt.Errorf("%w: record %s holds the same value: make them differ, or take %s out of unique in the schema file",
+							ErrConflict, holder, f)}
+				}
+			}
+			if err := tx.put(c.indexes[f], key, indexMark); err != nil {
+				return 0, fmt.Errorf("%s: index %s of %s: %w", c.path, f, e.id, err)
+			}
+		}
+	}
+	return len(recs), nil
+}
+
+// emptyBucket deletes every key of b.
+func emptyBucket(tx kvTx, b bucket) error {
+	var keys [][]byte
+	tx.scan(b, nil, func(k, _ []byte) bool {
+		keys = append(keys, bytes.Clone(k))
+		return true
+	})
+	for _, k := range keys {
+		if err := tx.del(b, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
