@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,10 +94,10 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 	if err := os.MkdirAll(memo, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	schema := func(extra string) string {
-		return `{"schema": {"type": "object", "properties": {"title": {"type": "string"` + extra + `}}}` + "\n}"
+	schema := func(rule, keys string) string {
+		return `{"schema": {"type": "object", "properties": {"title": {"type": "string"` + rule + `}}}` + keys + "\n}"
 	}
-	write(t, filepath.Join(memo, "memo.schema.json"), schema(""))
+	write(t, filepath.Join(memo, "memo.schema.json"), schema("", ""))
 	write(t, filepath.Join(memo, "memo.execute.lua"),
 		`return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`)
 	p := startServeArgs(t, dir, []string{"--watch"})
@@ -108,7 +109,7 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 	}
 
 	// A tighter rule applies at once.
-	write(t, filepath.Join(memo, "memo.schema.json"), schema(`, "maxLength": 5`))
+	write(t, filepath.Join(memo, "memo.schema.json"), schema(`, "maxLength": 5`, ""))
 	eventually(t, "new rule", func() string {
 		if got := post("a long title"); got != 422 {
 			return fmt.Sprintf("POST /memo with a long title=%d, want 422", got)
@@ -116,9 +117,9 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 		return ""
 	})
 
-	// An index needs a restart: the log says so and the rule in force stays.
-	write(t, filepath.Join(memo, "memo.schema.json"),
-		`{"schema": {"type": "object", "properties": {"title": {"type": "string"}}}, "indexes": ["title"]}`)
+	// An index needs a restart: the log says so, and the rule in force stays
+	// also when the same edit relaxes it.
+	write(t, filepath.Join(memo, "memo.schema.json"), schema("", `, "indexes": ["title"]`))
 	eventually(t, "refused reload logged", func() string {
 		if !strings.Contains(p.logs.String(), "schema of /memo: the schema's indexes, unique, x-hash or x-lowercase fields changed: this change needs a restart") {
 			return "no log line saying the /memo schema change needs a restart: " + p.logs.String()
@@ -130,5 +131,47 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 	}
 	if got := post("short"); got != 201 {
 		t.Errorf("after a refused schema change a short title=%d, want 201", got)
+	}
+
+	// An index added alone is refused too (the rule file is otherwise the one in force).
+	refusals := strings.Count(p.logs.String(), "needs a restart")
+	write(t, filepath.Join(memo, "memo.schema.json"), schema(`, "maxLength": 5`, `, "indexes": ["title"]`))
+	eventually(t, "index-only change refused", func() string {
+		if strings.Count(p.logs.String(), "schema of /memo: the schema's indexes") <= refusals {
+			return "no new log line refusing the index-only change: " + p.logs.String()
+		}
+		return ""
+	})
+}
+
+// TestServeIndexAddedBetweenStarts: an index added to a schema file while the
+// service is stopped covers the records written before, from the next start.
+func TestServeIndexAddedBetweenStarts(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	memo := filepath.Join(dir, "endpoints", "memo")
+	if err := os.MkdirAll(memo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	schema := `{"schema": {"type": "object", "properties": {"owner": {"type": "string"}}}`
+	write(t, filepath.Join(memo, "memo.schema.json"), schema+"}")
+	write(t, filepath.Join(memo, "memo.execute.lua"), `return {
+  POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end,
+  GET = function(req, res) res:json(req.stash:list({ where = { owner = req.query.owner } })) end,
+}`)
+	p := startServeArgs(t, dir, nil)
+	for _, owner := range []string{"ann", "bob", "ann"} {
+		if r := do(t, "POST", p.base+"/memo", "application/json", `{"owner":"`+owner+`"}`); r.status != 201 {
+			t.Fatalf("POST /memo=%d %s", r.status, r.body)
+		}
+	}
+	p.stop(t)
+
+	write(t, filepath.Join(memo, "memo.schema.json"), schema+`, "indexes": ["owner"]}`)
+	p = startServeArgs(t, dir, nil)
+	p.waitLog(t, `"msg":"indexes rebuilt"`)
+	var got []map[string]any
+	r := do(t, "GET", p.base+"/memo?owner=ann", "", "")
+	if err := json.Unmarshal(r.body, &got); err != nil || len(got) != 2 {
+		t.Fatalf("GET /memo?owner=ann after the index was added=%d %s, want the 2 records of ann", r.status, r.body)
 	}
 }

@@ -65,6 +65,10 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 				Logger: lg}); err != nil {
 				return server.Backend{}, err
 			}
+			// Once caught up, every collection is indexed as its schema says.
+			if err := svc.set.Reindex(); err != nil {
+				return server.Backend{}, fmt.Errorf("open stash: %w", err)
+			}
 			return server.Backend{Stash: svc.set, Commit: server.LogCommands(svc.log, cfg)}, nil
 		},
 	})

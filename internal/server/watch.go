@@ -17,7 +17,9 @@ import (
 )
 
 // ErrRestart is a change a reload cannot apply to a running service: new or
-// changed stash and schema files, or config keys that bind ports and files.
+// changed stash files, a collection gained or lost, a schema's indexes,
+// unique, x-hash or x-lowercase fields, or config keys that bind ports and
+// files.
 var ErrRestart = errors.New("this change needs a restart")
 
 // Quiet is how long Watch waits after the last change before it reloads, so
@@ -96,29 +98,26 @@ func (s *Site) Reuse() func([]stash.StoreSpec, []stash.CollectionSpec) (Backend,
 		if !sameStores(s.Stores, stores) || !sameCollections(s.Collections, colls) {
 			return Backend{}, errors.New("stash files, or the folders with a schema file, changed: " + ErrRestart.Error())
 		}
+		b := s.backend
+		b.activate = nil
 		var changed []stash.CollectionSpec
 		for i, c := range colls {
-			old := s.Collections[i].Schema
-			if bytes.Equal(schemaJSON(old), schemaJSON(c.Schema)) {
-				continue
+			running := s.Collections[i].Schema
+			if b.Stash != nil {
+				if rc := b.Stash.Collection(c.Path); rc != nil {
+					running = rc.Schema() // what the stores run, whatever the specs say
+				}
 			}
-			if !old.SameShape(c.Schema) {
+			if !running.SameShape(c.Schema) {
 				// One %w: the reload log prints each error of a join apart.
 				return Backend{}, fmt.Errorf("schema of %s: %v: %w", c.Path, stash.ErrSchemaShape, ErrRestart)
 			}
-			changed = append(changed, c)
-		}
-		b := s.backend
-		b.activate = nil
-		if len(changed) > 0 && b.Stash != nil {
-			b.activate = func() error {
-				for _, c := range changed {
-					if err := b.Stash.SetSchema(c.Path, c.Schema); err != nil {
-						return err
-					}
-				}
-				return nil
+			if !bytes.Equal(schemaJSON(running), schemaJSON(c.Schema)) {
+				changed = append(changed, c)
 			}
+		}
+		if len(changed) > 0 && b.Stash != nil {
+			b.activate = func() error { return b.Stash.SetSchemas(changed) }
 		}
 		return b, nil
 	}

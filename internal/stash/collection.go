@@ -68,8 +68,11 @@ func (c *Collection) hidden(f string) bool {
 }
 
 // stripHidden removes the x-hidden fields from rec in place and returns it.
-func (c *Collection) stripHidden(rec Record) Record {
-	if sc := c.Schema(); sc != nil {
+func (c *Collection) stripHidden(rec Record) Record { return stripHiddenOf(c.Schema(), rec) }
+
+// stripHiddenOf removes sc's x-hidden fields from rec in place and returns it.
+func stripHiddenOf(sc *Schema, rec Record) Record {
+	if sc != nil {
 		for f := range sc.hidden {
 			delete(rec, f)
 		}
@@ -77,20 +80,25 @@ func (c *Collection) stripHidden(rec Record) Record {
 	return rec
 }
 
-// SetSchema replaces the schema of the collection at path, for a service
-// whose schema file changed while it runs. Only what the stored data does
-// not depend on may change: the JSON Schema and x-hidden. A schema with
-// other indexes, unique fields, x-hash or x-lowercase fields is an error
-// wrapping ErrSchemaShape (the data would need rebuilding: a restart, and
-// minimi replay for the indexes), as is a collection without a schema.
-func (s *Set) SetSchema(path string, sc *Schema) error {
-	c := s.colls[path]
-	if c == nil {
-		return fmt.Errorf("%w: %s", ErrNoCollection, path)
+// SetSchemas replaces the schemas of collections, for a service whose
+// schema files changed while it runs: all of them, or none if one fails.
+// Only what stored data does not depend on may change: the JSON Schema and
+// x-hidden. A schema with other indexes, unique fields, x-hash or
+// x-lowercase fields is an error wrapping ErrSchemaShape (the records and
+// indexes would need rebuilding: a restart), as is a collection without a
+// schema; an unknown collection wraps ErrNoCollection.
+func (s *Set) SetSchemas(specs []CollectionSpec) error {
+	for _, cs := range specs {
+		c := s.colls[cs.Path]
+		if c == nil {
+			return fmt.Errorf("%w: %s", ErrNoCollection, cs.Path)
+		}
+		if old := c.Schema(); old == nil || !old.SameShape(cs.Schema) {
+			return fmt.Errorf("%w: %s", ErrSchemaShape, cs.Path)
+		}
 	}
-	if old := c.Schema(); old == nil || !old.SameShape(sc) {
-		return fmt.Errorf("%w: %s", ErrSchemaShape, path)
+	for _, cs := range specs {
+		s.colls[cs.Path].schema.Store(cs.Schema)
 	}
-	c.schema.Store(sc)
 	return nil
 }

@@ -57,6 +57,9 @@ func decodeStored(raw []byte) (Record, error) {
 	if err := json.Unmarshal(raw[8:], &rec); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
+	if rec == nil {
+		return nil, errors.New("stored record is not a JSON object")
+	}
 	rec[FieldVersion] = storedVersion(raw)
 	return rec, nil
 }

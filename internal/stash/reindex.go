@@ -5,43 +5,42 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 )
 
 // Every store records, per collection, the fields it keeps an index for and
-// which of them are unique (meta key "indexes:" + path), so that Open can
+// which of them are unique (meta key "indexes:" + path), so that Reindex can
 // tell when a schema file gained or lost an index or a unique field since
-// the store was written.
+// the store was indexed.
 
 func indexedKey(c *Collection) []byte { return []byte("indexes:" + c.path) }
 
 // indexed is the value of indexedKey.
 type indexed struct {
-	Fields []string `json:"fields"` // in the collection's index order
-	Unique []string `json:"unique"`
+	Fields []string `json:"fields"` // sorted
+	Unique []string `json:"unique"` // sorted
 }
 
 // indexedFields is what the store records for c's current schema.
 func indexedFields(c *Collection) []byte {
-	x := indexed{Fields: append([]string{}, c.indexOrder...), Unique: []string{}}
-	for _, f := range c.indexOrder {
-		if c.unique[f] {
-			x.Unique = append(x.Unique, f)
-		}
-	}
+	x := indexed{Fields: slices.Sorted(maps.Keys(c.indexes)), Unique: slices.Sorted(maps.Keys(c.unique))}
 	b, _ := json.Marshal(x)
 	return b
 }
 
-// reindex brings the index entries of every collection in line with its
-// schema. A collection whose indexed or unique fields are not the ones its
-// store recorded (a schema file changed between two starts, or the store comes
-// from a version that recorded none) gets the indexes of the old and new
-// fields emptied and those of the new ones rebuilt from its records, in one
-// write transaction per store. Two records that hold the same value of a
-// unique field stop it with a *ConflictError naming both, and nothing
-// changes. A store whose collections all match is not written.
-func (s *Set) reindex() error {
+// Reindex brings the index entries of every collection in line with its
+// schema; a serving process calls it once the stores have caught up with the
+// event log. A collection whose indexed or unique fields are not the ones
+// its store recorded (its schema file changed between two starts, it lives
+// in a memory store, it was truncated for a replay, or its store comes from
+// a version that recorded none) gets the indexes of the old and new fields
+// emptied and those of the new ones rebuilt from its records, in one write
+// transaction per store. Two records that hold the same value of a unique
+// field stop it with a *ConflictError naming both; the store with the
+// conflict is left as it was. A store whose collections all match is not
+// written.
+func (s *Set) Reindex() error {
 	for _, st := range s.stores {
 		var colls []*Collection
 		for _, c := range s.colls {
@@ -82,7 +81,7 @@ func (s *Set) reindexStore(st *store, colls []*Collection) error {
 			return fmt.Errorf("%s: record the indexed fields: %w", c.path, err)
 		}
 		wrote = true
-		if had != nil || n > 0 {
+		if n > 0 {
 			s.log.Info("indexes rebuilt", logKeyStash, c.path, "fields", c.indexOrder, "records", n)
 		}
 	}
@@ -96,56 +95,59 @@ func (s *Set) reindexStore(st *store, colls []*Collection) error {
 }
 
 // rebuildIndexes empties the indexes of the fields in old and of c's
-// current ones, then indexes every record of c again. It returns the number
-// of records.
+// current ones, then indexes every record of c again, checking its unique
+// fields. It returns the number of records.
 func rebuildIndexes(tx kvTx, c *Collection, old []string) (int, error) {
-	for _, f := range old {
+	for _, f := range append(old, c.indexOrder...) {
 		if err := emptyBucket(tx, newBucket(c.path, "index", f)); err != nil {
 			return 0, fmt.Errorf("%s: empty the index of %s: %w", c.path, f, err)
 		}
 	}
-	for _, f := range c.indexOrder {
-		if err := emptyBucket(tx, c.indexes[f]); err != nil {
-			return 0, fmt.Errorf("%s: empty the index of %s: %w", c.path, f, err)
-		}
-	}
 	type entry struct {
-		id  string
-		rec Record
+		field string
+		key   []byte
 	}
-	var recs []entry // read first: a bbolt cursor must not see writes it walks past
-	var derr error
+	var entries []entry            // made first: a bbolt cursor must not see writes it walks past
+	holders := map[string]string{} // unique field + 0x00 + encoded value → id
+	n := 0
+	var serr error
 	tx.scan(c.records, nil, func(k, v []byte) bool {
+		n++
 		rec, err := decodeStored(v)
 		if err != nil {
-			derr = fmt.Errorf("%s %s: %w", c.path, k, err)
+			serr = fmt.Errorf("%s %s: %w", c.path, k, err)
 			return false
 		}
-		recs = append(recs, entry{string(k), rec})
-		return true
-	})
-	if derr != nil {
-		return 0, derr
-	}
-	for _, e := range recs {
+		id := string(k)
 		for _, f := range c.indexOrder {
-			key := indexEntry(e.rec, f, e.id)
-			if key == nil {
+			val := rec[f]
+			if val == nil {
 				continue
 			}
+			enc := encodeValue(val)
 			if c.unique[f] {
-				if holder := uniqueTaken(tx, c, f, e.rec[f], e.id, nil); holder != "" {
-					return 0, &ConflictError{Collection: c.path, ID: e.id, Field: f,
+				hk := f + "\x00" + string(enc)
+				if holder, ok := holders[hk]; ok {
+					serr = &ConflictError{Collection: c.path, ID: id, Field: f,
 						Err: fmt.Errorf("%w: record %s holds the same value: make them differ, or take %s out of unique in the schema file",
 							ErrConflict, holder, f)}
+					return false
 				}
+				holders[hk] = id
 			}
-			if err := tx.put(c.indexes[f], key, indexMark); err != nil {
-				return 0, fmt.Errorf("%s: index %s of %s: %w", c.path, f, e.id, err)
-			}
+			entries = append(entries, entry{f, indexKey(enc, id)})
+		}
+		return true
+	})
+	if serr != nil {
+		return 0, serr
+	}
+	for _, e := range entries {
+		if err := tx.put(c.indexes[e.field], e.key, indexMark); err != nil {
+			return 0, fmt.Errorf("%s: index %s: %w", c.path, e.field, err)
 		}
 	}
-	return len(recs), nil
+	return n, nil
 }
 
 // emptyBucket deletes every key of b.

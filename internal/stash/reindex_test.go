@@ -16,7 +16,9 @@ func notesWith(extra string) string {
 	return src + "}"
 }
 
-// reopen closes s (unless nil) and opens the Set in dir with /notes under schema src.
+// reopen closes s (unless nil), opens the Set in dir with /notes under
+// schema src, and returns it with what its Reindex returned. The Set is
+// closed at the end of the test.
 func reopen(t *testing.T, s *Set, dir, src string) (*Set, error) {
 	t.Helper()
 	if s != nil {
@@ -24,7 +26,25 @@ func reopen(t *testing.T, s *Set, dir, src string) (*Set, error) {
 			t.Fatalf("Close()=%v", err)
 		}
 	}
-	return Open(Options{DataDir: dir, Collections: []CollectionSpec{{Path: "/notes", Schema: mustSchema(t, src)}}})
+	s, err := Open(Options{DataDir: dir, Collections: []CollectionSpec{{Path: "/notes", Schema: mustSchema(t, src)}}})
+	if err != nil {
+		t.Fatalf("Open()=%v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, s.Reindex()
+}
+
+// metaOf returns the stored value of the meta key of /notes's indexed fields.
+func metaOf(t *testing.T, s *Set) string {
+	t.Helper()
+	var v string
+	if err := s.read(s.def, func(tx kvTx) error {
+		v = string(tx.get(metaBucket, indexedKey(s.Collection("/notes"))))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // ownersOf lists the ids of /notes whose owner is owner.
@@ -57,7 +77,7 @@ func TestReopenRebuildsIndexes(t *testing.T) {
 
 	s, err := reopen(t, s, dir, notesWith(`"indexes": ["owner"]`))
 	if err != nil {
-		t.Fatalf("Open() with a new index=%v", err)
+		t.Fatalf("Reindex() with a new index=%v", err)
 	}
 	checkIndexes(t, s)
 	before := s.Collection("/notes").visited.Load()
@@ -70,7 +90,7 @@ func TestReopenRebuildsIndexes(t *testing.T) {
 
 	// Dropped, the index's entries go; added again, they come back.
 	if s, err = reopen(t, s, dir, notesWith("")); err != nil {
-		t.Fatalf("Open() without the index=%v", err)
+		t.Fatalf("Reindex() without the index=%v", err)
 	}
 	err = s.read(s.def, func(tx kvTx) error {
 		tx.scan(newBucket("/notes", "index", "owner"), nil, func(k, _ []byte) bool {
@@ -83,12 +103,9 @@ func TestReopenRebuildsIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s, err = reopen(t, s, dir, notesWith(`"indexes": ["owner"]`)); err != nil {
-		t.Fatalf("Open() with the index again=%v", err)
+		t.Fatalf("Reindex() with the index again=%v", err)
 	}
 	checkIndexes(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestReopenUniqueConflict: records that already share a value stop a start
@@ -106,16 +123,21 @@ func TestReopenUniqueConflict(t *testing.T) {
 	}
 	commit(t, s, ss)
 
-	_, err := reopen(t, s, dir, notesWith(`"unique": ["email"]`))
+	if err := s.Reindex(); err != nil {
+		t.Fatalf("Reindex()=%v", err)
+	}
+	before := metaOf(t, s)
+	s, err := reopen(t, s, dir, notesWith(`"unique": ["email"]`))
 	var ce *ConflictError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || ce.Field != "email" || !strings.Contains(err.Error(), "record a") || ce.ID != "b" {
-		t.Fatalf("Open() with a unique field two records share=%v, want a conflict on email naming a and b", err)
+		t.Fatalf("Reindex() with a unique field two records share=%v, want a conflict on email naming a and b", err)
 	}
-	s, err = reopen(t, nil, dir, indexedOnly)
-	if err != nil {
-		t.Fatalf("Open() under the old schema after the refused start=%v", err)
+	if after := metaOf(t, s); after != before || !strings.Contains(after, `"fields":["email"]`) {
+		t.Errorf("after the refused reindex the store records %s, want it unchanged: %s", after, before)
 	}
-	defer s.Close()
+	if s, err = reopen(t, s, dir, indexedOnly); err != nil {
+		t.Fatalf("Reindex() under the old schema after the refused one=%v", err)
+	}
 	checkIndexes(t, s)
 	if got, err := s.Session().Get("/notes", "b", ReadOptions{}); err != nil || got["email"] != "x@example.com" {
 		t.Errorf("Get(b)=%v, %v after the refused start, want the record unchanged", got, err)
@@ -153,11 +175,43 @@ func TestReopenOlderStore(t *testing.T) {
 	}
 
 	if s, err = reopen(t, s, dir, src); err != nil {
-		t.Fatalf("Open() of the older store=%v", err)
+		t.Fatalf("Reindex() of the older store=%v", err)
 	}
-	defer s.Close()
 	checkIndexes(t, s)
 	if got := ownersOf(t, s, "ann"); strings.Join(got, ",") != "a" {
 		t.Errorf("owner=ann=%v, want [a]", got)
+	}
+}
+
+// TestReindexMemoryStore: a memory store is refilled by Replay, which checks
+// nothing, so Reindex checks the unique fields of what it holds.
+func TestReindexMemoryStore(t *testing.T) {
+	opts := func(src string) Options {
+		return Options{Stores: []StoreSpec{{Name: "/m", Driver: DriverMemory}},
+			Collections: []CollectionSpec{{Path: "/notes", Store: "/m", Schema: mustSchema(t, src)}}}
+	}
+	before := openSet(t, opts(notesWith("")))
+	ss := before.Session()
+	for _, r := range []Record{{"id": "a", "email": "x@example.com"}, {"id": "b", "email": "x@example.com"}} {
+		if _, err := ss.Create("/notes", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changes := ss.Changes()
+
+	s := openSet(t, opts(notesWith(`"unique": ["email"]`)))
+	w, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Replay(1, changes); err != nil {
+		t.Fatalf("Replay()=%v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var ce *ConflictError
+	if err := s.Reindex(); !errors.As(err, &ce) || ce.Field != "email" {
+		t.Fatalf("Reindex() of a memory store holding a shared unique value=%v, want a conflict on email", err)
 	}
 }

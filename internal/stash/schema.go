@@ -37,13 +37,16 @@ const (
 )
 
 // SameShape reports whether s and o agree on everything stored data
-// depends on: indexes, unique fields, x-hash and x-lowercase fields. Only
-// the JSON Schema and x-hidden may differ. Two nil schemas agree.
+// depends on: the sets of indexes, unique fields, x-hash and x-lowercase
+// fields. Only the JSON Schema and x-hidden may differ. Two nil schemas agree.
 func (s *Schema) SameShape(o *Schema) bool {
 	if s == nil || o == nil {
 		return s == o
 	}
-	return slices.Equal(s.indexes, o.indexes) && slices.Equal(s.unique, o.unique) &&
+	sameSet := func(a, b []string) bool {
+		return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+	}
+	return sameSet(s.indexes, o.indexes) && sameSet(s.unique, o.unique) &&
 		maps.Equal(s.hash, o.hash) && maps.Equal(s.lower, o.lower)
 }
 

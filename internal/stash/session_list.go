@@ -31,8 +31,11 @@ func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 		return nil, fmt.Errorf("list %s: %w", coll, err)
 	}
 	out := mergeByID(stored, q.pending(pend), q.limit)
-	for i := range out {
-		out[i] = ss.out(c, out[i], o.Hidden)
+	if !o.Hidden {
+		sc := c.Schema() // one schema for the whole list, also while a reload swaps it
+		for i := range out {
+			out[i] = stripHiddenOf(sc, out[i])
+		}
 	}
 	return out, nil
 }

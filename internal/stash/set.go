@@ -66,10 +66,6 @@ func Open(opts Options) (*Set, error) {
 	for _, cs := range opts.Collections {
 		s.colls[cs.Path] = newCollection(cs, s.byName[cs.Store])
 	}
-	if err := s.reindex(); err != nil {
-		_ = s.closeStores()
-		return nil, fmt.Errorf("open stash: %w", err)
-	}
 	return s, nil
 }
 
@@ -196,14 +192,6 @@ func (s *Set) Truncate() error {
 		}
 		if err := tx.drop(); err != nil {
 			return fmt.Errorf("truncate store %q: %w", st.name, err)
-		}
-		for _, c := range s.colls { // empty now, so indexed as the schemas say
-			if c.store != st {
-				continue
-			}
-			if err := tx.put(metaBucket, indexedKey(c), indexedFields(c)); err != nil {
-				return fmt.Errorf("truncate store %q: %w", st.name, err)
-			}
 		}
 		w.dirty[st] = true
 	}

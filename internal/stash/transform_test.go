@@ -158,8 +158,8 @@ func TestUniqueInSession(t *testing.T) {
 }
 
 // TestSetSchema: a new schema's validation rules and x-hidden fields apply
-// to the next call; one that changes what stored data depends on is refused
-// and changes nothing.
+// to the next call; a call with one schema that changes what stored data
+// depends on is refused and changes nothing, not even its other schemas.
 func TestSetSchema(t *testing.T) {
 	s, _ := usersSet(t)
 	strict := strings.Replace(usersSchema, `"name":     {"type": "string"}`, `"name":     {"type": "string", "maxLength": 3}`, 1)
@@ -171,8 +171,8 @@ func TestSetSchema(t *testing.T) {
 	commit(t, s, ss)
 
 	shownSchema := mustSchema(t, shown)
-	if err := s.SetSchema("/users", shownSchema); err != nil {
-		t.Fatalf("SetSchema(new rules)=%v", err)
+	if err := s.SetSchemas([]CollectionSpec{{Path: "/users", Schema: shownSchema}}); err != nil {
+		t.Fatalf("SetSchemas(new rules)=%v", err)
 	}
 	if _, err := s.Session().Create("/users", Record{"id": "u2", "name": "Annabel", "password": plain}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Create() of a name over the new maxLength=%v, want ErrInvalid", err)
@@ -187,14 +187,19 @@ func TestSetSchema(t *testing.T) {
 		"lowercase": strings.Replace(shown, `"name":     {"type": "string", "maxLength": 3}`, `"name":     {"type": "string", "x-lowercase": true}`, 1),
 		"hash":      strings.Replace(shown, `"pin":      {"type": "string"}`, `"pin":      {"type": "string", "x-hash": true}`, 1),
 	} {
-		if err := s.SetSchema("/users", mustSchema(t, src)); !errors.Is(err, ErrSchemaShape) {
-			t.Errorf("SetSchema(another %s)=%v, want ErrSchemaShape", name, err)
+		err := s.SetSchemas([]CollectionSpec{{Path: "/users", Schema: mustSchema(t, strict)}, {Path: "/users", Schema: mustSchema(t, src)}})
+		if !errors.Is(err, ErrSchemaShape) {
+			t.Errorf("SetSchemas(another %s)=%v, want ErrSchemaShape", name, err)
 		}
 	}
 	if got := s.Collection("/users").Schema(); got != shownSchema {
-		t.Errorf("after refused changes the schema is %s, want the one set last", got.JSON())
+		t.Errorf("after refused changes the schema is %s, want the one set last (none of a refused call)", got.JSON())
 	}
-	if err := s.SetSchema("/nope", mustSchema(t, shown)); !errors.Is(err, ErrNoCollection) {
-		t.Errorf("SetSchema(unknown collection)=%v, want ErrNoCollection", err)
+	if err := s.SetSchemas([]CollectionSpec{{Path: "/nope", Schema: mustSchema(t, shown)}}); !errors.Is(err, ErrNoCollection) {
+		t.Errorf("SetSchemas(unknown collection)=%v, want ErrNoCollection", err)
+	}
+	reordered := strings.Replace(shown, `"unique": ["email"]`, `"unique": ["email"], "indexes": []`, 1)
+	if err := s.SetSchemas([]CollectionSpec{{Path: "/users", Schema: mustSchema(t, reordered)}}); err != nil {
+		t.Errorf("SetSchemas(the same fields, written differently)=%v, want nil", err)
 	}
 }
