@@ -89,17 +89,10 @@ func TestServeWatchReloads(t *testing.T) {
 // TestServeWatchReloadsSchema: a schema file's new validation rules apply
 // without a restart; a new index does not, and the log says it needs one.
 func TestServeWatchReloadsSchema(t *testing.T) {
-	dir := copyTree(t, "testdata/service")
-	memo := filepath.Join(dir, "endpoints", "memo")
-	if err := os.MkdirAll(memo, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	schema := func(rule, keys string) string {
 		return `{"schema": {"type": "object", "properties": {"title": {"type": "string"` + rule + `}}}` + keys + "\n}"
 	}
-	write(t, filepath.Join(memo, "memo.schema.json"), schema("", ""))
-	write(t, filepath.Join(memo, "memo.execute.lua"),
-		`return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`)
+	dir, memo := memoService(t, schema("", ""))
 	p := startServeArgs(t, dir, []string{"--watch"})
 	post := func(title string) int {
 		return do(t, "POST", p.base+"/memo", "application/json", `{"title":"`+title+`"}`).status
@@ -147,17 +140,8 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 // TestServeIndexAddedBetweenStarts: an index added to a schema file while the
 // service is stopped covers the records written before, from the next start.
 func TestServeIndexAddedBetweenStarts(t *testing.T) {
-	dir := copyTree(t, "testdata/service")
-	memo := filepath.Join(dir, "endpoints", "memo")
-	if err := os.MkdirAll(memo, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	schema := `{"schema": {"type": "object", "properties": {"owner": {"type": "string"}}}`
-	write(t, filepath.Join(memo, "memo.schema.json"), schema+"}")
-	write(t, filepath.Join(memo, "memo.execute.lua"), `return {
-  POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end,
-  GET = function(req, res) res:json(req.stash:list({ where = { owner = req.query.owner } })) end,
-}`)
+	dir, memo := memoService(t, schema+"}")
 	p := startServeArgs(t, dir, nil)
 	for _, owner := range []string{"ann", "bob", "ann"} {
 		if r := do(t, "POST", p.base+"/memo", "application/json", `{"owner":"`+owner+`"}`); r.status != 201 {
@@ -174,4 +158,22 @@ func TestServeIndexAddedBetweenStarts(t *testing.T) {
 	if err := json.Unmarshal(r.body, &got); err != nil || len(got) != 2 {
 		t.Fatalf("GET /memo?owner=ann after the index was added=%d %s, want the 2 records of ann", r.status, r.body)
 	}
+}
+
+// memoService is the test service with a /memo collection under schema: POST
+// creates a record, GET lists those of ?owner. It returns the service's
+// folder and the collection's.
+func memoService(t *testing.T, schema string) (dir, memo string) {
+	t.Helper()
+	dir = copyTree(t, "testdata/service")
+	memo = filepath.Join(dir, "endpoints", "memo")
+	if err := os.MkdirAll(memo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(memo, "memo.schema.json"), schema)
+	write(t, filepath.Join(memo, "memo.execute.lua"), `return {
+  POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end,
+  GET = function(req, res) res:json(req.stash:list({ where = { owner = req.query.owner } })) end,
+}`)
+	return dir, memo
 }
