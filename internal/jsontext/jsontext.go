@@ -183,19 +183,12 @@ func validNumber(s string) bool {
 		i++
 	}
 	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == start || i-start > 1 && s[start] == '0' {
+	if i = digits(s, i); i == start || i-start > 1 && s[start] == '0' {
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		frac := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == frac {
+		frac := i + 1
+		if i = digits(s, frac); i == frac {
 			return false
 		}
 	}
@@ -205,14 +198,19 @@ func validNumber(s string) bool {
 			i++
 		}
 		exp := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == exp {
+		if i = digits(s, exp); i == exp {
 			return false
 		}
 	}
 	return i == len(s)
+}
+
+// digits returns the index after the run of ASCII digits of s at i.
+func digits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // IsMediaType reports whether a Content-Type value says JSON:
