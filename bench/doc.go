@@ -7,7 +7,8 @@
 // Run it from the module's directory; it takes a few minutes:
 //
 //	go run ./bench [-duration 10s] [-warmup 3s] [-rounds 3] [-conns 64]
-//	               [-only a,b,c,d,e,folders,idle] [-load auto|wrk|go] [-out file.md]
+//	               [-only a,b,c,d,e,folders,idle,replay] [-load auto|wrk|go]
+//	               [-threads N] [-tags nofsync] [-out file.md]
 //
 // # Subjects
 //
@@ -28,10 +29,10 @@
 //
 // # Load
 //
-// With wrk on PATH the load comes from wrk (threads = cores); otherwise from
-// the built-in generator: one goroutine per connection, each with its own
-// keep-alive connection, sending the next request as soon as the previous
-// reply is read, with a log-linear latency histogram for p50 and p99. Every
+// With wrk on PATH the load comes from wrk (threads = cores, or -threads);
+// otherwise from the built-in generator: one goroutine per connection, each
+// with its own keep-alive connection, sending the next request as soon as
+// the previous reply is read, with a log-linear latency histogram for p50 and p99. Every
 // round has a warm-up whose requests are not counted. Only 2xx replies count
 // as requests per second; anything else is an error. Peak RSS is VmHWM of
 // the server process from /proc after the last round.

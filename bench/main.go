@@ -61,6 +61,9 @@ type Options struct {
 	// Tags are build tags for ./cmd/minimi, e.g. "nofsync" to measure the
 	// durable POST without its fsyncs (docs/performance.md). Empty: none.
 	Tags string
+	// Threads is the number of wrk threads. Zero means one per core. The
+	// built-in generator ignores it.
+	Threads int
 }
 
 // DefaultOptions are 3 rounds of 3s warm-up and 10s measured, 64 connections.
@@ -81,6 +84,9 @@ func (o Options) Validate() error {
 	}
 	if o.Conns < 1 {
 		return fmt.Errorf("conns %d: want at least 1", o.Conns)
+	}
+	if o.Threads < 0 || o.Threads > o.Conns {
+		return fmt.Errorf("threads %d: want 0 (one per core) to conns (%d)", o.Threads, o.Conns)
 	}
 	for _, name := range o.Only {
 		if !slices.Contains(runNames, name) {
@@ -113,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Out, "out", "", "also write the markdown report to this file")
 	fs.StringVar(&o.Load, "load", o.Load, "load generator: auto (wrk when on PATH), wrk or go")
 	fs.StringVar(&o.Tags, "tags", "", "build tags for ./cmd/minimi (e.g. nofsync)")
+	fs.IntVar(&o.Threads, "threads", 0, "wrk threads (0: one per core)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -206,7 +213,7 @@ func (h *harness) pickLoader() (Loader, error) {
 	path, err := exec.LookPath("wrk")
 	switch {
 	case err == nil:
-		return WrkLoader{Path: path, ScriptDir: h.tmp}, nil
+		return WrkLoader{Path: path, ScriptDir: h.tmp, Threads: h.opts.Threads}, nil
 	case h.opts.Load == "wrk":
 		return nil, err
 	}

@@ -19,15 +19,17 @@ func TestParseFlags(t *testing.T) {
 		want func(o *Options)
 	}{
 		{"defaults", nil, true, func(*Options) {}},
-		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync"}, true,
+		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync", "-threads", "1"}, true,
 			func(o *Options) {
 				o.Duration, o.Warmup, o.Rounds, o.Conns, o.Only, o.Out, o.Load = 2*time.Second, 0, 1, 8, []string{"a", "b", "idle"}, "x.md", "go"
-				o.Tags = "nofsync"
+				o.Tags, o.Threads = "nofsync", 1
 			}},
 		{"unknown subject", []string{"-only", "a,f"}, false, nil},
 		{"no rounds", []string{"-rounds", "0"}, false, nil},
 		{"no duration", []string{"-duration", "0s"}, false, nil},
 		{"no connections", []string{"-conns", "0"}, false, nil},
+		{"negative threads", []string{"-threads", "-1"}, false, nil},
+		{"more threads than connections", []string{"-conns", "4", "-threads", "5"}, false, nil},
 		{"unknown generator", []string{"-load", "ab"}, false, nil},
 		{"stray argument", []string{"now"}, false, nil},
 	}
@@ -43,7 +45,7 @@ func TestParseFlags(t *testing.T) {
 			want := DefaultOptions()
 			tc.want(&want)
 			if got.Duration != want.Duration || got.Warmup != want.Warmup || got.Rounds != want.Rounds ||
-				got.Conns != want.Conns || !slices.Equal(got.Only, want.Only) || got.Out != want.Out || got.Load != want.Load || got.Tags != want.Tags {
+				got.Conns != want.Conns || !slices.Equal(got.Only, want.Only) || got.Out != want.Out || got.Load != want.Load || got.Tags != want.Tags || got.Threads != want.Threads {
 				t.Errorf("parseFlags(%q)=%+v, want %+v", tc.args, got, want)
 			}
 		})

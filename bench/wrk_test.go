@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"os"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +97,26 @@ func TestWrkSeconds(t *testing.T) {
 	for _, tc := range tests {
 		if got := wrkSeconds(tc.in); got != tc.want {
 			t.Errorf("wrkSeconds(%v)=%q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestWrkThreads: -threads reaches wrk's -t, capped at the connections;
+// zero is one thread per core.
+func TestWrkThreads(t *testing.T) {
+	tests := []struct {
+		threads, conns int
+		want           string
+	}{
+		{1, 64, "1"}, {8, 4, "4"}, {0, 64, strconv.Itoa(min(runtime.NumCPU(), 64))},
+	}
+	for _, tc := range tests {
+		args, err := WrkLoader{Threads: tc.threads}.args(Target{URL: "http://127.0.0.1:1/"}, LoadOptions{Conns: tc.conns, Duration: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.Index(args, "-t"); i < 0 || args[i+1] != tc.want {
+			t.Errorf("threads %d, conns %d: args %q, want -t %s", tc.threads, tc.conns, args, tc.want)
 		}
 	}
 }
