@@ -13,10 +13,12 @@ const ContentType = "application/problem+json"
 
 // Details is an RFC 9457 problem.
 type Details struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	// Detail explains this occurrence; JSON writes the title when it is empty,
+	// so that every problem has one.
+	Detail    string `json:"detail"`
 	Instance  string `json:"instance,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	// Errors lists the failing fields of a rejected record (422).
@@ -34,11 +36,15 @@ func New(status int, detail string) *Details {
 	return &Details{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
 }
 
-// JSON encodes d.
+// JSON encodes d. A problem without a detail gets its title as the detail.
 func (d *Details) JSON() []byte {
-	b, err := json.Marshal(d)
+	out := *d
+	if out.Detail == "" {
+		out.Detail = out.Title
+	}
+	b, err := json.Marshal(&out)
 	if err != nil {
-		return []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		return []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"Internal Server Error"}`)
 	}
 	return b
 }

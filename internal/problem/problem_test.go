@@ -11,10 +11,12 @@ func TestWrite(t *testing.T) {
 		name   string
 		d      *Details
 		status int
+		detail string
 	}{
-		{"not found", New(404, "no endpoint at /x"), 404},
+		{"not found", New(404, "no endpoint at /x"), 404, "no endpoint at /x"},
 		{"with fields", &Details{Type: "about:blank", Title: "Unprocessable Entity", Status: 422,
-			Errors: []Field{{Pointer: "/title", Message: "missing"}}}, 422},
+			Errors: []Field{{Pointer: "/title", Message: "missing"}}}, 422, "Unprocessable Entity"},
+		{"no detail", New(409, ""), 409, "Conflict"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -31,13 +33,16 @@ func TestWrite(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range []string{"type", "title", "status", "request_id"} {
+			for _, k := range []string{"type", "title", "status", "detail", "request_id"} {
 				if _, ok := got[k]; !ok {
 					t.Errorf("body %s lacks %q", rec.Body, k)
 				}
 			}
 			if int(got["status"].(float64)) != tc.status {
 				t.Errorf("body status=%v, want %d", got["status"], tc.status)
+			}
+			if got["detail"] != tc.detail {
+				t.Errorf("body detail=%v, want %q", got["detail"], tc.detail)
 			}
 		})
 	}
