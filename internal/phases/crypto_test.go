@@ -144,3 +144,20 @@ func TestAuthHashNeverPlain(t *testing.T) {
 		t.Errorf("auth.hash/verify=%s, want a hash without the plain text that verifies only it", b)
 	}
 }
+
+// TestUUIDSortable: ids made one after the other sort in that order, also
+// the many made within one millisecond.
+func TestUUIDSortable(t *testing.T) {
+	got := eval(t, Options{}, `
+		local prev, sorted, n = uuid.new(), true, 0
+		for i = 1, 2000 do
+			local id = uuid.new()
+			if id <= prev then sorted = false end
+			if #id ~= 26 then n = n + 1 end
+			prev = id
+		end
+		res:json({ sorted = sorted, bad_length = n })`)
+	if got["sorted"] != true || got["bad_length"] != float64(0) {
+		t.Errorf("uuid.new: %v, want 2,000 ids of 26 characters in increasing order", got)
+	}
+}

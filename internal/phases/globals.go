@@ -2,14 +2,13 @@ package phases
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"time"
 
-	"github.com/oklog/ulid/v2"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/auth"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // modules are MiniMi's Lua globals of one state, by name: json, log, time,
@@ -184,6 +183,10 @@ func timeISO(L *lua.LState) int {
 
 // uuidNew returns a new id, unique and sortable by creation time (a ULID).
 func uuidNew(L *lua.LState) int {
-	L.Push(lua.LString(ulid.MustNew(ulid.Now(), rand.Reader).String()))
+	id, err := stash.NewID()
+	if err != nil {
+		L.RaiseError("uuid.new: %v", err)
+	}
+	L.Push(lua.LString(id))
 	return 1
 }

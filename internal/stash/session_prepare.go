@@ -56,7 +56,7 @@ func takeID(c *Collection, in map[string]any, want string, fixed bool) (string, 
 	case fixed:
 		id = want
 	case !given:
-		return newID()
+		return NewID()
 	}
 	if err := checkID(id); err != nil {
 		return "", invalid(err.Error())
@@ -70,7 +70,7 @@ var (
 )
 
 // newID returns a ULID: 26 characters that sort by creation time.
-func newID() (string, error) {
+func NewID() (string, error) {
 	idMu.Lock()
 	defer idMu.Unlock()
 	id, err := ulid.New(ulid.Now(), idEntropy)
