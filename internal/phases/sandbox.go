@@ -19,7 +19,7 @@ var forbidden = []string{
 var libName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // newState creates a sandboxed Lua state: base (less the forbidden
-// functions), table, string and math, MiniMi's globals and require for lib/.
+// functions), table, string, math and utf8, MiniMi's globals and require for lib/.
 func (e *Engine) newState() *lua.LState {
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:    true,
@@ -48,6 +48,7 @@ func (e *Engine) newState() *lua.LState {
 		s.RawSetString("dump", lua.LNil)
 	}
 	limitLibs(L)
+	openUTF8(L)
 	// gopher-lua's string metatable lets "x":fn() reach the string table; keep
 	// it, as it holds nothing beyond the string library.
 	L.SetField(L.Get(lua.RegistryIndex), arrayMeta, L.NewTable())
