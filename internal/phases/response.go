@@ -1,9 +1,11 @@
 package phases
 
 import (
+	"fmt"
 	"net/http"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/net/http/httpguts"
 )
 
 // resMeta builds the metatable of the res object: its methods.
@@ -51,17 +53,50 @@ func (v *vm) open(L *lua.LState) *callState {
 func (v *vm) resStatus(L *lua.LState) int {
 	cs := v.open(L)
 	n := L.CheckInt(2)
-	if n < 100 || n > 599 {
-		L.ArgError(2, "status must be 100..599")
+	if n < 200 || n > 599 {
+		L.ArgError(2, "status must be 200..599")
 	}
 	cs.resp.Status = n
 	L.Push(v.res)
 	return 1
 }
 
+// resHeader is res:header(name, value): a string (or number) replaces the
+// header's values, an array of them sets several (Set-Cookie), nil removes
+// the header.
 func (v *vm) resHeader(L *lua.LState) int {
 	cs := v.open(L)
-	cs.header().Set(L.CheckString(2), L.CheckString(3))
+	name := L.CheckString(2)
+	if !httpguts.ValidHeaderFieldName(name) {
+		L.ArgError(2, fmt.Sprintf("invalid header name %q", name))
+	}
+	h := cs.header()
+	switch val := L.Get(3).(type) {
+	case *lua.LNilType:
+		h.Del(name)
+	case *lua.LTable:
+		n := val.Len()
+		values := make([]string, 0, n)
+		for i := 1; i <= n; i++ {
+			s, ok := val.RawGetInt(i).(lua.LString)
+			if !ok {
+				if num, isNum := val.RawGetInt(i).(lua.LNumber); isNum {
+					s, ok = lua.LString(num.String()), true
+				}
+			}
+			if !ok {
+				L.ArgError(3, fmt.Sprintf("header values must be strings; value %d is a %s", i, val.RawGetInt(i).Type()))
+			}
+			values = append(values, string(s))
+		}
+		if len(values) == 0 {
+			h.Del(name)
+		} else {
+			h[http.CanonicalHeaderKey(name)] = values
+		}
+	default:
+		h.Set(name, L.CheckString(3))
+	}
 	L.Push(v.res)
 	return 1
 }
