@@ -79,7 +79,7 @@ func appendNumber(buf []byte, f float64) ([]byte, error) {
 // holes (a JSON null inside it) encodes its holes as null.
 func arrayLen(t *lua.LTable) int {
 	n := t.Len()
-	t.ForEach(func(k, _ lua.LValue) {
+	t.ForEachKind(nil, func(k, _ lua.LValue) {
 		if kn, ok := k.(lua.LNumber); ok && float64(kn) == math.Trunc(float64(kn)) && int(kn) > n {
 			n = int(kn)
 		}
@@ -99,7 +99,7 @@ func isArray(L *lua.LState, t *lua.LTable) bool {
 	}
 	count := 0
 	isSeq := true
-	t.ForEach(func(k, _ lua.LValue) {
+	t.ForEachKind(func(string, lua.LValue) { isSeq = false }, func(k, _ lua.LValue) {
 		count++
 		if kn, ok := k.(lua.LNumber); !ok || float64(kn) != math.Trunc(float64(kn)) || int(kn) < 1 || int(kn) > n {
 			isSeq = false
@@ -126,13 +126,10 @@ func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, e
 func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
 	keys := make([]string, 0, 8)
 	var bad lua.LValue
-	t.ForEach(func(k, _ lua.LValue) {
-		switch k := k.(type) {
-		case lua.LString:
-			keys = append(keys, string(k))
-		case lua.LNumber:
-			keys = append(keys, k.String())
-		default:
+	t.ForEachKind(func(k string, _ lua.LValue) { keys = append(keys, k) }, func(k, _ lua.LValue) {
+		if kn, ok := k.(lua.LNumber); ok {
+			keys = append(keys, kn.String())
+		} else {
 			bad = k
 		}
 	})
@@ -263,23 +260,20 @@ func goArray(L *lua.LState, t *lua.LTable, depth int) (any, error) {
 func goObject(L *lua.LState, t *lua.LTable, depth int) (any, error) {
 	out := make(map[string]any, 8)
 	var err error
-	t.ForEach(func(k, val lua.LValue) {
+	put := func(key string, val lua.LValue) {
 		if err != nil {
-			return
-		}
-		var key string
-		switch k := k.(type) {
-		case lua.LString:
-			key = string(k)
-		case lua.LNumber:
-			key = k.String()
-		default:
-			err = fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
 			return
 		}
 		var e any
 		if e, err = goValue(L, val, depth); err == nil {
 			out[key] = e
+		}
+	}
+	t.ForEachKind(put, func(k, val lua.LValue) {
+		if kn, ok := k.(lua.LNumber); ok {
+			put(kn.String(), val)
+		} else if err == nil {
+			err = fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
 		}
 	})
 	if err != nil {

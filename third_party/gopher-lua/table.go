@@ -457,6 +457,39 @@ func (tb *LTable) ForEach(cb func(LValue, LValue)) {
 	}
 }
 
+// ForEachKind is ForEach with string keys apart: str gets each string key
+// as a Go string, other every other key, so that a walk over a record-like
+// table does not box its keys. Either may be nil to skip those keys. The
+// order and the rules for the callbacks are ForEach's.
+func (tb *LTable) ForEachKind(str func(string, LValue), other func(LValue, LValue)) {
+	if other != nil && tb.array != nil {
+		for i, v := range tb.array {
+			if v != LNil {
+				other(LNumber(i+1), v)
+			}
+		}
+	}
+	if str != nil {
+		for _, e := range tb.strs {
+			if e.value != LNil {
+				str(e.key, e.value)
+			}
+		}
+		for k, v := range tb.strdict {
+			if v != LNil {
+				str(k, v)
+			}
+		}
+	}
+	if other != nil {
+		for k, v := range tb.dict {
+			if v != LNil {
+				other(k, v)
+			}
+		}
+	}
+}
+
 // This function is equivalent to lua_next ( http://www.lua.org/manual/5.1/manual.html#lua_next ).
 func (tb *LTable) Next(key LValue) (LValue, LValue) {
 	init := false

@@ -238,3 +238,44 @@ func TestTableFewStringKeysNeedNoMap(t *testing.T) {
 		t.Fatalf("after %d keys: strdict %v, strs %v", maxStrEntries+1, tb.strdict, tb.strs)
 	}
 }
+
+// TestTableForEachKind: ForEachKind visits what ForEach visits, string keys
+// through str and the rest through other, in small and large tables, and
+// walks string keys without allocating.
+func TestTableForEachKind(t *testing.T) {
+	for _, nstr := range []int{3, 40} { // in the slice, and moved to the map
+		tb := newLTable(0, 0)
+		tb.RawSetInt(1, LString("one"))
+		tb.RawSetInt(2, LString("two"))
+		for i := 0; i < nstr; i++ {
+			tb.RawSetString(fmt.Sprintf("k%d", i), LNumber(i))
+		}
+		tb.RawSetString("k1", LNil) // cleared: visited by neither
+		tb.RawSet(LTrue, LString("bool"))
+		tb.RawSet(LNumber(2.5), LString("float"))
+
+		want := map[string]string{}
+		tb.ForEach(func(k, v LValue) { want[fmt.Sprintf("%s %s", k.Type(), k)] = v.String() })
+		got := map[string]string{}
+		tb.ForEachKind(
+			func(k string, v LValue) { got["string "+k] = v.String() },
+			func(k, v LValue) {
+				if k.Type() == LTString {
+					t.Errorf("other got the string key %q", k)
+				}
+				got[fmt.Sprintf("%s %s", k.Type(), k)] = v.String()
+			})
+		if fmt.Sprint(got) != fmt.Sprint(want) || len(want) != nstr-1+4 {
+			t.Errorf("%d string keys: ForEachKind visited %v, ForEach %v", nstr, got, want)
+		}
+		var n int
+		tb.ForEachKind(nil, func(LValue, LValue) { n++ })
+		if n != 4 {
+			t.Errorf("%d string keys: other alone visited %d keys, want 4", nstr, n)
+		}
+		allocs := testing.AllocsPerRun(100, func() { tb.ForEachKind(func(string, LValue) { n++ }, nil) })
+		if allocs != 0 {
+			t.Errorf("%d string keys: walking them allocated %.0f times", nstr, allocs)
+		}
+	}
+}
