@@ -127,7 +127,7 @@ func compileSchema(doc any) (*jsonschema.Schema, error) {
 	if errors.As(err, &meta) && errors.As(meta.Err, &verr) {
 		var msgs []string
 		for _, f := range flattenErrors(verr) {
-			msgs = append(msgs, "schema"+f.Pointer+": "+f.Message)
+			msgs = append(msgs, "/schema"+f.Pointer+": "+f.Message)
 		}
 		return nil, errors.New(strings.Join(msgs, "; "))
 	}
