@@ -340,6 +340,16 @@ func TestServeRefusesToStart(t *testing.T) {
 		{"misnamed processor", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "endpoints/boom/boom.lod.lua"), "return {}")
 		}, []string{"endpoints/boom/boom.lod.lua"}},
+		{"misplaced schema keywords", func(t *testing.T, dir string) {
+			mkdir(t, filepath.Join(dir, "endpoints/nh"))
+			write(t, filepath.Join(dir, "endpoints/nh/nh.schema.json"), `{"schema": {"type": "object", "properties": {
+  "pin": {"type": "integer", "x-hash": true},
+  "creds": {"type": "object", "properties": {"pw": {"type": "string", "x-hash": true, "x-hidden": true}}}}}}`)
+		}, []string{
+			"endpoints/nh/nh.schema.json: invalid schema: /schema/properties/creds/properties/pw: x-hash applies to top-level properties only",
+			"/schema/properties/creds/properties/pw: x-hidden applies to top-level properties only",
+			"/schema/properties/pin: x-hash needs",
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -135,6 +135,15 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 		}
 		return ""
 	})
+
+	// A schema keyword MiniMi would not apply stops the reload, and the log
+	// names the file and the keyword's place.
+	write(t, filepath.Join(memo, "memo.schema.json"), `{"schema": {"type": "object", "properties": {"title": {"type": "string"},
+  "creds": {"type": "object", "properties": {"pw": {"type": "string", "x-hash": true}}}}}}`)
+	p.waitLog(t, "endpoints/memo/memo.schema.json: invalid schema: /schema/properties/creds/properties/pw: x-hash applies to top-level properties only")
+	if got := post("a long title"); got != 422 {
+		t.Errorf("after a refused schema a long title=%d, want 422 (the rule in force)", got)
+	}
 }
 
 // TestServeIndexAddedBetweenStarts: an index added to a schema file while the

@@ -29,7 +29,10 @@
 // stores its argon2id hash (package auth) - a stored hash is never
 // re-validated, and writing back the stored hash keeps it; x-hidden leaves
 // the field out of every read and of the record a write returns, unless the
-// read asks for Hidden.
+// read asks for Hidden. ParseSchema refuses these keywords wherever they
+// would not apply: anywhere but on a top-level property, x-hash or
+// x-lowercase on a property whose "type" is not "string", and a $ref that
+// reuses a schema holding one.
 //
 // # The write path
 //

@@ -32,16 +32,60 @@ func TestParseSchema(t *testing.T) {
 		{"not an object", `[]`, "want a JSON object"},
 		{"no schema", `{"indexes": []}`, `"schema" is missing`},
 		{"schema not object", `{"schema": true}`, "must be a JSON object"},
-		{"bad type", `{"schema": {"type": "objectx"}}`, "schema/type"},
-		{"bad regex", `{"schema": {"properties": {"a": {"pattern": "("}}}}`, "schema/properties/a/pattern"},
+		{"bad type", `{"schema": {"type": "objectx"}}`, "invalid schema: /schema/type"},
+		{"bad regex", `{"schema": {"properties": {"a": {"pattern": "("}}}}`, "invalid schema: /schema/properties/a/pattern"},
 		{"remote ref", `{"schema": {"$ref": "other.json"}}`, "self-contained"},
 		{"index not property", `{"schema": {"properties": {"a": {}}}, "indexes": ["b"]}`, `"b" is not a top-level property`},
 		{"unique not property", `{"schema": {"properties": {"a": {}}}, "unique": ["b"]}`, `unique: "b"`},
 		{"index id", `{"schema": {"properties": {"id": {}}}, "indexes": ["id"]}`, "kept by the stash"},
-		{"index hashed", `{"schema": {"properties": {"p": {"x-hash": true}}}, "unique": ["p"]}`, "hashed"},
+		{"index hashed", `{"schema": {"properties": {"p": {"type": "string", "x-hash": true}}}, "unique": ["p"]}`, "hashed"},
 		{"index twice", `{"schema": {"properties": {"a": {}}}, "indexes": ["a", "a"]}`, "listed twice"},
 		{"transform not bool", `{"schema": {"properties": {"a": {"x-hidden": "yes"}}}}`, "x-hidden must be true or false"},
-		{"transform on id", `{"schema": {"properties": {"id": {"x-lowercase": true}}}}`, "own fields"},
+		{"transform on id", `{"schema": {"properties": {"id": {"type": "string", "x-lowercase": true}}}}`, "/schema/properties/id: x-lowercase applies only to the record's own fields"},
+
+		// Transform keywords apply to top-level properties only; anywhere
+		// else they are errors naming their place.
+		{"nested property", `{"schema": {"type": "object", "properties": {"creds": {"type": "object", "properties": {"pw": {"type": "string", "x-hash": true, "x-hidden": true}}}}}}`,
+			"parse notes/notes.schema.json: invalid schema: /schema/properties/creds/properties/pw: x-hash applies to top-level properties only; " +
+				"/schema/properties/creds/properties/pw: x-hidden applies to top-level properties only"},
+		{"items", `{"schema": {"properties": {"tags": {"type": "array", "items": {"type": "string", "x-lowercase": true}}}}}`, "/schema/properties/tags/items: x-lowercase applies to top-level properties only"},
+		{"prefixItems", `{"schema": {"properties": {"t": {"prefixItems": [{}, {"x-hash": true}]}}}}`, "/schema/properties/t/prefixItems/1: x-hash applies"},
+		{"additionalProperties", `{"schema": {"additionalProperties": {"type": "string", "x-hash": true}}}`, "/schema/additionalProperties: x-hash applies"},
+		{"patternProperties", `{"schema": {"patternProperties": {"^p": {"type": "string", "x-hidden": true}}}}`, "/schema/patternProperties/^p: x-hidden applies"},
+		{"$defs", `{"schema": {"$defs": {"pw": {"type": "string", "x-hash": true}}, "properties": {"pw": {"$ref": "#/$defs/pw"}}}}`, "/schema/$defs/pw: x-hash applies"},
+		{"definitions", `{"schema": {"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {"a/b": {"x-hidden": true}}}}`, "/schema/definitions/a~1b: x-hidden applies"},
+		{"allOf", `{"schema": {"allOf": [{"properties": {"pw": {"type": "string", "x-hash": true}}}]}}`, "/schema/allOf/0/properties/pw: x-hash applies"},
+		{"anyOf", `{"schema": {"properties": {"a": {"anyOf": [{"type": "string", "x-lowercase": true}]}}}}`, "/schema/properties/a/anyOf/0: x-lowercase applies"},
+		{"oneOf", `{"schema": {"oneOf": [{"x-hidden": true}]}}`, "/schema/oneOf/0: x-hidden applies"},
+		{"not", `{"schema": {"properties": {"a": {"not": {"x-hidden": true}}}}}`, "/schema/properties/a/not: x-hidden applies"},
+		{"if then else", `{"schema": {"if": {"x-hash": false}, "then": {"x-hidden": true}, "else": {"x-lowercase": true}}}`,
+			"/schema/else: x-lowercase applies to top-level properties only; /schema/if: x-hash applies to top-level properties only; /schema/then: x-hidden applies"},
+		{"dependentSchemas", `{"schema": {"dependentSchemas": {"a": {"properties": {"b": {"x-hidden": true}}}}}}`, "/schema/dependentSchemas/a/properties/b: x-hidden applies"},
+		{"dependencies", `{"schema": {"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": {"properties": {"b": {"x-hidden": true}}}, "c": ["a"]}}}`, "/schema/dependencies/a/properties/b: x-hidden applies"},
+		{"unknown keyword", `{"schema": {"properties": {"a": {"x-note": {"x-hash": true}}}}}`, "/schema/properties/a/x-note: x-hash applies"},
+		{"top level", `{"schema": {"type": "object", "x-hidden": true}}`, "/schema: x-hidden applies to top-level properties only"},
+		{"keyword names", `{"schema": {"required": ["x-hash"], "dependentRequired": {"x-hidden": ["x-hash"]}, "default": {"x-hash": true},
+			"properties": {"x-hash": {"type": "string", "const": {"x-hidden": true}, "enum": [{"x-lowercase": true}], "examples": [{"x-hash": 1}]}}}}`, ""},
+
+		// x-hash and x-lowercase need a string property.
+		{"hash integer", `{"schema": {"properties": {"pin": {"type": "integer", "x-hash": true}}}}`, `/schema/properties/pin: x-hash needs "type": "string"`},
+		{"lowercase untyped", `{"schema": {"properties": {"e": {"format": "email", "x-lowercase": true}}}}`, `/schema/properties/e: x-lowercase needs "type": "string"`},
+		{"hash string or number", `{"schema": {"properties": {"p": {"type": ["string", "number"], "x-hash": true}}}}`, `x-hash needs "type": "string"`},
+		{"hash nullable string", `{"schema": {"properties": {"p": {"type": ["null", "string"], "x-hash": true, "x-lowercase": true}}}}`, ""},
+		{"hash false on integer", `{"schema": {"properties": {"p": {"type": "integer", "x-hash": false}}}}`, ""},
+		{"hidden object", `{"schema": {"properties": {"creds": {"type": "object", "x-hidden": true, "properties": {"pw": {"type": "string"}}}}}}`, ""},
+		{"hash not bool", `{"schema": {"properties": {"p": {"type": "string", "x-hash": "argon2"}}}}`, "/schema/properties/p: x-hash must be true or false"},
+
+		// A $ref to a schema that holds a transform reuses it where the
+		// transform does not apply.
+		{"ref to hashed property", `{"schema": {"properties": {"pw": {"type": "string", "x-hash": true}, "confirm": {"$ref": "#/properties/pw"}}}}`,
+			"/schema/properties/confirm: $ref to /schema/properties/pw, which holds x-hash: transform keywords apply to top-level properties only"},
+		{"ref to the root", `{"schema": {"properties": {"email": {"type": "string", "x-lowercase": true}, "pw": {"type": "string", "x-hash": true, "x-hidden": true}, "kids": {"type": "array", "items": {"$ref": "#"}}}}}`,
+			"/schema/properties/kids/items: $ref to /schema, which holds x-hash, x-hidden, x-lowercase"},
+		{"ref by anchor", `{"schema": {"properties": {"pw": {"$anchor": "pw", "x-hidden": true}, "old": {"$ref": "#pw"}}}}`, "/schema/properties/old: $ref to /schema/properties/pw"},
+		{"dynamic ref", `{"schema": {"$dynamicAnchor": "node", "properties": {"pin": {"x-hidden": true}, "kids": {"items": {"$dynamicRef": "#node"}}}}}`, "/schema/properties/kids/items: $ref to /schema"},
+		{"ref to the root without transforms", `{"schema": {"properties": {"name": {"type": "string"}, "kids": {"items": {"$ref": "#"}}}}}`, ""},
+		{"ref to a plain property", `{"schema": {"properties": {"pw": {"type": "string", "x-hash": true}, "name": {"type": "string"}, "nick": {"$ref": "#/properties/name"}}}}`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +176,8 @@ func FuzzParseSchema(f *testing.F) {
 	f.Add([]byte(`{"schema": {"$ref": "#/$defs/a", "$defs": {"a": {"type": "object"}}}}`))
 	f.Add([]byte("{\n\"schema\": {,}"))
 	f.Add([]byte(`{"schema": {"properties": {"a": {"x-hash": 1}}}, "unique": ["a"]}`))
+	f.Add([]byte(`{"schema": {"properties": {"a": {"properties": {"b": {"type": "string", "x-hash": true}}}}}}`))
+	f.Add([]byte(`{"schema": {"properties": {"a": {"type": "string", "x-lowercase": true}, "b": {"items": {"$ref": "#"}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := ParseSchema("f.schema.json", data)
 		if err != nil {

@@ -29,13 +29,6 @@ type Schema struct {
 	hidden   map[string]bool // x-hidden
 }
 
-// Transform keywords of top-level properties.
-const (
-	keyLowercase = "x-lowercase"
-	keyHash      = "x-hash"
-	keyHidden    = "x-hidden"
-)
-
 // SameShape reports whether s and o agree on everything stored data
 // depends on: the sets of indexes, unique fields, x-hash and x-lowercase
 // fields. Only the JSON Schema and x-hidden may differ. Two nil schemas agree.
@@ -60,8 +53,11 @@ var printer = message.NewPrinter(language.English)
 //	{"schema": {…JSON Schema…}, "indexes": ["owner"], "unique": ["email"]}
 //
 // Unknown top-level keys, a schema that does not compile, a schema that
-// refers to another document, and an index or unique field that is not a
-// top-level property are errors. Errors are *PathError naming file.
+// refers to another document, a transform keyword (x-hash, x-hidden,
+// x-lowercase) where MiniMi would not apply it (see readTransforms), and an
+// index or unique field that is not a top-level property are errors. Errors are *PathError
+// naming file; an error inside the schema starts with its JSON pointer into
+// the file ("/schema/properties/a: …").
 func ParseSchema(file string, data []byte) (*Schema, error) {
 	sc, err := parseSchema(data)
 	if err != nil {
@@ -127,42 +123,11 @@ func compileSchema(doc any) (*jsonschema.Schema, error) {
 	if errors.As(err, &meta) && errors.As(meta.Err, &verr) {
 		var msgs []string
 		for _, f := range flattenErrors(verr) {
-			msgs = append(msgs, "schema"+f.Pointer+": "+f.Message)
+			msgs = append(msgs, "/schema"+f.Pointer+": "+f.Message)
 		}
 		return nil, errors.New(strings.Join(msgs, "; "))
 	}
 	return nil, err
-}
-
-// readTransforms reads the x- keywords of the top-level properties and
-// returns the set of property names.
-func (sc *Schema) readTransforms(obj map[string]any) (map[string]bool, error) {
-	sc.lower, sc.hash, sc.hidden = map[string]bool{}, map[string]bool{}, map[string]bool{}
-	props := map[string]bool{}
-	pm, _ := obj["properties"].(map[string]any)
-	for name, p := range pm {
-		props[name] = true
-		ps, _ := p.(map[string]any)
-		for kw, set := range map[string]map[string]bool{keyLowercase: sc.lower, keyHash: sc.hash, keyHidden: sc.hidden} {
-			v, ok := ps[kw]
-			if !ok {
-				continue
-			}
-			b, isBool := v.(bool)
-			if !isBool {
-				return nil, fmt.Errorf("property %q: %s must be true or false", name, kw)
-			}
-			if b {
-				set[name] = true
-			}
-		}
-		if name == "id" || strings.HasPrefix(name, "_") {
-			if sc.lower[name] || sc.hash[name] || sc.hidden[name] {
-				return nil, fmt.Errorf("property %q: transforms apply only to the record's own fields", name)
-			}
-		}
-	}
-	return props, nil
 }
 
 func checkIndexFields(key string, fields []string, props, hash map[string]bool) error {

@@ -115,7 +115,7 @@ func TestHashHiddenLowercase(t *testing.T) {
 }
 
 func TestHashNeedsString(t *testing.T) {
-	sc := mustSchema(t, `{"schema": {"properties": {"password": {"x-hash": true}}}}`)
+	sc := mustSchema(t, `{"schema": {"properties": {"password": {"type": ["string", "null"], "x-hash": true}}}}`)
 	s := openSet(t, Options{Collections: []CollectionSpec{{Path: "/u", Schema: sc}}})
 	_, err := s.Session().Create("/u", Record{"password": 12345678})
 	var ve *ValidationError
