@@ -355,7 +355,9 @@ func TestServeRefusesToStart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyTree(t, "testdata/service")
 			tc.edit(t, dir)
-			out, err := exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(freePort(t))).CombinedOutput()
+			serve := exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(freePort(t)))
+			serve.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false") // no fixed NATS port to collide on
+			out, err := serve.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 				t.Fatalf("serve exit=%v, want a non-zero exit; output:\n%s", err, out)
