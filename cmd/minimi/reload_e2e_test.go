@@ -86,6 +86,28 @@ func TestServeWatchReloads(t *testing.T) {
 	})
 }
 
+// TestServeWatchBrokenLib: a lib module that stops compiling is named as the
+// reason the reload failed, also by the endpoint that requires it.
+func TestServeWatchBrokenLib(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	if err := os.MkdirAll(filepath.Join(dir, "endpoints", "usel"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "lib", "m.lua"), "return { v = 1 }\n")
+	write(t, filepath.Join(dir, "endpoints", "usel", "usel.execute.lua"),
+		"local m = require(\"m\")\nreturn { GET = function(req, res) res:json({ v = m.v }) end }")
+	p := startServeArgs(t, dir, []string{"--watch"})
+	write(t, filepath.Join(dir, "lib", "m.lua"), "return { v = \n")
+	want := `endpoints/usel/usel.execute.lua:1: require(\"m\"): lib/m.lua:2: syntax error`
+	p.waitLog(t, want)
+	if strings.Contains(p.logs.String(), "not found") {
+		t.Errorf("the log says the module is not found:\n%s", p.logs)
+	}
+	if r := do(t, "GET", p.base+"/usel", "", ""); r.status != 200 || string(r.body) != `{"v":1}` {
+		t.Errorf("GET /usel=%d %s, want the previous version's 200 {\"v\":1}", r.status, r.body)
+	}
+}
+
 // TestServeWatchReloadsSchema: a schema file's new validation rules apply
 // without a restart; a new index does not, and the log says it needs one.
 func TestServeWatchReloadsSchema(t *testing.T) {

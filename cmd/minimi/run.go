@@ -122,7 +122,7 @@ func checkCmd() *cobra.Command {
 					return nil
 				}
 			}
-			for _, e := range flatten(err) {
+			for _, e := range server.Problems(err) {
 				fmt.Fprintln(out, e)
 			}
 			return &exitError{code: 1}
@@ -130,21 +130,6 @@ func checkCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
-}
-
-// flatten lists the leaves of a tree of joined errors.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
 }
 
 func routesCmd() *cobra.Command {

@@ -201,7 +201,7 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 		}
 	}
 	if err != nil {
-		for _, e := range flatten(err) {
+		for _, e := range server.Problems(err) {
 			lg.Error("reload failed; the previous version keeps serving", "error", e.Error())
 		}
 		return

@@ -101,6 +101,8 @@ type Engine struct {
 	table *router.Table
 	procs []*processor
 	libs  map[string]*lua.FunctionProto
+	// brokenLibs are the modules of lib/ that do not compile, with why.
+	brokenLibs map[string]error
 	// installs are the compiled install scripts, by folder.
 	installs map[*router.Folder]*lua.FunctionProto
 	routes   map[*router.Folder]*route
@@ -167,7 +169,7 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 }
 
 func (e *Engine) compileLibs() []error {
-	e.libs = map[string]*lua.FunctionProto{}
+	e.libs, e.brokenLibs = map[string]*lua.FunctionProto{}, map[string]error{}
 	if e.opts.Lib == nil {
 		return nil
 	}
@@ -188,6 +190,7 @@ func (e *Engine) compileLibs() []error {
 		proto, err := compile("lib/"+p, src)
 		if err != nil {
 			errs = append(errs, err)
+			e.brokenLibs[name] = err
 			return nil
 		}
 		e.libs[name] = proto

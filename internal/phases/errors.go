@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 var (
@@ -12,9 +13,9 @@ var (
 	// ErrBadBody is a request body that cannot be decoded.
 	ErrBadBody = errors.New("bad request body")
 	// ErrWrongPhase is a stash write or emit outside the last phase.
-	ErrWrongPhase = errors.New("not allowed in this phase")
-	// ErrQuery is a stash write in a GET or HEAD request.
-	ErrQuery = errors.New("stash writes are not allowed in a query")
+	ErrWrongPhase = errors.New("allowed only in the last phase")
+	// ErrQuery is a stash write or emit in a GET or HEAD request.
+	ErrQuery = errors.New("not allowed in a query")
 	// ErrFinished is a second attempt to finish one response.
 	ErrFinished = errors.New("response already finished")
 )
@@ -48,18 +49,41 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// Error is what a script that catches the error sees: the status, the
+// title and the Message.
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%d %s", e.Status, e.Title)
-	if e.Detail != "" {
-		msg += ": " + e.Detail
-	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+	if m := e.Message(); m != "" {
+		msg += ": " + m
 	}
 	return msg
 }
 
+// Message is the detail and the cause, each said once: a cause that the
+// detail already tells (or that tells the detail) is not repeated. The log
+// writes it under "error".
+func (e *Error) Message() string {
+	if e.Err == nil {
+		return e.Detail
+	}
+	cause := e.Err.Error()
+	switch {
+	case e.Detail == "" || strings.Contains(cause, e.Detail):
+		return cause
+	case strings.Contains(e.Detail, cause):
+		return e.Detail
+	}
+	return e.Detail + ": " + cause
+}
+
 func (e *Error) Unwrap() error { return e.Err }
+
+// misuse is a binding called where it is not allowed: a 500 whose message
+// names the call and the rule.
+func misuse(err error) *Error {
+	return &Error{Status: http.StatusInternalServerError, Title: http.StatusText(http.StatusInternalServerError),
+		Internal: true, Detail: err.Error(), Err: err}
+}
 
 // newError builds an Error with the standard title for status.
 func newError(status int, detail string, err error) *Error {

@@ -3,6 +3,7 @@ package phases
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -111,7 +112,8 @@ func (v *vm) logAt(level slog.Level) lua.LGFunction {
 		if v.call != nil {
 			attrs = append(attrs, slog.String("request_id", v.call.call.ID))
 		}
-		attrs = append(attrs, slog.String("source", L.Where(1)))
+		// Where ends "file:line:"; the request log writes file:line.
+		attrs = append(attrs, slog.String("source", strings.TrimSuffix(L.Where(1), ":")))
 		if t, ok := L.Get(2).(*lua.LTable); ok {
 			t.ForEach(func(k, val lua.LValue) {
 				attrs = append(attrs, slog.Any(k.String(), luaAttr(L, val)))

@@ -147,7 +147,8 @@ func memoryError(b *budget, where string) error {
 		return nil
 	}
 	return &Error{Status: http.StatusServiceUnavailable, Title: "Script Memory Limit",
-		Detail: "the request's scripts were stopped: the server's memory passed its limit", Source: where, Err: ErrMemoryLimit}
+		Detail: "the request's scripts were stopped: " + ErrMemoryLimit.Error() + " (the server's memory passed its limit)",
+		Source: where, Err: ErrMemoryLimit}
 }
 
 // strRep is string.rep(s, n), refusing results over MaxStringBytes.

@@ -84,7 +84,7 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
 			r.fail(FailTimeout)
 			return nil, &Error{Status: http.StatusServiceUnavailable, Title: "Script Timeout",
-				Detail: "the request's scripts ran past their time budget", Source: cs.where, Err: ErrScriptTimeout}
+				Detail: "the request's scripts were stopped: " + ErrScriptTimeout.Error(), Source: cs.where, Err: ErrScriptTimeout}
 		}
 		return nil, newError(http.StatusServiceUnavailable, "the request was canceled", ctxErr)
 	}

@@ -68,12 +68,17 @@ func (v *vm) require(L *lua.LState) int {
 	}
 	proto, ok := v.e.libs[name]
 	if !ok {
+		if err := v.e.brokenLibs[name]; err != nil {
+			L.RaiseError("require(%q): %v", name, err)
+		}
 		L.RaiseError("module %q not found in lib/", name)
 	}
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = v.env()
 	L.Push(fn)
-	L.Call(0, 1)
+	if err := L.PCall(0, 1, nil); err != nil {
+		libError(L, name, err)
+	}
 	mod := L.Get(-1)
 	if mod == lua.LNil {
 		mod = lua.LTrue
@@ -82,6 +87,21 @@ func (v *vm) require(L *lua.LState) int {
 	L.Pop(1)
 	L.Push(mod)
 	return 1
+}
+
+// libError raises again an error that module name raised while it ran. A
+// message gets the require in front, so that it names both the script that
+// required the module and the module's file:line; an error value (a table,
+// a binding's error) is raised as it is, to keep its status.
+func libError(L *lua.LState, name string, err error) {
+	api, ok := err.(*lua.ApiError)
+	if !ok {
+		L.RaiseError("require(%q): %v", name, err)
+	}
+	if msg, ok := api.Object.(lua.LString); ok {
+		L.RaiseError("require(%q): %s", name, string(msg))
+	}
+	L.Error(api.Object, 0)
 }
 
 // env returns a fresh environment for one script: its global writes stay in

@@ -124,12 +124,10 @@ func (v *vm) writable(L *lua.LState, op string) string {
 	coll := v.self(L, op)
 	cs := v.call
 	if isQuery(cs.call.Method) {
-		v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
-			Detail: fmt.Sprintf("stash:%s in a %s request: %s", op, cs.call.Method, ErrQuery), Err: ErrQuery})
+		v.raise(misuse(fmt.Errorf("stash:%s in a %s request: %w", op, cs.call.Method, ErrQuery)))
 	}
 	if last := v.e.opts.Phases[len(v.e.opts.Phases)-1]; cs.phase != last {
-		v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
-			Detail: fmt.Sprintf("stash:%s in the %s phase: writes belong to the %s phase", op, cs.phase, last), Err: ErrWrongPhase})
+		v.raise(misuse(fmt.Errorf("stash:%s in the %s phase: %w, %s", op, cs.phase, ErrWrongPhase, last)))
 	}
 	return coll
 }
@@ -297,12 +295,10 @@ func (v *vm) emit(L *lua.LState) int {
 		L.RaiseError("emit outside a request")
 	}
 	if isQuery(cs.call.Method) {
-		return v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
-			Detail: "emit in a " + cs.call.Method + " request: " + ErrQuery.Error(), Err: ErrQuery})
+		return v.raise(misuse(fmt.Errorf("emit in a %s request: %w", cs.call.Method, ErrQuery)))
 	}
 	if last := v.e.opts.Phases[len(v.e.opts.Phases)-1]; cs.phase != last {
-		return v.raise(&Error{Status: 500, Title: http.StatusText(500), Internal: true,
-			Detail: fmt.Sprintf("emit in the %s phase: events belong to the %s phase", cs.phase, last), Err: ErrWrongPhase})
+		return v.raise(misuse(fmt.Errorf("emit in the %s phase: %w, %s", cs.phase, ErrWrongPhase, last)))
 	}
 	data, err := fromLua(L, L.Get(2))
 	if err != nil {

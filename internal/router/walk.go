@@ -28,6 +28,18 @@ const (
 // *PathError values sorted by path, and the table is nil. A bad phase name
 // is an error wrapping ErrBadPhase.
 func Walk(fsys fs.FS, phases []string) (*Table, error) {
+	t, err := WalkPartial(fsys, phases)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// WalkPartial is Walk for checking a tree: with the problems it returns the
+// table of the rest, the folders and files that are named right, so that
+// their contents can be checked too. That table must not be served. It is
+// nil only for a bad phase name.
+func WalkPartial(fsys fs.FS, phases []string) (*Table, error) {
 	if err := checkPhases(phases); err != nil {
 		return nil, fmt.Errorf("walk: %w", err)
 	}
@@ -42,10 +54,7 @@ func Walk(fsys fs.FS, phases []string) (*Table, error) {
 	w.walk(root)
 	w.checkReserved()
 	w.checkRoutes()
-	if err := w.err(); err != nil {
-		return nil, err
-	}
-	return w.table(root), nil
+	return w.table(root), w.err()
 }
 
 // walker holds the state of one Walk.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -477,5 +478,28 @@ func BenchmarkWalk(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWalkPartial: with the problems, WalkPartial returns the table of the
+// folders and files that are named right, for a check to go on with.
+func TestWalkPartial(t *testing.T) {
+	fsys := files("foo/foo.lod.lua", "foo/foo.execute.lua", "bad name/bad name.load.lua", "bad name/x/x.load.lua")
+	tbl, err := WalkPartial(fsys, testPhases)
+	if !errors.Is(err, ErrUnknownPhase) || !errors.Is(err, ErrBadFolderName) {
+		t.Fatalf("WalkPartial()=%v, want the unknown phase and the bad folder name", err)
+	}
+	if tbl == nil {
+		t.Fatal("WalkPartial()=nil table, want the rest of the tree")
+	}
+	foo := tbl.Lookup("/foo")
+	if foo == nil || !maps.Equal(foo.Processors, map[string]string{"execute": "foo/foo.execute.lua"}) {
+		t.Errorf("Lookup(/foo)=%+v, want the folder with its execute processor only", foo)
+	}
+	if len(tbl.Folders) != 2 {
+		t.Errorf("WalkPartial() has %d folders, want the root and foo", len(tbl.Folders))
+	}
+	if tbl, err := WalkPartial(fsys, []string{"load", "load"}); tbl != nil || !errors.Is(err, ErrBadPhase) {
+		t.Errorf("WalkPartial(bad phases)=%v, %v, want nil and ErrBadPhase", tbl, err)
 	}
 }

@@ -218,7 +218,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		d.Detail = "an internal error occurred; the server log has the details under request_id " + d.RequestID
 	}
 	if pe.Status >= 500 {
-		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, errText(pe))
+		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, pe.Message())
 	}
 	for k, v := range pe.Header {
 		if k != "Content-Type" && k != "Content-Length" {
@@ -229,13 +229,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Allow", strings.Join(pe.Allow, ", "))
 	}
 	problem.Write(w, d)
-}
-
-func errText(pe *phases.Error) string {
-	if pe.Err != nil {
-		return pe.Err.Error()
-	}
-	return pe.Detail
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

@@ -72,21 +72,28 @@ const InstallsCollection = "/_minimi/installs"
 // ReadSpec walks dir/endpoints and parses every schema and stash file. All
 // problems are reported together, each naming its file.
 func ReadSpec(dir string, cfg *config.Config) (*Spec, error) {
-	endpoints := os.DirFS(filepath.Join(dir, "endpoints"))
-	table, err := router.Walk(endpoints, cfg.Phases)
+	spec, err := readSpec(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
-	spec := &Spec{Table: table}
-	errs := spec.readStashes(endpoints)
-	if err := checkEndpointKeys(cfg, table); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	spec.Collections = append(spec.Collections, stash.CollectionSpec{Path: InstallsCollection})
 	return spec, nil
+}
+
+// readSpec is ReadSpec that goes on past problems: with them it returns
+// the spec of the rest of the tree (nil for a bad phase name), for LoadSite
+// to check the scripts of. That spec must not be served.
+func readSpec(dir string, cfg *config.Config) (*Spec, error) {
+	endpoints := os.DirFS(filepath.Join(dir, "endpoints"))
+	table, err := router.WalkPartial(endpoints, cfg.Phases)
+	if table == nil {
+		return nil, err
+	}
+	errs := []error{err}
+	spec := &Spec{Table: table}
+	errs = append(errs, spec.readStashes(endpoints)...)
+	errs = append(errs, checkEndpointKeys(cfg, table))
+	spec.Collections = append(spec.Collections, stash.CollectionSpec{Path: InstallsCollection})
+	return spec, errors.Join(errs...)
 }
 
 // DataDir is the config's data_dir, relative to the service directory.
@@ -112,11 +119,21 @@ func OpenStashes(dir string, cfg *config.Config, opts stash.Options) (*stash.Set
 // LoadSite reads the spec of the service in dir, opens its stores through
 // opts.Open, compiles every script (and dir/lib) and plans every route. All
 // problems are reported together, each naming its file (and line, for
-// scripts).
+// scripts), sorted as Problems sorts them: a tree with misnamed files or bad
+// schema or stash files opens no stores, but its other scripts are still
+// compiled, to report their problems too.
 func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
-	spec, err := ReadSpec(dir, cfg)
-	if err != nil {
+	spec, err := readSpec(dir, cfg)
+	if spec == nil {
 		return nil, err
+	}
+	if err != nil {
+		if e, lerr := phases.Load(spec.Table, engineOptions(dir, cfg, spec, Backend{}, opts)); lerr != nil {
+			err = errors.Join(err, lerr)
+		} else {
+			e.Close()
+		}
+		return nil, errors.Join(Problems(err)...)
 	}
 	site := &Site{Spec: spec, Dir: dir, Config: cfg}
 	if opts.Open != nil {
@@ -124,11 +141,20 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 			return nil, err
 		}
 	}
+	site.Engine, err = phases.Load(spec.Table, engineOptions(dir, cfg, spec, site.backend, opts))
+	if err != nil {
+		return nil, errors.Join(Problems(err)...)
+	}
+	return site, nil
+}
+
+// engineOptions are the phases.Options of the service in dir.
+func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts SiteOptions) phases.Options {
 	var lib fs.FS
 	if st, err := os.Stat(filepath.Join(dir, "lib")); err == nil && st.IsDir() {
 		lib = os.DirFS(filepath.Join(dir, "lib"))
 	}
-	site.Engine, err = phases.Load(spec.Table, phases.Options{
+	return phases.Options{
 		Phases:        cfg.Phases,
 		Endpoints:     os.DirFS(filepath.Join(dir, "endpoints")),
 		Lib:           lib,
@@ -139,18 +165,14 @@ func LoadSite(dir string, cfg *config.Config, opts SiteOptions) (*Site, error) {
 		EndpointConfig: func(url string) map[string]any {
 			return cfg.Endpoint(url)
 		},
-		Stash:        site.backend.Stash,
+		Stash:        b.Stash,
 		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
-		Commit:       site.backend.Commit,
+		Commit:       b.Commit,
 		Logger:       opts.Logger,
 		AuthSecret:   cfg.Auth.Secret,
 		Bus:          opts.Bus,
 		Observer:     opts.Observer,
-	})
-	if err != nil {
-		return nil, err
 	}
-	return site, nil
 }
 
 // readStashes parses the schema and stash files of the tree and resolves,

@@ -90,7 +90,8 @@ func (e *ConflictError) Error() string {
 		s += " field " + e.Field
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		// "conflict on …" already says what the wrapped ErrConflict says.
+		s += ": " + strings.TrimPrefix(e.Err.Error(), ErrConflict.Error()+": ")
 	}
 	return s
 }

@@ -119,8 +119,9 @@ func TestApplySeesEarlierCalls(t *testing.T) {
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Commit(c); !errors.Is(err, ErrConflict) {
-		t.Errorf("Commit(email taken)=%v, want ErrConflict", err)
+	_, err = s.Commit(c)
+	if want := "conflict on /users u2 field email: value is taken by u1"; !errors.Is(err, ErrConflict) || err.Error() != want {
+		t.Errorf("Commit(email taken)=%v, want ErrConflict saying %q", err, want)
 	}
 }
 

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// brokenNotes is the notes processor of docs/cli.md's check example: the
+// ")" of res:json is missing.
+const brokenNotes = "return {\n  GET = function(req, res)\n    res:json({ }\n  end,\n}\n"
+
+// writeService writes files (path → content) into a new temp dir and
+// returns it.
+func writeService(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	data := make(map[string][]byte, len(files))
+	for name, content := range files {
+		data[name] = []byte(content)
+	}
+	if _, err := writeFiles(dir, data); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runCheck runs minimi check on dir and returns its output lines; it fails
+// the test unless check exits with code.
+func runCheck(t *testing.T, dir string, code int) []string {
+	t.Helper()
+	out, err := exec.Command(binary, "check", "--dir", dir).Output()
+	got := 0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		got = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got != code {
+		t.Errorf("check exit=%d, want %d; output:\n%s", got, code, out)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+// docsCheckExample returns the output lines of the check example in
+// docs/cli.md.
+func docsCheckExample(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "$ go run ./cmd/minimi check --dir broken\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("docs/cli.md has no check example")
+	}
+	return strings.Split(strings.TrimSpace(block), "\n")
+}
+
+// TestCheckReportsEveryProblem: one run of check lists the problems of
+// every kind, sorted by file; serve refuses to start with the same list.
+func TestCheckReportsEveryProblem(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"docs/cli.md example", map[string]string{
+			"endpoints/notes/notes.execute.lua": brokenNotes,
+			"endpoints/foo/foo.lod.lua":         "return {}\n",
+		}, docsCheckExample(t)},
+		{"schema, stash and script", map[string]string{
+			"endpoints/notes/notes.execute.lua": brokenNotes,
+			"endpoints/notes/notes.stash.json":  `{"driver": "redis"}`,
+			"endpoints/notes/notes.schema.json": `{"schema": {`,
+			"lib/m.lua":                         "return {\n{",
+		}, []string{
+			`endpoints/notes/notes.execute.lua:4: syntax error near "end"`,
+			`parse endpoints/notes/notes.schema.json: invalid schema: line 1:12: unexpected end of JSON`,
+			`parse endpoints/notes/notes.stash.json: invalid store: unknown driver "redis" (want "bbolt" or "memory")`,
+			`lib/m.lua:2: syntax error near "{"`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeService(t, tc.files)
+			if got := runCheck(t, dir, 1); !slices.Equal(got, tc.want) {
+				t.Errorf("check printed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			serve := exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(freePort(t)))
+			serve.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false")
+			out, err := serve.CombinedOutput()
+			if err == nil {
+				t.Fatalf("serve started; output:\n%s", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("serve output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckBadConfigFirst: a bad config.json is reported alone, as
+// docs/cli.md says: the endpoints are checked against its phases.
+func TestCheckBadConfigFirst(t *testing.T) {
+	dir := writeService(t, map[string]string{
+		"config.json":                       `{"prot": 3000}`,
+		"endpoints/notes/notes.execute.lua": brokenNotes,
+	})
+	want := []string{fmt.Sprintf(`load %s: config: unknown key "prot"`, filepath.Join(dir, "config.json"))}
+	if got := runCheck(t, dir, 1); !slices.Equal(got, want) {
+		t.Errorf("check printed %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
+)
+
+// logLine is one JSON line of the server log.
+type logLine map[string]any
+
+// serveLogged serves files over HTTP, with their stores under the temp
+// dir, and the scripts' and the server's log lines going to the returned
+// buffer, as minimi serve writes them.
+func serveLogged(t *testing.T, files map[string]string) (*httptest.Server, *syncbuf.Buffer) {
+	t.Helper()
+	var logs syncbuf.Buffer
+	lg := slog.New(slog.NewJSONHandler(&logs, nil))
+	dir := writeTree(t, files)
+	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Logger: lg,
+		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+			set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+			if err == nil {
+				t.Cleanup(func() { set.Close() })
+			}
+			return Backend{Stash: set}, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	s, err := New(Options{Site: site, Logger: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts, &logs
+}
+
+// logLines decodes the log lines whose msg is msg.
+func logLines(t *testing.T, logs *syncbuf.Buffer, msg string) []logLine {
+	t.Helper()
+	var out []logLine
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m logLine
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func get(t *testing.T, method, url string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestLogSourceLikeRequestErrors: log.info and a failed request write the
+// script's position the same way, file:line.
+func TestLogSourceLikeRequestErrors(t *testing.T) {
+	ts, logs := serveLogged(t, map[string]string{
+		"endpoints/globals/globals.execute.lua": "return { GET = function(req, res)\n  local x = 1\n  log.info(\"hello\")\n  error(\"boom\")\nend }",
+	})
+	if got := get(t, "GET", ts.URL+"/globals"); got != 500 {
+		t.Fatalf("GET /globals=%d, want 500", got)
+	}
+	for _, tc := range []struct{ msg, source string }{
+		{"hello", "endpoints/globals/globals.execute.lua:3"},
+		{"request failed", "endpoints/globals/globals.execute.lua:4"},
+	} {
+		lines := logLines(t, logs, tc.msg)
+		if len(lines) != 1 || lines[0]["source"] != tc.source {
+			t.Errorf("log lines %q=%v, want one with source %q", tc.msg, lines, tc.source)
+		}
+	}
+}
+
+// catcher is a handler that runs call, logs what pcall caught as "caught"
+// and raises it again.
+func catcher(call string) string {
+	return `function(req, res)
+  local ok, e = pcall(function() ` + call + ` end)
+  log.info("caught", { e = tostring(e) })
+  error(e)
+end`
+}
+
+// TestBindingErrorsInTheLog: the log of a failed request carries the
+// message the script saw, which names the call and the rule once.
+func TestBindingErrorsInTheLog(t *testing.T) {
+	ts, logs := serveLogged(t, map[string]string{
+		"endpoints/early/early.schema.json": `{"schema": {"type": "object"}}`,
+		"endpoints/early/early.load.lua":    "return { ANY = " + catcher(`req.stash:create({ x = 1 })`) + " }",
+		"endpoints/early/early.execute.lua": `return { POST = function(req, res) res:json({}) end }`,
+		"endpoints/emit/emit.access.lua":    "return { ANY = " + catcher(`emit("seen", {})`) + " }",
+		"endpoints/emit/emit.execute.lua":   `return { ANY = function(req, res) res:json({}) end }`,
+		"endpoints/q/q.schema.json":         `{"schema": {"type": "object"}}`,
+		"endpoints/q/q.execute.lua":         "return { GET = " + catcher(`req.stash:create({ x = 1 })`) + " }",
+		"endpoints/q/e/e.execute.lua":       "return { GET = " + catcher(`emit("seen", {})`) + " }",
+		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "properties": {"email": {"type": "string"}}}, "unique": ["email"]}`,
+		"endpoints/users/users.execute.lua": "return { PUT = function(req) req.stash:create({ id = 'u1', email = 'a' }) end, POST = " +
+			catcher(`req.stash:create({ id = "u2", email = "a" })`) + " }",
+	})
+	tests := []struct {
+		method, path string
+		status       int
+		msg          string
+	}{
+		{"POST", "/early", 500, "stash:create in the load phase: allowed only in the last phase, execute"},
+		{"POST", "/emit", 500, "emit in the access phase: allowed only in the last phase, execute"},
+		{"GET", "/q", 500, "stash:create in a GET request: not allowed in a query"},
+		{"GET", "/q/e", 500, "emit in a GET request: not allowed in a query"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			if got := get(t, tc.method, ts.URL+tc.path); got != tc.status {
+				t.Fatalf("%s %s=%d, want %d", tc.method, tc.path, got, tc.status)
+			}
+			caught, failed := logLines(t, logs, "caught"), logLines(t, logs, "request failed")
+			if len(caught) != i+1 || len(failed) != i+1 {
+				t.Fatalf("%d caught and %d failed lines, want %d each:\n%s", len(caught), len(failed), i+1, logs)
+			}
+			if got, want := caught[i]["e"], "500 Internal Server Error: "+tc.msg; got != want {
+				t.Errorf("the script saw %q, want %q", got, want)
+			}
+			if got := failed[i]["error"]; got != tc.msg {
+				t.Errorf("the log says %q, want %q", got, tc.msg)
+			}
+		})
+	}
+	t.Run("conflict", func(t *testing.T) {
+		if got := get(t, "PUT", ts.URL+"/users"); got != 204 {
+			t.Fatalf("PUT /users=%d, want 204", got)
+		}
+		if got := get(t, "POST", ts.URL+"/users"); got != 409 {
+			t.Fatalf("POST /users=%d, want 409", got)
+		}
+		caught := logLines(t, logs, "caught")
+		want := "409 Conflict: conflict on /users u2 field email: value is taken by u1"
+		if got := caught[len(caught)-1]["e"]; got != want {
+			t.Errorf("the script saw %q, want %q", got, want)
+		}
+	})
+}
