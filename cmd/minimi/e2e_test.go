@@ -207,6 +207,7 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 		}},
 		{name: "trailing slash", method: "GET", path: "/items/42/", status: 200},
+		{name: "params decoded once", method: "GET", path: "/items/a%2Fb%40c%2525", status: 200, check: jsonField("id", "a/b@c%25")},
 		{name: "404 no folder", method: "GET", path: "/nope", status: 404, check: isProblem(404)},
 		{name: "404 folder without handler", method: "GET", path: "/items", status: 404, check: isProblem(404)},
 		{name: "405 with Allow", method: "POST", path: "/items/1", status: 405, check: func(t *testing.T, r reply) {

@@ -21,6 +21,14 @@
 // and may not start with ".". Folder.URL uses the MiniMi notation above,
 // Folder.Pattern the chi one.
 //
+// # Request paths
+//
+// chi routes on Path.Route (ParsePath), never on the path as sent: each
+// segment is decoded, then "%" and "/" are escaped again. So a static folder
+// matches its decoded name whatever escapes a client chose, an escaped
+// slash (%2F) stays inside its segment, and Params decodes each value
+// exactly once. A "%" in a static folder name is "%25" in its Pattern.
+//
 // # Files in a folder
 //
 // The files of a folder are named after it, its base: the folder name, or

@@ -18,7 +18,8 @@ func Mount(r chi.Router, t *Table, exists func(*Folder) bool, handler func(*Fold
 	}
 }
 
-// Params returns the path parameters of f's URL bound in r's route context.
+// Params returns the path parameters of f's URL bound in r's route context,
+// each decoded once. r must have been routed on a Path's Route.
 func Params(r *http.Request, f *Folder) map[string]string {
 	if len(f.Params) == 0 {
 		return nil
@@ -27,10 +28,10 @@ func Params(r *http.Request, f *Folder) map[string]string {
 	out := make(map[string]string, len(f.Params))
 	for _, name := range f.Params {
 		if f.Segment.Kind == CatchAll && name == f.Segment.Name {
-			out[name] = rc.URLParam("*")
+			out[name] = decodeParam(rc.URLParam("*"))
 			continue
 		}
-		out[name] = rc.URLParam(name)
+		out[name] = decodeParam(rc.URLParam(name))
 	}
 	return out
 }

@@ -28,7 +28,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics(mux)
-	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, stripSlash, guard.Handler)
+	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		rm.tag(w, rm.notFound())
 		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/phases"
+	"github.com/minimi-go/minimi/internal/router"
 )
 
 // idPrefix and idSeq make request ids: unique per process run, cheap to make.
@@ -202,12 +203,11 @@ func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Durati
 // request refused before routing. It routes the path again, so it is kept
 // off the path of the endpoints.
 func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
-	path := r.URL.Path
-	if len(path) > 1 {
-		if path = strings.TrimRight(path, "/"); path == "" {
-			path = "/"
-		}
+	p, err := router.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return rm.missing
 	}
+	path := trimSlash(p.Route)
 	for _, method := range [...]string{r.Method, http.MethodGet} { // built-ins answer GET only
 		if p := rm.mux.Find(chi.NewRouteContext(), method, path); p != "" {
 			if rq := rm.byPattern[p]; rq != nil {
@@ -234,18 +234,30 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// stripSlash serves /foo/ as /foo.
-func stripSlash(next http.Handler) http.Handler {
+// routePath routes r on its router.Path, so that every path parameter is
+// decoded exactly once whatever the client escaped, and serves /foo/ as
+// /foo. A path that does not decode is a 400.
+func (s *Server) routePath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-			rc := chi.RouteContext(r.Context())
-			if rc != nil {
-				rc.RoutePath = strings.TrimRight(p, "/")
-				if rc.RoutePath == "" {
-					rc.RoutePath = "/"
-				}
-			}
+		p, err := router.ParsePath(r.URL.EscapedPath())
+		if err != nil {
+			s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+				Detail: err.Error(), Err: err})
+			return
+		}
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			rc.RoutePath = trimSlash(p.Route)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// trimSlash drops the trailing slashes of a path other than "/".
+func trimSlash(p string) string {
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		if p = strings.TrimRight(p, "/"); p == "" {
+			return "/"
+		}
+	}
+	return p
 }

@@ -392,3 +392,38 @@ func TestAppendMillis(t *testing.T) {
 		}
 	}
 }
+
+// paramsSite answers every request with its params and path.
+var paramsSite = map[string]string{
+	"endpoints/users/[id]/[id].execute.lua":           `return { ANY = function(req, res) res:json({ params = req.params, path = req.path }) end }`,
+	"endpoints/files/[...rest]/[...rest].execute.lua": `return { ANY = function(req, res) res:json({ params = req.params, path = req.path }) end }`,
+}
+
+// TestPathParams: each parameter reaches Lua decoded exactly once, however
+// the client escaped it.
+func TestPathParams(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, paramsSite, nil))
+	defer ts.Close()
+	tests := []struct{ target, want string }{
+		{"/users/a%20b", `{"params":{"id":"a b"},"path":"/users/a b"}`},
+		{"/users/a%40b", `{"params":{"id":"a@b"},"path":"/users/a@b"}`},
+		{"/users/a%3Ab", `{"params":{"id":"a:b"},"path":"/users/a:b"}`},
+		{"/users/caf%c3%a9", `{"params":{"id":"café"},"path":"/users/café"}`},
+		{"/users/a%2Fb%20c", `{"params":{"id":"a/b c"},"path":"/users/a/b c"}`},
+		{"/users/100%25", `{"params":{"id":"100%"},"path":"/users/100%"}`},
+		{"/files/a%20b/c%2Fd", `{"params":{"rest":"a b/c/d"},"path":"/files/a b/c/d"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			resp, err := http.Get(ts.URL + tc.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(b) != tc.want {
+				t.Errorf("GET %s=%d %s, want 200 %s", tc.target, resp.StatusCode, b, tc.want)
+			}
+		})
+	}
+}

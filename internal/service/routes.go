@@ -62,9 +62,20 @@ func newRouteSet(prefix string, routes Routes) *routeSet {
 }
 
 // owner returns the URL of the folder that serves path (escaped, as over
-// HTTP), or "" when none does.
+// HTTP), or "" when none does. It routes the path as the HTTP handler does,
+// on its router.Path.
 func (rs *routeSet) owner(path string) string {
-	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, path)
+	p, err := router.ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	route := p.Route
+	if len(route) > 1 {
+		if route = strings.TrimRight(route, "/"); route == "" {
+			route = "/"
+		}
+	}
+	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, route)
 	return rs.urlOf[pattern]
 }
 

@@ -198,6 +198,8 @@ func TestHTTPAndNATSAgree(t *testing.T) {
 		header                   http.Header
 	}{
 		{"get", "GET", "/items/7", "", nil},
+		{"escaped param", "GET", "/items/a%40b%20c", "", nil},
+		{"escaped slash in a param", "GET", "/items/a%2Fb", "", nil},
 		{"404", "GET", "/missing", "", nil},
 		{"405", "POST", "/items/7", "", nil},
 		{"malformed json", "POST", "/echo", `{"a":`, nil},
