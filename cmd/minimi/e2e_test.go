@@ -208,6 +208,8 @@ func TestServeEndToEnd(t *testing.T) {
 		}},
 		{name: "trailing slash", method: "GET", path: "/items/42/", status: 200},
 		{name: "params decoded once", method: "GET", path: "/items/a%2Fb%40c%2525", status: 200, check: jsonField("id", "a/b@c%25")},
+		{name: "dot segments resolved", method: "GET", path: "/nope/../items//42", status: 200, check: jsonField("id", "42")},
+		{name: "escaped dot segment refused", method: "GET", path: "/items/%2E%2E", status: 400, check: isProblem(400)},
 		{name: "404 no folder", method: "GET", path: "/nope", status: 404, check: isProblem(404)},
 		{name: "404 folder without handler", method: "GET", path: "/items", status: 404, check: isProblem(404)},
 		{name: "405 with Allow", method: "POST", path: "/items/1", status: 405, check: func(t *testing.T, r reply) {

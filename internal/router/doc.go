@@ -23,11 +23,15 @@
 //
 // # Request paths
 //
-// chi routes on Path.Route (ParsePath), never on the path as sent: each
-// segment is decoded, then "%" and "/" are escaped again. So a static folder
+// chi routes on Path.Route (ParsePath), never on the path as sent: the path
+// is cleaned ("//", "." and ".." resolved, as path.Clean does), then each
+// segment is decoded and "%" and "/" are escaped again. So a static folder
 // matches its decoded name whatever escapes a client chose, an escaped
 // slash (%2F) stays inside its segment, and Params decodes each value
 // exactly once. A "%" in a static folder name is "%25" in its Pattern.
+// Params refuses a value that is or holds a "." or ".." segment once
+// decoded (ErrBadPath): the plain ones were resolved by cleaning, so such a
+// value was smuggled in escaped (%2E%2E, ..%2F).
 //
 // # Files in a folder
 //

@@ -22,8 +22,9 @@ var (
 	// ErrDuplicateParam is a parameter name bound twice along one path, e.g.
 	// /users/[id]/posts/[id].
 	ErrDuplicateParam = errors.New("parameter name bound twice")
-	// ErrBadPath is a request path that cannot be routed: an invalid
-	// percent-escape.
+	// ErrBadPath is a request path that cannot be served: an invalid
+	// percent-escape, or a path parameter that is or holds a "." or ".."
+	// segment once decoded.
 	ErrBadPath = errors.New("bad request path")
 	// ErrBadPhase is a configured phase name that cannot name processor files.
 	ErrBadPhase = errors.New("bad phase name")

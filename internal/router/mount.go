@@ -19,19 +19,25 @@ func Mount(r chi.Router, t *Table, exists func(*Folder) bool, handler func(*Fold
 }
 
 // Params returns the path parameters of f's URL bound in r's route context,
-// each decoded once. r must have been routed on a Path's Route.
-func Params(r *http.Request, f *Folder) map[string]string {
+// each decoded once. r must have been routed on a Path's Route. A value that
+// is or holds a "." or ".." segment once decoded is an error wrapping
+// ErrBadPath.
+func Params(r *http.Request, f *Folder) (map[string]string, error) {
 	if len(f.Params) == 0 {
-		return nil
+		return nil, nil
 	}
 	rc := chi.RouteContext(r.Context())
 	out := make(map[string]string, len(f.Params))
 	for _, name := range f.Params {
+		key := name
 		if f.Segment.Kind == CatchAll && name == f.Segment.Name {
-			out[name] = decodeParam(rc.URLParam("*"))
-			continue
+			key = "*"
 		}
-		out[name] = decodeParam(rc.URLParam(name))
+		v := decodeParam(rc.URLParam(key))
+		if err := checkParam(name, v); err != nil {
+			return nil, err
+		}
+		out[name] = v
 	}
-	return out
+	return out, nil
 }

@@ -3,12 +3,14 @@ package router
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 )
 
 // Path is the path of a request as MiniMi routes it.
 type Path struct {
-	// Escaped is the path as the client sent it, percent-escapes kept.
+	// Escaped is the cleaned path as the client sent it, percent-escapes
+	// kept.
 	Escaped string
 	// Decoded is Escaped with every escape decoded: what scripts see as
 	// req.path.
@@ -20,13 +22,17 @@ type Path struct {
 	Route string
 }
 
-// ParsePath decodes escaped, the path of a request as sent (url.URL's
-// EscapedPath). It does not clean the path. The error wraps ErrBadPath when
-// an escape is invalid.
+// ParsePath cleans and decodes escaped, the path of a request as sent
+// (url.URL's EscapedPath). Cleaning is path.Clean's, on the path as sent:
+// "//" is "/", "." and ".." segments are resolved ("/a/../b" is "/b", "/.."
+// is "/"), and a trailing slash is dropped. Escaped dots (%2E) are no dot
+// segments: they are left for Params to refuse. The error wraps ErrBadPath
+// when an escape is invalid.
 func ParsePath(escaped string) (Path, error) {
 	if escaped == "" || escaped[0] != '/' {
 		escaped = "/" + escaped
 	}
+	escaped = path.Clean(escaped)
 	if !strings.Contains(escaped, "%") {
 		return Path{Escaped: escaped, Decoded: escaped, Route: escaped}, nil
 	}
@@ -49,6 +55,22 @@ func ParsePath(escaped string) (Path, error) {
 // routeEscaper escapes the two characters a decoded segment may not hold
 // in a route path.
 var routeEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
+
+// checkParam refuses a decoded parameter value that is, or holds, a dot
+// segment: "." or "..", "../x", "a/../b". Such a value can only come from
+// escaped dots or slashes (ParsePath resolves the plain ones), and passed
+// on it could walk out of the folder a script joins it to.
+func checkParam(name, v string) error {
+	if !strings.Contains(v, ".") {
+		return nil
+	}
+	for seg := range strings.SplitSeq(v, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%w: parameter %s holds the segment %q", ErrBadPath, name, seg)
+		}
+	}
+	return nil
+}
 
 // decodeParam decodes a value chi bound from a route path: the escapes of
 // routeEscaper, and nothing else, which ParsePath guarantees.

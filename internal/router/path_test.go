@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +30,15 @@ func TestParsePath(t *testing.T) {
 		{"/users/a%2fb%20c", Path{"/users/a%2fb%20c", "/users/a/b c", "/users/a%2Fb c"}, nil},
 		{"/users/100%25", Path{"/users/100%25", "/users/100%", "/users/100%25"}, nil},
 		{"/users/%252F", Path{"/users/%252F", "/users/%2F", "/users/%252F"}, nil},
+		{"/users/42/", Path{"/users/42", "/users/42", "/users/42"}, nil},
+		{"//users//42", Path{"/users/42", "/users/42", "/users/42"}, nil},
+		{"/files/../users/42", Path{"/users/42", "/users/42", "/users/42"}, nil},
+		{"/./a/./b/..", Path{"/a", "/a", "/a"}, nil},
+		{"/../..", Path{"/", "/", "/"}, nil},
+		{"users", Path{"/users", "/users", "/users"}, nil},
+		{"/files/%2e%2e/x", Path{"/files/%2e%2e/x", "/files/../x", "/files/../x"}, nil},
+		{"/files/..%2Fx", Path{"/files/..%2Fx", "/files/../x", "/files/..%2Fx"}, nil},
+		{"/a%20b//c/", Path{"/a%20b/c", "/a b/c", "/a b/c"}, nil},
 		{"/a%zz", Path{}, ErrBadPath},
 		{"/a%", Path{}, ErrBadPath},
 	}
@@ -61,7 +71,11 @@ func mountParams(t *Table) http.Handler {
 	mux.Use(routeOnPath)
 	Mount(mux, t, func(f *Folder) bool { return len(f.Processors) > 0 }, func(f *Folder) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			params := Params(r, f)
+			params, err := Params(r, f)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
 			var kv []string
 			for _, k := range slices.Sorted(maps.Keys(params)) {
 				kv = append(kv, k+"="+params[k])
@@ -93,6 +107,8 @@ func TestParams(t *testing.T) {
 		{"/files/a%20b/c%2Fd", "/files/[...path] path=a b/c/d"},
 		{"/files/a%2Fb", "/files/[name] name=a/b"},
 		{"/x%2Fy", "/[...rest] rest=x/y"},
+		{"/users/...", "/users/[id] id=..."},
+		{"/files/.hidden/a..b", "/files/[...path] path=.hidden/a..b"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.target, func(t *testing.T) {
@@ -100,6 +116,25 @@ func TestParams(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.target, nil))
 			if got := rec.Body.String(); rec.Code != http.StatusOK || got != tc.want {
 				t.Errorf("GET %s=%d %q, want 200 %q", tc.target, rec.Code, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDotParams: a parameter that holds a dot segment once decoded is
+// refused; plain dot segments were resolved before routing.
+func TestDotParams(t *testing.T) {
+	h := mountParams(walkCase(t, "params"))
+	for _, target := range []string{
+		"/users/%2e%2e", "/users/%2E", "/users/..%2F", "/users/a%2F..%2Fb", "/users/%2e%2e%2fx",
+		"/files/%2e%2e/x", "/files/a/%2e%2e", "/files/..%2Fx", "/files/a/.%2F", "/%2e%2e/etc/passwd",
+		"/users/a/posts/%2e%2e",
+	} {
+		t.Run(target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), ErrBadPath.Error()) {
+				t.Errorf("GET %s=%d %q, want 400 %v", target, rec.Code, rec.Body, ErrBadPath)
 			}
 		})
 	}
@@ -149,6 +184,9 @@ func FuzzParsePath(f *testing.F) {
 		}
 		if !strings.HasPrefix(p.Route, "/") || !strings.HasPrefix(p.Decoded, "/") {
 			t.Fatalf("ParsePath(%q)=%+v, want paths starting with /", escaped, p)
+		}
+		if path.Clean(p.Escaped) != p.Escaped {
+			t.Fatalf("ParsePath(%q).Escaped=%q, not clean", escaped, p.Escaped)
 		}
 		if dec, err := url.PathUnescape(p.Escaped); err != nil || dec != p.Decoded {
 			t.Fatalf("ParsePath(%q): Escaped %q decodes to %q, %v, not Decoded %q", escaped, p.Escaped, dec, err, p.Decoded)

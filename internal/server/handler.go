@@ -72,6 +72,12 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.pattern = ep.routePattern(r)
 	}
+	params, err := router.Params(r, ep.folder)
+	if err != nil {
+		ep.s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+			Detail: err.Error(), Err: err})
+		return
+	}
 	allow := ep.site.Engine.Allow(ep.folder)
 	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
 		return
@@ -98,7 +104,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Folder:   ep.folder,
 		Method:   r.Method,
 		Path:     r.URL.Path,
-		Params:   router.Params(r, ep.folder),
+		Params:   params,
 		RawQuery: r.URL.RawQuery,
 		Header:   r.Header,
 		Body:     body,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -207,7 +206,7 @@ func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
 	if err != nil {
 		return rm.missing
 	}
-	path := trimSlash(p.Route)
+	path := p.Route
 	for _, method := range [...]string{r.Method, http.MethodGet} { // built-ins answer GET only
 		if p := rm.mux.Find(chi.NewRouteContext(), method, path); p != "" {
 			if rq := rm.byPattern[p]; rq != nil {
@@ -234,30 +233,27 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// routePath routes r on its router.Path, so that every path parameter is
-// decoded exactly once whatever the client escaped, and serves /foo/ as
-// /foo. A path that does not decode is a 400.
+// routePath serves r on its cleaned path and routes it on its router.Path,
+// so that /a//b/../c/ is /a/c and every path parameter is decoded exactly
+// once whatever the client escaped. A path that does not decode is a 400.
 func (s *Server) routePath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := router.ParsePath(r.URL.EscapedPath())
+		sent := r.URL.EscapedPath()
+		p, err := router.ParsePath(sent)
 		if err != nil {
 			s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
 				Detail: err.Error(), Err: err})
 			return
 		}
 		if rc := chi.RouteContext(r.Context()); rc != nil {
-			rc.RoutePath = trimSlash(p.Route)
+			rc.RoutePath = p.Route
+		}
+		if p.Escaped != sent {
+			u := *r.URL
+			u.Path, u.RawPath = p.Decoded, p.Escaped
+			r = r.WithContext(r.Context()) // a shallow copy: the request log keeps the path as sent
+			r.URL = &u
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// trimSlash drops the trailing slashes of a path other than "/".
-func trimSlash(p string) string {
-	if len(p) > 1 && strings.HasSuffix(p, "/") {
-		if p = strings.TrimRight(p, "/"); p == "" {
-			return "/"
-		}
-	}
-	return p
 }

@@ -427,3 +427,40 @@ func TestPathParams(t *testing.T) {
 		})
 	}
 }
+
+// TestPathCleaning: requests are routed and served on their cleaned path,
+// and no parameter reaches Lua holding a dot segment.
+func TestPathCleaning(t *testing.T) {
+	s := newServer(t, paramsSite, nil)
+	tests := []struct {
+		target string
+		status int
+		want   string
+	}{
+		{"/files/../users/42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"/users//42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"/users/./42/", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"//files//a//b/", 200, `{"params":{"rest":"a/b"},"path":"/files/a/b"}`},
+		{"/files/a/../../../users/7", 200, `{"params":{"id":"7"},"path":"/users/7"}`},
+		{"/files/%2e%2e/users/42", 400, ""},
+		{"/files/..%2Fusers%2F42", 400, ""},
+		{"/files/a%2F%2E%2E%2Fb", 400, ""},
+		{"/users/%2E%2E", 400, ""},
+		{"/users/%2e", 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
+			if rec.Code != tc.status || tc.want != "" && rec.Body.String() != tc.want {
+				t.Fatalf("GET %s=%d %s, want %d %s", tc.target, rec.Code, rec.Body, tc.status, tc.want)
+			}
+			if tc.status == 400 {
+				var p map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Header().Get("Content-Type") != "application/problem+json" || p["request_id"] == "" {
+					t.Errorf("GET %s: %s %q, want a problem with a request_id", tc.target, rec.Header().Get("Content-Type"), rec.Body)
+				}
+			}
+		})
+	}
+}

@@ -69,13 +69,7 @@ func (rs *routeSet) owner(path string) string {
 	if err != nil {
 		return ""
 	}
-	route := p.Route
-	if len(route) > 1 {
-		if route = strings.TrimRight(route, "/"); route == "" {
-			route = "/"
-		}
-	}
-	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, route)
+	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, p.Route)
 	return rs.urlOf[pattern]
 }
 

@@ -43,7 +43,10 @@ func TestSubject(t *testing.T) {
 		{"escaped slash", "b", "/x/a%2Fb", "minimi.rpc.b.x.a%2Fb", nil},
 		{"unsafe service", "my svc", "/", "minimi.rpc.my_svc", nil},
 		{"no slash", "b", "items", "", ErrBadPath},
-		{"empty segment", "b", "/a//b", "", ErrBadPath},
+		{"empty segment", "b", "/a//b", "minimi.rpc.b.a.b", nil},
+		{"dot segments", "b", "/files/./../items/1", "minimi.rpc.b.items.1", nil},
+		{"above the root", "b", "/../..", "minimi.rpc.b", nil},
+		{"escaped dots", "b", "/files/%2e%2e/x", "minimi.rpc.b.files.%2E%2E.x", nil},
 		{"bad escape", "b", "/a/%zz", "", ErrBadPath},
 	}
 	for _, tc := range tests {
@@ -59,7 +62,8 @@ func TestSubject(t *testing.T) {
 // TestPathOfRoundTrip checks that the callee sees the path as HTTP would:
 // the same Path and RawPath after url.Parse.
 func TestPathOfRoundTrip(t *testing.T) {
-	paths := []string{"/", "/items", "/items/42", "/files/a.txt", "/x/a%20b", "/x/a%2Fb", "/x/%C3%BC", "/x/caf%C3%A9/-_~"}
+	paths := []string{"/", "/items", "/items/42", "/files/a.txt", "/x/a%20b", "/x/a%2Fb", "/x/%C3%BC", "/x/caf%C3%A9/-_~",
+		"/x/%2E%2E/y", "/x/%2E"}
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			subj, err := Subject("b", p)
