@@ -13,7 +13,7 @@
 //
 //	foo          static     one literal segment            /foo          chi /foo
 //	[id]         param      one segment, req.params.id     /users/[id]   chi /users/{id}
-//	[...rest]    catch-all  the rest of the path           /files/[...p] chi /files/*
+//	[...rest]    catch-all  one segment or more            /files/[...p] chi /files/*
 //	(name)       group      no segment at all              URL of its parent
 //
 // Parameter and group names match [A-Za-z_][A-Za-z0-9_]*. A static name may

@@ -26,6 +26,10 @@ var (
 	// percent-escape, or a path parameter that is or holds a "." or ".."
 	// segment once decoded.
 	ErrBadPath = errors.New("bad request path")
+	// ErrEmptyCatchAll is a request that reached a catch-all folder with no
+	// segment to bind: "/" and the root's [...name]. A catch-all needs at
+	// least one segment, so no folder serves such a request.
+	ErrEmptyCatchAll = errors.New("catch-all without a segment")
 	// ErrBadPhase is a configured phase name that cannot name processor files.
 	ErrBadPhase = errors.New("bad phase name")
 )

@@ -72,6 +72,10 @@ func mountParams(t *Table) http.Handler {
 	Mount(mux, t, func(f *Folder) bool { return len(f.Processors) > 0 }, func(f *Folder) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			params, err := Params(r, f)
+			if errors.Is(err, ErrEmptyCatchAll) {
+				http.NotFound(w, r)
+				return
+			}
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
@@ -135,6 +139,34 @@ func TestDotParams(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), ErrBadPath.Error()) {
 				t.Errorf("GET %s=%d %q, want 400 %v", target, rec.Code, rec.Body, ErrBadPath)
+			}
+		})
+	}
+}
+
+// TestCatchAllNeedsASegment: a catch-all binds at least one segment, the
+// root's too (as in Next.js): "/" is no URL of the root's [...rest], and a
+// folder's own path falls to the nearest catch-all above it.
+func TestCatchAllNeedsASegment(t *testing.T) {
+	h := mountParams(walkCase(t, "params"))
+	tests := []struct {
+		target string
+		status int
+		want   string
+	}{
+		{"/", http.StatusNotFound, ""},
+		{"//", http.StatusNotFound, ""},
+		{"/files", http.StatusOK, "/[...rest] rest=files"},
+		{"/files/", http.StatusOK, "/[...rest] rest=files"},
+		{"/files/a", http.StatusOK, "/files/[name] name=a"},
+		{"/users//42", http.StatusOK, "/users/[id] id=42"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.target, nil))
+			if rec.Code != tc.status || tc.want != "" && rec.Body.String() != tc.want {
+				t.Errorf("GET %s=%d %q, want %d %q", tc.target, rec.Code, rec.Body, tc.status, tc.want)
 			}
 		})
 	}

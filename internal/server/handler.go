@@ -29,11 +29,7 @@ func (s *Server) handler(site *Site) http.Handler {
 	}
 	rm := s.routeMetrics(mux)
 	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, guard.Handler)
-	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		rm.tag(w, rm.notFound())
-		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
-			Detail: "no endpoint at " + r.URL.Path})
-	})
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
 			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: []string{http.MethodGet, http.MethodHead}})
@@ -55,6 +51,13 @@ func (s *Server) handler(site *Site) http.Handler {
 	return mux
 }
 
+// notFound answers a request no endpoint serves.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, rm *routeMetrics) {
+	rm.tag(w, rm.notFound())
+	s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
+		Detail: "no endpoint at " + r.URL.Path})
+}
+
 // endpoint serves one URL of the tree through the phase pipeline.
 type endpoint struct {
 	s        *Server
@@ -73,6 +76,10 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.pattern = ep.routePattern(r)
 	}
 	params, err := router.Params(r, ep.folder)
+	if errors.Is(err, router.ErrEmptyCatchAll) {
+		ep.s.notFound(w, r, ep.rm)
+		return
+	}
 	if err != nil {
 		ep.s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
 			Detail: err.Error(), Err: err})

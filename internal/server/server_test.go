@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -459,6 +460,45 @@ func TestPathCleaning(t *testing.T) {
 				var p map[string]any
 				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Header().Get("Content-Type") != "application/problem+json" || p["request_id"] == "" {
 					t.Errorf("GET %s: %s %q, want a problem with a request_id", tc.target, rec.Header().Get("Content-Type"), rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestCatchAllNeedsASegment: [...name] binds at least one segment, at the
+// root too; cleaning keeps /users//42 off the root's catch-all.
+func TestCatchAllNeedsASegment(t *testing.T) {
+	files := maps.Clone(paramsSite)
+	files["endpoints/[...all]/[...all].execute.lua"] = `return { GET = function(req, res) res:json({ all = req.params.all }) end }`
+	tests := []struct {
+		files  map[string]string
+		target string
+		status int
+		want   string
+	}{
+		{paramsSite, "/files", 404, ""},
+		{paramsSite, "/files/", 404, ""},
+		{paramsSite, "/files/x", 200, `{"params":{"rest":"x"},"path":"/files/x"}`},
+		{files, "/", 404, ""},
+		{files, "/files", 200, `{"all":"files"}`},
+		{files, "/users//42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{files, "/a/b", 200, `{"all":"a/b"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			s := newServer(t, tc.files, nil)
+			for _, method := range []string{"GET", "OPTIONS"} {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest(method, tc.target, nil))
+				if method == "OPTIONS" {
+					if tc.status == 404 && rec.Code != 404 {
+						t.Errorf("OPTIONS %s=%d, want 404", tc.target, rec.Code)
+					}
+					continue
+				}
+				if rec.Code != tc.status || tc.want != "" && rec.Body.String() != tc.want {
+					t.Errorf("GET %s=%d %s, want %d %s", tc.target, rec.Code, rec.Body, tc.status, tc.want)
 				}
 			}
 		})

@@ -69,7 +69,11 @@ func (rs *routeSet) owner(path string) string {
 	if err != nil {
 		return ""
 	}
-	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, p.Route)
+	rc := chi.NewRouteContext()
+	pattern := rs.mux.Find(rc, http.MethodGet, p.Route)
+	if strings.HasSuffix(pattern, "*") && rc.URLParam("*") == "" {
+		return "" // a catch-all needs a segment (router.ErrEmptyCatchAll)
+	}
 	return rs.urlOf[pattern]
 }
 

@@ -184,6 +184,39 @@ func TestRouteSetOwner(t *testing.T) {
 	}
 }
 
+// allowProcessors is allowAll for the folders with a processor only.
+type allowProcessors struct{ allowAll }
+
+func (a allowProcessors) Allow(f *router.Folder) []string {
+	if len(f.Processors) == 0 {
+		return nil
+	}
+	return a.allowAll.Allow(f)
+}
+
+// TestRouteSetOwnerCatchAll: a catch-all owns a path only when it binds a
+// segment, as over HTTP: "/" is unrouted beside a root catch-all.
+func TestRouteSetOwnerCatchAll(t *testing.T) {
+	rs := newRouteSet("minimi.rpc.b", allowProcessors{allowAll{walk(t,
+		"[...all]/[...all].execute.lua",
+		"files/[...rest]/[...rest].execute.lua",
+	)}})
+	tests := []struct{ path, want string }{
+		{"/", ""},
+		{"/x", "/[...all]"},
+		{"/files", "/[...all]"},
+		{"/files/a/b", "/files/[...rest]"},
+		{"/files/a/../..", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			if got := rs.owner(tc.path); got != tc.want {
+				t.Errorf("owner(%q)=%q, want %q", tc.path, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestEndpointNamesAreUnique(t *testing.T) {
 	rs := newRouteSet("minimi.rpc.b", allowAll{walk(t, "a_b/a_b.execute.lua", "a/b/b.execute.lua", "a/[b]/[b].execute.lua")})
 	seen := map[string]bool{}
