@@ -218,6 +218,11 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("Allow=%q", got)
 			}
 		}},
+		{name: "unknown method is 405 with Allow", method: "PURGE", path: "/items/1", status: 405, check: func(t *testing.T, r reply) {
+			isProblem(405)(t, r)
+			wantHeader(t, r, "Allow", "DELETE, GET, HEAD, OPTIONS")
+		}},
+		{name: "unknown method on no URL is 404", method: "PROPFIND", path: "/nope", status: 404, check: isProblem(404)},
 		{name: "OPTIONS", method: "OPTIONS", path: "/items/1", status: 204, check: func(t *testing.T, r reply) {
 			if got := r.header.Get("Allow"); got != "DELETE, GET, HEAD, OPTIONS" {
 				t.Errorf("Allow=%q", got)

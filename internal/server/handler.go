@@ -28,27 +28,45 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics(mux)
-	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, guard.Handler)
+	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
-	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
 		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
-			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: []string{http.MethodGet, http.MethodHead}})
+			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: routedMethods(mux, r)})
 	})
 	mux.Route("/_minimi", func(r chi.Router) {
-		r.Get("/health", s.health)
-		r.Get("/ready", s.ready)
-		r.Get("/routes", s.routes)
+		getHead := func(pattern string, h http.HandlerFunc) { r.Get(pattern, h); r.Head(pattern, h) }
+		getHead("/health", s.health)
+		getHead("/ready", s.ready)
+		getHead("/routes", s.routes)
 		if s.opts.Events != nil {
-			r.Get("/events", s.stream(s.opts.Events))
+			r.Get("/events", s.stream(s.opts.Events)) // a stream: no HEAD
 		}
 		if s.opts.Metrics != nil {
-			r.Get("/metrics", s.opts.Metrics.Handler().ServeHTTP)
+			getHead("/metrics", s.opts.Metrics.Handler().ServeHTTP)
 		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
 		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.Pattern, f.URL)}
 	})
 	return mux
+}
+
+// routedMethods lists the methods mux routes r's path for, sorted, for the
+// Allow header of a 405 chi decided.
+func routedMethods(mux *chi.Mux, r *http.Request) []string {
+	p, err := router.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range [...]string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, http.MethodPut} {
+		if mux.Match(chi.NewRouteContext(), m, p.Route) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // notFound answers a request no endpoint serves.

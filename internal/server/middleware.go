@@ -257,3 +257,28 @@ func (s *Server) routePath(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// chiMethods are the methods chi routes: the standard ones, as MiniMi
+// never calls chi.RegisterMethod. chi answers any other method with its
+// method-not-allowed handler before it looks at the path.
+var chiMethods = map[string]bool{
+	http.MethodConnect: true, http.MethodDelete: true, http.MethodGet: true, http.MethodHead: true,
+	http.MethodOptions: true, http.MethodPatch: true, http.MethodPost: true, http.MethodPut: true, http.MethodTrace: true,
+}
+
+// routeAnyMethod routes a request whose method chi does not know (PURGE,
+// PROPFIND, a lower-case get) as if it were an OPTIONS request, so that it
+// gets MiniMi's own 404 or 405 (DESIGN §3): every endpoint is mounted for
+// all methods and answers a method it does not handle with 405 and its
+// real Allow list, a path no endpoint serves is 404, and the built-ins,
+// which do not answer OPTIONS, are 405. The request keeps its method.
+func routeAnyMethod(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !chiMethods[r.Method] {
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				rc.RouteMethod = http.MethodOptions
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -504,3 +504,47 @@ func TestCatchAllNeedsASegment(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownMethods: a method chi does not know gets MiniMi's own 404 or
+// 405 with the URL's real Allow list; ANY does not cover it.
+func TestUnknownMethods(t *testing.T) {
+	files := maps.Clone(paramsSite)
+	files["endpoints/notes/notes.execute.lua"] = `return { GET = function(req, res) res:json({}) end }`
+	ts := httptest.NewServer(newServer(t, files, nil))
+	defer ts.Close()
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"FOO", "/users/1", 405, "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"},
+		{"PURGE", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"PROPFIND", "/notes/", 405, "GET, HEAD, OPTIONS"},
+		{"get", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"TRACE", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"PURGE", "/nope", 404, ""},
+		{"FOO", "/", 404, ""},
+		{"PURGE", "/_minimi/health", 405, "GET, HEAD"},
+		{"POST", "/_minimi/routes", 405, "GET, HEAD"},
+		{"HEAD", "/_minimi/health", 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+				t.Errorf("%s %s=%d Allow %q, want %d Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
+			}
+			if tc.status >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s: Content-Type %q, want a problem", tc.method, tc.path, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}

@@ -204,6 +204,8 @@ func TestHTTPAndNATSAgree(t *testing.T) {
 		{"escaped dot segment", "GET", "/items/%2e%2e", "", nil},
 		{"404", "GET", "/missing", "", nil},
 		{"405", "POST", "/items/7", "", nil},
+		{"unknown method", "PURGE", "/items/7", "", nil},
+		{"unknown method, no URL", "PURGE", "/missing", "", nil},
 		{"malformed json", "POST", "/echo", `{"a":`, nil},
 		{"too large", "POST", "/echo", `"` + strings.Repeat("x", 5000) + `"`, nil},
 		{"problem", "GET", "/teapot", "", nil},
