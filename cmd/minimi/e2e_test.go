@@ -258,6 +258,8 @@ func TestServeEndToEnd(t *testing.T) {
 		}},
 		{name: "routes built-in", method: "GET", path: "/_minimi/routes", status: 200},
 		{name: "ready built-in", method: "GET", path: "/_minimi/ready", status: 200},
+		{name: "events: a bad after is a problem", method: "GET", path: "/_minimi/events?after=abc", status: 400, check: isProblem(400)},
+		{name: "events: a negative after is a problem", method: "GET", path: "/_minimi/events?after=-1", status: 400, check: isProblem(400)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
