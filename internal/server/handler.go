@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -173,7 +174,9 @@ func (ep *endpoint) options(w http.ResponseWriter) {
 	_, _ = w.Write(body)
 }
 
-// readBody reads the request body, refusing more than limit bytes with a 413.
+// readBody reads the request body, refusing more than limit bytes with a
+// 413, and a body still arriving when the server's read deadline
+// (limits.request_ms) passes with a 408.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -186,6 +189,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &phases.Error{Status: http.StatusRequestTimeout, Title: http.StatusText(http.StatusRequestTimeout),
+				Detail: "the body did not arrive within the request time limit", Header: http.Header{"Connection": {"close"}}, Err: err}
 		}
 		return nil, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
 			Detail: "reading the body failed", Err: err}

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -546,5 +548,49 @@ func TestUnknownMethods(t *testing.T) {
 				t.Errorf("%s %s: Content-Type %q, want a problem", tc.method, tc.path, resp.Header.Get("Content-Type"))
 			}
 		})
+	}
+}
+
+// TestSlowBody: a body still arriving when limits.request_ms passes is a
+// 408 problem, not a 400.
+func TestSlowBody(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Limits.RequestMS = 300
+	s := newServer(t, paramsSite, cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("Serve()=%v", err)
+		}
+	})
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Ten bytes of a hundred, and then nothing.
+	if _, err := io.WriteString(conn, "POST /users/1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no reply to a slow body: %v", err)
+	}
+	defer resp.Body.Close()
+	var p map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		p["status"] != 408.0 || p["request_id"] == nil {
+		t.Errorf("slow body=%d %s %v, want a 408 problem", resp.StatusCode, resp.Header.Get("Content-Type"), p)
 	}
 }
