@@ -207,6 +207,9 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 		}},
 		{name: "trailing slash", method: "GET", path: "/items/42/", status: 200},
+		{name: "params decoded once", method: "GET", path: "/items/a%2Fb%40c%2525", status: 200, check: jsonField("id", "a/b@c%25")},
+		{name: "dot segments resolved", method: "GET", path: "/nope/../items//42", status: 200, check: jsonField("id", "42")},
+		{name: "escaped dot segment refused", method: "GET", path: "/items/%2E%2E", status: 400, check: isProblem(400)},
 		{name: "404 no folder", method: "GET", path: "/nope", status: 404, check: isProblem(404)},
 		{name: "404 folder without handler", method: "GET", path: "/items", status: 404, check: isProblem(404)},
 		{name: "405 with Allow", method: "POST", path: "/items/1", status: 405, check: func(t *testing.T, r reply) {
@@ -215,6 +218,11 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("Allow=%q", got)
 			}
 		}},
+		{name: "unknown method is 405 with Allow", method: "PURGE", path: "/items/1", status: 405, check: func(t *testing.T, r reply) {
+			isProblem(405)(t, r)
+			wantHeader(t, r, "Allow", "DELETE, GET, HEAD, OPTIONS")
+		}},
+		{name: "unknown method on no URL is 404", method: "PROPFIND", path: "/nope", status: 404, check: isProblem(404)},
 		{name: "OPTIONS", method: "OPTIONS", path: "/items/1", status: 204, check: func(t *testing.T, r reply) {
 			if got := r.header.Get("Allow"); got != "DELETE, GET, HEAD, OPTIONS" {
 				t.Errorf("Allow=%q", got)
@@ -250,6 +258,8 @@ func TestServeEndToEnd(t *testing.T) {
 		}},
 		{name: "routes built-in", method: "GET", path: "/_minimi/routes", status: 200},
 		{name: "ready built-in", method: "GET", path: "/_minimi/ready", status: 200},
+		{name: "events: a bad after is a problem", method: "GET", path: "/_minimi/events?after=abc", status: 400, check: isProblem(400)},
+		{name: "events: a negative after is a problem", method: "GET", path: "/_minimi/events?after=-1", status: 400, check: isProblem(400)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

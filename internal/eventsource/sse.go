@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/minimi-go/minimi/internal/problem"
 )
 
 // sseBatch is how many events the SSE handler writes per flush.
@@ -28,17 +30,17 @@ func (l *Log) SSE() http.Handler { return http.HandlerFunc(l.serveSSE) }
 func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 		return
 	}
 	after, err := sseStart(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeProblem(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	sub, err := l.Subscribe(after)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		writeProblem(w, r, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	defer sub.Close()
@@ -53,6 +55,15 @@ func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.stream(r.Context(), w, rc, sub)
+}
+
+// writeProblem answers an RFC 9457 problem, like every error reply of the
+// server. The request id is the one the server echoes on the reply.
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	d := problem.New(status, detail)
+	d.Instance = r.URL.Path
+	d.RequestID = w.Header().Get("X-Request-Id")
+	problem.Write(w, d)
 }
 
 // sseStart reads where a stream starts: Last-Event-ID, else ?after, else 0.

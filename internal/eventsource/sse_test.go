@@ -162,8 +162,32 @@ func TestSSELogClosed(t *testing.T) {
 	if _, err := io.ReadAll(resp.Body); err != nil {
 		t.Fatalf("reading the rest of the stream: %v", err)
 	}
-	if resp, err := http.Get(srv.URL); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("GET on a closed log=%v, %v, want 503", resp, err)
+	rec := httptest.NewRecorder()
+	rec.Header().Set("X-Request-Id", "req-1")
+	s.log.SSE().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("GET on a closed log=%d, want 503", rec.Code)
+	}
+	checkProblem(t, rec, http.StatusServiceUnavailable)
+}
+
+// checkProblem checks that rec is an RFC 9457 problem of status, with the
+// request id "req-1".
+func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type=%q, want application/problem+json", ct)
+	}
+	var p struct {
+		Type, Title, Detail string
+		Status              int
+		RequestID           string `json:"request_id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem %q: %v", rec.Body, err)
+	}
+	if p.Type == "" || p.Title == "" || p.Detail == "" || p.Status != status || p.RequestID != "req-1" {
+		t.Errorf("problem=%+v, want type, title, detail, status %d and request_id req-1", p, status)
 	}
 }
 
@@ -188,10 +212,12 @@ func TestSSEBadRequest(t *testing.T) {
 				req.Header[k] = v
 			}
 			rec := httptest.NewRecorder()
+			rec.Header().Set("X-Request-Id", "req-1") // as the server's middleware echoes it
 			s.log.SSE().ServeHTTP(rec, req)
 			if rec.Code != tc.want {
 				t.Fatalf("ServeHTTP(%s %s)=%d, want %d", tc.method, tc.target, rec.Code, tc.want)
 			}
+			checkProblem(t, rec, tc.want)
 		})
 	}
 }

@@ -13,13 +13,25 @@
 //
 //	foo          static     one literal segment            /foo          chi /foo
 //	[id]         param      one segment, req.params.id     /users/[id]   chi /users/{id}
-//	[...rest]    catch-all  the rest of the path           /files/[...p] chi /files/*
+//	[...rest]    catch-all  one segment or more            /files/[...p] chi /files/*
 //	(name)       group      no segment at all              URL of its parent
 //
 // Parameter and group names match [A-Za-z_][A-Za-z0-9_]*. A static name may
 // hold any character but / { } * [ ] ( ), whitespace and control characters,
 // and may not start with ".". Folder.URL uses the MiniMi notation above,
 // Folder.Pattern the chi one.
+//
+// # Request paths
+//
+// chi routes on Path.Route (ParsePath), never on the path as sent: the path
+// is cleaned ("//", "." and ".." resolved, as path.Clean does), then each
+// segment is decoded and "%" and "/" are escaped again. So a static folder
+// matches its decoded name whatever escapes a client chose, an escaped
+// slash (%2F) stays inside its segment, and Params decodes each value
+// exactly once. A "%" in a static folder name is "%25" in its Pattern.
+// Params refuses a value that is or holds a "." or ".." segment once
+// decoded (ErrBadPath): the plain ones were resolved by cleaning, so such a
+// value was smuggled in escaped (%2E%2E, ..%2F).
 //
 // # Files in a folder
 //

@@ -22,6 +22,14 @@ var (
 	// ErrDuplicateParam is a parameter name bound twice along one path, e.g.
 	// /users/[id]/posts/[id].
 	ErrDuplicateParam = errors.New("parameter name bound twice")
+	// ErrBadPath is a request path that cannot be served: an invalid
+	// percent-escape, or a path parameter that is or holds a "." or ".."
+	// segment once decoded.
+	ErrBadPath = errors.New("bad request path")
+	// ErrEmptyCatchAll is a request that reached a catch-all folder with no
+	// segment to bind: "/" and the root's [...name]. A catch-all needs at
+	// least one segment, so no folder serves such a request.
+	ErrEmptyCatchAll = errors.New("catch-all without a segment")
 	// ErrBadPhase is a configured phase name that cannot name processor files.
 	ErrBadPhase = errors.New("bad phase name")
 )

@@ -18,19 +18,31 @@ func Mount(r chi.Router, t *Table, exists func(*Folder) bool, handler func(*Fold
 	}
 }
 
-// Params returns the path parameters of f's URL bound in r's route context.
-func Params(r *http.Request, f *Folder) map[string]string {
+// Params returns the path parameters of f's URL bound in r's route context,
+// each decoded once. r must have been routed on a Path's Route. A value that
+// is or holds a "." or ".." segment once decoded is an error wrapping
+// ErrBadPath. A catch-all binds at least one segment: chi routes "/" to the
+// root's catch-all with nothing to bind, and that is ErrEmptyCatchAll, for
+// a 404.
+func Params(r *http.Request, f *Folder) (map[string]string, error) {
 	if len(f.Params) == 0 {
-		return nil
+		return nil, nil
 	}
 	rc := chi.RouteContext(r.Context())
+	if f.Segment.Kind == CatchAll && rc.URLParam("*") == "" {
+		return nil, ErrEmptyCatchAll
+	}
 	out := make(map[string]string, len(f.Params))
 	for _, name := range f.Params {
+		key := name
 		if f.Segment.Kind == CatchAll && name == f.Segment.Name {
-			out[name] = rc.URLParam("*")
-			continue
+			key = "*"
 		}
-		out[name] = rc.URLParam(name)
+		v := decodeParam(rc.URLParam(key))
+		if err := checkParam(name, v); err != nil {
+			return nil, err
+		}
+		out[name] = v
 	}
-	return out
+	return out, nil
 }

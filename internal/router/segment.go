@@ -111,11 +111,12 @@ func (s Segment) url() string {
 }
 
 // pattern renders the segment as a chi pattern segment: "foo", "{id}" or "*";
-// "" for Root and Group.
+// "" for Root and Group. A "%" in a static name is "%25", as in a route
+// path (Path.Route).
 func (s Segment) pattern() string {
 	switch s.Kind {
 	case Static:
-		return s.Name
+		return strings.ReplaceAll(s.Name, "%", "%25")
 	case Param:
 		return "{" + s.Name + "}"
 	case CatchAll:

@@ -82,6 +82,7 @@ func TestSegmentRender(t *testing.T) {
 	}{
 		{Segment{Root, ""}, "", ""},
 		{Segment{Static, "foo"}, "foo", "foo"},
+		{Segment{Static, "100%"}, "100%", "100%25"},
 		{Segment{Param, "id"}, "[id]", "{id}"},
 		{Segment{CatchAll, "rest"}, "[...rest]", "*"},
 		{Segment{Group, "admin"}, "", ""},

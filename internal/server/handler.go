@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,31 +29,52 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics(mux)
-	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, stripSlash, guard.Handler)
-	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		rm.tag(w, rm.notFound())
-		s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
-			Detail: "no endpoint at " + r.URL.Path})
-	})
-	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
+	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
 		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
-			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: []string{http.MethodGet, http.MethodHead}})
+			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: routedMethods(mux, r)})
 	})
 	mux.Route("/_minimi", func(r chi.Router) {
-		r.Get("/health", s.health)
-		r.Get("/ready", s.ready)
-		r.Get("/routes", s.routes)
+		getHead := func(pattern string, h http.HandlerFunc) { r.Get(pattern, h); r.Head(pattern, h) }
+		getHead("/health", s.health)
+		getHead("/ready", s.ready)
+		getHead("/routes", s.routes)
 		if s.opts.Events != nil {
-			r.Get("/events", s.stream(s.opts.Events))
+			r.Get("/events", s.stream(s.opts.Events)) // a stream: no HEAD
 		}
 		if s.opts.Metrics != nil {
-			r.Get("/metrics", s.opts.Metrics.Handler().ServeHTTP)
+			getHead("/metrics", s.opts.Metrics.Handler().ServeHTTP)
 		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
 		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.Pattern, f.URL)}
 	})
 	return mux
+}
+
+// routedMethods lists the methods mux routes r's path for, sorted, for the
+// Allow header of a 405 chi decided.
+func routedMethods(mux *chi.Mux, r *http.Request) []string {
+	p, err := router.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range [...]string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, http.MethodPut} {
+		if mux.Match(chi.NewRouteContext(), m, p.Route) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// notFound answers a request no endpoint serves.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, rm *routeMetrics) {
+	rm.tag(w, rm.notFound())
+	s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
+		Detail: "no endpoint at " + r.URL.Path})
 }
 
 // endpoint serves one URL of the tree through the phase pipeline.
@@ -71,6 +93,16 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep.rm.tag(w, ep.requests)
 	if sw, ok := w.(*statusWriter); ok {
 		sw.pattern = ep.routePattern(r)
+	}
+	params, err := router.Params(r, ep.folder)
+	if errors.Is(err, router.ErrEmptyCatchAll) {
+		ep.s.notFound(w, r, ep.rm)
+		return
+	}
+	if err != nil {
+		ep.s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+			Detail: err.Error(), Err: err})
+		return
 	}
 	allow := ep.site.Engine.Allow(ep.folder)
 	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
@@ -98,7 +130,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Folder:   ep.folder,
 		Method:   r.Method,
 		Path:     r.URL.Path,
-		Params:   router.Params(r, ep.folder),
+		Params:   params,
 		RawQuery: r.URL.RawQuery,
 		Header:   r.Header,
 		Body:     body,
@@ -142,7 +174,9 @@ func (ep *endpoint) options(w http.ResponseWriter) {
 	_, _ = w.Write(body)
 }
 
-// readBody reads the request body, refusing more than limit bytes with a 413.
+// readBody reads the request body, refusing more than limit bytes with a
+// 413, and a body still arriving when the server's read deadline
+// (limits.request_ms) passes with a 408.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -155,6 +189,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &phases.Error{Status: http.StatusRequestTimeout, Title: http.StatusText(http.StatusRequestTimeout),
+				Detail: "the body did not arrive within the request time limit", Header: http.Header{"Connection": {"close"}}, Err: err}
 		}
 		return nil, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
 			Detail: "reading the body failed", Err: err}

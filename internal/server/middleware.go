@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/phases"
+	"github.com/minimi-go/minimi/internal/router"
 )
 
 // idPrefix and idSeq make request ids: unique per process run, cheap to make.
@@ -202,12 +202,11 @@ func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Durati
 // request refused before routing. It routes the path again, so it is kept
 // off the path of the endpoints.
 func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
-	path := r.URL.Path
-	if len(path) > 1 {
-		if path = strings.TrimRight(path, "/"); path == "" {
-			path = "/"
-		}
+	p, err := router.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return rm.missing
 	}
+	path := p.Route
 	for _, method := range [...]string{r.Method, http.MethodGet} { // built-ins answer GET only
 		if p := rm.mux.Find(chi.NewRouteContext(), method, path); p != "" {
 			if rq := rm.byPattern[p]; rq != nil {
@@ -234,16 +233,50 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// stripSlash serves /foo/ as /foo.
-func stripSlash(next http.Handler) http.Handler {
+// routePath serves r on its cleaned path and routes it on its router.Path,
+// so that /a//b/../c/ is /a/c and every path parameter is decoded exactly
+// once whatever the client escaped. A path that does not decode is a 400.
+func (s *Server) routePath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-			rc := chi.RouteContext(r.Context())
-			if rc != nil {
-				rc.RoutePath = strings.TrimRight(p, "/")
-				if rc.RoutePath == "" {
-					rc.RoutePath = "/"
-				}
+		sent := r.URL.EscapedPath()
+		p, err := router.ParsePath(sent)
+		if err != nil {
+			s.writeError(w, r, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+				Detail: err.Error(), Err: err})
+			return
+		}
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			rc.RoutePath = p.Route
+		}
+		if p.Escaped != sent {
+			u := *r.URL
+			u.Path, u.RawPath = p.Decoded, p.Escaped
+			r = r.WithContext(r.Context()) // a shallow copy: the request log keeps the path as sent
+			r.URL = &u
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// chiMethods are the methods chi routes: the standard ones, as MiniMi
+// never calls chi.RegisterMethod. chi answers any other method with its
+// method-not-allowed handler before it looks at the path.
+var chiMethods = map[string]bool{
+	http.MethodConnect: true, http.MethodDelete: true, http.MethodGet: true, http.MethodHead: true,
+	http.MethodOptions: true, http.MethodPatch: true, http.MethodPost: true, http.MethodPut: true, http.MethodTrace: true,
+}
+
+// routeAnyMethod routes a request whose method chi does not know (PURGE,
+// PROPFIND, a lower-case get) as if it were an OPTIONS request, so that it
+// gets MiniMi's own 404 or 405 (DESIGN §3): every endpoint is mounted for
+// all methods and answers a method it does not handle with 405 and its
+// real Allow list, a path no endpoint serves is 404, and the built-ins,
+// which do not answer OPTIONS, are 405. The request keeps its method.
+func routeAnyMethod(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !chiMethods[r.Method] {
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				rc.RouteMethod = http.MethodOptions
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -390,5 +393,204 @@ func TestAppendMillis(t *testing.T) {
 		if got := string(appendMillis(nil, us)); got != want {
 			t.Errorf("appendMillis(%d)=%s, want %s", us, got, want)
 		}
+	}
+}
+
+// paramsSite answers every request with its params and path.
+var paramsSite = map[string]string{
+	"endpoints/users/[id]/[id].execute.lua":           `return { ANY = function(req, res) res:json({ params = req.params, path = req.path }) end }`,
+	"endpoints/files/[...rest]/[...rest].execute.lua": `return { ANY = function(req, res) res:json({ params = req.params, path = req.path }) end }`,
+}
+
+// TestPathParams: each parameter reaches Lua decoded exactly once, however
+// the client escaped it.
+func TestPathParams(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, paramsSite, nil))
+	defer ts.Close()
+	tests := []struct{ target, want string }{
+		{"/users/a%20b", `{"params":{"id":"a b"},"path":"/users/a b"}`},
+		{"/users/a%40b", `{"params":{"id":"a@b"},"path":"/users/a@b"}`},
+		{"/users/a%3Ab", `{"params":{"id":"a:b"},"path":"/users/a:b"}`},
+		{"/users/caf%c3%a9", `{"params":{"id":"café"},"path":"/users/café"}`},
+		{"/users/a%2Fb%20c", `{"params":{"id":"a/b c"},"path":"/users/a/b c"}`},
+		{"/users/100%25", `{"params":{"id":"100%"},"path":"/users/100%"}`},
+		{"/files/a%20b/c%2Fd", `{"params":{"rest":"a b/c/d"},"path":"/files/a b/c/d"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			resp, err := http.Get(ts.URL + tc.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(b) != tc.want {
+				t.Errorf("GET %s=%d %s, want 200 %s", tc.target, resp.StatusCode, b, tc.want)
+			}
+		})
+	}
+}
+
+// TestPathCleaning: requests are routed and served on their cleaned path,
+// and no parameter reaches Lua holding a dot segment.
+func TestPathCleaning(t *testing.T) {
+	s := newServer(t, paramsSite, nil)
+	tests := []struct {
+		target string
+		status int
+		want   string
+	}{
+		{"/files/../users/42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"/users//42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"/users/./42/", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"//files//a//b/", 200, `{"params":{"rest":"a/b"},"path":"/files/a/b"}`},
+		{"/files/a/../../../users/7", 200, `{"params":{"id":"7"},"path":"/users/7"}`},
+		{"/files/%2e%2e/users/42", 400, ""},
+		{"/files/..%2Fusers%2F42", 400, ""},
+		{"/files/a%2F%2E%2E%2Fb", 400, ""},
+		{"/users/%2E%2E", 400, ""},
+		{"/users/%2e", 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
+			if rec.Code != tc.status || tc.want != "" && rec.Body.String() != tc.want {
+				t.Fatalf("GET %s=%d %s, want %d %s", tc.target, rec.Code, rec.Body, tc.status, tc.want)
+			}
+			if tc.status == 400 {
+				var p map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Header().Get("Content-Type") != "application/problem+json" || p["request_id"] == "" {
+					t.Errorf("GET %s: %s %q, want a problem with a request_id", tc.target, rec.Header().Get("Content-Type"), rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestCatchAllNeedsASegment: [...name] binds at least one segment, at the
+// root too; cleaning keeps /users//42 off the root's catch-all.
+func TestCatchAllNeedsASegment(t *testing.T) {
+	files := maps.Clone(paramsSite)
+	files["endpoints/[...all]/[...all].execute.lua"] = `return { GET = function(req, res) res:json({ all = req.params.all }) end }`
+	tests := []struct {
+		files  map[string]string
+		target string
+		status int
+		want   string
+	}{
+		{paramsSite, "/files", 404, ""},
+		{paramsSite, "/files/", 404, ""},
+		{paramsSite, "/files/x", 200, `{"params":{"rest":"x"},"path":"/files/x"}`},
+		{files, "/", 404, ""},
+		{files, "/files", 200, `{"all":"files"}`},
+		{files, "/users//42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{files, "/a/b", 200, `{"all":"a/b"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			s := newServer(t, tc.files, nil)
+			for _, method := range []string{"GET", "OPTIONS"} {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest(method, tc.target, nil))
+				if method == "OPTIONS" {
+					if tc.status == 404 && rec.Code != 404 {
+						t.Errorf("OPTIONS %s=%d, want 404", tc.target, rec.Code)
+					}
+					continue
+				}
+				if rec.Code != tc.status || tc.want != "" && rec.Body.String() != tc.want {
+					t.Errorf("GET %s=%d %s, want %d %s", tc.target, rec.Code, rec.Body, tc.status, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestUnknownMethods: a method chi does not know gets MiniMi's own 404 or
+// 405 with the URL's real Allow list; ANY does not cover it.
+func TestUnknownMethods(t *testing.T) {
+	files := maps.Clone(paramsSite)
+	files["endpoints/notes/notes.execute.lua"] = `return { GET = function(req, res) res:json({}) end }`
+	ts := httptest.NewServer(newServer(t, files, nil))
+	defer ts.Close()
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"FOO", "/users/1", 405, "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"},
+		{"PURGE", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"PROPFIND", "/notes/", 405, "GET, HEAD, OPTIONS"},
+		{"get", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"TRACE", "/notes", 405, "GET, HEAD, OPTIONS"},
+		{"PURGE", "/nope", 404, ""},
+		{"FOO", "/", 404, ""},
+		{"PURGE", "/_minimi/health", 405, "GET, HEAD"},
+		{"POST", "/_minimi/routes", 405, "GET, HEAD"},
+		{"HEAD", "/_minimi/health", 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+				t.Errorf("%s %s=%d Allow %q, want %d Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
+			}
+			if tc.status >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s: Content-Type %q, want a problem", tc.method, tc.path, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}
+
+// TestSlowBody: a body still arriving when limits.request_ms passes is a
+// 408 problem, not a 400.
+func TestSlowBody(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Limits.RequestMS = 300
+	s := newServer(t, paramsSite, cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("Serve()=%v", err)
+		}
+	})
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Ten bytes of a hundred, and then nothing.
+	if _, err := io.WriteString(conn, "POST /users/1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no reply to a slow body: %v", err)
+	}
+	defer resp.Body.Close()
+	var p map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		p["status"] != 408.0 || p["request_id"] == nil {
+		t.Errorf("slow body=%d %s %v, want a 408 problem", resp.StatusCode, resp.Header.Get("Content-Type"), p)
 	}
 }

@@ -7,9 +7,11 @@
 // # Subjects
 //
 // A request for path P of service S is sent on minimi.rpc.<S>.<segments of P>:
-// S made safe by Name, each segment of P one token (unescaped, then escaped
-// with url.PathEscape and "." as %2E, so that a token never holds ".", "*",
-// ">" or whitespace). The root "/" is minimi.rpc.<S> itself. Each URL of the
+// S made safe by Name, P cleaned as over HTTP (router.ParsePath), each
+// segment of P one token (unescaped, then escaped with url.PathEscape and
+// "." as %2E, so that a token never holds ".", "*", ">" or whitespace). On
+// the way back an escaped dot segment stays escaped, so that the callee
+// refuses it as HTTP does instead of resolving it. The root "/" is minimi.rpc.<S> itself. Each URL of the
 // route table is one endpoint of the NATS service, on the subject of its
 // pattern: a static folder is its token, a [param] folder "*", a
 // [...catch-all] folder ">". Its metadata holds the URL and its methods.

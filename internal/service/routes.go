@@ -62,9 +62,18 @@ func newRouteSet(prefix string, routes Routes) *routeSet {
 }
 
 // owner returns the URL of the folder that serves path (escaped, as over
-// HTTP), or "" when none does.
+// HTTP), or "" when none does. It routes the path as the HTTP handler does,
+// on its router.Path.
 func (rs *routeSet) owner(path string) string {
-	pattern := rs.mux.Find(chi.NewRouteContext(), http.MethodGet, path)
+	p, err := router.ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	rc := chi.NewRouteContext()
+	pattern := rs.mux.Find(rc, http.MethodGet, p.Route)
+	if strings.HasSuffix(pattern, "*") && rc.URLParam("*") == "" {
+		return "" // a catch-all needs a segment (router.ErrEmptyCatchAll)
+	}
 	return rs.urlOf[pattern]
 }
 

@@ -228,7 +228,7 @@ func (s *Service) Close(ctx context.Context) error {
 // URL serves its path.
 func (s *Service) dispatchUnrouted(m *nats.Msg) {
 	u, err := s.url(m.Subject, "")
-	if err == nil && s.routes.Load().owner(routingPath(u)) != "" {
+	if err == nil && s.routes.Load().owner(u.EscapedPath()) != "" {
 		return // the URL's own endpoint received it too
 	}
 	s.dispatch(m.Subject, m.Reply, m.Data, micro.Headers(m.Header))
@@ -278,7 +278,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	w := newRecorder()
 	s.opts.Handler.ServeHTTP(w, req)
 	rep := w.reply()
-	if owner := s.routes.Load().owner(routingPath(u)); owner != "" {
+	if owner := s.routes.Load().owner(u.EscapedPath()); owner != "" {
 		s.tally.count(owner, rep.Status)
 	}
 	return rep
@@ -296,14 +296,6 @@ func (s *Service) url(subject, query string) (*url.URL, error) {
 	}
 	u.RawQuery = query
 	return u, nil
-}
-
-// routingPath is the path chi routes u by, as for an HTTP request.
-func routingPath(u *url.URL) string {
-	if u.RawPath != "" {
-		return u.RawPath
-	}
-	return u.Path
 }
 
 // newHTTPRequest turns an envelope into the request the handler serves:

@@ -198,8 +198,14 @@ func TestHTTPAndNATSAgree(t *testing.T) {
 		header                   http.Header
 	}{
 		{"get", "GET", "/items/7", "", nil},
+		{"escaped param", "GET", "/items/a%40b%20c", "", nil},
+		{"escaped slash in a param", "GET", "/items/a%2Fb", "", nil},
+		{"dot segments", "GET", "/ping/..//items/./7/", "", nil},
+		{"escaped dot segment", "GET", "/items/%2e%2e", "", nil},
 		{"404", "GET", "/missing", "", nil},
 		{"405", "POST", "/items/7", "", nil},
+		{"unknown method", "PURGE", "/items/7", "", nil},
+		{"unknown method, no URL", "PURGE", "/missing", "", nil},
 		{"malformed json", "POST", "/echo", `{"a":`, nil},
 		{"too large", "POST", "/echo", `"` + strings.Repeat("x", 5000) + `"`, nil},
 		{"problem", "GET", "/teapot", "", nil},

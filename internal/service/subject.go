@@ -35,28 +35,26 @@ func Name(s string) string {
 func Prefix(name string) string { return SubjectPrefix + "." + Name(name) }
 
 // Subject returns the subject of a request for path on service name. path
-// is a URL path as sent over HTTP (percent-escapes allowed, no query); each
-// of its segments becomes one token: the segment, unescaped, then escaped
-// with url.PathEscape and with "." escaped as %2E, so that no token holds
-// ".", "*", ">" or whitespace. A trailing slash is ignored, as over HTTP.
+// is a URL path as sent over HTTP (percent-escapes allowed, no query),
+// cleaned as over HTTP (router.ParsePath: "//", "." and ".." resolved, a
+// trailing slash dropped); each of its segments becomes one token: the
+// segment, unescaped, then escaped with url.PathEscape and with "." escaped
+// as %2E, so that no token holds ".", "*", ">" or whitespace.
 func Subject(name, path string) (string, error) {
 	if !strings.HasPrefix(path, "/") {
 		return "", fmt.Errorf("%w: %q does not start with /", ErrBadPath, path)
 	}
-	rest := strings.TrimSuffix(path[1:], "/")
+	p, err := router.ParsePath(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrBadPath, path, err)
+	}
 	var b strings.Builder
 	b.WriteString(Prefix(name))
-	if rest == "" {
+	if p.Escaped == "/" {
 		return b.String(), nil
 	}
-	for seg := range strings.SplitSeq(rest, "/") {
-		if seg == "" {
-			return "", fmt.Errorf("%w: %q has an empty segment", ErrBadPath, path)
-		}
-		dec, err := url.PathUnescape(seg)
-		if err != nil {
-			return "", fmt.Errorf("%w: %q: %v", ErrBadPath, path, err)
-		}
+	for seg := range strings.SplitSeq(p.Escaped[1:], "/") {
+		dec, _ := url.PathUnescape(seg) // ParsePath decoded the whole path
 		b.WriteByte('.')
 		b.WriteString(token(dec))
 	}
@@ -85,6 +83,10 @@ func pathOf(prefix, subject string) (string, error) {
 			return "", fmt.Errorf("%w: token %q of %q", ErrBadSubject, tok, subject)
 		}
 		b.WriteByte('/')
+		if seg == "." || seg == ".." { // stays an escaped dot segment, as over HTTP: never resolved
+			b.WriteString(token(seg))
+			continue
+		}
 		b.WriteString(url.PathEscape(seg))
 	}
 	return b.String(), nil

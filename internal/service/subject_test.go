@@ -43,7 +43,10 @@ func TestSubject(t *testing.T) {
 		{"escaped slash", "b", "/x/a%2Fb", "minimi.rpc.b.x.a%2Fb", nil},
 		{"unsafe service", "my svc", "/", "minimi.rpc.my_svc", nil},
 		{"no slash", "b", "items", "", ErrBadPath},
-		{"empty segment", "b", "/a//b", "", ErrBadPath},
+		{"empty segment", "b", "/a//b", "minimi.rpc.b.a.b", nil},
+		{"dot segments", "b", "/files/./../items/1", "minimi.rpc.b.items.1", nil},
+		{"above the root", "b", "/../..", "minimi.rpc.b", nil},
+		{"escaped dots", "b", "/files/%2e%2e/x", "minimi.rpc.b.files.%2E%2E.x", nil},
 		{"bad escape", "b", "/a/%zz", "", ErrBadPath},
 	}
 	for _, tc := range tests {
@@ -59,7 +62,8 @@ func TestSubject(t *testing.T) {
 // TestPathOfRoundTrip checks that the callee sees the path as HTTP would:
 // the same Path and RawPath after url.Parse.
 func TestPathOfRoundTrip(t *testing.T) {
-	paths := []string{"/", "/items", "/items/42", "/files/a.txt", "/x/a%20b", "/x/a%2Fb", "/x/%C3%BC", "/x/caf%C3%A9/-_~"}
+	paths := []string{"/", "/items", "/items/42", "/files/a.txt", "/x/a%20b", "/x/a%2Fb", "/x/%C3%BC", "/x/caf%C3%A9/-_~",
+		"/x/%2E%2E/y", "/x/%2E"}
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			subj, err := Subject("b", p)
@@ -177,6 +181,39 @@ func TestRouteSetOwner(t *testing.T) {
 	}
 	if got, want := strings.Join(names, " "), "root files files_rest items items_id items_new"; got != want {
 		t.Errorf("endpoints=%q, want %q", got, want)
+	}
+}
+
+// allowProcessors is allowAll for the folders with a processor only.
+type allowProcessors struct{ allowAll }
+
+func (a allowProcessors) Allow(f *router.Folder) []string {
+	if len(f.Processors) == 0 {
+		return nil
+	}
+	return a.allowAll.Allow(f)
+}
+
+// TestRouteSetOwnerCatchAll: a catch-all owns a path only when it binds a
+// segment, as over HTTP: "/" is unrouted beside a root catch-all.
+func TestRouteSetOwnerCatchAll(t *testing.T) {
+	rs := newRouteSet("minimi.rpc.b", allowProcessors{allowAll{walk(t,
+		"[...all]/[...all].execute.lua",
+		"files/[...rest]/[...rest].execute.lua",
+	)}})
+	tests := []struct{ path, want string }{
+		{"/", ""},
+		{"/x", "/[...all]"},
+		{"/files", "/[...all]"},
+		{"/files/a/b", "/files/[...rest]"},
+		{"/files/a/../..", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			if got := rs.owner(tc.path); got != tc.want {
+				t.Errorf("owner(%q)=%q, want %q", tc.path, got, tc.want)
+			}
+		})
 	}
 }
 
