@@ -114,15 +114,7 @@ func TestParams(t *testing.T) {
 		{"/users/...", "/users/[id] id=..."},
 		{"/files/.hidden/a..b", "/files/[...path] path=.hidden/a..b"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.target, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.target, nil))
-			if got := rec.Body.String(); rec.Code != http.StatusOK || got != tc.want {
-				t.Errorf("GET %s=%d %q, want 200 %q", tc.target, rec.Code, got, tc.want)
-			}
-		})
-	}
+	wantBodies(t, h, tests)
 }
 
 // TestDotParams: a parameter that holds a dot segment once decoded is
@@ -188,15 +180,7 @@ func TestStaticNames(t *testing.T) {
 		{"/a@b", "/a@b "},
 		{"/a%40b", "/a@b "},
 	}
-	for _, tc := range tests {
-		t.Run(tc.target, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.target, nil))
-			if got := rec.Body.String(); rec.Code != http.StatusOK || got != tc.want {
-				t.Errorf("GET %s=%d %q, want 200 %q", tc.target, rec.Code, got, tc.want)
-			}
-		})
-	}
+	wantBodies(t, h, tests)
 }
 
 func FuzzParsePath(f *testing.F) {
@@ -235,4 +219,19 @@ func FuzzParsePath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// wantBodies serves GET target with h for each case and wants 200 and the
+// body want.
+func wantBodies(t *testing.T, h http.Handler, tests []struct{ target, want string }) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.target, nil))
+			if got := rec.Body.String(); rec.Code != http.StatusOK || got != tc.want {
+				t.Errorf("GET %s=%d %q, want 200 %q", tc.target, rec.Code, got, tc.want)
+			}
+		})
+	}
 }
