@@ -347,6 +347,11 @@ func TestServeRefusesToStart(t *testing.T) {
 		{"lua syntax error", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "endpoints/boom/boom.execute.lua"), "return {\n GET = function(req, res)\n  res:json({)\n end }")
 		}, []string{"endpoints/boom/boom.execute.lua:3"}},
+		{"no endpoints folder", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "endpoints")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"no endpoints folder in ", "--dir"}},
 		{"misnamed processor", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "endpoints/boom/boom.lod.lua"), "return {}")
 		}, []string{"endpoints/boom/boom.lod.lua"}},

@@ -38,6 +38,9 @@ type service struct {
 // open starts the bus, the stores and the site of the service in dir.
 func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) (*service, error) {
 	svc := &service{}
+	if err := server.CheckDir(dir); err != nil {
+		return svc, err
+	}
 	var err error
 	if svc.metrics, err = metrics.New(metrics.Options{Logger: lg}); err != nil {
 		return svc, err

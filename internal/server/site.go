@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -79,10 +80,26 @@ func ReadSpec(dir string, cfg *config.Config) (*Spec, error) {
 	return spec, nil
 }
 
+// ErrNoEndpoints is the error of a service directory without endpoints/.
+var ErrNoEndpoints = errors.New("no endpoints folder")
+
+// CheckDir reports whether dir holds a service: an endpoints folder. serve
+// checks it before it starts anything else.
+func CheckDir(dir string) error {
+	st, err := os.Stat(filepath.Join(dir, "endpoints"))
+	if err == nil && st.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("%w in %s: pass the service's directory with --dir, or make one with minimi init", ErrNoEndpoints, dir)
+}
+
 // readSpec is ReadSpec that goes on past problems: with them it returns
 // the spec of the rest of the tree (nil for a bad phase name), for LoadSite
 // to check the scripts of. That spec must not be served.
 func readSpec(dir string, cfg *config.Config) (*Spec, error) {
+	if err := CheckDir(dir); err != nil {
+		return nil, err
+	}
 	endpoints := os.DirFS(filepath.Join(dir, "endpoints"))
 	table, err := router.WalkPartial(endpoints, cfg.Phases)
 	if table == nil {
