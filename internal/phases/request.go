@@ -100,9 +100,12 @@ func (v *vm) buildField(key string) lua.LValue {
 		}
 		return q
 	case "headers":
-		h := L.CreateTable(0, len(c.Header))
+		h := L.CreateTable(0, len(c.Header)+1)
 		for k, vals := range c.Header {
 			h.RawSetString(strings.ToLower(k), lua.LString(strings.Join(vals, ", ")))
+		}
+		if c.Host != "" {
+			h.RawSetString("host", lua.LString(c.Host))
 		}
 		return h
 	case "raw":

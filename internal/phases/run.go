@@ -21,6 +21,7 @@ type Call struct {
 	Params   map[string]string
 	RawQuery string      // the query string, without '?'
 	Header   http.Header // canonical keys
+	Host     string      // the Host header, which net/http keeps out of Header; "" for none
 	Body     []byte
 	ID       string        // request id
 	Client   string        // client name, "" for none

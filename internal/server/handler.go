@@ -133,6 +133,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Params:   params,
 		RawQuery: r.URL.RawQuery,
 		Header:   r.Header,
+		Host:     r.Host,
 		Body:     body,
 		ID:       requestIDOf(r),
 		Client:   access.ClientOf(r.Context()),

@@ -315,6 +315,29 @@ func BenchmarkCommandPOST(b *testing.B) {
 	})
 }
 
+// TestHostHeader: req.headers has the Host header, which net/http keeps
+// apart from the others.
+func TestHostHeader(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/h/h.execute.lua": `return { GET = function(req, res) res:send(req.headers.host or "none") end }`,
+	}, nil))
+	defer ts.Close()
+	req, err := http.NewRequest("GET", ts.URL+"/h", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "api.example.com:8443"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "api.example.com:8443" {
+		t.Errorf("req.headers.host=%q, want api.example.com:8443", body)
+	}
+}
+
 func TestErrorKeepsScriptHeaders(t *testing.T) {
 	s := newServer(t, map[string]string{
 		"endpoints/p/p.execute.lua": `return { GET = function(req, res) res:header("WWW-Authenticate", "Bearer"):error(401, "no token") end }`,
