@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,6 +97,27 @@ func TestAccessEndToEnd(t *testing.T) {
 				tc.check(t, r)
 			}
 		})
+	}
+}
+
+// TestOpenPathsAsSent: the paths open without a key are matched as sent.
+// /_minimi%2Fhealth decodes to /_minimi/health but routes to a root [any]
+// folder, so it needs a key like any other endpoint.
+func TestOpenPathsAsSent(t *testing.T) {
+	dir := copyTree(t, "testdata/access")
+	mkdir(t, filepath.Join(dir, "endpoints/[any]"))
+	write(t, filepath.Join(dir, "endpoints/[any]/[any].execute.lua"), `return { GET = function(req, res) res:json({ any = req.params.any }) end }`)
+	p := startServe(t, dir)
+	for _, path := range []string{"/_minimi%2Fhealth", "/_minimi%2fready", "/_minimi%2Fhealth/"} {
+		if r := call(t, "GET", p.base+path, "", ""); r.status != 401 {
+			t.Errorf("GET %s without a key=%d, want 401; body %s", path, r.status, r.body)
+		}
+	}
+	if r := call(t, "GET", p.base+"/_minimi%2Fhealth", webKey, ""); r.status != 200 || r.json(t)["any"] != "_minimi/health" {
+		t.Errorf("GET /_minimi%%2Fhealth with a key=%d %s, want 200 from [any]", r.status, r.body)
+	}
+	if r := call(t, "GET", p.base+"/_minimi/health", "", ""); r.status != 200 {
+		t.Errorf("GET /_minimi/health without a key=%d, want 200", r.status)
 	}
 }
 

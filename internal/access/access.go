@@ -162,7 +162,9 @@ func (g *Guard) check(w http.ResponseWriter, r *http.Request) (*state, bool) {
 	if preflight {
 		return &state{guard: g, preflight: true}, true
 	}
-	if len(g.clients) == 0 || isOpen(r.URL.Path) {
+	// The open paths are matched as sent, escapes kept: /_minimi%2Fhealth
+	// is not /_minimi/health, and routes elsewhere.
+	if len(g.clients) == 0 || isOpen(r.URL.EscapedPath()) {
 		return nil, true
 	}
 	name, ok := g.checkClient(w, r)
