@@ -193,8 +193,8 @@ func utf8Next(L *lua.LState) int {
 	if p >= len(s) {
 		return 0
 	}
-	r, _, ok := decodeAt(s, p)
-	if !ok {
+	r, size, ok := decodeAt(s, p)
+	if !ok || isCont(s, p+size) { // a stray continuation byte after it, as Lua 5.4 checks
 		L.RaiseError("invalid UTF-8 code")
 	}
 	L.Push(lua.LNumber(p + 1))

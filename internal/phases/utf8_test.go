@@ -62,6 +62,8 @@ func TestUTF8Errors(t *testing.T) {
 		{`utf8.offset("héllo", 1, 3)`, "continuation byte"},
 		{`utf8.len("abc", 5)`, "out of bounds"},
 		{`for _ in utf8.codes("a\255") do end`, "invalid UTF-8 code"},
+		{`for _ in utf8.codes("a\128\128b") do end`, "invalid UTF-8 code"},
+		{`for _ in utf8.codes("\195\169\169") do end`, "invalid UTF-8 code"},
 		{`utf8.codepoint(string.rep("a", 100000), 1, -1)`, "too many results"},
 	}
 	for _, tc := range tests {
