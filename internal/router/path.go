@@ -57,16 +57,20 @@ func ParsePath(escaped string) (Path, error) {
 var routeEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 
 // checkParam refuses a decoded parameter value that is, or holds, a dot
-// segment: "." or "..", "../x", "a/../b". Such a value can only come from
-// escaped dots or slashes (ParsePath resolves the plain ones), and passed
-// on it could walk out of the folder a script joins it to.
+// segment ("." or "..", "../x", "a/../b") or an empty one (a leading,
+// trailing or doubled slash: "/etc/passwd", "a//b"). Such a value can only
+// come from escaped dots or slashes (ParsePath resolves the plain ones), and
+// passed on it could walk out of the folder a script joins it to.
 func checkParam(name, v string) error {
-	if !strings.Contains(v, ".") {
+	if !strings.ContainsAny(v, "./") {
 		return nil
 	}
 	for seg := range strings.SplitSeq(v, "/") {
-		if seg == "." || seg == ".." {
+		switch seg {
+		case ".", "..":
 			return fmt.Errorf("%w: parameter %s holds the segment %q", ErrBadPath, name, seg)
+		case "":
+			return fmt.Errorf("%w: parameter %s holds an empty segment (a leading, trailing or doubled /)", ErrBadPath, name)
 		}
 	}
 	return nil

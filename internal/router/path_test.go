@@ -125,6 +125,7 @@ func TestDotParams(t *testing.T) {
 		"/users/%2e%2e", "/users/%2E", "/users/..%2F", "/users/a%2F..%2Fb", "/users/%2e%2e%2fx",
 		"/files/%2e%2e/x", "/files/a/%2e%2e", "/files/..%2Fx", "/files/a/.%2F", "/%2e%2e/etc/passwd",
 		"/users/a/posts/%2e%2e",
+		"/files/%2Fetc%2Fpasswd", "/files/a%2F%2Fb", "/users/%2F", "/users/a%2F", "/x/%2Fy",
 	} {
 		t.Run(target, func(t *testing.T) {
 			rec := httptest.NewRecorder()
