@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -233,17 +235,5 @@ func IsMediaType(contentType string) bool {
 // isToken reports whether s is an RFC 9110 token, as a media type's type
 // and subtype must be.
 func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return httpguts.ValidHeaderFieldName(s)
 }
