@@ -11,10 +11,19 @@ const utf8CharPattern = "[\x00-\x7F\xC2-\xFD][\x80-\xBF]*"
 
 // openUTF8 installs the utf8 library as a global table.
 func openUTF8(L *lua.LState) {
-	t := L.CreateTable(0, len(utf8Module)+1)
+	t := L.CreateTable(0, len(utf8Module)+2)
 	for name, fn := range utf8Module {
 		t.RawSetString(name, L.NewFunction(fn))
 	}
+	// utf8.codes hands out one iterator function, made once per state.
+	next := L.NewFunction(utf8Next)
+	t.RawSetString("codes", L.NewFunction(func(L *lua.LState) int {
+		L.CheckString(1)
+		L.Push(next)
+		L.Push(L.Get(1))
+		L.Push(lua.LNumber(0))
+		return 3
+	}))
 	t.RawSetString("charpattern", lua.LString(utf8CharPattern))
 	L.SetGlobal("utf8", t)
 }
@@ -27,7 +36,6 @@ var utf8Module = map[string]lua.LGFunction{
 	"codepoint": utf8Codepoint,
 	"len":       utf8Len,
 	"offset":    utf8Offset,
-	"codes":     utf8Codes,
 }
 
 // relPos turns a position that may count from the end (-1 is the last
@@ -169,16 +177,8 @@ func utf8Offset(L *lua.LState) int {
 	return 1
 }
 
-// utf8.codes(s) iterates over the sequences of s: for p, c in utf8.codes(s)
-// gives each one's byte position and code point.
-func utf8Codes(L *lua.LState) int {
-	L.CheckString(1)
-	L.Push(L.NewFunction(utf8Next))
-	L.Push(L.Get(1))
-	L.Push(lua.LNumber(0))
-	return 3
-}
-
+// utf8Next is the iterator of utf8.codes(s): for p, c in utf8.codes(s)
+// gives each sequence's byte position and code point.
 func utf8Next(L *lua.LState) int {
 	s := L.CheckString(1)
 	p := L.CheckInt(2) - 1
