@@ -341,6 +341,9 @@ func TestServeRefusesToStart(t *testing.T) {
 		{"unknown config key", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "config.json"), `{"prot": 3000}`)
 		}, []string{`unknown key "prot"`}},
+		{"unknown environment variable", func(t *testing.T, dir string) {
+			t.Setenv("MINIMI_NATS_ENABLE", "false")
+		}, []string{"unknown environment variable MINIMI_NATS_ENABLE"}},
 		{"wrong config type", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "config.json"), `{"limits": {"script_ms": "fast"}}`)
 		}, []string{"limits.script_ms"}},

@@ -99,7 +99,7 @@ type follower struct {
 // connection that stays silent for three of the service's heartbeats as
 // broken. The client key comes from MINIMI_CLIENT_KEY.
 func newFollower(out, errOut io.Writer) *follower {
-	return &follower{out: out, errOut: errOut, key: os.Getenv("MINIMI_CLIENT_KEY"),
+	return &follower{out: out, errOut: errOut, key: os.Getenv(config.EnvClientKey),
 		first: 250 * time.Millisecond, most: 5 * time.Second, idle: 3 * eventsource.DefaultHeartbeat, maxLine: maxEventLine}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +15,11 @@ func isolateEnv(t testing.TB) {
 	t.Helper()
 	for _, k := range envKeys {
 		t.Setenv(envName(k.key), "")
+	}
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, envPrefix+"_") {
+			t.Setenv(name, "")
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -12,6 +13,14 @@ import (
 
 // envPrefix starts the name of every environment variable MiniMi reads.
 const envPrefix = "MINIMI"
+
+// Environment variables that MiniMi reads besides the keys of Config.
+const (
+	// EnvClientKey is the client key that minimi events --url sends.
+	EnvClientKey = envPrefix + "_CLIENT_KEY"
+	// EnvPprof is the address of the profiler of a binary built with -tags pprof.
+	EnvPprof = envPrefix + "_PPROF"
+)
 
 // envKey is one key that the environment can set, with the index of its field in Config.
 type envKey struct {
@@ -42,12 +51,16 @@ func envName(key string) string {
 }
 
 // applyEnv sets every key whose MINIMI_* variable is set and not empty.
+// A MINIMI_* variable that is set and not empty, but names no key and is not
+// one of the Env* variables, is an error: it is most likely a typo
+// (MINIMI_NATS_ENABLE), and ignoring it would start the service with a
+// setting the user did not ask for.
 func applyEnv(c *Config) []error {
+	errs := unknownEnv()
 	v := viper.New()
 	v.SetEnvPrefix(envPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	root := reflect.ValueOf(c).Elem()
-	var errs []error
 	for _, k := range envKeys {
 		_ = v.BindEnv(k.key) // fails only without a key
 		if !v.IsSet(k.key) {
@@ -55,6 +68,24 @@ func applyEnv(c *Config) []error {
 		}
 		if err := setFromEnv(k.key, root.FieldByIndex(k.index), v.GetString(k.key)); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// unknownEnv reports the set MINIMI_* variables that MiniMi does not read, sorted by name.
+func unknownEnv() []error {
+	known := map[string]bool{EnvClientKey: true, EnvPprof: true}
+	for _, k := range envKeys {
+		known[envName(k.key)] = true
+	}
+	var errs []error
+	env := os.Environ()
+	slices.Sort(env)
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, envPrefix+"_") && value != "" && !known[name] {
+			errs = append(errs, &KeyError{Key: name, Err: ErrUnknownEnv})
 		}
 	}
 	return errs

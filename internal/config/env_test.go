@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,6 +81,36 @@ func TestParseConfigEnv(t *testing.T) {
 				t.Errorf("ParseConfig()=%+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+func TestParseConfigUnknownEnv(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("MINIMI_NATS_ENABLE", "false") // a typo of MINIMI_NATS_ENABLED
+	t.Setenv("MINIMI_PORTS", "8080")
+	t.Setenv("MINIMI_UNUSED", "") // empty counts as unset
+	t.Setenv(EnvClientKey, "mk_1")
+	t.Setenv(EnvPprof, "127.0.0.1:6060")
+	c, err := ParseConfig(strings.NewReader(`{}`))
+	if c != nil {
+		t.Errorf("ParseConfig()=%+v, want nil config", c)
+	}
+	if got, want := keysOf(err), []string{"MINIMI_NATS_ENABLE", "MINIMI_PORTS"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseConfig()=%v: keys %q, want %q", err, got, want)
+	}
+	for _, ke := range keyErrors(err) {
+		if !errors.Is(ke, ErrUnknownEnv) || !errors.Is(ke, ErrUnknownKey) {
+			t.Errorf("%v: want it to match ErrUnknownEnv and ErrUnknownKey", ke)
+		}
+	}
+	if want := "config: unknown environment variable MINIMI_NATS_ENABLE"; !strings.Contains(err.Error(), want) {
+		t.Errorf("ParseConfig()=%q, want it to contain %q", err, want)
+	}
+
+	t.Setenv("MINIMI_NATS_ENABLE", "")
+	t.Setenv("MINIMI_PORTS", "")
+	if _, err := ParseConfig(strings.NewReader(`{}`)); err != nil {
+		t.Errorf("ParseConfig() with only %s and %s set=%v, want nil error", EnvClientKey, EnvPprof, err)
 	}
 }
 

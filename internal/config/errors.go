@@ -9,6 +9,9 @@ import (
 var (
 	// ErrUnknownKey is a key that Config does not have (usually a typo).
 	ErrUnknownKey = errors.New("unknown key")
+	// ErrUnknownEnv is a MINIMI_* environment variable that is no key's and
+	// that MiniMi does not read otherwise. It matches ErrUnknownKey too.
+	ErrUnknownEnv = fmt.Errorf("%w: environment variable", ErrUnknownKey)
 	// ErrWrongType is a value of the wrong JSON type, or an environment value that does not convert.
 	ErrWrongType = errors.New("wrong type")
 	// ErrBadValue is a value of the right type that breaks a rule (range, format, reference).
@@ -17,7 +20,7 @@ var (
 
 // KeyError is a problem with one key of the config, named in dotted form
 // ("port", "nats.url", "clients.web.cidrs[0]", "endpoints./notes.clients").
-// An empty Key is the document itself.
+// An empty Key is the document itself. For ErrUnknownEnv, Key is the variable's name.
 type KeyError struct {
 	Key string
 	Err error // wraps ErrUnknownKey, ErrWrongType or ErrBadValue
@@ -25,6 +28,8 @@ type KeyError struct {
 
 func (e *KeyError) Error() string {
 	switch {
+	case errors.Is(e.Err, ErrUnknownEnv):
+		return "config: unknown environment variable " + e.Key
 	case errors.Is(e.Err, ErrUnknownKey):
 		return "config: unknown key " + strconv.Quote(e.Key)
 	case e.Key == "":
