@@ -171,7 +171,7 @@ func (g *Guard) endpointAllows(folderURL, name string) bool {
 // refuse writes a problem reply.
 func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	d := problem.New(status, detail)
-	d.Instance = r.URL.Path
+	d.Instance = r.URL.EscapedPath()
 	if g.opts.RequestID != nil {
 		d.RequestID = g.opts.RequestID(r)
 	} else {

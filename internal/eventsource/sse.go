@@ -61,7 +61,7 @@ func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
 // server. The request id is the one the server echoes on the reply.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	d := problem.New(status, detail)
-	d.Instance = r.URL.Path
+	d.Instance = r.URL.EscapedPath()
 	d.RequestID = w.Header().Get("X-Request-Id")
 	problem.Write(w, d)
 }

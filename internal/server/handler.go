@@ -249,7 +249,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		d.Title = pe.Title
 	}
 	d.RequestID = requestIDOf(r)
-	d.Instance = r.URL.Path
+	d.Instance = r.URL.EscapedPath()
 	for _, f := range pe.Fields {
 		d.Errors = append(d.Errors, problem.Field{Pointer: f.Pointer, Message: f.Message})
 	}

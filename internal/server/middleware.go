@@ -131,7 +131,7 @@ func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d 
 			route = rc.RoutePattern()
 		}
 	}
-	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.Path, route: route,
+	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: route,
 		remote: r.RemoteAddr, status: statusOr(sw.status), bytes: sw.bytes, d: d})
 }
 

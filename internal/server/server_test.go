@@ -88,7 +88,7 @@ func TestRequestLog(t *testing.T) {
 	var logs syncbuf.Buffer
 	s := serveSite(t, site, &logs)
 	for _, sent := range []string{"", "client-id-7", "bad id", "\xff"} {
-		req := httptest.NewRequest("GET", "/who/a%22b", nil)
+		req := httptest.NewRequest("GET", "/who/a%22b%2Fc", nil)
 		if sent != "" {
 			req.Header.Set("X-Request-Id", sent)
 		}
@@ -112,7 +112,7 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("time %q: %v", got["time"], err)
 		}
 		want := map[string]any{"level": "INFO", "msg": "request", "component": "http", "request_id": id, "method": "GET",
-			"path": `/who/a"b`, "route": "/who/{x}", "status": 200.0, "bytes": float64(rec.Body.Len()), "remote": "192.0.2.1:4321"}
+			"path": "/who/a%22b%2Fc", "route": "/who/{x}", "status": 200.0, "bytes": float64(rec.Body.Len()), "remote": "192.0.2.1:4321"}
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("log %s=%v, want %v (line %s)", k, got[k], v, lines[len(lines)-1])
@@ -485,6 +485,9 @@ func TestPathCleaning(t *testing.T) {
 				var p map[string]any
 				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Header().Get("Content-Type") != "application/problem+json" || p["request_id"] == "" {
 					t.Errorf("GET %s: %s %q, want a problem with a request_id", tc.target, rec.Header().Get("Content-Type"), rec.Body)
+				}
+				if p["instance"] != tc.target { // as sent: a URI reference, with its escapes
+					t.Errorf("GET %s: instance %q, want the path as sent", tc.target, p["instance"])
 				}
 			}
 		})

@@ -264,7 +264,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 		return problemReply(http.StatusBadRequest, err.Error(), "")
 	}
 	if u.Path == "/_minimi" || strings.HasPrefix(u.Path, "/_minimi/") {
-		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.Path)
+		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.EscapedPath())
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if env.TimeoutMS > 0 {
@@ -273,7 +273,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	defer cancel()
 	req, err := newHTTPRequest(ctx, u, env, hdr)
 	if err != nil {
-		return problemReply(http.StatusBadRequest, err.Error(), u.Path)
+		return problemReply(http.StatusBadRequest, err.Error(), u.EscapedPath())
 	}
 	w := newRecorder()
 	s.opts.Handler.ServeHTTP(w, req)
