@@ -272,7 +272,7 @@ func stashError(err error) *Error {
 	var ve *stash.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		e := newError(http.StatusUnprocessableEntity, "the record does not match the schema of "+ve.Collection, err)
+		e := newError(http.StatusUnprocessableEntity, stash.ValidationDetail(ve.Collection), err)
 		for _, f := range ve.Fields {
 			e.Fields = append(e.Fields, FieldError{Pointer: f.Pointer, Message: f.Message})
 		}

@@ -118,9 +118,9 @@ func TestBindingErrorsInTheLog(t *testing.T) {
 		"endpoints/q/q.schema.json":         `{"schema": {"type": "object"}}`,
 		"endpoints/q/q.execute.lua":         "return { GET = " + catcher(`req.stash:create({ x = 1 })`) + " }",
 		"endpoints/q/e/e.execute.lua":       "return { GET = " + catcher(`emit("seen", {})`) + " }",
-		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "properties": {"email": {"type": "string"}}}, "unique": ["email"]}`,
+		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}, "unique": ["email"]}`,
 		"endpoints/users/users.execute.lua": "return { PUT = function(req) req.stash:create({ id = 'u1', email = 'a' }) end, POST = " +
-			catcher(`req.stash:create({ id = "u2", email = "a" })`) + " }",
+			catcher(`req.stash:create({ id = "u2", email = "a" })`) + ", PATCH = " + catcher(`req.stash:create({ id = "u3" })`) + " }",
 	})
 	tests := []struct {
 		method, path string
@@ -158,6 +158,16 @@ func TestBindingErrorsInTheLog(t *testing.T) {
 		}
 		caught := logLines(t, logs, "caught")
 		want := "409 Conflict: conflict on /users u2 field email: value is taken by u1"
+		if got := caught[len(caught)-1]["e"]; got != want {
+			t.Errorf("the script saw %q, want %q", got, want)
+		}
+	})
+	t.Run("schema", func(t *testing.T) {
+		if got := get(t, "PATCH", ts.URL+"/users"); got != 422 {
+			t.Fatalf("PATCH /users=%d, want 422", got)
+		}
+		caught := logLines(t, logs, "caught")
+		want := "422 Unprocessable Entity: the record does not match the schema of /users: /email is required"
 		if got := caught[len(caught)-1]["e"]; got != want {
 			t.Errorf("the script saw %q, want %q", got, want)
 		}

@@ -54,8 +54,7 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	b.WriteString("invalid record for ")
-	b.WriteString(e.Collection)
+	b.WriteString(ValidationDetail(e.Collection))
 	for i, f := range e.Fields {
 		if i == 0 {
 			b.WriteString(": ")
@@ -69,6 +68,11 @@ func (e *ValidationError) Error() string {
 		b.WriteString(f.Message)
 	}
 	return b.String()
+}
+
+// ValidationDetail is what a ValidationError of collection says before its fields.
+func ValidationDetail(collection string) string {
+	return "the record does not match the schema of " + collection
 }
 
 // Is reports whether target is ErrInvalid.
