@@ -349,12 +349,12 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 		return nil, err
 	}
 	rec := Record(fields)
-	t := now()
+	var t any = now() // boxed once for both fields
 	rec[FieldID] = id
 	rec[FieldVersion] = base + 1
 	rec[FieldCreated] = t
-	if created, ok := cur[FieldCreated].(string); ok {
-		rec[FieldCreated] = created
+	if _, ok := cur[FieldCreated].(string); ok {
+		rec[FieldCreated] = cur[FieldCreated] // as boxed in cur
 	}
 	rec[FieldUpdated] = t
 	stored, err := encodeStored(base+1, rec)
