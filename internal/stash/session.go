@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -108,11 +109,13 @@ func (s *Set) Session() *Session { return &Session{s: s} }
 // queries: GET and HEAD).
 func (s *Set) ReadOnlySession() *Session { return &Session{s: s, readOnly: true} }
 
-// Changes returns the session's writes in call order.
+// Changes returns the session's writes in call order. The slice is shared
+// with the session, which only ever appends to its own: do not modify its
+// changes.
 func (ss *Session) Changes() []Change {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return append([]Change(nil), ss.changes...)
+	return slices.Clip(ss.changes)
 }
 
 // Reset forgets the pending writes.
