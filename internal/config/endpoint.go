@@ -74,6 +74,25 @@ func (c *Config) Endpoint(url string) Endpoint {
 	return out
 }
 
+// LogBody is Endpoint(url).LogBody() without building the merged settings:
+// the "log_body" of the deepest Endpoints entry that applies to url and sets it.
+func (c *Config) LogBody(url string) bool {
+	if c == nil {
+		return false
+	}
+	from, found := "", false // the entry whose log_body counts
+	for key, e := range c.Endpoints {
+		if _, ok := e[keyLogBody]; ok && appliesTo(key, url) && (!found || len(key) > len(from)) {
+			from, found = key, true
+		}
+	}
+	if !found {
+		return false
+	}
+	b, _ := c.Endpoints[from][keyLogBody].(bool)
+	return b
+}
+
 // appliesTo reports whether the settings at key apply to the folder URL url.
 func appliesTo(key, url string) bool {
 	return key == url || key == "/" || strings.HasPrefix(url, key+"/")

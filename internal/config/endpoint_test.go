@@ -113,3 +113,24 @@ func TestEndpointLogBody(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigLogBody: Config.LogBody says what the merged settings say.
+func TestConfigLogBody(t *testing.T) {
+	cfg := &Config{Endpoints: map[string]Endpoint{
+		"/":            {"log_body": true},
+		"/notes":       {"log_body": false, "x": 1.0},
+		"/notes/[id]":  {"x": 2.0},
+		"/users":       {"x": 3.0},
+		"/users/[id]":  {"log_body": "yes"},
+		"/notesbook":   {"log_body": false},
+		"/tags/[name]": {"log_body": true},
+	}}
+	for _, url := range []string{"/", "/notes", "/notes/[id]", "/notesbook", "/users", "/users/[id]", "/tags", "/tags/[name]", "/other/[x]"} {
+		if got, want := cfg.LogBody(url), cfg.Endpoint(url).LogBody(); got != want {
+			t.Errorf("LogBody(%q)=%v, want %v", url, got, want)
+		}
+	}
+	if (*Config)(nil).LogBody("/") {
+		t.Error("nil LogBody(\"/\")=true, want false")
+	}
+}

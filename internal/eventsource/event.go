@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -204,8 +205,8 @@ func encodeEvent(seq uint64, id string, t time.Time, service, body []byte, room 
 	h = append(h, service...)
 	h = append(h, ',')
 	start := room + 1 - len(h)
-	if start < 0 { // an id longer than a ULID: no room, copy
-		return append(h, body[room+1:]...)
+	if start < 0 { // an id longer than a ULID: no room, copy (h stays on the stack)
+		return slices.Concat(h, body[room+1:])
 	}
 	copy(body[start:], h)
 	return body[start:]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,11 +13,21 @@ import (
 )
 
 // TestEncodeEvent: the committer's spliced encoding decodes to the same
-// event as encoding/json's encoding of the whole struct.
+// event as encoding/json's encoding of the whole struct, also for an id too
+// long for the room in front of the body.
 func TestEncodeEvent(t *testing.T) {
+	for _, tc := range []struct{ name, id string }{
+		{"ulid", "01JGQ0000000000000000000000"},
+		{"long id", strings.Repeat("x", headerMax)},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testEncodeEvent(t, tc.id) })
+	}
+}
+
+func testEncodeEvent(t *testing.T, id string) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
 	want := &Event{
-		Seq: 7, ID: "01JGQ0000000000000000000000", Time: at, Service: `say "hi" <svc>`,
+		Seq: 7, ID: id, Time: at, Service: `say "hi" <svc>`,
 		Command: Command{Method: "PATCH", Path: "/notes/1", Route: "/notes/[id]", Params: map[string]string{"id": "1"}, RequestID: "r"},
 		Status:  200,
 		Changes: []stash.Change{{Op: stash.OpPatch, Stash: "/notes", ID: "1", Version: 2, Base: 1,

@@ -55,7 +55,7 @@ func (d *jsonDecoder) release() {
 	d.popped() // a failed decoding leaves its values on the stacks
 	clear(d.keys[:d.deepK])
 	clear(d.vals[:d.deepV])
-	*d = jsonDecoder{keys: d.keys[:0], vals: d.vals[:0], buf: d.buf[:0]}
+	*d = jsonDecoder{keys: d.keys[:0], vals: d.vals[:0], buf: d.buf[:0], names: d.names}
 	decoders.Put(d)
 }
 
@@ -72,8 +72,16 @@ type jsonDecoder struct {
 	vals    []lua.LValue // their values, and the elements of the arrays being decoded
 	deepK   int          // the most keys and values on the stacks so far, for release
 	deepV   int
-	buf     []byte // scratch for unescaping strings
+	buf     []byte            // scratch for unescaping strings
+	names   map[string]string // short object keys decoded before, to share their strings (see key)
 }
+
+// A pooled decoder keeps the strings of up to maxNames object keys of up to
+// maxNameLen bytes.
+const (
+	maxNames   = 256
+	maxNameLen = 32
+)
 
 var errNumberRange = errors.New("a number is out of range")
 
@@ -143,7 +151,7 @@ func (d *jsonDecoder) object(depth int) (lua.LValue, error) {
 		if d.i >= len(d.data) || d.data[d.i] != '"' {
 			return lua.LNil, d.syntax("looking for an object key")
 		}
-		k, err := d.str()
+		k, err := d.key()
 		if err != nil {
 			return lua.LNil, err
 		}
@@ -288,26 +296,62 @@ func (d *jsonDecoder) digits() int {
 	return n
 }
 
-// str reads a JSON string. Most strings have no escapes and valid UTF-8:
+// str reads a JSON string. Most strings have no escapes and are ASCII:
 // those are one copy.
 func (d *jsonDecoder) str() (string, error) {
+	b, start, ok := d.plainStr()
+	if !ok {
+		return d.restStr(start)
+	}
+	return string(b), nil
+}
+
+// key reads an object key. The records of a collection have the same
+// fields, and the bodies sent to an endpoint mostly do: a short plain key
+// seen before is not copied again but shared from d.names.
+func (d *jsonDecoder) key() (string, error) {
+	b, start, ok := d.plainStr()
+	if !ok {
+		return d.restStr(start)
+	}
+	if k, ok := d.names[string(b)]; ok {
+		return k, nil
+	}
+	k := string(b)
+	if len(k) <= maxNameLen && len(d.names) < maxNames {
+		if d.names == nil {
+			d.names = make(map[string]string)
+		}
+		d.names[k] = k
+	}
+	return k, nil
+}
+
+// plainStr reads a string without escapes or non-ASCII bytes and returns
+// its bytes, which are d.data's. Any other string makes it stop where it
+// finds out, with ok false and start where the string's content begins.
+func (d *jsonDecoder) plainStr() (b []byte, start int, ok bool) {
 	d.i++ // "
-	start := d.i
+	start = d.i
 	for d.i < len(d.data) {
-		c := d.data[d.i]
-		switch {
+		switch c := d.data[d.i]; {
 		case c == '"':
-			s := string(d.data[start:d.i])
 			d.i++
-			return s, nil
-		case c == '\\' || c >= utf8.RuneSelf:
-			return d.slowStr(start)
-		case c < 0x20:
-			return "", d.syntax("in a string")
+			return d.data[start : d.i-1], start, true
+		case c == '\\' || c >= utf8.RuneSelf || c < 0x20:
+			return nil, start, false
 		}
 		d.i++
 	}
-	return "", d.syntax("in a string")
+	return nil, start, false
+}
+
+// restStr finishes a string where plainStr stopped.
+func (d *jsonDecoder) restStr(start int) (string, error) {
+	if d.i >= len(d.data) || d.data[d.i] < 0x20 {
+		return "", d.syntax("in a string")
+	}
+	return d.slowStr(start)
 }
 
 // slowStr finishes a string that has escapes or non-ASCII bytes.

@@ -24,7 +24,7 @@ func LogCommands(l *eventsource.Log, cfg *config.Config) phases.CommitFunc {
 func eventCommand(c *phases.Call, cfg *config.Config) eventsource.Command {
 	ec := eventsource.Command{Method: c.Method, Path: c.Path, Route: c.Folder.URL, Params: c.Params,
 		Client: c.Client, RequestID: c.ID}
-	if len(c.Body) > 0 && cfg.Endpoint(c.Folder.URL).LogBody() {
+	if len(c.Body) > 0 && cfg.LogBody(c.Folder.URL) {
 		if json.Valid(c.Body) {
 			ec.Body = json.RawMessage(c.Body)
 		} else if b, err := json.Marshal(string(c.Body)); err == nil {

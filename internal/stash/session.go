@@ -3,6 +3,8 @@ package stash
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -70,13 +72,34 @@ type Session struct {
 	mu       sync.Mutex
 	readOnly bool
 	changes  []Change
-	pend     map[string]map[string]*pending // collection path -> id -> state
+	pend     map[pendingKey]pending // the records the session wrote
 }
+
+// pendingKey names a record: its collection path and id.
+type pendingKey struct{ coll, id string }
 
 // pending is a record as the session's writes left it.
 type pending struct {
 	rec     Record // as stored; nil once deleted
 	version int    // 0 once deleted
+}
+
+// pendingIn yields the id and state of each record of the collection at
+// path that the session wrote, in no particular order.
+func (ss *Session) pendingIn(path string) iter.Seq2[string, pending] {
+	return func(yield func(string, pending) bool) {
+		for k, p := range ss.pend {
+			if k.coll == path && !yield(k.id, p) {
+				return
+			}
+		}
+	}
+}
+
+// wrote reports whether the session wrote the record id of the collection at path.
+func (ss *Session) wrote(path, id string) bool {
+	_, ok := ss.pend[pendingKey{path, id}]
+	return ok
 }
 
 // Session starts a session.
@@ -86,11 +109,13 @@ func (s *Set) Session() *Session { return &Session{s: s} }
 // queries: GET and HEAD).
 func (s *Set) ReadOnlySession() *Session { return &Session{s: s, readOnly: true} }
 
-// Changes returns the session's writes in call order.
+// Changes returns the session's writes in call order. The slice is shared
+// with the session, which only ever appends to its own: do not modify its
+// changes.
 func (ss *Session) Changes() []Change {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return append([]Change(nil), ss.changes...)
+	return slices.Clip(ss.changes)
 }
 
 // Reset forgets the pending writes.
@@ -134,7 +159,7 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if p, ok := ss.pend[c.path][id]; ok {
+	if p, ok := ss.pend[pendingKey{c.path, id}]; ok {
 		if p.rec == nil {
 			return fmt.Errorf("get %s %s: %w", coll, id, ErrNotFound)
 		}
@@ -177,7 +202,7 @@ func (ss *Session) Count(coll string) (int, error) {
 	var n int
 	err = ss.s.read(c.store, func(tx kvTx) error {
 		n = readCount(tx, c)
-		for id, p := range ss.pend[c.path] {
+		for id, p := range ss.pendingIn(c.path) {
 			stored := loadRaw(tx, c, id) != nil
 			switch {
 			case p.rec != nil && !stored:
@@ -320,7 +345,7 @@ func (ss *Session) begin(op, coll string, rec Record) (*Collection, map[string]a
 // current returns a private copy of id's record in the session's view and
 // its version; a nil record if there is none.
 func (ss *Session) current(c *Collection, id string) (Record, int, error) {
-	if p, ok := ss.pend[c.path][id]; ok {
+	if p, ok := ss.pend[pendingKey{c.path, id}]; ok {
 		if p.rec == nil {
 			return nil, 0, nil
 		}
@@ -349,12 +374,12 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 		return nil, err
 	}
 	rec := Record(fields)
-	t := now()
+	var t any = now() // boxed once for both fields
 	rec[FieldID] = id
 	rec[FieldVersion] = base + 1
 	rec[FieldCreated] = t
-	if created, ok := cur[FieldCreated].(string); ok {
-		rec[FieldCreated] = created
+	if _, ok := cur[FieldCreated].(string); ok {
+		rec[FieldCreated] = cur[FieldCreated] // as boxed in cur
 	}
 	rec[FieldUpdated] = t
 	stored, err := encodeStored(base+1, rec)
@@ -371,16 +396,13 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 func (ss *Session) record(c *Collection, ch Change, rec Record) {
 	ss.changes = append(ss.changes, ch)
 	if ss.pend == nil {
-		ss.pend = map[string]map[string]*pending{}
+		ss.pend = map[pendingKey]pending{}
 	}
-	if ss.pend[c.path] == nil {
-		ss.pend[c.path] = map[string]*pending{}
-	}
-	p := &pending{rec: rec}
+	p := pending{rec: rec}
 	if rec != nil {
 		p.version = ch.Version
 	}
-	ss.pend[c.path][ch.ID] = p
+	ss.pend[pendingKey{c.path, ch.ID}] = p
 }
 
 // out prepares a record for the caller: hidden fields removed unless asked for.
@@ -397,14 +419,13 @@ func (ss *Session) checkUnique(c *Collection, id string, rec map[string]any) err
 	if len(c.unique) == 0 {
 		return nil
 	}
-	pend := ss.pend[c.path]
-	mine := func(other string) bool { _, ok := pend[other]; return ok }
+	mine := func(other string) bool { return ss.wrote(c.path, other) }
 	for _, f := range c.Schema().unique {
 		v := rec[f]
 		if v == nil {
 			continue
 		}
-		holder := pendingHolder(pend, f, v, id)
+		holder := pendingHolder(ss.pendingIn(c.path), f, v, id)
 		if holder == "" {
 			err := ss.s.read(c.store, func(tx kvTx) error {
 				holder = uniqueTaken(tx, c, f, v, id, mine)
@@ -422,8 +443,8 @@ func (ss *Session) checkUnique(c *Collection, id string, rec map[string]any) err
 	return nil
 }
 
-func pendingHolder(pend map[string]*pending, f string, v any, id string) string {
-	ids := make([]string, 0, len(pend))
+func pendingHolder(pend iter.Seq2[string, pending], f string, v any, id string) string {
+	var ids []string
 	for other, p := range pend {
 		if other != id && p.rec != nil && p.rec[f] != nil && sameValue(p.rec[f], v) {
 			ids = append(ids, other)

@@ -2,6 +2,7 @@ package stash
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 )
@@ -21,16 +22,15 @@ func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	pend := ss.pend[c.path]
 	var stored []Record
 	err = ss.s.read(c.store, func(tx kvTx) error {
-		stored, err = q.run(tx, func(id string) bool { _, ok := pend[id]; return ok })
+		stored, err = q.run(tx, func(id string) bool { return ss.wrote(c.path, id) })
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", coll, err)
 	}
-	out := mergeByID(stored, q.pending(pend), q.limit)
+	out := mergeByID(stored, q.pending(ss.pendingIn(c.path)), q.limit)
 	if !o.Hidden {
 		sc := c.Schema() // one schema for the whole list, also while a reload swaps it
 		for i := range out {
@@ -142,7 +142,7 @@ func (q *query) run(tx kvTx, skip func(string) bool) ([]Record, error) {
 }
 
 // pending returns the session's records that the query matches, in id order.
-func (q *query) pending(pend map[string]*pending) []Record {
+func (q *query) pending(pend iter.Seq2[string, pending]) []Record {
 	var out []Record
 	for id, p := range pend {
 		if p.rec == nil {

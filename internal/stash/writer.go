@@ -21,7 +21,8 @@ type Writer struct {
 	applied map[*store]uint64 // the seq each store records at Commit
 	broken  error             // a write that could not be undone: the transactions cannot be committed
 	done    bool
-	shared  bool // Tx was called: the default store's transaction must commit
+	shared  bool    // Tx was called: the default store's transaction must commit
+	call    applier // the state of an Apply or Replay call, reused by each
 }
 
 // Begin starts a group commit. It waits for the previous Writer to end.
@@ -33,7 +34,9 @@ func (s *Set) Begin() (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Writer{s: s, txs: map[*store]kvTx{s.def: tx}, dirty: map[*store]bool{}, applied: map[*store]uint64{}}, nil
+	w := &Writer{s: s, txs: map[*store]kvTx{s.def: tx}, dirty: map[*store]bool{}, applied: map[*store]uint64{}}
+	w.call = applier{w: w, touched: map[*store]bool{}, wrapped: map[*store]wrappedTx{}}
+	return w, nil
 }
 
 // Tx returns the default store's write transaction, so that the event log can
@@ -87,10 +90,8 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 	// A single checked change is checked before it writes anything, so it
 	// needs no journal: a write that fails after its checks (an I/O error)
 	// breaks the group instead.
-	a := &applier{w: w, txs: map[*store]kvTx{}, skip: map[*store]bool{}, replay: replay, seq: seq}
-	if replay || len(changes) > 1 {
-		a.j = &journal{}
-	}
+	a := &w.call
+	a.begin(seq, replay, replay || len(changes) > 1)
 	err := a.all(changes)
 	switch {
 	case err != nil && a.j != nil:
@@ -105,8 +106,8 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 	case err != nil:
 		return err
 	}
-	for st := range a.txs {
-		if !a.skip[st] {
+	for st, skip := range a.touched {
+		if !skip {
 			w.dirty[st] = true
 		}
 	}
@@ -114,15 +115,36 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 	return nil
 }
 
-// applier is one Apply or Replay call.
+// applier is the state of one Apply or Replay call. A Writer has one and
+// reuses it for each call; begin resets it.
 type applier struct {
-	w      *Writer
-	j      *journal        // nil: no undo (see run)
-	txs    map[*store]kvTx // journaled when j is set, by store touched in this call
-	skip   map[*store]bool // stores that have seen seq already (replay)
-	replay bool
-	seq    uint64
-	wrote  bool // a write was made without a journal
+	w       *Writer
+	j       *journal        // nil: no undo (see run); else &journal
+	journal journal         // the undo records of this call
+	touched map[*store]bool // the stores this call touched, each true if a replay skips it (it has seen seq already)
+	wrapped map[*store]wrappedTx
+	replay  bool
+	seq     uint64
+	wrote   bool // a write was made without a journal
+}
+
+// wrappedTx is a store's transaction as calls use it, wrapped once per
+// Writer: the wrappers point into the Writer's applier.
+type wrappedTx struct {
+	marked    kvTx // notes the first write in applier.wrote: for a call without a journal
+	journaled kvTx // records every write in applier.journal
+}
+
+// begin resets a for a call.
+func (a *applier) begin(seq uint64, replay, journaled bool) {
+	clear(a.touched)
+	clear(a.journal.entries)
+	a.journal.entries = a.journal.entries[:0]
+	a.j = nil
+	if journaled {
+		a.j = &a.journal
+	}
+	a.replay, a.seq, a.wrote = replay, seq, false
 }
 
 // markedTx notes its first write, for an Apply without a journal: a failure
@@ -157,7 +179,7 @@ func (a *applier) all(changes []Change) error {
 		if err != nil {
 			return err
 		}
-		if a.skip[c.store] {
+		if a.touched[c.store] { // replayed already
 			continue
 		}
 		if err := a.one(tx, c, ch); err != nil {
@@ -167,28 +189,38 @@ func (a *applier) all(changes []Change) error {
 	return nil
 }
 
-// tx returns the journaled transaction of st, deciding on first use whether
-// a replay skips the store.
+// tx returns the transaction of st for this call, journaled when the call
+// has a journal, deciding on first use whether a replay skips the store.
 func (a *applier) tx(st *store) (kvTx, error) {
-	if tx, ok := a.txs[st]; ok {
-		return tx, nil
+	if _, ok := a.touched[st]; !ok {
+		if err := a.touch(st); err != nil {
+			return nil, err
+		}
 	}
-	if !a.replay && st.behind.Load() {
-		return nil, fmt.Errorf("store %q: %w", st.name, ErrBehind)
-	}
-	raw, err := a.w.txFor(st)
-	if err != nil {
-		return nil, err
-	}
-	var tx kvTx = markedTx{kvTx: raw, wrote: &a.wrote}
+	wt := a.wrapped[st]
 	if a.j != nil {
-		tx = a.j.wrap(raw)
+		return wt.journaled, nil
 	}
-	a.txs[st] = tx
-	if a.replay && a.seq <= max(readApplied(tx), a.w.applied[st]) { // applied seqs are written at Commit
-		a.skip[st] = true
+	return wt.marked, nil
+}
+
+// touch notes the first use of st in this call.
+func (a *applier) touch(st *store) error {
+	if !a.replay && st.behind.Load() {
+		return fmt.Errorf("store %q: %w", st.name, ErrBehind)
 	}
-	return tx, nil
+	wt, ok := a.wrapped[st]
+	if !ok {
+		raw, err := a.w.txFor(st)
+		if err != nil {
+			return err
+		}
+		wt = wrappedTx{marked: markedTx{kvTx: raw, wrote: &a.wrote}, journaled: a.journal.wrap(raw)}
+		a.wrapped[st] = wt
+	}
+	// Applied seqs are written at Commit.
+	a.touched[st] = a.replay && a.seq <= max(readApplied(wt.marked), a.w.applied[st])
+	return nil
 }
 
 // markApplied notes seq as the applied seq of every store this call wrote
@@ -197,8 +229,8 @@ func (a *applier) markApplied() {
 	if a.seq == 0 {
 		return
 	}
-	for st := range a.txs {
-		if !a.skip[st] && a.seq > a.w.applied[st] {
+	for st, skip := range a.touched {
+		if !skip && a.seq > a.w.applied[st] {
 			a.w.applied[st] = a.seq
 		}
 	}
