@@ -7,8 +7,8 @@
 // Run it from the module's directory; it takes a few minutes:
 //
 //	go run ./bench [-duration 10s] [-warmup 3s] [-rounds 3] [-conns 64]
-//	               [-only a,b,c,d,e,folders,idle,replay] [-load auto|wrk|go]
-//	               [-threads N] [-tags nofsync] [-out file.md]
+//	               [-only a,b,c,d,e,w,folders,idle,replay] [-load auto|wrk|go]
+//	               [-threads N] [-work 4µs] [-tags nofsync] [-out file.md]
 //
 // # Subjects
 //
@@ -16,9 +16,12 @@
 //   - (b) MiniMi, a trivial three-phase GET (bench/services/threephase);
 //   - (c) MiniMi, a GET that reads one seeded record (bench/services/notes);
 //   - (d) MiniMi, a durable POST that creates a record (fsynced, group commit);
-//   - (e) a bbolt reference: one Update, so one fsync, per request.
+//   - (e) a bbolt reference: one Update, so one fsync, per request;
+//   - (w) a control, run only when -only names it: (a) spending -work of CPU
+//     in a busy loop on each request, to tell what any handler that costs as
+//     much as MiniMi's sees on the machine. It has no target.
 //
-// (a) and (e) are this same binary re-run with a hidden first argument, so
+// (a), (e) and (w) are this same binary re-run with a hidden first argument, so
 // that every subject is a separate process measured the same way. MiniMi is
 // the real `minimi serve`, built from ./cmd/minimi for the run, with NATS
 // off, a fresh data directory and its log in a file.

@@ -52,7 +52,8 @@ type Options struct {
 	Rounds int
 	// Conns is the number of keep-alive connections of the closed loop.
 	Conns int
-	// Only lists what to run: subjects a–e, "folders", "idle" and "replay". Empty runs everything.
+	// Only lists what to run: subjects a–e, "folders", "idle" and "replay". Empty runs
+	// all of them. The control subject w runs only when listed.
 	Only []string
 	// Out is a file that also receives the report. Empty writes to stdout only.
 	Out string
@@ -64,15 +65,18 @@ type Options struct {
 	// Threads is the number of wrk threads. Zero means one per core. The
 	// built-in generator ignores it.
 	Threads int
+	// Work is the CPU time the control subject w spends on each request
+	// before it answers like (a).
+	Work time.Duration
 }
 
 // DefaultOptions are 3 rounds of 3s warm-up and 10s measured, 64 connections.
 func DefaultOptions() Options {
-	return Options{Duration: 10 * time.Second, Warmup: 3 * time.Second, Rounds: 3, Conns: 64, Load: "auto"}
+	return Options{Duration: 10 * time.Second, Warmup: 3 * time.Second, Rounds: 3, Conns: 64, Load: "auto", Work: 4 * time.Microsecond}
 }
 
 // runNames are the names -only accepts.
-var runNames = []string{"a", "b", "c", "d", "e", "folders", "idle", "replay"}
+var runNames = []string{"a", "b", "c", "d", "e", "w", "folders", "idle", "replay"}
 
 // Validate reports a bad option.
 func (o Options) Validate() error {
@@ -93,6 +97,9 @@ func (o Options) Validate() error {
 			return fmt.Errorf("-only %q: want some of %s", name, strings.Join(runNames, ","))
 		}
 	}
+	if o.Work < 0 || o.Work > time.Second {
+		return fmt.Errorf("-work %v: want 0 to 1s", o.Work)
+	}
 	if !slices.Contains([]string{"auto", "wrk", "go"}, o.Load) {
 		return fmt.Errorf("-load %q: want auto, wrk or go", o.Load)
 	}
@@ -104,7 +111,7 @@ func (o Options) load() LoadOptions {
 }
 
 func (o Options) selected(name string) bool {
-	return len(o.Only) == 0 || slices.Contains(o.Only, name)
+	return len(o.Only) == 0 && name != controlKey || slices.Contains(o.Only, name)
 }
 
 func parseFlags(args []string, stderr io.Writer) (Options, error) {
@@ -120,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Load, "load", o.Load, "load generator: auto (wrk when on PATH), wrk or go")
 	fs.StringVar(&o.Tags, "tags", "", "build tags for ./cmd/minimi (e.g. nofsync)")
 	fs.IntVar(&o.Threads, "threads", 0, "wrk threads (0: one per core)")
+	fs.DurationVar(&o.Work, "work", o.Work, "CPU time the control subject w spends per request")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -19,11 +19,12 @@ func TestParseFlags(t *testing.T) {
 		want func(o *Options)
 	}{
 		{"defaults", nil, true, func(*Options) {}},
-		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync", "-threads", "1"}, true,
+		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync", "-threads", "1", "-work", "8us"}, true,
 			func(o *Options) {
 				o.Duration, o.Warmup, o.Rounds, o.Conns, o.Only, o.Out, o.Load = 2*time.Second, 0, 1, 8, []string{"a", "b", "idle"}, "x.md", "go"
-				o.Tags, o.Threads = "nofsync", 1
+				o.Tags, o.Threads, o.Work = "nofsync", 1, 8*time.Microsecond
 			}},
+		{"negative work", []string{"-work", "-1us"}, false, nil},
 		{"unknown subject", []string{"-only", "a,f"}, false, nil},
 		{"no rounds", []string{"-rounds", "0"}, false, nil},
 		{"no duration", []string{"-duration", "0s"}, false, nil},
@@ -45,10 +46,29 @@ func TestParseFlags(t *testing.T) {
 			want := DefaultOptions()
 			tc.want(&want)
 			if got.Duration != want.Duration || got.Warmup != want.Warmup || got.Rounds != want.Rounds ||
-				got.Conns != want.Conns || !slices.Equal(got.Only, want.Only) || got.Out != want.Out || got.Load != want.Load || got.Tags != want.Tags || got.Threads != want.Threads {
+				got.Conns != want.Conns || !slices.Equal(got.Only, want.Only) || got.Out != want.Out || got.Load != want.Load || got.Tags != want.Tags || got.Threads != want.Threads ||
+				got.Work != want.Work {
 				t.Errorf("parseFlags(%q)=%+v, want %+v", tc.args, got, want)
 			}
 		})
+	}
+}
+
+// TestControlOptIn: the control subject runs only when -only names it.
+func TestControlOptIn(t *testing.T) {
+	tests := []struct {
+		only []string
+		want bool
+	}{{nil, false}, {[]string{"a", "b"}, false}, {[]string{"a", "w"}, true}}
+	for _, tc := range tests {
+		o := DefaultOptions()
+		o.Only = tc.only
+		if got := o.selected(controlKey); got != tc.want {
+			t.Errorf("-only %q: selected(w)=%v, want %v", tc.only, got, tc.want)
+		}
+		if !o.selected("folders") && tc.only == nil {
+			t.Errorf("-only %q: folders not selected", tc.only)
+		}
 	}
 }
 

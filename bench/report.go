@@ -93,6 +93,9 @@ func (r *report) writeSubjects(w io.Writer) {
 		fmt.Fprintf(w, "| (d) ÷ (e) | durable POST against one fsync per request | | | | | | %s |\n", ratios(d, e, true))
 	}
 	fmt.Fprintln(w, "\nbase is (a); in the last row it is (e).")
+	if _, ok := r.rowOf(controlKey); ok {
+		fmt.Fprintf(w, "(w) is (a) spending %v of CPU in a busy loop on each request (-work).\n", r.opts.Work)
+	}
 }
 
 // ratios are the four "÷ base" cells of x against base.

@@ -9,7 +9,7 @@ import (
 
 // measured is a subject measured once at rps with the given p99.
 func measured(key string, rps float64, p99 time.Duration) measurement {
-	s := subjects[strings.Index("abcde", key)]
+	s := subjects[strings.Index("abcdew", key)]
 	r := Result{OK: int64(rps * 10), Elapsed: 10 * time.Second, P50: p99 / 2, P99: p99}
 	return measurement{subject: s, rounds: []Result{r}, peakRSS: 20 << 20}
 }
@@ -72,6 +72,28 @@ func TestReportNotRun(t *testing.T) {
 	}
 	if strings.Contains(out, "| (a) |") || strings.Contains(out, "(d) ÷ (e)") {
 		t.Errorf("report shows subjects that did not run:\n%s", out)
+	}
+}
+
+// TestReportControl: the control (w) is a row with its work, and no target.
+func TestReportControl(t *testing.T) {
+	rep := &report{opts: Options{Work: 5 * time.Microsecond}, subjects: map[string]measurement{
+		"a": measured("a", 100000, 10*time.Millisecond), "w": measured("w", 80000, 20*time.Millisecond)}}
+	var buf bytes.Buffer
+	rep.write(&buf)
+	out := buf.String()
+	for _, want := range []string{
+		"| (w) | chi JSON handler with a busy loop (control, no target) | 80,000 | 10.00 ms | 20.00 ms | 20.0 MiB | 0 | 0.80 | 2.00 | 2.00 | 1.00 |",
+		"(w) is (a) spending 5µs of CPU in a busy loop on each request (-work).",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	for _, c := range rep.checks() {
+		if strings.Contains(c.name, "(w)") {
+			t.Errorf("the control has a target: %+v", c)
+		}
 	}
 }
 

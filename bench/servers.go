@@ -28,7 +28,13 @@ func referenceMain(args []string) error {
 	defer stop()
 	switch {
 	case len(args) == 2 && args[0] == "chi":
-		return serveHTTP(ctx, args[1], chiHandler())
+		return serveHTTP(ctx, args[1], chiHandler(0))
+	case len(args) == 3 && args[0] == "chi":
+		work, err := time.ParseDuration(args[2])
+		if err != nil {
+			return fmt.Errorf("usage: %s chi <addr> [work]: %w", serveCmd, err)
+		}
+		return serveHTTP(ctx, args[1], chiHandler(work))
 	case len(args) == 3 && args[0] == "bolt":
 		db, err := bolt.Open(args[2], 0o600, &bolt.Options{Timeout: time.Second})
 		if err != nil {
@@ -41,14 +47,17 @@ func referenceMain(args []string) error {
 		}
 		return serveHTTP(ctx, args[1], h)
 	}
-	return fmt.Errorf("usage: %s chi <addr> | %s bolt <addr> <file>", serveCmd, serveCmd)
+	return fmt.Errorf("usage: %s chi <addr> [work] | %s bolt <addr> <file>", serveCmd, serveCmd)
 }
 
 // chiHandler is subject (a): a plain chi handler writing the same JSON as
-// the three-phase MiniMi endpoint.
-func chiHandler() http.Handler {
+// the three-phase MiniMi endpoint. With work > 0 it is the control (w): the
+// handler first spends work of CPU in a busy loop.
+func chiHandler(work time.Duration) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/bench", func(w http.ResponseWriter, _ *http.Request) {
+		for start := time.Now(); time.Since(start) < work; {
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "n": 2})
 	})
 	r.Get("/health", func(w http.ResponseWriter, _ *http.Request) {

@@ -14,10 +14,17 @@ import (
 )
 
 func TestChiHandler(t *testing.T) {
-	rec := httptest.NewRecorder()
-	chiHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/bench", nil))
-	if got := strings.TrimSpace(rec.Body.String()); rec.Code != 200 || got != `{"n":2,"ok":true}` {
-		t.Errorf("GET /bench=%d %s, want 200 {\"n\":2,\"ok\":true}", rec.Code, got)
+	for _, work := range []time.Duration{0, 3 * time.Millisecond} {
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		chiHandler(work).ServeHTTP(rec, httptest.NewRequest("GET", "/bench", nil))
+		took := time.Since(start)
+		if got := strings.TrimSpace(rec.Body.String()); rec.Code != 200 || got != `{"n":2,"ok":true}` {
+			t.Errorf("work %v: GET /bench=%d %s, want 200 {\"n\":2,\"ok\":true}", work, rec.Code, got)
+		}
+		if took < work { // a lower bound only: the busy loop runs at least work
+			t.Errorf("work %v: the request took %v, want at least the work", work, took)
+		}
 	}
 }
 
@@ -70,7 +77,7 @@ func TestBoltHandler(t *testing.T) {
 }
 
 func TestReferenceMainUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"chi"}, {"bolt", "127.0.0.1:0"}, {"nginx", "127.0.0.1:0"}} {
+	for _, args := range [][]string{nil, {"chi"}, {"bolt", "127.0.0.1:0"}, {"nginx", "127.0.0.1:0"}, {"chi", "127.0.0.1:0", "fast"}} {
 		if err := referenceMain(args); err == nil || !strings.Contains(err.Error(), "usage") {
 			t.Errorf("referenceMain(%q)=%v, want a usage error", args, err)
 		}

@@ -38,13 +38,19 @@ type subject struct {
 	target func(base string) Target
 }
 
-// subjects are (a) to (e), in the order they run.
+// controlKey is the subject that runs only when -only names it: (a) with a
+// busy loop in its handler, to tell what any handler that takes as long as
+// MiniMi's would see on the machine (docs/performance.md).
+const controlKey = "w"
+
+// subjects are (a) to (e) and the control (w), in the order they run.
 var subjects = []subject{
 	{key: "a", name: "chi JSON handler (baseline)", start: startChi, ready: "/health", target: getPath("/bench")},
 	{key: "b", name: "MiniMi three-phase GET", start: startMiniMi("threephase"), ready: healthPath, target: getPath("/bench")},
 	{key: "c", name: "MiniMi GET with a stash read", start: startMiniMi("notes"), ready: healthPath, target: getPath("/notes/" + seededNote)},
 	{key: "d", name: "MiniMi durable POST (stash write, fsync)", start: startMiniMi("notes"), ready: healthPath, target: postNote},
 	{key: "e", name: "bbolt, one fsync per request", start: startBolt, ready: "/health", target: postNote},
+	{key: controlKey, name: "chi JSON handler with a busy loop (control, no target)", start: startWork, ready: "/health", target: getPath("/bench")},
 }
 
 const healthPath = "/_minimi/health"
@@ -59,6 +65,12 @@ func postNote(base string) Target {
 
 func startChi(h *harness, port int, dir string) (*proc, error) {
 	args := []string{serveCmd, "chi", addr(port)}
+	return startProc(h.self, args, nil, port, filepath.Join(dir, "server.log"))
+}
+
+// startWork starts the control (w): (a) spending h.opts.Work per request.
+func startWork(h *harness, port int, dir string) (*proc, error) {
+	args := []string{serveCmd, "chi", addr(port), h.opts.Work.String()}
 	return startProc(h.self, args, nil, port, filepath.Join(dir, "server.log"))
 }
 
