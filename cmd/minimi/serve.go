@@ -72,7 +72,7 @@ func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) 
 			if err := svc.set.Reindex(); err != nil {
 				return server.Backend{}, fmt.Errorf("open stash: %w", err)
 			}
-			return server.Backend{Stash: svc.set, Commit: server.LogCommands(svc.log, cfg)}, nil
+			return server.Backend{Stash: svc.set, Log: svc.log}, nil
 		},
 	})
 	if err != nil {

@@ -9,10 +9,10 @@ import (
 	"github.com/minimi-go/minimi/internal/phases"
 )
 
-// LogCommands returns the CommitFunc that makes each command one event of
+// logCommands returns the CommitFunc that makes each command one event of
 // l (DESIGN §6): its stash writes and emits commit atomically with it, and
-// it returns once the event is durable.
-func LogCommands(l *eventsource.Log, cfg *config.Config) phases.CommitFunc {
+// it returns once the event is durable. cfg says whose bodies it records.
+func logCommands(l *eventsource.Log, cfg *config.Config) phases.CommitFunc {
 	return func(ctx context.Context, cmd *phases.Command) error {
 		_, err := l.Commit(ctx, eventCommand(cmd.Call, cfg), cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
 		return err

@@ -27,8 +27,8 @@ func (s *Site) RunInstalls(ctx context.Context) (ran []string, err error) {
 		if err != nil {
 			return ran, fmt.Errorf("install %s: %w", f.URL, err)
 		}
-		if s.backend.Commit != nil {
-			err = s.backend.Commit(ctx, cmd)
+		if commit := s.backend.commit(s.Config); commit != nil {
+			err = commit(ctx, cmd)
 		} else {
 			_, err = set.Commit(ss)
 		}

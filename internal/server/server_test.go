@@ -274,7 +274,7 @@ func newStashServer(tb testing.TB, files map[string]string, durable bool) *Serve
 			return Backend{}, err
 		}
 		tb.Cleanup(func() { _ = log.Close(context.Background()) })
-		return Backend{Stash: set, Commit: LogCommands(log, cfg)}, nil
+		return Backend{Stash: set, Log: log}, nil
 	}})
 	if err != nil {
 		tb.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/phases"
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"
@@ -44,11 +45,21 @@ type Site struct {
 type Backend struct {
 	// Stash holds the collections; nil leaves req.stash nil.
 	Stash *stash.Set
-	// Commit makes commands durable; nil commits stash writes directly.
-	Commit phases.CommitFunc
+	// Log makes commands durable, each one event (DESIGN §6), recorded as
+	// the config of the site that ran it says (log_body); nil commits stash
+	// writes directly.
+	Log *eventsource.Log
 	// activate, when set, is what Site.Activate does: what a reloaded site
 	// changes in the running stores once it is sure to serve.
 	activate func() error
+}
+
+// commit is the CommitFunc of a site with config cfg, nil without a log.
+func (b Backend) commit(cfg *config.Config) phases.CommitFunc {
+	if b.Log == nil {
+		return nil
+	}
+	return logCommands(b.Log, cfg)
 }
 
 // SiteOptions configures LoadSite.
@@ -184,7 +195,7 @@ func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts S
 		},
 		Stash:        b.Stash,
 		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
-		Commit:       b.Commit,
+		Commit:       b.commit(cfg),
 		Logger:       opts.Logger,
 		AuthSecret:   cfg.Auth.Secret,
 		Bus:          opts.Bus,

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+// TestReloadedLogBody: the log records a command's body as the config of
+// the site that ran it says, so a reload that turns log_body on or off
+// takes effect with the next request, as every other endpoint setting does.
+func TestReloadedLogBody(t *testing.T) {
+	dir := writeTree(t, notesSite)
+	var log *eventsource.Log
+	open := func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+		if err != nil {
+			return Backend{}, err
+		}
+		t.Cleanup(func() { set.Close() })
+		if log, err = eventsource.Open(set, eventsource.Options{Service: "test"}); err != nil {
+			return Backend{}, err
+		}
+		t.Cleanup(func() { _ = log.Close(context.Background()) })
+		return Backend{Stash: set, Log: log}, nil
+	}
+	withBody, without := config.DefaultConfig(), config.DefaultConfig()
+	withBody.Endpoints = map[string]config.Endpoint{"/notes": {"log_body": true}}
+
+	first, err := LoadSite(dir, without, SiteOptions{Open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.Close)
+	site := first
+	for i, cfg := range []*config.Config{without, withBody, without} {
+		if i > 0 { // a reload: the new site reuses the running stores and log
+			if site, err = LoadSite(dir, cfg, SiteOptions{Open: first.Reuse()}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(site.Close)
+		}
+		s := serveSite(t, site, nil)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/notes", strings.NewReader(`{"title":"t`+string(rune('0'+i))+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		s.ServeHTTP(rec, req)
+		if rec.Code != 201 {
+			t.Fatalf("POST /notes=%d %s", rec.Code, rec.Body)
+		}
+	}
+	var bodies []string
+	if err := log.Read(0, 10, func(ev *eventsource.Event) error {
+		if ev.Command.Path == "/notes" {
+			bodies = append(bodies, string(ev.Command.Body))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", `{"title":"t1"}`, ""}
+	if strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("recorded bodies %q, want %q: log_body as each site's config says", bodies, want)
+	}
+}
