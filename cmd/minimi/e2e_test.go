@@ -439,6 +439,21 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 }
 
+// TestServeStoppedIsLast: "stopped" is the last log line of a clean stop,
+// after the embedded NATS server and the stores have closed.
+func TestServeStoppedIsLast(t *testing.T) {
+	p := startServeArgs(t, copyTree(t, "testdata/service"), nil, "MINIMI_NATS_ENABLED=true", "MINIMI_NATS_PORT=-1")
+	p.stop(t)
+	lines := strings.Split(strings.TrimSpace(p.logs.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last["msg"] != "stopped" {
+		t.Errorf("last log line %q (%v), want msg stopped\n%s", lines[len(lines)-1], err, p.logs)
+	}
+	if !strings.Contains(p.logs.String(), "Server Exiting") {
+		t.Errorf("no line from the embedded NATS server's shutdown: the test would prove nothing\n%s", p.logs)
+	}
+}
+
 func TestRoutesAndVersion(t *testing.T) {
 	out, err := exec.Command(binary, "routes", "--dir", "testdata/service").CombinedOutput()
 	if err != nil {

@@ -151,7 +151,13 @@ func (svc *service) close() error {
 // in flight finish, then closes the bus and the stores.
 func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger, logs io.Writer) (err error) {
 	svc, err := open(ctx, f.dir, cfg, lg)
-	defer func() { err = errors.Join(err, svc.close()) }()
+	served := false
+	defer func() {
+		err = errors.Join(err, svc.close())
+		if served && err == nil {
+			lg.Info("stopped") // the last line: the bus, the outbox and the stores are closed
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -181,7 +187,7 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
-	lg.Info("stopped")
+	served = true
 	return nil
 }
 
