@@ -37,6 +37,42 @@ func (e *Engine) compileInstalls() []error {
 	return errs
 }
 
+// checkInstalls runs the chunk of every install script in the probe state
+// v, as Load runs every processor's, and reports a script that does not
+// return a function and one in a folder that has no collection to seed.
+func (e *Engine) checkInstalls(v *vm) []error {
+	var errs []error
+	for _, f := range e.Installs() {
+		if e.opts.CollectionOf != nil && e.opts.CollectionOf(f) == "" {
+			errs = append(errs, &ScriptError{File: "endpoints/" + f.Install,
+				Err: fmt.Errorf("an install script seeds a collection, and %s has none: no schema file in it or above it", f.URL)})
+			continue
+		}
+		if _, err := v.installFunc(f, e.installs[f]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// installFunc runs the chunk of f's install script and returns the
+// function it returns.
+func (v *vm) installFunc(f *router.Folder, proto *lua.FunctionProto) (*lua.LFunction, error) {
+	file := "endpoints/" + f.Install
+	fn := v.L.NewFunctionFromProto(proto)
+	fn.Env = v.env()
+	v.L.Push(fn)
+	if err := v.L.PCall(0, 1, nil); err != nil {
+		return nil, runError(file, err)
+	}
+	run, ok := v.L.Get(-1).(*lua.LFunction)
+	v.L.Pop(1)
+	if !ok {
+		return nil, &ScriptError{File: file, Err: fmt.Errorf("must return a function(req)")}
+	}
+	return run, nil
+}
+
 // Installs lists the folders that have an install script, parents first.
 func (e *Engine) Installs() []*router.Folder {
 	var out []*router.Folder
@@ -64,16 +100,9 @@ func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Ses
 	cs := &callState{call: c, session: ss,
 		phase: e.opts.Phases[len(e.opts.Phases)-1], last: true}
 	v.call = cs
-	fn := v.L.NewFunctionFromProto(proto)
-	fn.Env = v.env()
-	v.L.Push(fn)
-	if err := v.L.PCall(0, 1, v.onErr); err != nil {
-		return nil, runError("endpoints/"+f.Install, err)
-	}
-	run, ok := v.L.Get(-1).(*lua.LFunction)
-	v.L.Pop(1)
-	if !ok {
-		return nil, &ScriptError{File: "endpoints/" + f.Install, Err: fmt.Errorf("must return a function(req)")}
+	run, err := v.installFunc(f, proto)
+	if err != nil {
+		return nil, err
 	}
 	v.L.Push(run)
 	v.L.Push(v.newReq())

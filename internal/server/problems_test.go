@@ -2,6 +2,7 @@ package server
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/minimi-go/minimi/internal/config"
@@ -39,5 +40,41 @@ func TestLoadSiteReportsEveryProblem(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("LoadSite() reported the files %q, want %q; error:\n%v", got, want, err)
+	}
+}
+
+// TestLoadSiteChecksInstalls: an install script that does not return a
+// function, or that has no collection to seed, stops the load (and so
+// minimi check) instead of the first start; a good one loads.
+func TestLoadSiteChecksInstalls(t *testing.T) {
+	schema := `{"schema": {"type": "object"}}`
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"returns a table", map[string]string{"endpoints/a/a.schema.json": schema, "endpoints/a/a.install.lua": "return {}"},
+			"endpoints/a/a.install.lua: must return a function(req)"},
+		{"raises", map[string]string{"endpoints/a/a.schema.json": schema, "endpoints/a/a.install.lua": "local x = nil\nreturn x.y"},
+			"endpoints/a/a.install.lua:2"},
+		{"no collection", map[string]string{"endpoints/a/a.install.lua": "return function(req) end"},
+			"endpoints/a/a.install.lua: an install script seeds a collection, and /a has none"},
+		{"an ancestor's collection", map[string]string{"endpoints/a/a.schema.json": schema,
+			"endpoints/a/b/b.install.lua": "return function(req) req.stash:create({}) end"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			site, err := LoadSite(writeTree(t, tc.files), config.DefaultConfig(), SiteOptions{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("LoadSite()=%v, want nil", err)
+				}
+				site.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("LoadSite()=%v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }
