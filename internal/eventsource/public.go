@@ -1,36 +1,53 @@
 package eventsource
 
 import (
-	"encoding/json"
+	"maps"
+
+	"github.com/minimi-go/minimi/internal/jsontext"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // Public returns ev as subscribers see it, on /_minimi/events and on NATS:
 // the stored JSON, less the x-hidden fields of its changed records
 // (password hashes, secrets). The log itself keeps them: replay needs them.
 // An event that touches no collection with hidden fields is returned as
-// stored, without work.
+// stored, without work; one that does is encoded again the way it was
+// stored, so that both read alike (key order, escaping).
 func (l *Log) Public(ev *Event) []byte {
 	if !l.hasHidden(ev) {
 		return ev.JSON()
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(ev.JSON(), &doc); err != nil {
-		return ev.JSON()
+	changes := make([]stash.Change, len(ev.Changes))
+	for i, ch := range ev.Changes {
+		changes[i] = stash.Change{Op: ch.Op, Stash: ch.Stash, ID: ch.ID, Version: ch.Version, Base: ch.Base,
+			Record: visible(ch.Record, l.hiddenFields(ch.Stash))}
 	}
-	changes, _ := doc["changes"].([]any)
-	for _, c := range changes {
-		ch, _ := c.(map[string]any)
-		rec, _ := ch["record"].(map[string]any)
-		coll, _ := ch["stash"].(string)
-		for _, f := range l.hiddenFields(coll) {
-			delete(rec, f)
+	service := jsontext.AppendString(nil, ev.Service)
+	room := headRoom(service)
+	body, err := encodeBody(room, ev.Command, ev.Status, changes, ev.Events)
+	if err != nil {
+		// It was encoded the same way once. Should that fail anyway, the
+		// changes' records and the emits are left out, never shown whole.
+		for i := range changes {
+			changes[i].Record = nil
+		}
+		if body, err = encodeBody(room, ev.Command, ev.Status, changes, nil); err != nil {
+			body, _ = encodeBody(room, Command{Method: ev.Command.Method, Path: ev.Command.Path, Route: ev.Command.Route}, ev.Status, nil, nil)
 		}
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return ev.JSON()
+	return encodeEvent(ev.Seq, ev.ID, ev.Time, service, body, room)
+}
+
+// visible is rec without the fields hidden; rec itself is shared and not changed.
+func visible(rec stash.Record, hidden []string) stash.Record {
+	if rec == nil || len(hidden) == 0 {
+		return rec
 	}
-	return b
+	out := maps.Clone(rec)
+	for _, f := range hidden {
+		delete(out, f)
+	}
+	return out
 }
 
 func (l *Log) hasHidden(ev *Event) bool {
