@@ -27,15 +27,24 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := errors.Join(checkValue("", doc, reflect.TypeFor[Config]())...); err != nil {
-		return nil, err
+	// A key that is unknown or of the wrong type is left out (see
+	// checkObject), so that the values of the others are checked too and
+	// one run reports every problem.
+	errs := checkValue("", doc, reflect.TypeFor[Config]())
+	if _, ok := doc.(map[string]any); !ok && len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	c := DefaultConfig()
 	if err := fill(c, doc); err != nil {
 		return nil, err
 	}
-	errs := applyEnv(c)
-	if err := errors.Join(append(errs, c.problems()...)...); err != nil {
+	errs = append(errs, applyEnv(c)...)
+	for _, p := range c.problems() {
+		if !underAny(p, errs) { // a key left out is reported once, as what it is
+			errs = append(errs, p)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -160,11 +169,31 @@ func checkObject(key string, v any, t reflect.Type) []error {
 		elem, ok := elemType(t, k)
 		if !ok {
 			errs = append(errs, &KeyError{Key: dotted(key, k), Err: ErrUnknownKey})
+			delete(obj, k)
 			continue
 		}
-		errs = append(errs, checkValue(dotted(key, k), obj[k], elem)...)
+		if kerrs := checkValue(dotted(key, k), obj[k], elem); len(kerrs) > 0 {
+			errs = append(errs, kerrs...)
+			delete(obj, k) // not filled: the rest can still be decoded and checked
+		}
 	}
 	return errs
+}
+
+// underAny reports whether p is a KeyError about a key that one of errs is
+// about, or a key inside it.
+func underAny(p error, errs []error) bool {
+	var pk *KeyError
+	if !errors.As(p, &pk) {
+		return false
+	}
+	for _, e := range errs {
+		var ek *KeyError
+		if errors.As(e, &ek) && (pk.Key == ek.Key || strings.HasPrefix(pk.Key, ek.Key+".") || strings.HasPrefix(pk.Key, ek.Key+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // elemType is the type of the value at key k of a struct or map type t.

@@ -113,6 +113,12 @@ func TestParseConfigErrorText(t *testing.T) {
 			"config: dev: want boolean, got number\n" + `config: unknown key "nats.prt"` + "\n" + `config: unknown key "prot"`},
 		{"every bad value", `{"name": "", "port": -1}`,
 			"config: name: must not be empty\nconfig: port: must be 0..65535, got -1"},
+		// A key of the wrong type is left out, so the others are checked too,
+		// and it is reported once, not again as missing.
+		{"wrong types and bad values together", `{"port": "3000", "limits": {"script_ms": 0}}`,
+			"config: port: want integer, got string\nconfig: limits.script_ms: must be positive, got 0"},
+		{"a wrong type is reported once", `{"clients": {"web": {"key_sha256": 5}}}`,
+			"config: clients.web.key_sha256: want string, got number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
