@@ -50,6 +50,9 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			if base != "" {
+				if cmd.Flags().Changed("dir") || cmd.Flags().Changed("config") {
+					return errors.New("--url reads a running service over HTTP: --dir and --config are for a stopped one's data files, not both")
+				}
 				return streamEvents(cmd.Context(), out, cmd.ErrOrStderr(), base, after)
 			}
 			if follow {
@@ -59,7 +62,7 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 			if err != nil {
 				return err
 			}
-			set, err := openToolStashes(f.dir, cfg)
+			set, err := openToolStashes(f.dir, cfg, "Stop it, or read its events with --url")
 			if err != nil {
 				return err
 			}
@@ -77,11 +80,12 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 	return cmd
 }
 
-// openToolStashes opens the stores of a stopped service.
-func openToolStashes(dir string, cfg *config.Config) (*stash.Set, error) {
+// openToolStashes opens the stores of a stopped service; hint says what to
+// do when a running one holds them.
+func openToolStashes(dir string, cfg *config.Config, hint string) (*stash.Set, error) {
 	set, err := server.OpenStashes(dir, cfg, stash.Options{Timeout: toolLockTimeout})
 	if errors.Is(err, stash.ErrInUse) {
-		return nil, fmt.Errorf("%w: is the service running? Stop it, or read its events with --url", err)
+		return nil, fmt.Errorf("%w: is the service running? %s", err, hint)
 	}
 	return set, err
 }
@@ -238,7 +242,7 @@ must be stopped: a running "minimi serve" holds the lock of its data files.`,
 			if err != nil {
 				return err
 			}
-			set, err := openToolStashes(f.dir, cfg)
+			set, err := openToolStashes(f.dir, cfg, "Stop it first: replay rewrites its stores")
 			if err != nil {
 				return err
 			}

@@ -161,10 +161,17 @@ func TestEventsCommandErrors(t *testing.T) {
 	if err := execute(t, t.Context(), eventsCmd(), io.Discard, "--url", "ftp://x"); err == nil {
 		t.Fatal("events --url ftp://x=nil, want an error")
 	}
+	if err := execute(t, t.Context(), eventsCmd(), io.Discard, "--url", "http://127.0.0.1:1", "--dir", dir); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("events --url --dir=%v, want an error: the --dir would be ignored", err)
+	}
 	withLog(t, dir, cfg, func(*stash.Set, *eventsource.Log) {
 		err := execute(t, t.Context(), eventsCmd(), io.Discard, "--dir", dir)
 		if !errors.Is(err, stash.ErrInUse) || !strings.Contains(err.Error(), "--url") {
 			t.Fatalf("events on a running service=%v, want ErrInUse pointing to --url", err)
+		}
+		err = execute(t, t.Context(), replayCmd(), io.Discard, "--dir", dir)
+		if !errors.Is(err, stash.ErrInUse) || strings.Contains(err.Error(), "--url") || !strings.Contains(err.Error(), "Stop it first") {
+			t.Fatalf("replay on a running service=%v, want ErrInUse asking to stop it, without --url", err)
 		}
 	})
 }
