@@ -215,6 +215,52 @@ func TestMemoryWatchdog(t *testing.T) {
 	}
 }
 
+// slowPatterns are handlers whose pattern matching backtracks for far longer
+// than any test runs: only a matcher that stops with the call's budget ends
+// them. gsub is MiniMi's own.
+var slowPatterns = []struct{ name, body string }{
+	{"find", `local s = string.rep("a", 40) string.find(s .. "b", string.rep("a*", 40) .. "c")`},
+	{"match", `string.match(string.rep("a", 2000), string.rep(".-", 8) .. "b")`},
+	{"gmatch", `for m in string.gmatch(string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c") do end`},
+	{"gsub", `string.gsub(string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c", "x")`},
+	{"caught", `local ok = pcall(string.find, string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c")
+		res:json({ caught = not ok })`},
+}
+
+// TestPatternsStopAtTheBudget: a pattern that backtracks past the time
+// budget ends the request with 503 Script Timeout, as an endless loop does,
+// also when the script catches the error.
+func TestPatternsStopAtTheBudget(t *testing.T) {
+	files := map[string]string{"ok/ok.execute.lua": handlerOf(`res:send("ok")`)}
+	for _, p := range slowPatterns {
+		files[p.name+"/"+p.name+".execute.lua"] = handlerOf(p.body)
+	}
+	e := load(t, files, Options{ScriptTimeout: 100 * time.Millisecond})
+	for _, p := range slowPatterns {
+		t.Run(p.name, func(t *testing.T) {
+			_, err := run(t, e, "GET", "/"+p.name, "")
+			if !isStatus(err, 503) || !errors.Is(err, ErrScriptTimeout) {
+				t.Fatalf("err=%v, want 503 ErrScriptTimeout", err)
+			}
+			if resp, err := run(t, e, "GET", "/ok", ""); err != nil || string(resp.Body) != "ok" {
+				t.Errorf("next request=%v %v, want ok", resp, err)
+			}
+		})
+	}
+}
+
+// TestPatternsStopForMemory: the watchdog stops a call busy matching a
+// pattern as it stops any other. The heap is always past a limit of one
+// byte, so the call is stopped at the watchdog's first look.
+func TestPatternsStopForMemory(t *testing.T) {
+	e := load(t, map[string]string{"find/find.execute.lua": handlerOf(slowPatterns[0].body)},
+		Options{ScriptTimeout: time.Hour, HeapLimit: 1})
+	_, err := run(t, e, "GET", "/find", "")
+	if !isStatus(err, 503) || !errors.Is(err, ErrMemoryLimit) {
+		t.Fatalf("err=%v, want 503 ErrMemoryLimit", err)
+	}
+}
+
 // add registers b with m and starts a call on it, as newVM and begin do;
 // remove ends it.
 func (m *memWatch) add(b *budget) {
