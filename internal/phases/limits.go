@@ -11,7 +11,8 @@ import (
 )
 
 // MaxStringBytes is the largest string that string.rep, string.format,
-// string.gsub and table.concat build: one call cannot ask for gigabytes.
+// string.gsub, table.concat and the .. operator build: one call cannot ask
+// for gigabytes.
 const MaxStringBytes = 16 << 20
 
 // ErrMemoryLimit is a request whose scripts were stopped because the heap

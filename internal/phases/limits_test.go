@@ -120,6 +120,20 @@ func TestTableConcat(t *testing.T) {
 	})
 }
 
+func TestConcatLimit(t *testing.T) {
+	max := fmt.Sprint(MaxStringBytes)
+	runCases(t, []luaCase{
+		{name: "small", expr: `"a" .. 1 .. "b"`, want: `{"v":"a1b"}`},
+		{name: "at the limit", expr: `#(string.rep("x", ` + max + ` - 1) .. "x")`, want: `{"v":` + max + `}`},
+		{name: "past the limit", expr: `string.rep("x", ` + max + `) .. "x"`, err: "string concatenation: the result would be longer than " + max + " bytes"},
+		{name: "doubling", expr: `(function() local s = "x" while true do s = s .. s end end)()`, err: "string concatenation"},
+		{name: "docs/lua.md", expr: `(function() local s = "x" local ok = pcall(function() while true do s = s .. s end end) return { ok = ok, bytes = #s } end)()`,
+			want: `{"v":{"bytes":16777216,"ok":false}}`},
+		{name: "caught", expr: `{pcall(function() return string.rep("x", ` + max + `) .. "x" end)}`,
+			want: `{"v":[false,"endpoints/c5/c5.execute.lua:2: string concatenation: the result would be longer than ` + max + ` bytes"]}`},
+	})
+}
+
 func TestDeepRecursion(t *testing.T) {
 	tests := []struct{ name, body string }{
 		{"plain", `local function f(n) return 1 + f(n + 1) end f(1)`},
@@ -190,9 +204,9 @@ func TestMemoryWatchdog(t *testing.T) {
 	runtime.GC()
 	limit := readHeap() + 48<<20
 	e := load(t, map[string]string{
-		"str/str.execute.lua": handlerOf(`local s = string.rep("x", 1048576)
-			for i = 1, 12 do s = s .. s end
-			res:json({ n = #s })`),
+		"str/str.execute.lua": handlerOf(`local t = {}
+			for i = 1, 1000 do t[i] = string.rep(tostring(i), 4194304) end
+			res:json({ n = #t })`),
 		"tbl/tbl.execute.lua": handlerOf(`local t = {}
 			for i = 1, 20000000 do t[i] = { i } end
 			res:json({ n = #t })`),
