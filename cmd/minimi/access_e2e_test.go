@@ -197,7 +197,7 @@ func TestSandboxLimitsEndToEnd(t *testing.T) {
 		log    string
 	}{
 		{"/bomb/rep", 500, "Internal Server Error", "string.rep: the result would be longer than"},
-		{"/bomb/concat", 503, "Script Memory Limit", "script memory limit exceeded"},
+		{"/bomb/concat", 500, "Internal Server Error", "string concatenation: the result would be longer than"},
 		{"/bomb/table", 503, "Script Memory Limit", "script memory limit exceeded"},
 		{"/deep", 500, "Internal Server Error", "stack overflow"},
 	}

@@ -441,6 +441,29 @@ func TestJSONNumbers(t *testing.T) {
 	}
 }
 
+// TestNumbersFromStrings: tonumber and arithmetic read a string as a Lua 5.1
+// numeral, except "inf" and "nan", which JSON cannot hold.
+func TestNumbersFromStrings(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "integer", expr: `tonumber("  12  ")`, want: `{"v":12}`},
+		{name: "exponent", expr: `{tonumber("1e5"), tonumber("1E2"), tonumber("-1.5e-1")}`, want: `{"v":[100000,100,-0.15]}`},
+		{name: "fractions", expr: `{tonumber(".5"), tonumber("5.")}`, want: `{"v":[0.5,5]}`},
+		{name: "hexadecimal", expr: `{tonumber("  0x10  "), tonumber("-0xff")}`, want: `{"v":[16,-255]}`},
+		{name: "past int64", expr: `tonumber("9223372036854775808") == 2^63`, want: `{"v":true}`},
+		{name: "past float64", expr: `tonumber("1e400") == 1/0`, want: `{"v":true}`},
+		{name: "base 10 given", expr: `tonumber("1e5", 10)`, want: `{"v":100000}`},
+		{name: "other bases", expr: `{tonumber("ff", 16), tonumber("  1010  ", 2), tostring(tonumber("12", 2))}`, want: `{"v":[255,10,"nil"]}`},
+		{name: "not numerals", expr: `{tostring(tonumber("12a")), tostring(tonumber("")), tostring(tonumber("0x1p4")), tostring(tonumber("1_000"))}`,
+			want: `{"v":["nil","nil","nil","nil"]}`},
+		{name: "inf and nan", expr: `{tostring(tonumber("inf")), tostring(tonumber("nan")), tostring(tonumber("-Infinity"))}`, want: `{"v":["nil","nil","nil"]}`},
+		{name: "arithmetic", expr: `{"10" + 1, "1e2" * 1, "010" + 0, " 0x10 " + 0}`, want: `{"v":[11,100,10,16]}`},
+		{name: "arithmetic past int64", expr: `"9223372036854775808" + 0 == 2^63`, want: `{"v":true}`},
+		{name: "docs/lua.md", expr: `{ exp = tonumber("1e5"), hex = tonumber(" 0x10 "), sum = "10" + 1, word = tonumber("12a"), inf = tonumber("inf") }`,
+			want: `{"v":{"exp":100000,"hex":16,"sum":11}}`},
+		{name: "arithmetic on inf", expr: `"inf" + 0`, err: "cannot perform add operation between string and number"},
+	})
+}
+
 func TestJSONNullKeepsPositions(t *testing.T) {
 	e := load(t, map[string]string{
 		"a/a.execute.lua": `return { POST = function(req, res) res:json({ third = req.body[3], n = #req.body }) end }`,

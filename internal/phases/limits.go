@@ -11,7 +11,8 @@ import (
 )
 
 // MaxStringBytes is the largest string that string.rep, string.format,
-// string.gsub and table.concat build: one call cannot ask for gigabytes.
+// string.gsub, table.concat and the .. operator build: one call cannot ask
+// for gigabytes.
 const MaxStringBytes = 16 << 20
 
 // ErrMemoryLimit is a request whose scripts were stopped because the heap
@@ -207,13 +208,15 @@ func tableConcat(L *lua.LState) int {
 
 // strGsub is string.gsub(s, pattern, repl[, n]) with gopher-lua's patterns,
 // building its result in one pass and refusing results over MaxStringBytes.
+// Matching stops when L's context (the call's budget) ends, as string.find
+// and the VM do.
 func strGsub(L *lua.LState) int {
 	str := L.CheckString(1)
 	pat := L.CheckString(2)
 	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
 	repl := L.Get(3)
 	limit := L.OptInt(4, -1)
-	matches, err := pm.Find(pat, []byte(str), 0, limit)
+	matches, err := pm.FindContext(L.Context(), pat, []byte(str), 0, limit)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}

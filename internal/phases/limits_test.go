@@ -120,6 +120,20 @@ func TestTableConcat(t *testing.T) {
 	})
 }
 
+func TestConcatLimit(t *testing.T) {
+	max := fmt.Sprint(MaxStringBytes)
+	runCases(t, []luaCase{
+		{name: "small", expr: `"a" .. 1 .. "b"`, want: `{"v":"a1b"}`},
+		{name: "at the limit", expr: `#(string.rep("x", ` + max + ` - 1) .. "x")`, want: `{"v":` + max + `}`},
+		{name: "past the limit", expr: `string.rep("x", ` + max + `) .. "x"`, err: "string concatenation: the result would be longer than " + max + " bytes"},
+		{name: "doubling", expr: `(function() local s = "x" while true do s = s .. s end end)()`, err: "string concatenation"},
+		{name: "docs/lua.md", expr: `(function() local s = "x" local ok = pcall(function() while true do s = s .. s end end) return { ok = ok, bytes = #s } end)()`,
+			want: `{"v":{"bytes":16777216,"ok":false}}`},
+		{name: "caught", expr: `{pcall(function() return string.rep("x", ` + max + `) .. "x" end)}`,
+			want: `{"v":[false,"endpoints/c5/c5.execute.lua:2: string concatenation: the result would be longer than ` + max + ` bytes"]}`},
+	})
+}
+
 func TestDeepRecursion(t *testing.T) {
 	tests := []struct{ name, body string }{
 		{"plain", `local function f(n) return 1 + f(n + 1) end f(1)`},
@@ -190,9 +204,9 @@ func TestMemoryWatchdog(t *testing.T) {
 	runtime.GC()
 	limit := readHeap() + 48<<20
 	e := load(t, map[string]string{
-		"str/str.execute.lua": handlerOf(`local s = string.rep("x", 1048576)
-			for i = 1, 12 do s = s .. s end
-			res:json({ n = #s })`),
+		"str/str.execute.lua": handlerOf(`local t = {}
+			for i = 1, 1000 do t[i] = string.rep(tostring(i), 4194304) end
+			res:json({ n = #t })`),
 		"tbl/tbl.execute.lua": handlerOf(`local t = {}
 			for i = 1, 20000000 do t[i] = { i } end
 			res:json({ n = #t })`),
@@ -212,6 +226,52 @@ func TestMemoryWatchdog(t *testing.T) {
 				t.Errorf("next request=%v %v, want ok", resp, err)
 			}
 		})
+	}
+}
+
+// slowPatterns are handlers whose pattern matching backtracks for far longer
+// than any test runs: only a matcher that stops with the call's budget ends
+// them. gsub is MiniMi's own.
+var slowPatterns = []struct{ name, body string }{
+	{"find", `local s = string.rep("a", 40) string.find(s .. "b", string.rep("a*", 40) .. "c")`},
+	{"match", `string.match(string.rep("a", 2000), string.rep(".-", 8) .. "b")`},
+	{"gmatch", `for m in string.gmatch(string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c") do end`},
+	{"gsub", `string.gsub(string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c", "x")`},
+	{"caught", `local ok = pcall(string.find, string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c")
+		res:json({ caught = not ok })`},
+}
+
+// TestPatternsStopAtTheBudget: a pattern that backtracks past the time
+// budget ends the request with 503 Script Timeout, as an endless loop does,
+// also when the script catches the error.
+func TestPatternsStopAtTheBudget(t *testing.T) {
+	files := map[string]string{"ok/ok.execute.lua": handlerOf(`res:send("ok")`)}
+	for _, p := range slowPatterns {
+		files[p.name+"/"+p.name+".execute.lua"] = handlerOf(p.body)
+	}
+	e := load(t, files, Options{ScriptTimeout: 100 * time.Millisecond})
+	for _, p := range slowPatterns {
+		t.Run(p.name, func(t *testing.T) {
+			_, err := run(t, e, "GET", "/"+p.name, "")
+			if !isStatus(err, 503) || !errors.Is(err, ErrScriptTimeout) {
+				t.Fatalf("err=%v, want 503 ErrScriptTimeout", err)
+			}
+			if resp, err := run(t, e, "GET", "/ok", ""); err != nil || string(resp.Body) != "ok" {
+				t.Errorf("next request=%v %v, want ok", resp, err)
+			}
+		})
+	}
+}
+
+// TestPatternsStopForMemory: the watchdog stops a call busy matching a
+// pattern as it stops any other. The heap is always past a limit of one
+// byte, so the call is stopped at the watchdog's first look.
+func TestPatternsStopForMemory(t *testing.T) {
+	e := load(t, map[string]string{"find/find.execute.lua": handlerOf(slowPatterns[0].body)},
+		Options{ScriptTimeout: time.Hour, HeapLimit: 1})
+	_, err := run(t, e, "GET", "/find", "")
+	if !isStatus(err, 503) || !errors.Is(err, ErrMemoryLimit) {
+		t.Fatalf("err=%v, want 503 ErrMemoryLimit", err)
 	}
 }
 

@@ -26,6 +26,7 @@ func (e *Engine) newState() *lua.LState {
 		CallStackSize:   e.opts.CallStackSize,
 		RegistrySize:    1024,
 		RegistryMaxSize: e.opts.RegistrySize,
+		MaxStringSize:   MaxStringBytes,
 	})
 	for _, lib := range []struct {
 		name string

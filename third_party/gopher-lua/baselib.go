@@ -403,12 +403,19 @@ func baseSetMetatable(L *LState) int {
 
 func baseToNumber(L *LState) int {
 	base := L.OptInt(2, 10)
-	noBase := L.Get(2) == LNil
 
 	switch lv := L.CheckAny(1).(type) {
 	case LNumber:
 		L.Push(lv)
 	case LString:
+		if base == 10 { // a numeral, as the compiler and arithmetic read it
+			if v, err := parseNumber(string(lv)); err == nil {
+				L.Push(v)
+			} else {
+				L.Push(LNil)
+			}
+			return 1
+		}
 		str := strings.Trim(string(lv), " \n\t")
 		if strings.Index(str, ".") > -1 {
 			if v, err := strconv.ParseFloat(str, LNumberBit); err != nil {
@@ -417,9 +424,6 @@ func baseToNumber(L *LState) int {
 				L.Push(LNumber(v))
 			}
 		} else {
-			if noBase && strings.HasPrefix(strings.ToLower(str), "0x") {
-				base, str = 16, str[2:] // Hex number
-			}
 			if v, err := strconv.ParseInt(str, base, LNumberBit); err != nil {
 				L.Push(LNil)
 			} else {

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -140,19 +141,85 @@ func isArrayKey(v LNumber) bool {
 	return isInteger(v) && v < LNumber(int((^uint(0))>>1)) && v > LNumber(0) && v < LNumber(MaxArrayIndex)
 }
 
+// luaSpace is the white space a numeral may have around it: C's isspace, as
+// Lua 5.1's strtod skips.
+const luaSpace = " \t\n\v\f\r"
+
+// parseNumber converts a string to a number as Lua 5.1 does (luaO_str2d)
+// when tonumber, arithmetic or a library function is given a string: a
+// decimal numeral, with an optional fraction and exponent, or a hexadecimal
+// integer (0x1F), with an optional sign and white space around it. A value
+// past the range of a float is ±Inf, as strtod gives. Unlike strtod, it
+// refuses "inf", "nan" and hexadecimal fractions, which Lua 5.1's manual does
+// not count as numerals and JSON cannot hold, and Go's own forms (octal 017,
+// 0b1, 1_000).
 func parseNumber(number string) (LNumber, error) {
-	var value LNumber
-	number = strings.Trim(number, " \t\n")
-	if v, err := strconv.ParseInt(number, 0, LNumberBit); err != nil {
-		if v2, err2 := strconv.ParseFloat(number, LNumberBit); err2 != nil {
-			return LNumber(0), err2
-		} else {
-			value = LNumber(v2)
-		}
-	} else {
-		value = LNumber(v)
+	s := strings.Trim(number, luaSpace)
+	unsigned := strings.TrimLeft(s, "+-")
+	if len(s)-len(unsigned) > 1 {
+		return 0, numberSyntax(number)
 	}
-	return value, nil
+	if len(unsigned) > 2 && unsigned[0] == '0' && unsigned[1]|0x20 == 'x' {
+		if !isHexDigits(unsigned[2:]) {
+			return 0, numberSyntax(number)
+		}
+		s += "p0" // a hexadecimal float to Go: rounded once, however long
+	} else if !isDecimalNumeral(unsigned) {
+		return 0, numberSyntax(number)
+	}
+	v, err := strconv.ParseFloat(s, LNumberBit)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, err
+	}
+	return LNumber(v), nil
+}
+
+func numberSyntax(number string) error {
+	return &strconv.NumError{Func: "parseNumber", Num: number, Err: strconv.ErrSyntax}
+}
+
+// isDecimalNumeral reports whether s is digits with an optional fraction and
+// exponent: 1, 1.5, .5, 5., 1e5, 1.5E-3.
+func isDecimalNumeral(s string) bool {
+	i, n := skipDecimalDigits(s, 0)
+	if i < len(s) && s[i] == '.' {
+		var m int
+		i, m = skipDecimalDigits(s, i+1)
+		n += m
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && s[i]|0x20 == 'e' {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		var m int
+		if i, m = skipDecimalDigits(s, i); m == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// skipDecimalDigits returns the index past the digits from s[i] on and how
+// many there are.
+func skipDecimalDigits(s string, i int) (int, int) {
+	start := i
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i, i - start
+}
+
+func isHexDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func popenArgs(arg string) (string, []string) {

@@ -2,6 +2,7 @@
 package pm
 
 import (
+	"context"
 	"fmt"
 )
 
@@ -525,9 +526,45 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 /* VM {{{ */
 
+// checkEvery is how many steps the matcher takes between two looks at its
+// context: a step is a call of recursiveVM, or a byte that %b or a back
+// reference compares.
+const checkEvery = 4096
+
+// matcher runs the instructions of a pattern over src. It stops with its
+// context's error once the context is done, so that a pattern that
+// backtracks for hours does not outlive the caller's time budget.
+type matcher struct {
+	src   []byte
+	insts []inst
+	ctx   context.Context
+	done  <-chan struct{} // ctx.Done(), read once; nil: never done
+	steps int             // steps since the last look at done
+}
+
+// stopped is what the matcher panics with when its context is done.
+type stopped struct{ err error }
+
+// step counts n steps, and every checkEvery steps looks (without waiting)
+// whether the context is done.
+func (mt *matcher) step(n int) {
+	mt.steps += n
+	if mt.steps < checkEvery {
+		return
+	}
+	mt.steps = 0
+	select {
+	case <-mt.done:
+		panic(stopped{mt.ctx.Err()})
+	default:
+	}
+}
+
 // Simple recursive virtual machine based on the
 // "Regular Expression Matching: the Virtual Machine Approach" (https://swtch.com/~rsc/regexp/regexp2.html)
-func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
+func (mt *matcher) recursiveVM(pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
+	src, insts := mt.src, mt.insts
+	mt.step(1)
 	recLevel++
 	if recLevel > maxRecursionLevel {
 		panic(newError(_UNKNOWN, "pattern/input too complex"))
@@ -556,14 +593,14 @@ redo:
 		pc = inst.Operand1
 		goto redo
 	case opSplit:
-		if ok, nsp, _ := recursiveVM(src, insts, inst.Operand1, sp, recLevel, m); ok {
+		if ok, nsp, _ := mt.recursiveVM(inst.Operand1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		pc = inst.Operand2
 		goto redo
 	case opSave:
 		s := m.setCapture(inst.Operand1, sp)
-		if ok, nsp, _ := recursiveVM(src, insts, pc+1, sp, recLevel, m); ok {
+		if ok, nsp, _ := mt.recursiveVM(pc+1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		m.restoreCapture(inst.Operand1, s)
@@ -576,12 +613,13 @@ redo:
 		if sp >= len(src) || int(src[sp]) != inst.Operand1 {
 			return false, sp, m
 		}
-		count := 1
+		count, start := 1, sp
 		for sp = sp + 1; sp < len(src); sp++ {
 			if int(src[sp]) == inst.Operand2 {
 				count--
 			}
 			if count == 0 {
+				mt.step(sp - start)
 				pc++
 				sp++
 				goto redo
@@ -590,6 +628,7 @@ redo:
 				count++
 			}
 		}
+		mt.step(sp - start)
 		return false, sp, m
 	case opNumber:
 		idx := inst.Operand1 * 2
@@ -597,6 +636,7 @@ redo:
 			panic(newError(_UNKNOWN, "invalid capture index"))
 		}
 		capture := src[m.Capture(idx):m.Capture(idx+1)]
+		mt.step(len(capture))
 		for i := 0; i < len(capture); i++ {
 			if i+sp >= len(src) || capture[i] != src[i+sp] {
 				return false, sp, m
@@ -613,21 +653,33 @@ redo:
 
 /* API {{{ */
 
+// Find returns the matches of pattern p in src from offset on, at most limit
+// of them (all when limit is negative).
 func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	return FindContext(context.Background(), p, src, offset, limit)
+}
+
+// FindContext is Find that gives up once ctx is done, returning ctx.Err().
+// It looks at ctx every few thousand steps of the matcher, so a pattern that
+// backtracks over a long subject ends soon after ctx does.
+func FindContext(ctx context.Context, p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			if perr, ok := v.(*Error); ok {
+			switch perr := v.(type) {
+			case *Error:
 				err = perr
-			} else {
+			case stopped:
+				err = perr.err
+			default:
 				panic(v)
 			}
 		}
 	}()
 	pat := parsePattern(newScanner([]byte(p)), true)
-	insts := compilePattern(pat)
+	mt := &matcher{src: src, insts: compilePattern(pat), ctx: ctx, done: ctx.Done()}
 	matches = []*MatchData{}
 	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := recursiveVM(src, insts, 0, sp, 0)
+		ok, nsp, ms := mt.recursiveVM(0, sp, 0)
 		sp++
 		if ok {
 			if sp < nsp {

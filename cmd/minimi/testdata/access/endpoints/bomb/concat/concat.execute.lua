@@ -1,4 +1,4 @@
--- Doubles a 1 MiB string up to 4 GiB unless it is stopped.
+-- Doubles a 1 MiB string up to 4 GiB unless it is stopped: .. refuses past 16 MiB.
 return {
   GET = function(req, res)
     local s = string.rep("x", 1048576)

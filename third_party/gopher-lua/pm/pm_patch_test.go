@@ -1,0 +1,73 @@
+package pm
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// slowPattern and slowSubject backtrack through more steps than any test
+// can wait for: only a matcher that looks at its context returns.
+var (
+	slowPattern = strings.Repeat("a*", 40) + "c"
+	slowSubject = []byte(strings.Repeat("a", 40) + "b")
+)
+
+func TestFindContextStops(t *testing.T) {
+	tests := []struct {
+		name    string
+		pattern string
+		src     []byte
+	}{
+		{"greedy items", slowPattern, slowSubject},
+		{"lazy items", strings.Repeat(".-", 8) + "b", []byte(strings.Repeat("a", 2000))},
+		{"balance", "%b()", []byte(strings.Repeat("(", 1<<20))},
+		{"back reference", "(a*)%1%1%1b", []byte(strings.Repeat("a", 1<<16))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			if _, err := FindContext(ctx, tc.pattern, tc.src, 0, -1); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("FindContext()=%v, want %v", err, context.DeadlineExceeded)
+			}
+		})
+	}
+	t.Run("done before", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := FindContext(ctx, slowPattern, slowSubject, 0, 1); !errors.Is(err, context.Canceled) {
+			t.Errorf("FindContext()=%v, want %v", err, context.Canceled)
+		}
+	})
+}
+
+// TestFindContextMatchesAsFind: a context that is not done changes nothing,
+// also for matches that take more steps than checkEvery.
+func TestFindContextMatchesAsFind(t *testing.T) {
+	long := []byte(strings.Repeat("ab", 10000))
+	tests := []struct {
+		pattern string
+		src     []byte
+		want    int
+	}{
+		{"b", long, 10000},
+		{"(a)(b)", long, 10000},
+		{"a.-b", long, 10000},
+		{"%b()", []byte("(a(b)c) (d)"), 2},
+		{"[", []byte("x"), -1},
+	}
+	for _, tc := range tests {
+		want, werr := Find(tc.pattern, tc.src, 0, -1)
+		got, err := FindContext(context.Background(), tc.pattern, tc.src, 0, -1)
+		if (err != nil) != (werr != nil) || (tc.want < 0) != (err != nil) {
+			t.Errorf("%q: err=%v, Find's=%v", tc.pattern, err, werr)
+			continue
+		}
+		if err == nil && (len(got) != tc.want || len(want) != tc.want) {
+			t.Errorf("%q: %d matches, Find %d, want %d", tc.pattern, len(got), len(want), tc.want)
+		}
+	}
+}
