@@ -225,17 +225,33 @@ func (v *vm) stashPatch(L *lua.LState) int {
 	coll := v.writable(L, "patch")
 	id := L.CheckString(2)
 	fields := v.recordArg(L, 3)
-	return v.pushRecord(v.session().Patch(coll, id, fields, L.OptInt(4, 0)))
+	return v.pushRecord(v.session().Patch(coll, id, fields, versionArg(L, 4)))
 }
 
 func (v *vm) stashDelete(L *lua.LState) int {
 	coll := v.writable(L, "delete")
-	ok, err := v.session().Delete(coll, L.CheckString(2))
+	ok, err := v.session().Delete(coll, L.CheckString(2), versionArg(L, 3))
 	if err != nil {
 		return v.raise(stashError(err))
 	}
 	L.Push(lua.LBool(ok))
 	return 1
+}
+
+// versionArg reads the optional version argument n of patch and delete:
+// absent or nil checks nothing; a number must be the record's version (one
+// that no record can be at, like 0 or 1.5, is a conflict); anything else is
+// an error.
+func versionArg(L *lua.LState, n int) stash.Version {
+	switch lv := L.Get(n).(type) {
+	case *lua.LNilType:
+		return stash.AnyVersion
+	case lua.LNumber:
+		return stash.VersionOf(float64(lv))
+	default:
+		L.ArgError(n, "version must be a number or nil, not a "+lv.Type().String())
+		return stash.AnyVersion
+	}
 }
 
 // recordArg converts argument n, a table, to a record.

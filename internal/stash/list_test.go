@@ -109,13 +109,13 @@ func TestListSeesPendingWrites(t *testing.T) {
 	if _, err := ss.Create("/notes", Record{"id": "a05x", "title": "t", "owner": "ann"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Delete("/notes", "a06"); err != nil {
+	if _, err := ss.Delete("/notes", "a06", AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Patch("/notes", "a07", Record{"owner": "ann"}, 0); err != nil {
+	if _, err := ss.Patch("/notes", "a07", Record{"owner": "ann"}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Patch("/notes", "a09", Record{"owner": "bob"}, 0); err != nil {
+	if _, err := ss.Patch("/notes", "a09", Record{"owner": "bob"}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

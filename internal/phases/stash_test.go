@@ -1,0 +1,189 @@
+package phases
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
+)
+
+const recsSchema = `{ "schema": { "type": "object", "properties": {
+	"title": { "type": "string" }, "owner": { "type": "string" }, "n": { "type": "number" },
+	"secret": { "type": "string", "x-hidden": true },
+	"password": { "type": "string", "x-hash": true, "x-hidden": true } } },
+	"indexes": ["owner"] }`
+
+// loadRecs builds an engine whose folder /recs serves the handler src, with
+// a collection /recs in a bbolt file under t.TempDir(). A request's writes
+// commit when it ends.
+func loadRecs(t *testing.T, src string) *Engine {
+	t.Helper()
+	return loadStash(t, map[string]string{"recs/recs.execute.lua": src})
+}
+
+// loadStash builds an engine of files in which every folder uses the
+// collection /recs, in a bbolt file under t.TempDir().
+func loadStash(t *testing.T, files map[string]string) *Engine {
+	t.Helper()
+	sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
+	if err != nil {
+		t.Fatalf("ParseSchema()=%v", err)
+	}
+	set, err := stash.Open(stash.Options{DataDir: t.TempDir(), Timeout: time.Second, NoSync: true,
+		Collections: []stash.CollectionSpec{{Path: "/recs", Schema: sc}}})
+	if err != nil {
+		t.Fatalf("stash.Open()=%v", err)
+	}
+	t.Cleanup(func() { set.Close() })
+	return load(t, files,
+		Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }})
+}
+
+// runLua runs body as the handler of method on /recs (body may read req.body)
+// and returns the reply's JSON object, or the error.
+func runLua(t *testing.T, e *Engine, method, reqBody string) (map[string]any, error) {
+	t.Helper()
+	resp, err := run(t, e, method, "/recs", reqBody)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Body) == 0 {
+		return nil, nil
+	}
+	return decode(t, resp), nil
+}
+
+func mustRun(t *testing.T, e *Engine, method, reqBody string) map[string]any {
+	t.Helper()
+	got, err := runLua(t, e, method, reqBody)
+	if err != nil {
+		t.Fatalf("%s /recs=%v", method, err)
+	}
+	return got
+}
+
+// TestStashVersionArgument: patch and delete check a version given as any
+// number; nil checks nothing, and a value that is not a number is an error.
+func TestStashVersionArgument(t *testing.T) {
+	e := loadRecs(t, `return {
+		POST = function(req, res) res:json(req.stash:create({ id = "r1", title = "t" })) end,
+		PATCH = function(req, res)
+			local v = req.body.v
+			if v == "nan" then v = 0/0 elseif v == "neg0" then v = -0.0 elseif v == "inf" then v = 1/0
+			elseif v == "table" then v = {} elseif v == "big" then v = 9223372036854775807 end
+			res:json(req.stash:patch("r1", { n = 1 }, v))
+		end,
+		DELETE = function(req, res) res:json({ ok = req.stash:delete("r1", req.body.v) }) end,
+	}`)
+	mustRun(t, e, "POST", "")
+	tests := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"zero", `{"v": 0}`, 409, "record is at version 1, the patch is based on 0"},
+		{"minus zero", `{"v": "neg0"}`, 409, "based on -0"},
+		{"fraction", `{"v": 1.9}`, 409, "based on 1.9"},
+		{"negative", `{"v": -1}`, 409, "based on -1"},
+		{"stale", `{"v": 2}`, 409, "based on 2"},
+		{"max int64", `{"v": "big"}`, 409, "based on 9223372036854776000"},
+		{"NaN", `{"v": "nan"}`, 409, "based on NaN"},
+		{"inf", `{"v": "inf"}`, 409, "based on +Inf"},
+		{"string", `{"v": "1"}`, 500, "bad argument #4 to patch (version must be a number or nil, not a string)"},
+		{"table", `{"v": "table"}`, 500, "version must be a number or nil, not a table"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runLua(t, e, "PATCH", tc.body)
+			if !isStatus(err, tc.status) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("patch(%s)=%v, want %d %q", tc.body, err, tc.status, tc.want)
+			}
+		})
+	}
+	if _, err := runLua(t, e, "DELETE", `{"v": 0}`); !isStatus(err, 409) || !strings.Contains(err.Error(), "the delete is based on 0") {
+		t.Errorf("delete(id, 0)=%v, want a 409", err)
+	}
+	if got := mustRun(t, e, "PATCH", `{"v": 1}`); got["_version"] != 2.0 {
+		t.Errorf("patch(id, 1)=%v, want version 2", got)
+	}
+	if got := mustRun(t, e, "PATCH", `{}`); got["_version"] != 3.0 {
+		t.Errorf("patch(id, nil)=%v, want version 3", got)
+	}
+	if got := mustRun(t, e, "DELETE", `{"v": 3}`); got["ok"] != true {
+		t.Errorf("delete(id, 3)=%v, want true", got)
+	}
+}
+
+// docBlock returns the fenced block of docs/<doc> whose first line is first.
+func docBlock(t *testing.T, doc, first string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), "```lua\n"+first+"\n")
+	block, _, closed := strings.Cut(after, "\n```")
+	if !ok || !closed {
+		t.Fatalf("docs/%s has no lua block starting %q", doc, first)
+	}
+	return block
+}
+
+// TestStashDocIfMatch runs the If-Match example of docs/stash.md.
+func TestStashDocIfMatch(t *testing.T) {
+	e := loadStash(t, map[string]string{
+		"recs/recs.execute.lua":       `return { POST = function(req, res) res:json(req.stash:create({ id = "r1", title = "t" })) end }`,
+		"notes/[id]/[id].execute.lua": docBlock(t, "stash.md", "-- endpoints/notes/[id]/[id].execute.lua"),
+	})
+	mustRun(t, e, "POST", "")
+	send := func(method, ifMatch string) (*Response, error) {
+		c := &Call{Folder: e.Table().Lookup("/notes/[id]"), Method: method, Path: "/notes/r1",
+			Params: map[string]string{"id": "r1"}, Header: http.Header{}, ID: "t1"}
+		if ifMatch != "" {
+			c.Header.Set("If-Match", ifMatch)
+		}
+		if method == "PATCH" {
+			c.Body = []byte(`{"n": 1}`)
+			c.Header.Set("Content-Type", "application/json")
+		}
+		return e.Run(t.Context(), c)
+	}
+	tests := []struct {
+		method, ifMatch string
+		status          int
+	}{
+		{"PATCH", "latest", 412},
+		{"PATCH", "0", 409},
+		{"PATCH", "2", 409},
+		{"PATCH", "1", 200},
+		{"PATCH", "", 200},
+		{"DELETE", "1", 409},
+		{"DELETE", "W/3", 412},
+		{"DELETE", "3", 204},
+		{"DELETE", "", 404},
+	}
+	for _, tc := range tests {
+		resp, err := send(tc.method, tc.ifMatch)
+		status := 0
+		if err != nil {
+			var pe *Error
+			if errors.As(err, &pe) {
+				status = pe.Status
+			}
+		} else {
+			status = resp.Status
+			if status == 0 {
+				status = 204
+			}
+		}
+		if status != tc.status {
+			t.Errorf("%s If-Match %q=%d %v, want %d", tc.method, tc.ifMatch, status, err, tc.status)
+		}
+	}
+}
