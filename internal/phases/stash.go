@@ -211,20 +211,20 @@ func (v *vm) stashCount(L *lua.LState) int {
 
 func (v *vm) stashCreate(L *lua.LState) int {
 	coll := v.writable(L, "create")
-	rec := v.recordArg(L, 2)
+	rec := v.recordArg(L, "create", coll, 2)
 	return v.pushRecord(v.session().Create(coll, rec))
 }
 
 func (v *vm) stashPut(L *lua.LState) int {
 	coll := v.writable(L, "put")
 	id := L.CheckString(2)
-	return v.pushRecord(v.session().Put(coll, id, v.recordArg(L, 3)))
+	return v.pushRecord(v.session().Put(coll, id, v.recordArg(L, "put", coll, 3)))
 }
 
 func (v *vm) stashPatch(L *lua.LState) int {
 	coll := v.writable(L, "patch")
 	id := L.CheckString(2)
-	fields := v.recordArg(L, 3)
+	fields := v.recordArg(L, "patch", coll, 3)
 	return v.pushRecord(v.session().Patch(coll, id, fields, versionArg(L, 4)))
 }
 
@@ -254,21 +254,60 @@ func versionArg(L *lua.LState, n int) stash.Version {
 	}
 }
 
-// recordArg converts argument n, a table, to a record.
-func (v *vm) recordArg(L *lua.LState, n int) stash.Record {
-	t := L.CheckTable(n)
-	val, err := fromLua(L, t)
+// recordArg converts argument n to a record. A value that is not a JSON
+// object (nil, a boolean, a number, a string, an array, a table with a key
+// that is not a string) is a 422, as a record that fails its schema is:
+// it is what req.body holds when a client sends such a body.
+func (v *vm) recordArg(L *lua.LState, op, coll string, n int) stash.Record {
+	lv := L.Get(n)
+	if what := notRecord(L, lv); what != "" {
+		v.raise(notRecordError(op, coll, what))
+	}
+	val, err := fromLua(L, lv)
 	if err != nil {
 		L.ArgError(n, err.Error())
 	}
 	m, ok := val.(map[string]any)
 	if !ok {
-		if t.Len() == 0 {
-			return stash.Record{}
-		}
-		L.ArgError(n, "a record must be a table with string keys")
+		L.ArgError(n, "a record must be a table with string keys, not a "+lv.Type().String())
 	}
 	return m
+}
+
+// notRecord says what lv is when it is a JSON value other than an object
+// ("an array", "a string", …), or "" when it is a table with string keys
+// only, or a value no JSON holds (a function), which fromLua refuses.
+func notRecord(L *lua.LState, lv lua.LValue) string {
+	switch lv := lv.(type) {
+	case *lua.LNilType:
+		return "null"
+	case lua.LBool:
+		return "a boolean"
+	case lua.LNumber:
+		return "a number"
+	case lua.LString:
+		return "a string"
+	case *lua.LTable:
+		if isArray(L, lv) {
+			return "an array"
+		}
+		what := ""
+		lv.ForEachKind(nil, func(k, _ lua.LValue) {
+			if what == "" {
+				what = "a table with a key of type " + k.Type().String()
+			}
+		})
+		return what
+	}
+	return ""
+}
+
+// notRecordError is the 422 of a write given something that is not a record.
+func notRecordError(op, coll, what string) *Error {
+	e := newError(http.StatusUnprocessableEntity, "the record must be a JSON object",
+		fmt.Errorf("stash:%s on %s: the record is %s", op, coll, what))
+	e.Fields = []FieldError{{Pointer: "", Message: "is " + what + ", not an object"}}
+	return e
 }
 
 func (v *vm) pushRecord(rec stash.Record, err error) int {

@@ -187,3 +187,53 @@ func TestStashDocIfMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestStashWriteNotARecord: create, put and patch given a JSON value that
+// is not an object (as req.body holds for such a request body) answer 422,
+// and write nothing.
+func TestStashWriteNotARecord(t *testing.T) {
+	e := loadRecs(t, `return {
+		POST = function(req, res)
+			local rec = req.body
+			if req.query.lua == "numkey" then rec = { title = "t", [5] = "x" }
+			elseif req.query.lua == "seq" then rec = { "a", "b" } end
+			res:json(req.stash:create(rec))
+		end,
+		PUT = function(req, res) res:json(req.stash:put("r1", req.body)) end,
+		PATCH = function(req, res) res:json(req.stash:patch("r1", req.body)) end,
+		GET = function(req, res) res:json({ n = req.stash:count() }) end,
+	}`)
+	mustRun(t, e, "PUT", `{"title": "t"}`)
+	tests := []struct{ body, what string }{
+		{`[1,2]`, "an array"},
+		{`[]`, "an array"},
+		{`"str"`, "a string"},
+		{`null`, "null"},
+		{`42`, "a number"},
+		{`true`, "a boolean"},
+		{``, "null"},
+	}
+	for _, method := range []string{"POST", "PUT", "PATCH"} {
+		for _, tc := range tests {
+			_, err := runLua(t, e, method, tc.body)
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Status != 422 || pe.Detail != "the record must be a JSON object" ||
+				len(pe.Fields) != 1 || pe.Fields[0] != (FieldError{Pointer: "", Message: "is " + tc.what + ", not an object"}) {
+				t.Errorf("%s %q=%v (%+v), want a 422 saying the record is %s", method, tc.body, err, pe, tc.what)
+			}
+		}
+	}
+	for _, q := range []string{"numkey", "seq"} {
+		c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1",
+			RawQuery: "lua=" + q}
+		if _, err := e.Run(t.Context(), c); !isStatus(err, 422) {
+			t.Errorf("create(%s)=%v, want 422", q, err)
+		}
+	}
+	if got := mustRun(t, e, "GET", ""); got["n"] != 1.0 {
+		t.Errorf("count()=%v, want 1: a refused write stored nothing", got["n"])
+	}
+	if got := mustRun(t, e, "POST", `{}`); got["id"] == nil {
+		t.Errorf("create({})=%v, want an empty record stored", got)
+	}
+}
