@@ -120,7 +120,7 @@ func TestStashVersionArgument(t *testing.T) {
 	}
 }
 
-// docBlock returns the fenced block of docs/<doc> whose first line is first.
+// docBlock returns the fenced lua block of docs/<doc> that starts with first.
 func docBlock(t *testing.T, doc, first string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
@@ -132,7 +132,7 @@ func docBlock(t *testing.T, doc, first string) string {
 	if !ok || !closed {
 		t.Fatalf("docs/%s has no lua block starting %q", doc, first)
 	}
-	return block
+	return first + "\n" + block
 }
 
 // TestStashDocIfMatch runs the If-Match example of docs/stash.md.
@@ -235,5 +235,53 @@ func TestStashWriteNotARecord(t *testing.T) {
 	}
 	if got := mustRun(t, e, "POST", `{}`); got["id"] == nil {
 		t.Errorf("create({})=%v, want an empty record stored", got)
+	}
+}
+
+// TestInfinityIsNotJSON: math.huge is the infinity, as in Lua, and no
+// conversion to JSON takes an infinity (or NaN): records, res:json,
+// json.encode and emit refuse it rather than writing the largest float64.
+func TestInfinityIsNotJSON(t *testing.T) {
+	e := loadRecs(t, `return {
+		GET = function(req, res)
+			res:json({ inf = math.huge == 1/0, neg = -math.huge == -1/0, max = math.huge > 1.7976931348623157e308 })
+		end,
+		POST = function(req, res)
+			local q = req.query.v
+			local v = math.huge
+			if q == "neg" then v = -math.huge elseif q == "div" then v = 1/0 elseif q == "nan" then v = 0/0 end
+			local how = req.query.how
+			if how == "create" then res:json(req.stash:create({ n = v }))
+			elseif how == "patch" then res:json(req.stash:patch("r1", { n = { deep = v } }))
+			elseif how == "json" then res:json({ n = v })
+			elseif how == "encode" then res:send(json.encode({ v }))
+			elseif how == "emit" then emit("x", { n = v }); res:status(204)
+			end
+		end,
+	}`)
+	if got := mustRun(t, e, "GET", ""); got["inf"] != true || got["neg"] != true || got["max"] != true {
+		t.Fatalf("math.huge=%v, want the infinity", got)
+	}
+	for _, how := range []string{"create", "patch", "json", "encode", "emit"} {
+		for v, want := range map[string]string{"huge": "+Inf", "neg": "-Inf", "div": "+Inf", "nan": "NaN"} {
+			c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1",
+				RawQuery: "how=" + how + "&v=" + v}
+			resp, err := e.Run(t.Context(), c)
+			if !isStatus(err, 500) || !strings.Contains(err.Error(), "cannot encode "+want+" as json") {
+				t.Errorf("%s of %s=%v %v, want a 500 saying it cannot encode %s", how, v, resp, err, want)
+			}
+		}
+	}
+}
+
+// TestDocNumbers runs the example of docs/lua.md on numbers.
+func TestDocNumbers(t *testing.T) {
+	block := docBlock(t, "lua.md", "return {\n  POST = function(req, res)\n    local ok, err = pcall(json.encode, { n = math.huge })")
+	src, reply, _ := strings.Cut(block, "\n-- POST ")
+	body, want, _ := strings.Cut(reply, " → ")
+	e := load(t, map[string]string{"a/a.execute.lua": src}, Options{})
+	resp, err := run(t, e, "POST", "/a", body)
+	if err != nil || string(resp.Body) != want {
+		t.Errorf("POST %s=%s %v, want %s", body, resp.Body, err, want)
 	}
 }
