@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -134,9 +136,9 @@ func (v *vm) writable(L *lua.LState, op string) string {
 
 func (v *vm) stashGet(L *lua.LState) int {
 	coll := v.self(L, "get")
-	opts := L.OptTable(3, nil)
+	id := L.CheckString(2)
 	var rec lua.LValue
-	err := v.session().GetJSON(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")},
+	err := v.session().GetJSON(coll, id, readOptions(L, 3),
 		func(doc []byte, version int, drop []string) error {
 			lv, err := decodeJSON(L, doc)
 			if err != nil {
@@ -165,23 +167,7 @@ func (v *vm) stashGet(L *lua.LState) int {
 
 func (v *vm) stashList(L *lua.LState) int {
 	coll := v.self(L, "list")
-	o := L.OptTable(2, nil)
-	if o == nil {
-		o = L.CreateTable(0, 0)
-	}
-	lo := stash.ListOptions{
-		After:  stringField(o, "after"),
-		Limit:  int(lua.LVAsNumber(o.RawGetString("limit"))),
-		Prefix: stringField(o, "prefix"),
-		Hidden: boolField(o, "hidden"),
-	}
-	if w, ok := o.RawGetString("where").(*lua.LTable); ok {
-		where, err := fromLua(L, w)
-		if err != nil {
-			L.ArgError(2, "where: "+err.Error())
-		}
-		lo.Where, _ = where.(map[string]any)
-	}
+	lo := v.listOptions(L, 2)
 	recs, err := v.session().List(coll, lo)
 	if err != nil {
 		return v.raise(stashError(err))
@@ -197,6 +183,100 @@ func (v *vm) stashList(L *lua.LState) int {
 	L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
 	L.Push(t)
 	return 1
+}
+
+// listOptions reads the options of list (argument n, a table or nil). An
+// unknown key or a value of the wrong type is an error naming the option,
+// so that a typo cannot drop a filter; a limit that is not a whole number
+// of records is an invalid query (400), as a negative one is.
+func (v *vm) listOptions(L *lua.LState, n int) stash.ListOptions {
+	var lo stash.ListOptions
+	o := L.OptTable(n, nil)
+	if o == nil {
+		return lo
+	}
+	o.ForEach(func(k, val lua.LValue) {
+		key, _ := k.(lua.LString)
+		switch key {
+		case "after":
+			lo.After = optionString(L, n, "after", val)
+		case "prefix":
+			lo.Prefix = optionString(L, n, "prefix", val)
+		case "hidden":
+			lo.Hidden = optionBool(L, n, "hidden", val)
+		case "limit":
+			lo.Limit = v.limitOption(L, n, val)
+		case "where":
+			lo.Where = whereOption(L, n, val)
+		default:
+			L.ArgError(n, fmt.Sprintf("unknown option %s (want after, limit, where, prefix or hidden)", luaQuote(k)))
+		}
+	})
+	return lo
+}
+
+// readOptions reads the options of get (argument n, a table or nil), as
+// listOptions does list's.
+func readOptions(L *lua.LState, n int) stash.ReadOptions {
+	var ro stash.ReadOptions
+	if o := L.OptTable(n, nil); o != nil {
+		o.ForEach(func(k, val lua.LValue) {
+			if key, _ := k.(lua.LString); key != "hidden" {
+				L.ArgError(n, fmt.Sprintf("unknown option %s (want hidden)", luaQuote(k)))
+			}
+			ro.Hidden = optionBool(L, n, "hidden", val)
+		})
+	}
+	return ro
+}
+
+func optionBool(L *lua.LState, n int, name string, val lua.LValue) bool {
+	b, ok := val.(lua.LBool)
+	if !ok {
+		L.ArgError(n, "option "+name+" must be a boolean, not a "+val.Type().String())
+	}
+	return bool(b)
+}
+
+func optionString(L *lua.LState, n int, name string, val lua.LValue) string {
+	s, ok := val.(lua.LString)
+	if !ok {
+		L.ArgError(n, "option "+name+" must be a string, not a "+val.Type().String())
+	}
+	return string(s)
+}
+
+// maxLimit is the largest limit of list: the largest integer a Lua number
+// holds exactly.
+const maxLimit = 1 << 53
+
+func (v *vm) limitOption(L *lua.LState, n int, val lua.LValue) int {
+	num, ok := val.(lua.LNumber)
+	if !ok {
+		L.ArgError(n, "option limit must be a number, not a "+val.Type().String())
+	}
+	f := float64(num)
+	if !(f >= 0 && f <= maxLimit && f == math.Trunc(f)) {
+		v.raise(stashError(fmt.Errorf("%w: limit must be a whole number from 0 to 2^53, not %s",
+			stash.ErrInvalidQuery, strconv.FormatFloat(f, 'g', -1, 64))))
+	}
+	return int(f)
+}
+
+func whereOption(L *lua.LState, n int, val lua.LValue) map[string]any {
+	t, ok := val.(*lua.LTable)
+	if !ok {
+		L.ArgError(n, "option where must be a table of field = value, not a "+val.Type().String())
+	}
+	if what := notRecord(L, t); what != "" {
+		L.ArgError(n, "option where must be a table of field = value, not "+what)
+	}
+	where, err := fromLua(L, t)
+	if err != nil {
+		L.ArgError(n, "where: "+err.Error())
+	}
+	m, _ := where.(map[string]any)
+	return m
 }
 
 func (v *vm) stashCount(L *lua.LState) int {
@@ -361,15 +441,4 @@ func (v *vm) emit(L *lua.LState) int {
 	}
 	cs.emits = append(cs.emits, Emit{Type: typ, Data: data})
 	return 0
-}
-
-func boolField(t *lua.LTable, k string) bool {
-	return t != nil && lua.LVAsBool(t.RawGetString(k))
-}
-
-func stringField(t *lua.LTable, k string) string {
-	if s, ok := t.RawGetString(k).(lua.LString); ok {
-		return string(s)
-	}
-	return ""
 }

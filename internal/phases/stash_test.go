@@ -285,3 +285,81 @@ func TestDocNumbers(t *testing.T) {
 		t.Errorf("POST %s=%s %v, want %s", body, resp.Body, err, want)
 	}
 }
+
+// TestStashListOptions: an unknown option or one of the wrong type is an
+// error naming it, never an option dropped (which returned every record);
+// a limit that is not a whole number is a 400; a where on an x-hidden
+// field needs hidden = true. get's options are checked the same way.
+func TestStashListOptions(t *testing.T) {
+	e := loadRecs(t, `local cases = {
+			none = {}, where = { where = { owner = "x" } }, page = { after = "a", limit = 1, prefix = "b" },
+			wehre = { wehre = { owner = "x" } }, limt = { limt = 1 }, numkey = { [1] = "x" },
+			where_string = { where = "x" }, where_array = { where = { "x" } }, after_number = { after = 5 },
+			prefix_number = { prefix = 1 }, limit_string = { limit = "abc" }, hidden_string = { hidden = "yes" },
+			limit_huge = { limit = math.huge }, limit_big = { limit = 1e300 }, limit_nan = { limit = 0/0 },
+			limit_frac = { limit = 1.5 }, limit_neg = { limit = -1 },
+			where_hidden = { where = { secret = "s2" } }, where_hidden_ok = { where = { secret = "s2" }, hidden = true },
+			where_hashed = { where = { password = "p" }, hidden = true },
+			get_typo = { hiden = true },
+		}
+		return {
+		POST = function(req, res)
+			req.stash:create({ id = "a", owner = "x", secret = "s1" })
+			req.stash:create({ id = "b", owner = "y", secret = "s2" })
+		end,
+		GET = function(req, res)
+			local opts = cases[req.query.c]
+			if req.query.get then return res:json(req.stash:get("a", opts)) end
+			local ids = {}
+			for i, r in ipairs(req.stash:list(opts)) do ids[i] = r.id end
+			res:json({ ids = table.concat(ids, ",") })
+		end,
+	}`)
+	mustRun(t, e, "POST", "")
+	tests := []struct {
+		c, get string
+		status int
+		want   string // the ids, or what the error says
+	}{
+		{"none", "", 200, "a,b"},
+		{"where", "", 200, "a"},
+		{"page", "", 200, "b"},
+		{"where_hidden_ok", "", 200, "b"},
+		{"wehre", "", 500, `bad argument #2 to list (unknown option "wehre" (want after, limit, where, prefix or hidden))`},
+		{"limt", "", 500, `unknown option "limt"`},
+		{"numkey", "", 500, `unknown option 1`},
+		{"where_string", "", 500, "option where must be a table of field = value, not a string"},
+		{"where_array", "", 500, "option where must be a table of field = value, not an array"},
+		{"after_number", "", 500, "option after must be a string, not a number"},
+		{"prefix_number", "", 500, "option prefix must be a string, not a number"},
+		{"limit_string", "", 500, "option limit must be a number, not a string"},
+		{"hidden_string", "", 500, "option hidden must be a boolean, not a string"},
+		{"limit_huge", "", 400, "limit must be a whole number from 0 to 2^53, not +Inf"},
+		{"limit_big", "", 400, "not 1e+300"},
+		{"limit_nan", "", 400, "not NaN"},
+		{"limit_frac", "", 400, "not 1.5"},
+		{"limit_neg", "", 400, "not -1"},
+		{"where_hidden", "", 400, "where secret: the field is hidden (x-hidden); filter on it with hidden = true"},
+		{"where_hashed", "", 400, "where password: the field is hashed (x-hash)"},
+		{"get_typo", "1", 500, `bad argument #3 to get (unknown option "hiden" (want hidden))`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.c, func(t *testing.T) {
+			q := "c=" + tc.c
+			if tc.get != "" {
+				q += "&get=1"
+			}
+			c := &Call{Folder: e.Table().Lookup("/recs"), Method: "GET", Path: "/recs", RawQuery: q, Header: http.Header{}, ID: "t1"}
+			resp, err := e.Run(t.Context(), c)
+			if tc.status == 200 {
+				if err != nil || decode(t, resp)["ids"] != tc.want {
+					t.Errorf("list(%s)=%v, want ids %s", tc.c, err, tc.want)
+				}
+				return
+			}
+			if !isStatus(err, tc.status) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("list(%s)=%v, want %d %q", tc.c, err, tc.status, tc.want)
+			}
+		})
+	}
+}
