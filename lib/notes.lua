@@ -6,6 +6,9 @@ local M = {}
 -- _field. A field left out stays as it is on PATCH.
 function M.fields(body)
   body = body or {}
+  if type(body) ~= "table" or body[1] ~= nil then -- an array, a string, a number
+    error({ status = 422, title = "Unprocessable Entity", detail = "the body must be a JSON object" })
+  end
   return { title = body.title, body = body.body }
 end
 
@@ -31,15 +34,16 @@ function M.etag(note)
 end
 
 -- ifMatch reads If-Match: "3" (an ETag sent back) or 3. It is nil without
--- the header or with "*", and a 400 when it is not a version.
+-- the header or with "*", and a 400 when it is not a version, never nil:
+-- that would skip the check. A version no note is at (0) is a 409.
 function M.ifMatch(req)
   local h = req.headers["if-match"]
   if h == nil or h == "*" then return nil end
-  local v = string.match(h, '^"?(%d+)"?$')
+  local v = tonumber(string.match(h, '^"?(%d+)"?$') or "") -- nil for digits past what a number holds
   if not v then
     error({ status = 400, title = "Bad Request", detail = "If-Match must be a version, like \"3\"" })
   end
-  return tonumber(v)
+  return v
 end
 
 return M

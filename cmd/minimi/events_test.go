@@ -89,11 +89,11 @@ func seedNotes(t *testing.T, dir string, cfg *config.Config) {
 			})
 		}
 		commitNote(t, set, l, func(ss *stash.Session) error {
-			_, err := ss.Patch("/notes", "n1", stash.Record{"title": "patched"}, 1)
+			_, err := ss.Patch("/notes", "n1", stash.Record{"title": "patched"}, stash.At(1))
 			return err
 		})
 		commitNote(t, set, l, func(ss *stash.Session) error {
-			_, err := ss.Delete("/notes", "n2")
+			_, err := ss.Delete("/notes", "n2", stash.AnyVersion)
 			return err
 		})
 	})
@@ -361,7 +361,7 @@ func TestReplayCommand(t *testing.T) {
 	if _, err := ss.Create("/notes", stash.Record{"id": "stray", "title": "not in the log"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Delete("/notes", "n0"); err != nil {
+	if _, err := ss.Delete("/notes", "n0", stash.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := set.Commit(ss); err != nil {

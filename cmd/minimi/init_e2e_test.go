@@ -68,10 +68,24 @@ func TestInitScaffoldServes(t *testing.T) {
 			wantHeader(t, r, "ETag", `"2"`)
 		}},
 		{"patch stale", "PATCH", "/" + id, `{"done": false}`, `"1"`, 409, isProblem(409)},
-		{"patch bad If-Match", "PATCH", "/" + id, `{"done": false}`, "latest", 400, isProblem(400)},
+		{"patch If-Match 0", "PATCH", "/" + id, `{"done": false}`, "0", 409, isProblem(409)},
+		{"patch long If-Match", "PATCH", "/" + id, `{"done": false}`, "99999999999999999999", 412, isProblem(412)},
+		{"patch bad If-Match", "PATCH", "/" + id, `{"done": false}`, "latest", 412, isProblem(412)},
+		{"patch weak If-Match", "PATCH", "/" + id, `{"done": false}`, `W/"2"`, 412, isProblem(412)},
+		{"patch empty If-Match", "PATCH", "/" + id, `{"done": false}`, `""`, 412, isProblem(412)},
+		{"patch scalar body", "PATCH", "/" + id, `42`, "", 422, isProblem(422)},
+		{"patch array body", "PATCH", "/" + id, `[1]`, "", 422, isProblem(422)},
+		{"create scalar body", "POST", "", `"str"`, "", 422, isProblem(422)},
+		{"create true body", "POST", "", `true`, "", 422, isProblem(422)},
+		{"create array body", "POST", "", `[{"title": "x"}]`, "", 422, isProblem(422)},
+		{"patch any version", "PATCH", "/" + id, `{"done": true}`, "*", 200, func(t *testing.T, r reply) {
+			wantHeader(t, r, "ETag", `"3"`)
+		}},
 		{"patch missing", "PATCH", "/nope", `{"done": false}`, "", 404, isProblem(404)},
 		{"delete stale", "DELETE", "/" + id, "", "1", 409, isProblem(409)},
-		{"delete", "DELETE", "/" + id, "", `"2"`, 204, nil},
+		{"delete If-Match 0", "DELETE", "/" + id, "", "0", 409, isProblem(409)},
+		{"delete bad If-Match", "DELETE", "/" + id, "", "latest", 412, isProblem(412)},
+		{"delete", "DELETE", "/" + id, "", `"3"`, 204, nil},
 		{"gone", "GET", "/" + id, "", "", 404, isProblem(404)},
 		{"delete again", "DELETE", "/" + id, "", "", 404, isProblem(404)},
 	}

@@ -232,8 +232,22 @@ func TestShowcaseWalkthrough(t *testing.T) {
 			t.Fatalf("PATCH with a stale If-Match=%d %s, want 409", r.status, r.body)
 		}
 		isProblem(409)(t, r)
-		if r := ada.as(t, "PATCH", u+"/notes/"+id, `{"title": "x"}`, "If-Match", "soon"); r.status != 400 {
-			t.Errorf("PATCH If-Match soon=%d %s, want 400", r.status, r.body)
+		for _, tc := range []struct {
+			body, ifMatch string
+			status        int
+		}{
+			{`{"title": "x"}`, "soon", 400},
+			{`{"title": "x"}`, "99999999999999999999", 400}, // no number: never read as no header
+			{`{"title": "x"}`, "0", 409},
+			{`42`, `"2"`, 422},
+			{`["x"]`, `"2"`, 422},
+		} {
+			if r := ada.as(t, "PATCH", u+"/notes/"+id, tc.body, "If-Match", tc.ifMatch); r.status != tc.status {
+				t.Errorf("PATCH %s If-Match %s=%d %s, want %d", tc.body, tc.ifMatch, r.status, r.body, tc.status)
+			}
+		}
+		if r := ada.as(t, "POST", u+"/notes", `"a note"`); r.status != 422 {
+			t.Errorf("POST /notes \"a note\"=%d %s, want 422", r.status, r.body)
 		}
 		if r := ada.as(t, "GET", u+"/notes/"+id, ""); r.json(t)["title"] != "edited" {
 			t.Errorf("after the 409 the note is %s, want it unchanged", r.body)
@@ -267,6 +281,9 @@ func TestShowcaseWalkthrough(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		if r := ada.as(t, "DELETE", u+"/notes/"+id, "", "If-Match", `"1"`); r.status != 409 {
 			t.Errorf("DELETE with a stale If-Match=%d %s, want 409", r.status, r.body)
+		}
+		if r := ada.as(t, "DELETE", u+"/notes/"+id, "", "If-Match", "0"); r.status != 409 {
+			t.Errorf("DELETE with If-Match 0=%d %s, want 409", r.status, r.body)
 		}
 		if r := ada.as(t, "DELETE", u+"/notes/"+id, "", "If-Match", `"2"`); r.status != 204 {
 			t.Fatalf("DELETE=%d %s, want 204", r.status, r.body)

@@ -84,6 +84,16 @@ func TestStashEndToEnd(t *testing.T) {
 		t.Errorf("422 errors name %v, want /title and /stars", fields)
 	}
 
+	// req.stash:create(req.body) answers 422 to a body that is not a JSON object.
+	for _, body := range []string{`[1,2]`, `[]`, `"str"`, `null`, `42`, `true`, ``} {
+		r := do(t, "POST", u+"/users", jsonType, body)
+		isProblem(422)(t, r)
+		if m := r.json(t); m["detail"] != "the record must be a JSON object" || len(m["errors"].([]any)) != 1 ||
+			m["errors"].([]any)[0].(map[string]any)["pointer"] != "" {
+			t.Errorf("POST /users %q=%d %s, want a 422 naming the record", body, r.status, r.body)
+		}
+	}
+
 	// A command that fails after writing leaves nothing behind.
 	before := do(t, "GET", u+"/notes", "", "").json(t)["count"]
 	do(t, "POST", u+"/notes?fail=1", jsonType, `{"title":"ghost"}`)

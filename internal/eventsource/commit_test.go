@@ -107,14 +107,14 @@ func TestCommitConflictInGroup(t *testing.T) {
 	if _, err := b.Create(notes, stash.Record{"id": "b", "title": "b"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Patch(notes, "x", stash.Record{"title": "from b"}, 1); err != nil {
+	if _, err := b.Patch(notes, "x", stash.Record{"title": "from b"}, stash.At(1)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Create(notes, stash.Record{"id": "c", "title": "c"}); err != nil {
 		t.Fatal(err)
 	}
 	commit(t, s.log, s.set, "/notes/x", func(ss *stash.Session) error { // wins the race for x
-		_, err := ss.Patch(notes, "x", stash.Record{"title": "v2"}, 1)
+		_, err := ss.Patch(notes, "x", stash.Record{"title": "v2"}, stash.At(1))
 		return err
 	})
 

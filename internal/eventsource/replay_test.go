@@ -25,18 +25,18 @@ func history(t *testing.T, s *service, withCache bool) {
 		}
 	}
 	commit(t, s.log, s.set, "/notes/n1", func(ss *stash.Session) error {
-		if _, err := ss.Patch(notes, "n1", stash.Record{"title": "patched", "email": "moved@example.com"}, 1); err != nil {
+		if _, err := ss.Patch(notes, "n1", stash.Record{"title": "patched", "email": "moved@example.com"}, stash.At(1)); err != nil {
 			return err
 		}
 		_, err := ss.Put(tags, "t1", stash.Record{"n": 10})
 		return err
 	})
 	commit(t, s.log, s.set, "/tags/t2", func(ss *stash.Session) error {
-		_, err := ss.Delete(tags, "t2")
+		_, err := ss.Delete(tags, "t2", stash.AnyVersion)
 		if err != nil || !withCache {
 			return err
 		}
-		_, err = ss.Delete(cache, "c0")
+		_, err = ss.Delete(cache, "c0", stash.AnyVersion)
 		return err
 	})
 	if _, err := s.log.Commit(t.Context(), command("POST", "/ping"), 202, nil, []Emit{{Type: "ping"}}); err != nil {

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -47,6 +48,12 @@ func (e *Engine) newState() *lua.LState {
 	}
 	if s, ok := g.RawGetString("string").(*lua.LTable); ok {
 		s.RawSetString("dump", lua.LNil)
+	}
+	// gopher-lua's math.huge is the largest float64, a number JSON holds, so
+	// a record or reply given it stored 1.7976931348623157e+308. Lua's is
+	// the infinity, which no JSON holds and every encoding refuses, as NaN.
+	if m, ok := g.RawGetString(lua.MathLibName).(*lua.LTable); ok {
+		m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	}
 	limitLibs(L)
 	openUTF8(L)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -134,9 +136,9 @@ func (v *vm) writable(L *lua.LState, op string) string {
 
 func (v *vm) stashGet(L *lua.LState) int {
 	coll := v.self(L, "get")
-	opts := L.OptTable(3, nil)
+	id := L.CheckString(2)
 	var rec lua.LValue
-	err := v.session().GetJSON(coll, L.CheckString(2), stash.ReadOptions{Hidden: boolField(opts, "hidden")},
+	err := v.session().GetJSON(coll, id, readOptions(L, 3),
 		func(doc []byte, version int, drop []string) error {
 			lv, err := decodeJSON(L, doc)
 			if err != nil {
@@ -165,23 +167,7 @@ func (v *vm) stashGet(L *lua.LState) int {
 
 func (v *vm) stashList(L *lua.LState) int {
 	coll := v.self(L, "list")
-	o := L.OptTable(2, nil)
-	if o == nil {
-		o = L.CreateTable(0, 0)
-	}
-	lo := stash.ListOptions{
-		After:  stringField(o, "after"),
-		Limit:  int(lua.LVAsNumber(o.RawGetString("limit"))),
-		Prefix: stringField(o, "prefix"),
-		Hidden: boolField(o, "hidden"),
-	}
-	if w, ok := o.RawGetString("where").(*lua.LTable); ok {
-		where, err := fromLua(L, w)
-		if err != nil {
-			L.ArgError(2, "where: "+err.Error())
-		}
-		lo.Where, _ = where.(map[string]any)
-	}
+	lo := v.listOptions(L, 2)
 	recs, err := v.session().List(coll, lo)
 	if err != nil {
 		return v.raise(stashError(err))
@@ -199,6 +185,100 @@ func (v *vm) stashList(L *lua.LState) int {
 	return 1
 }
 
+// listOptions reads the options of list (argument n, a table or nil). An
+// unknown key or a value of the wrong type is an error naming the option,
+// so that a typo cannot drop a filter; a limit that is not a whole number
+// of records is an invalid query (400), as a negative one is.
+func (v *vm) listOptions(L *lua.LState, n int) stash.ListOptions {
+	var lo stash.ListOptions
+	o := L.OptTable(n, nil)
+	if o == nil {
+		return lo
+	}
+	o.ForEach(func(k, val lua.LValue) {
+		key, _ := k.(lua.LString)
+		switch key {
+		case "after":
+			lo.After = optionString(L, n, "after", val)
+		case "prefix":
+			lo.Prefix = optionString(L, n, "prefix", val)
+		case "hidden":
+			lo.Hidden = optionBool(L, n, "hidden", val)
+		case "limit":
+			lo.Limit = v.limitOption(L, n, val)
+		case "where":
+			lo.Where = whereOption(L, n, val)
+		default:
+			L.ArgError(n, fmt.Sprintf("unknown option %s (want after, limit, where, prefix or hidden)", luaQuote(k)))
+		}
+	})
+	return lo
+}
+
+// readOptions reads the options of get (argument n, a table or nil), as
+// listOptions does list's.
+func readOptions(L *lua.LState, n int) stash.ReadOptions {
+	var ro stash.ReadOptions
+	if o := L.OptTable(n, nil); o != nil {
+		o.ForEach(func(k, val lua.LValue) {
+			if key, _ := k.(lua.LString); key != "hidden" {
+				L.ArgError(n, fmt.Sprintf("unknown option %s (want hidden)", luaQuote(k)))
+			}
+			ro.Hidden = optionBool(L, n, "hidden", val)
+		})
+	}
+	return ro
+}
+
+func optionBool(L *lua.LState, n int, name string, val lua.LValue) bool {
+	b, ok := val.(lua.LBool)
+	if !ok {
+		L.ArgError(n, "option "+name+" must be a boolean, not a "+val.Type().String())
+	}
+	return bool(b)
+}
+
+func optionString(L *lua.LState, n int, name string, val lua.LValue) string {
+	s, ok := val.(lua.LString)
+	if !ok {
+		L.ArgError(n, "option "+name+" must be a string, not a "+val.Type().String())
+	}
+	return string(s)
+}
+
+// maxLimit is the largest limit of list: the largest integer a Lua number
+// holds exactly.
+const maxLimit = 1 << 53
+
+func (v *vm) limitOption(L *lua.LState, n int, val lua.LValue) int {
+	num, ok := val.(lua.LNumber)
+	if !ok {
+		L.ArgError(n, "option limit must be a number, not a "+val.Type().String())
+	}
+	f := float64(num)
+	if !(f >= 0 && f <= maxLimit && f == math.Trunc(f)) {
+		v.raise(stashError(fmt.Errorf("%w: limit must be a whole number from 0 to 2^53, not %s",
+			stash.ErrInvalidQuery, strconv.FormatFloat(f, 'g', -1, 64))))
+	}
+	return int(f)
+}
+
+func whereOption(L *lua.LState, n int, val lua.LValue) map[string]any {
+	t, ok := val.(*lua.LTable)
+	if !ok {
+		L.ArgError(n, "option where must be a table of field = value, not a "+val.Type().String())
+	}
+	if what := notRecord(L, t); what != "" {
+		L.ArgError(n, "option where must be a table of field = value, not "+what)
+	}
+	where, err := fromLua(L, t)
+	if err != nil {
+		L.ArgError(n, "where: "+err.Error())
+	}
+	m, _ := where.(map[string]any)
+	return m
+}
+
 func (v *vm) stashCount(L *lua.LState) int {
 	coll := v.self(L, "count")
 	n, err := v.session().Count(coll)
@@ -211,26 +291,26 @@ func (v *vm) stashCount(L *lua.LState) int {
 
 func (v *vm) stashCreate(L *lua.LState) int {
 	coll := v.writable(L, "create")
-	rec := v.recordArg(L, 2)
+	rec := v.recordArg(L, "create", coll, 2)
 	return v.pushRecord(v.session().Create(coll, rec))
 }
 
 func (v *vm) stashPut(L *lua.LState) int {
 	coll := v.writable(L, "put")
 	id := L.CheckString(2)
-	return v.pushRecord(v.session().Put(coll, id, v.recordArg(L, 3)))
+	return v.pushRecord(v.session().Put(coll, id, v.recordArg(L, "put", coll, 3)))
 }
 
 func (v *vm) stashPatch(L *lua.LState) int {
 	coll := v.writable(L, "patch")
 	id := L.CheckString(2)
-	fields := v.recordArg(L, 3)
-	return v.pushRecord(v.session().Patch(coll, id, fields, L.OptInt(4, 0)))
+	fields := v.recordArg(L, "patch", coll, 3)
+	return v.pushRecord(v.session().Patch(coll, id, fields, versionArg(L, 4)))
 }
 
 func (v *vm) stashDelete(L *lua.LState) int {
 	coll := v.writable(L, "delete")
-	ok, err := v.session().Delete(coll, L.CheckString(2))
+	ok, err := v.session().Delete(coll, L.CheckString(2), versionArg(L, 3))
 	if err != nil {
 		return v.raise(stashError(err))
 	}
@@ -238,21 +318,76 @@ func (v *vm) stashDelete(L *lua.LState) int {
 	return 1
 }
 
-// recordArg converts argument n, a table, to a record.
-func (v *vm) recordArg(L *lua.LState, n int) stash.Record {
-	t := L.CheckTable(n)
-	val, err := fromLua(L, t)
+// versionArg reads the optional version argument n of patch and delete:
+// absent or nil checks nothing; a number must be the record's version (one
+// that no record can be at, like 0 or 1.5, is a conflict); anything else is
+// an error.
+func versionArg(L *lua.LState, n int) stash.Version {
+	switch lv := L.Get(n).(type) {
+	case *lua.LNilType:
+		return stash.AnyVersion
+	case lua.LNumber:
+		return stash.VersionOf(float64(lv))
+	default:
+		L.ArgError(n, "version must be a number or nil, not a "+lv.Type().String())
+		return stash.AnyVersion
+	}
+}
+
+// recordArg converts argument n to a record. A value that is not a JSON
+// object (nil, a boolean, a number, a string, an array, a table with a key
+// that is not a string) is a 422, as a record that fails its schema is:
+// it is what req.body holds when a client sends such a body.
+func (v *vm) recordArg(L *lua.LState, op, coll string, n int) stash.Record {
+	lv := L.Get(n)
+	if what := notRecord(L, lv); what != "" {
+		v.raise(notRecordError(op, coll, what))
+	}
+	val, err := fromLua(L, lv)
 	if err != nil {
 		L.ArgError(n, err.Error())
 	}
 	m, ok := val.(map[string]any)
 	if !ok {
-		if t.Len() == 0 {
-			return stash.Record{}
-		}
-		L.ArgError(n, "a record must be a table with string keys")
+		L.ArgError(n, "a record must be a table with string keys, not a "+lv.Type().String())
 	}
 	return m
+}
+
+// notRecord says what lv is when it is a JSON value other than an object
+// ("an array", "a string", …), or "" when it is a table with string keys
+// only, or a value no JSON holds (a function), which fromLua refuses.
+func notRecord(L *lua.LState, lv lua.LValue) string {
+	switch lv := lv.(type) {
+	case *lua.LNilType:
+		return "null"
+	case lua.LBool:
+		return "a boolean"
+	case lua.LNumber:
+		return "a number"
+	case lua.LString:
+		return "a string"
+	case *lua.LTable:
+		if isArray(L, lv) {
+			return "an array"
+		}
+		what := ""
+		lv.ForEachKind(nil, func(k, _ lua.LValue) {
+			if what == "" {
+				what = "a table with a key of type " + k.Type().String()
+			}
+		})
+		return what
+	}
+	return ""
+}
+
+// notRecordError is the 422 of a write given something that is not a record.
+func notRecordError(op, coll, what string) *Error {
+	e := newError(http.StatusUnprocessableEntity, "the record must be a JSON object",
+		fmt.Errorf("stash:%s on %s: the record is %s", op, coll, what))
+	e.Fields = []FieldError{{Pointer: "", Message: "is " + what + ", not an object"}}
+	return e
 }
 
 func (v *vm) pushRecord(rec stash.Record, err error) int {
@@ -306,15 +441,4 @@ func (v *vm) emit(L *lua.LState) int {
 	}
 	cs.emits = append(cs.emits, Emit{Type: typ, Data: data})
 	return 0
-}
-
-func boolField(t *lua.LTable, k string) bool {
-	return t != nil && lua.LVAsBool(t.RawGetString(k))
-}
-
-func stringField(t *lua.LTable, k string) string {
-	if s, ok := t.RawGetString(k).(lua.LString); ok {
-		return string(s)
-	}
-	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -92,6 +93,9 @@ func TestListErrors(t *testing.T) {
 	}{
 		{"negative limit", ListOptions{Limit: -1}},
 		{"hashed field", ListOptions{Where: map[string]any{"password": "x"}}},
+		{"hashed field, hidden read", ListOptions{Where: map[string]any{"password": "x"}, Hidden: true}},
+		{"hidden field", ListOptions{Where: map[string]any{"pin": "1234"}}},
+		{"hidden field, null", ListOptions{Where: map[string]any{"pin": nil}}},
 		{"not JSON", ListOptions{Where: map[string]any{"name": make(chan int)}}},
 	}
 	for _, tc := range tests {
@@ -109,13 +113,13 @@ func TestListSeesPendingWrites(t *testing.T) {
 	if _, err := ss.Create("/notes", Record{"id": "a05x", "title": "t", "owner": "ann"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Delete("/notes", "a06"); err != nil {
+	if _, err := ss.Delete("/notes", "a06", AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Patch("/notes", "a07", Record{"owner": "ann"}, 0); err != nil {
+	if _, err := ss.Patch("/notes", "a07", Record{"owner": "ann"}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ss.Patch("/notes", "a09", Record{"owner": "bob"}, 0); err != nil {
+	if _, err := ss.Patch("/notes", "a09", Record{"owner": "bob"}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -178,5 +182,27 @@ func fill(t testing.TB, s *Set, coll string, n, owners int) {
 		if len(ss.Changes()) == 1000 || i == n-1 {
 			commit(t, s, ss)
 		}
+	}
+}
+
+// TestListWhereHidden: a where on an x-hidden field needs hidden = true, or
+// list would tell which records hold a value it hides.
+func TestListWhereHidden(t *testing.T) {
+	s := openSet(t, Options{Collections: []CollectionSpec{{Path: "/users", Schema: mustSchema(t, usersSchema)}}})
+	ss := s.Session()
+	for i, pin := range []string{"1111", "2222"} {
+		if _, err := ss.Create("/users", Record{"id": fmt.Sprint("u", i), "name": "n", "password": plain, "pin": pin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(t, s, ss)
+	o := ListOptions{Where: map[string]any{"pin": "2222"}}
+	if _, err := s.Session().List("/users", o); !errors.Is(err, ErrInvalidQuery) || !strings.Contains(err.Error(), "where pin: the field is hidden") {
+		t.Errorf("List(where pin)=%v, want ErrInvalidQuery naming pin", err)
+	}
+	o.Hidden = true
+	got, err := s.Session().List("/users", o)
+	if err != nil || !slices.Equal(ids(got), []string{"u1"}) || got[0]["pin"] != "2222" {
+		t.Errorf("List(where pin, hidden)=%v, %v, want u1 with its pin", got, err)
 	}
 }

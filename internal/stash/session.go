@@ -273,9 +273,9 @@ func (ss *Session) Put(coll, id string, rec Record) (Record, error) {
 }
 
 // Patch merges fields into the record id (RFC 7386: null removes a field,
-// objects merge). version 0 accepts any current version; another stale
-// version is a conflict. A missing record is ErrNotFound.
-func (ss *Session) Patch(coll, id string, fields Record, version int) (Record, error) {
+// objects merge). A version other than AnyVersion that is not the record's
+// current one is a conflict. A missing record is ErrNotFound.
+func (ss *Session) Patch(coll, id string, fields Record, version Version) (Record, error) {
 	c, in, err := ss.begin(OpPatch, coll, fields)
 	if err != nil {
 		return nil, err
@@ -288,17 +288,17 @@ func (ss *Session) Patch(coll, id string, fields Record, version int) (Record, e
 	if cur == nil {
 		return nil, fmt.Errorf("patch %s %s: %w", coll, id, ErrNotFound)
 	}
-	if version != 0 && version != ver {
-		return nil, &ConflictError{Collection: c.path, ID: id,
-			Err: fmt.Errorf("%w: record is at version %d, the patch is based on %d", ErrConflict, ver, version)}
+	if err := version.check(c, id, OpPatch, ver); err != nil {
+		return nil, err
 	}
 	merged := userFields(cur)
 	mergePatch(merged, in)
 	return ss.write(OpPatch, c, id, ver, cur, merged, touchedHashes(c, in, cur))
 }
 
-// Delete removes the record id; false if it did not exist.
-func (ss *Session) Delete(coll, id string) (bool, error) {
+// Delete removes the record id; false if it did not exist. A version other
+// than AnyVersion that is not the record's current one is a conflict.
+func (ss *Session) Delete(coll, id string, version Version) (bool, error) {
 	c, err := ss.writable(OpDelete, coll)
 	if err != nil {
 		return false, err
@@ -311,6 +311,9 @@ func (ss *Session) Delete(coll, id string) (bool, error) {
 	}
 	if cur == nil {
 		return false, nil
+	}
+	if err := version.check(c, id, OpDelete, ver); err != nil {
+		return false, err
 	}
 	ss.record(c, Change{Op: OpDelete, Stash: c.path, ID: id, Version: ver, Base: ver}, nil)
 	return true, nil

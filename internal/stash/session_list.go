@@ -10,7 +10,8 @@ import (
 // List returns records of coll in id order: after o.After (exclusive), with
 // ids starting with o.Prefix, whose fields equal o.Where, at most o.Limit.
 // A Where on an indexed or unique field reads only that index's entries;
-// other fields are filtered while scanning.
+// other fields are filtered while scanning. A Where on an x-hash field, or
+// on an x-hidden one without o.Hidden, is ErrInvalidQuery.
 func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 	c, err := ss.s.collection(coll)
 	if err != nil {
@@ -67,6 +68,10 @@ func newQuery(c *Collection, o ListOptions) (*query, error) {
 		sc := c.Schema()
 		if sc != nil && sc.hash[f] {
 			return nil, fmt.Errorf("%w: where %s: the field is hashed (x-hash)", ErrInvalidQuery, f)
+		}
+		if sc != nil && sc.hidden[f] && !o.Hidden {
+			// Filtering would tell which records hold a value the read hides.
+			return nil, fmt.Errorf("%w: where %s: the field is hidden (x-hidden); filter on it with hidden = true", ErrInvalidQuery, f)
 		}
 		if s, ok := nv.(string); ok && sc != nil && sc.lower[f] {
 			nv = strings.ToLower(s)

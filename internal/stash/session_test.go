@@ -3,6 +3,7 @@ package stash
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -152,7 +153,7 @@ func TestPatch(t *testing.T) {
 	if _, err := ss.Create("/notes", Record{"id": "n1", "title": "t", "owner": "ann", "meta": map[string]any{"a": 1, "b": 2}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ss.Patch("/notes", "n1", Record{"owner": nil, "n": 5, "meta": map[string]any{"b": nil, "c": 3}}, 1)
+	got, err := ss.Patch("/notes", "n1", Record{"owner": nil, "n": 5, "meta": map[string]any{"b": nil, "c": 3}}, At(1))
 	if err != nil {
 		t.Fatalf("Patch() after Create in one session=%v", err)
 	}
@@ -168,15 +169,15 @@ func TestPatch(t *testing.T) {
 		name    string
 		id      string
 		fields  Record
-		version int
+		version Version
 		want    error
 	}{
-		{"stale version", "n1", Record{"n": 1}, 1, ErrConflict},
-		{"missing", "nope", Record{"n": 1}, 0, ErrNotFound},
-		{"invalid", "n1", Record{"n": -1}, 0, ErrInvalid},
-		{"other id", "n1", Record{"id": "n2"}, 0, ErrInvalid},
-		{"current version", "n1", Record{"n": 1}, 2, nil},
-		{"any version", "n1", Record{"n": 1}, 0, nil},
+		{"stale version", "n1", Record{"n": 1}, At(1), ErrConflict},
+		{"missing", "nope", Record{"n": 1}, AnyVersion, ErrNotFound},
+		{"invalid", "n1", Record{"n": -1}, AnyVersion, ErrInvalid},
+		{"other id", "n1", Record{"id": "n2"}, AnyVersion, ErrInvalid},
+		{"current version", "n1", Record{"n": 1}, At(2), nil},
+		{"any version", "n1", Record{"n": 1}, AnyVersion, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,20 +205,20 @@ func TestDelete(t *testing.T) {
 	}
 	commit(t, s, ss)
 	ss = s.Session()
-	if _, err := ss.Patch("/notes", "d1", Record{"n": 1}, 0); err != nil {
+	if _, err := ss.Patch("/notes", "d1", Record{"n": 1}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := ss.Delete("/notes", "d1")
+	ok, err := ss.Delete("/notes", "d1", AnyVersion)
 	if !ok || err != nil {
 		t.Fatalf("Delete(existing)=%v, %v, want true", ok, err)
 	}
 	if _, err := ss.Get("/notes", "d1", ReadOptions{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get() after Delete in session=%v, want ErrNotFound", err)
 	}
-	if ok, err := ss.Delete("/notes", "d1"); ok || err != nil {
+	if ok, err := ss.Delete("/notes", "d1", AnyVersion); ok || err != nil {
 		t.Errorf("Delete() twice=%v, %v, want false, nil", ok, err)
 	}
-	if ok, err := ss.Delete("/notes", "never"); ok || err != nil {
+	if ok, err := ss.Delete("/notes", "never", AnyVersion); ok || err != nil {
 		t.Errorf("Delete(missing)=%v, %v, want false, nil", ok, err)
 	}
 	if got := changeOps(ss.Changes()); !slices.Equal(got, []string{"patch 1->2", "delete 2->2"}) {
@@ -299,8 +300,8 @@ func TestNoCollectionReadOnlyClosed(t *testing.T) {
 		"count":  func(ss *Session, c string) error { _, err := ss.Count(c); return err },
 		"create": func(ss *Session, c string) error { _, err := ss.Create(c, Record{"title": "t"}); return err },
 		"put":    func(ss *Session, c string) error { _, err := ss.Put(c, "x", Record{"title": "t"}); return err },
-		"patch":  func(ss *Session, c string) error { _, err := ss.Patch(c, "x", Record{}, 0); return err },
-		"delete": func(ss *Session, c string) error { _, err := ss.Delete(c, "x"); return err },
+		"patch":  func(ss *Session, c string) error { _, err := ss.Patch(c, "x", Record{}, AnyVersion); return err },
+		"delete": func(ss *Session, c string) error { _, err := ss.Delete(c, "x", AnyVersion); return err },
 	}
 	writes := map[string]bool{"create": true, "put": true, "patch": true, "delete": true}
 	for name, call := range calls {
@@ -343,7 +344,7 @@ func TestCount(t *testing.T) {
 	}
 	commit(t, s, ss)
 	ss = s.Session()
-	ss.Delete("/notes", "c0")
+	ss.Delete("/notes", "c0", AnyVersion)
 	ss.Put("/notes", "c1", Record{"title": "again"})
 	ss.Create("/notes", Record{"id": "c9", "title": "t"})
 	if n, _ := ss.Count("/notes"); n != 5 {
@@ -355,5 +356,53 @@ func TestCount(t *testing.T) {
 	ss.Reset()
 	if n, _ := ss.Count("/notes"); n != 5 || len(ss.Changes()) != 0 {
 		t.Errorf("Count() after Reset=%d with %d changes, want 5 and none", n, len(ss.Changes()))
+	}
+}
+
+// TestVersionThatCannotMatch: a version that no record can be at (0, -0, a
+// fraction, NaN, an infinity, one past 2^53) is a conflict for patch and
+// delete, and the message names it as given.
+func TestVersionThatCannotMatch(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/notes", Record{"id": "v1", "title": "t"}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, ss)
+	tests := []struct {
+		version Version
+		want    string
+	}{
+		{At(0), "based on 0"},
+		{At(-3), "based on -3"},
+		{VersionOf(0), "based on 0"},
+		{VersionOf(math.Copysign(0, -1)), "based on -0"},
+		{VersionOf(1.9), "based on 1.9"},
+		{VersionOf(2), "based on 2"},
+		{VersionOf(9223372036854775807), "based on 9223372036854776000"},
+		{VersionOf(1 << 60), "based on 1152921504606847000"},
+		{VersionOf(math.NaN()), "based on NaN"},
+		{VersionOf(math.Inf(1)), "based on +Inf"},
+		{VersionOf(-1e300), "based on -1e+300"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			_, err := s.Session().Patch("/notes", "v1", Record{"n": 1}, tc.version)
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "record is at version 1, the patch is "+tc.want) {
+				t.Errorf("Patch()=%v, want a conflict %q", err, tc.want)
+			}
+			ok, err := s.Session().Delete("/notes", "v1", tc.version)
+			if ok || !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "the delete is "+tc.want) {
+				t.Errorf("Delete()=%v, %v, want a conflict %q", ok, err, tc.want)
+			}
+		})
+	}
+	for _, v := range []Version{VersionOf(1), At(1), AnyVersion} {
+		if _, err := s.Session().Patch("/notes", "v1", Record{"n": 1}, v); err != nil {
+			t.Errorf("Patch(version %v)=%v, want it to apply", v, err)
+		}
+		if ok, err := s.Session().Delete("/notes", "v1", v); !ok || err != nil {
+			t.Errorf("Delete(version %v)=%v, %v, want true", v, ok, err)
+		}
 	}
 }

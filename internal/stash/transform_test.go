@@ -72,7 +72,7 @@ func TestHashHiddenLowercase(t *testing.T) {
 	// A patch that does not touch the password keeps the hash and does
 	// not validate it as a password (it is longer than maxLength 30).
 	ss = s.Session()
-	if _, err := ss.Patch("/users", "u1", Record{"name": "Ann B"}, 0); err != nil {
+	if _, err := ss.Patch("/users", "u1", Record{"name": "Ann B"}, AnyVersion); err != nil {
 		t.Fatalf("Patch(name)=%v, want the stored hash left alone", err)
 	}
 	if ss.Changes()[0].Record["password"] != stored {
@@ -86,12 +86,12 @@ func TestHashHiddenLowercase(t *testing.T) {
 		t.Errorf("Put(same hash) re-hashed the password")
 	}
 	// A new password is validated as plain text, then hashed.
-	_, err = ss.Patch("/users", "u1", Record{"password": "short"}, 0)
+	_, err = ss.Patch("/users", "u1", Record{"password": "short"}, AnyVersion)
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Pointer != "/password" {
 		t.Errorf("Patch(short password)=%v, want one error at /password", err)
 	}
-	if _, err := ss.Patch("/users", "u1", Record{"password": plain + "2"}, 0); err != nil {
+	if _, err := ss.Patch("/users", "u1", Record{"password": plain + "2"}, AnyVersion); err != nil {
 		t.Fatalf("Patch(new password)=%v", err)
 	}
 	h := ss.Changes()[2].Record["password"].(string)
@@ -141,7 +141,7 @@ func TestUniqueInSession(t *testing.T) {
 		t.Errorf("Create(committed email)=%v, want a conflict on email", err)
 	}
 	// Moving the email away in the session frees it.
-	if _, err := ss.Patch("/users", "u1", Record{"email": "new@x.io"}, 0); err != nil {
+	if _, err := ss.Patch("/users", "u1", Record{"email": "new@x.io"}, AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ss.Create("/users", Record{"id": "u2", "name": "b", "email": "a@x.io", "password": plain}); err != nil {
@@ -151,7 +151,7 @@ func TestUniqueInSession(t *testing.T) {
 		t.Errorf("Put(email taken in session)=%v, want ErrConflict", err)
 	}
 	// A record keeps its own value.
-	if _, err := ss.Patch("/users", "u2", Record{"email": "a@x.io"}, 0); err != nil {
+	if _, err := ss.Patch("/users", "u2", Record{"email": "a@x.io"}, AnyVersion); err != nil {
 		t.Errorf("Patch(own email)=%v, want nil", err)
 	}
 	commit(t, s, ss)

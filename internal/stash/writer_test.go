@@ -34,18 +34,18 @@ func TestWriterGroupMiddleConflict(t *testing.T) {
 	a.Create("/notes", Record{"id": "g1", "title": "a"})
 	b := s.Session()
 	b.Create("/notes", Record{"id": "b1", "title": "b"})
-	if _, err := b.Patch("/notes", "x", Record{"title": "from b"}, 1); err != nil {
+	if _, err := b.Patch("/notes", "x", Record{"title": "from b"}, At(1)); err != nil {
 		t.Fatal(err)
 	}
 	c := s.Session()
 	c.Create("/notes", Record{"id": "g3", "title": "c"})
 	d := s.Session() // one change, checked without a journal
-	if _, err := d.Patch("/notes", "x", Record{"title": "from d"}, 1); err != nil {
+	if _, err := d.Patch("/notes", "x", Record{"title": "from d"}, At(1)); err != nil {
 		t.Fatal(err)
 	}
 
 	other := s.Session() // wins the race for x
-	other.Patch("/notes", "x", Record{"title": "v2"}, 1)
+	other.Patch("/notes", "x", Record{"title": "v2"}, At(1))
 	commit(t, s, other)
 
 	w, err := s.Begin()
@@ -292,10 +292,10 @@ func writeSome(t *testing.T, s *Set, l *eventLog) {
 				t.Fatal(err)
 			}
 			if i > 0 {
-				ss.Patch(coll, "r0", Record{"n": i}, 0)
+				ss.Patch(coll, "r0", Record{"n": i}, AnyVersion)
 			}
 			if i == 3 {
-				ss.Delete(coll, "r1")
+				ss.Delete(coll, "r1", AnyVersion)
 			}
 		}
 		l.commit(t, s, ss)
@@ -429,7 +429,7 @@ func TestConcurrentPatches(t *testing.T) {
 							return
 						}
 						v := rec[FieldVersion].(int)
-						if _, err := ss.Patch("/n", "hot", Record{"n": g}, v); err != nil {
+						if _, err := ss.Patch("/n", "hot", Record{"n": g}, At(v)); err != nil {
 							continue // lost before commit: another patch was committed after the read
 						}
 						commitMu.Lock()

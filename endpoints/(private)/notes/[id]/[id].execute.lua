@@ -16,11 +16,8 @@ return {
   end,
   DELETE = function(req, res)
     local note = notes.owned(req)
-    local want = notes.ifMatch(req)
-    if want and want ~= note._version then
-      error({ status = 409, title = "Conflict", detail = "note " .. note.id .. " is at version " .. note._version })
-    end
-    req.stash:delete(note.id)
+    -- With If-Match, a version other than the stored one is a 409.
+    req.stash:delete(note.id, notes.ifMatch(req))
     emit("note.deleted", { id = note.id, owner = note.owner })
     res:status(204)
   end,

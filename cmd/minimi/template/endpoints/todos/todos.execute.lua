@@ -8,6 +8,9 @@ return {
   end,
   POST = function(req, res)
     local b = req.body or {}
+    if type(b) ~= "table" or b[1] ~= nil then -- an array, a string, a number
+      error({ status = 422, title = "Unprocessable Entity", detail = "the body must be a JSON object" })
+    end
     -- Only these fields: the id, _version and timestamps are MiniMi's.
     local todo = req.stash:create({ title = b.title, done = b.done or false })
     emit("todo.created", { id = todo.id, title = todo.title })
