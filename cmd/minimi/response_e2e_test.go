@@ -1,0 +1,62 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"testing"
+)
+
+// responseCases are the handlers of /r/<case>: what reaches the client
+// when scripts answer statuses, headers, redirects and errors.
+const responseCases = `local cases = {
+  e499 = function(req, res) error({ status = 499 }) end,
+  e599 = function(req, res) error({ status = 599 }) end,
+}
+return { GET = function(req, res) return cases[req.params.case](req, res) end }
+`
+
+// noRedirects is a client that hands back redirects instead of following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func getNoFollow(t *testing.T, url string) reply {
+	t.Helper()
+	resp, err := noRedirects.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, b}
+}
+
+func TestResponseEndToEnd(t *testing.T) {
+	p := startServe(t, writeService(t, map[string]string{"endpoints/r/[case]/[case].execute.lua": responseCases}))
+	tests := []struct {
+		path   string
+		status int
+		check  func(t *testing.T, r reply)
+	}{
+		{"/r/e499", 499, problemTitle("Client Error", "Client Error")},
+		{"/r/e599", 599, problemTitle("Server Error", "Server Error")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			r := getNoFollow(t, p.base+tc.path)
+			if r.status != tc.status {
+				t.Fatalf("GET %s status=%d, want %d; header %v body %s", tc.path, r.status, tc.status, r.header, r.body)
+			}
+			tc.check(t, r)
+		})
+	}
+}
+
+// problemTitle checks a problem's title and detail.
+func problemTitle(title, detail string) func(t *testing.T, r reply) {
+	return func(t *testing.T, r reply) {
+		t.Helper()
+		m := r.json(t)
+		if m["title"] != title || m["detail"] != detail {
+			t.Errorf("title=%v detail=%v, want %q %q", m["title"], m["detail"], title, detail)
+		}
+	}
+}
