@@ -11,6 +11,10 @@ import (
 const responseCases = `local cases = {
   e499 = function(req, res) error({ status = 499 }) end,
   e599 = function(req, res) error({ status = 599 }) end,
+  e200 = function(req, res) error({ status = 200 }) end,
+  eabc = function(req, res) error({ status = "abc" }) end,
+  e1000 = function(req, res) error({ status = 1000 }) end,
+  enan = function(req, res) error({ status = 0/0 }) end,
 }
 return { GET = function(req, res) return cases[req.params.case](req, res) end }
 `
@@ -35,9 +39,14 @@ func TestResponseEndToEnd(t *testing.T) {
 		path   string
 		status int
 		check  func(t *testing.T, r reply)
+		log    string // a line the log must have
 	}{
-		{"/r/e499", 499, problemTitle("Client Error", "Client Error")},
-		{"/r/e599", 599, problemTitle("Server Error", "Server Error")},
+		{"/r/e499", 499, problemTitle("Client Error", "Client Error"), ""},
+		{"/r/e599", 599, problemTitle("Server Error", "Server Error"), `error({status=599}) without a detail`},
+		{"/r/e200", 500, isProblem(500), `error({status=200}): status must be an integer from 400 to 599`},
+		{"/r/eabc", 500, isProblem(500), `error({status=\"abc\"}): status must be`},
+		{"/r/e1000", 500, isProblem(500), `error({status=1000}): status must be`},
+		{"/r/enan", 500, isProblem(500), `error({status=NaN}): status must be`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -46,6 +55,9 @@ func TestResponseEndToEnd(t *testing.T) {
 				t.Fatalf("GET %s status=%d, want %d; header %v body %s", tc.path, r.status, tc.status, r.header, r.body)
 			}
 			tc.check(t, r)
+			if tc.log != "" {
+				p.waitLog(t, tc.log)
+			}
 		})
 	}
 }
