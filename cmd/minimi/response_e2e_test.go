@@ -15,6 +15,10 @@ const responseCases = `local cases = {
   eabc = function(req, res) error({ status = "abc" }) end,
   e1000 = function(req, res) error({ status = 1000 }) end,
   enan = function(req, res) error({ status = 0/0 }) end,
+  hnul = function(req, res) res:header("X-A", "a\0b"):send("x") end,
+  hcrlf = function(req, res) res:header("X-A", "a\r\nX-Injected: 1"):send("x") end,
+  htable = function(req, res) res:header("X-A", { k = "v" }):send("x") end,
+  sendct = function(req, res) res:send("x", "text/html\r\nX-Evil: 1") end,
 }
 return { GET = function(req, res) return cases[req.params.case](req, res) end }
 `
@@ -34,7 +38,9 @@ func getNoFollow(t *testing.T, url string) reply {
 }
 
 func TestResponseEndToEnd(t *testing.T) {
-	p := startServe(t, writeService(t, map[string]string{"endpoints/r/[case]/[case].execute.lua": responseCases}))
+	p := startServe(t, writeService(t, map[string]string{
+		"endpoints/r/[case]/[case].execute.lua": responseCases,
+	}))
 	tests := []struct {
 		path   string
 		status int
@@ -47,6 +53,10 @@ func TestResponseEndToEnd(t *testing.T) {
 		{"/r/eabc", 500, isProblem(500), `error({status=\"abc\"}): status must be`},
 		{"/r/e1000", 500, isProblem(500), `error({status=1000}): status must be`},
 		{"/r/enan", 500, isProblem(500), `error({status=NaN}): status must be`},
+		{"/r/hnul", 500, isProblem(500), `invalid value for header X-A: control character 0x00 at byte 1`},
+		{"/r/hcrlf", 500, noHeader("X-Injected", "X-A"), `invalid value for header X-A: control character 0x0d at byte 1`},
+		{"/r/htable", 500, isProblem(500), `the values of header X-A must be a string or an array of strings`},
+		{"/r/sendct", 500, noHeader("X-Evil"), `invalid value for header Content-Type: control character 0x0d at byte 9`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -69,6 +79,19 @@ func problemTitle(title, detail string) func(t *testing.T, r reply) {
 		m := r.json(t)
 		if m["title"] != title || m["detail"] != detail {
 			t.Errorf("title=%v detail=%v, want %q %q", m["title"], m["detail"], title, detail)
+		}
+	}
+}
+
+// noHeader checks a 500 problem that carries none of names.
+func noHeader(names ...string) func(t *testing.T, r reply) {
+	return func(t *testing.T, r reply) {
+		t.Helper()
+		isProblem(500)(t, r)
+		for _, n := range names {
+			if v, ok := r.header[http.CanonicalHeaderKey(n)]; ok {
+				t.Errorf("%s=%q, want no such header", n, v)
+			}
 		}
 	}
 }

@@ -62,8 +62,8 @@ func (v *vm) resStatus(L *lua.LState) int {
 }
 
 // resHeader is res:header(name, value): a string (or number) replaces the
-// header's values, an array of them sets several (Set-Cookie), nil removes
-// the header.
+// header's values, an array of them sets several (Set-Cookie), nil and an
+// empty array remove the header.
 func (v *vm) resHeader(L *lua.LState) int {
 	cs := v.open(L)
 	name := L.CheckString(2)
@@ -75,30 +75,61 @@ func (v *vm) resHeader(L *lua.LState) int {
 	case *lua.LNilType:
 		h.Del(name)
 	case *lua.LTable:
-		n := val.Len()
-		values := make([]string, 0, n)
-		for i := 1; i <= n; i++ {
-			s, ok := val.RawGetInt(i).(lua.LString)
-			if !ok {
-				if num, isNum := val.RawGetInt(i).(lua.LNumber); isNum {
-					s, ok = lua.LString(num.String()), true
-				}
-			}
-			if !ok {
-				L.ArgError(3, fmt.Sprintf("header values must be strings; value %d is a %s", i, val.RawGetInt(i).Type()))
-			}
-			values = append(values, string(s))
-		}
+		values := headerValues(L, name, val)
 		if len(values) == 0 {
 			h.Del(name)
 		} else {
 			h[http.CanonicalHeaderKey(name)] = values
 		}
 	default:
-		h.Set(name, L.CheckString(3))
+		value := L.CheckString(3)
+		if err := checkHeaderValue(name, value); err != nil {
+			L.ArgError(3, err.Error())
+		}
+		h.Set(name, value)
 	}
 	L.Push(v.res)
 	return 1
+}
+
+// headerValues reads the array of values of res:header(name, {…}).
+func headerValues(L *lua.LState, name string, t *lua.LTable) []string {
+	n, keys := t.Len(), 0
+	t.ForEach(func(lua.LValue, lua.LValue) { keys++ })
+	if keys != n {
+		L.ArgError(3, fmt.Sprintf("the values of header %s must be a string or an array of strings, not a table with other keys", name))
+	}
+	values := make([]string, 0, n)
+	for i := 1; i <= n; i++ {
+		var s string
+		switch x := t.RawGetInt(i).(type) {
+		case lua.LString:
+			s = string(x)
+		case lua.LNumber:
+			s = x.String()
+		default:
+			L.ArgError(3, fmt.Sprintf("header values must be strings; value %d is a %s", i, x.Type()))
+		}
+		if err := checkHeaderValue(name, s); err != nil {
+			L.ArgError(3, fmt.Sprintf("value %d: %v", i, err))
+		}
+		values = append(values, s)
+	}
+	return values
+}
+
+// checkHeaderValue refuses a value the HTTP server would not send as is: a
+// control character other than a tab (NUL, CR, LF…) would reach the wire,
+// or be turned into a space, or start another header.
+func checkHeaderValue(name, value string) error {
+	if httpguts.ValidHeaderFieldValue(value) {
+		return nil
+	}
+	i := 0
+	for i < len(value) && (value[i] >= ' ' && value[i] != 0x7f || value[i] == '\t') {
+		i++
+	}
+	return fmt.Errorf("invalid value for header %s: control character %#02x at byte %d", name, value[i], i)
 }
 
 func (v *vm) resJSON(L *lua.LState) int {
@@ -114,7 +145,11 @@ func (v *vm) resJSON(L *lua.LState) int {
 func (v *vm) resSend(L *lua.LState) int {
 	cs := v.open(L)
 	body := L.CheckString(2)
-	v.finish(cs, L.OptString(3, "text/plain; charset=utf-8"), []byte(body))
+	contentType := L.OptString(3, "text/plain; charset=utf-8")
+	if err := checkHeaderValue("Content-Type", contentType); err != nil {
+		L.ArgError(3, err.Error())
+	}
+	v.finish(cs, contentType, []byte(body))
 	return 0
 }
 

@@ -44,6 +44,14 @@ func TestResHeaderStatusErrors(t *testing.T) {
 		{`res:header("X-T", { "a", true })`, "value 2 is a boolean"},
 		{`res:status(103)`, "status must be 200..599"},
 		{`res:status(600)`, "status must be 200..599"},
+		{`res:header("X-A", "a\0b")`, "invalid value for header X-A: control character 0x00 at byte 1"},
+		{`res:header("X-A", "a\r\nX-Injected: 1")`, "invalid value for header X-A: control character 0x0d at byte 1"},
+		{`res:header("X-A", "a\nb")`, "invalid value for header X-A: control character 0x0a"},
+		{`res:header("X-A", "\127")`, "invalid value for header X-A: control character 0x7f"},
+		{`res:header("Set-Cookie", { "a=1", "b=2\r\n" })`, "value 2: invalid value for header Set-Cookie"},
+		{`res:header("X-A", { k = "v" })`, "the values of header X-A must be a string or an array of strings"},
+		{`res:header("X-A", { "a", k = "v" })`, "the values of header X-A must be a string or an array of strings"},
+		{`res:send("x", "text/html\r\nX-Evil: 1")`, "invalid value for header Content-Type: control character 0x0d at byte 9"},
 	}
 	for _, tc := range tests {
 		e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
@@ -51,5 +59,26 @@ func TestResHeaderStatusErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err=%v, want one containing %q", tc.call, err, tc.want)
 		}
+	}
+}
+
+// TestResHeaderValid: a tab and bytes outside ASCII are valid in a header
+// value and sent as they are.
+func TestResHeaderValid(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`
+		res:header("X-Tab", "a\tb"):header("X-Utf8", "café")
+		res:send("ok", "text/plain; charset=\"utf-8\"")`)}, Options{})
+	resp, err := run(t, e, "GET", "/t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Get("X-Tab"); got != "a\tb" {
+		t.Errorf("X-Tab=%q, want a tab kept", got)
+	}
+	if got := resp.Header.Get("X-Utf8"); got != "café" {
+		t.Errorf("X-Utf8=%q, want café", got)
+	}
+	if resp.ContentType != `text/plain; charset="utf-8"` {
+		t.Errorf("ContentType=%q", resp.ContentType)
 	}
 }
