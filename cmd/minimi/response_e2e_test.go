@@ -19,6 +19,11 @@ const responseCases = `local cases = {
   hcrlf = function(req, res) res:header("X-A", "a\r\nX-Injected: 1"):send("x") end,
   htable = function(req, res) res:header("X-A", { k = "v" }):send("x") end,
   sendct = function(req, res) res:send("x", "text/html\r\nX-Evil: 1") end,
+  redir = function(req, res) res:redirect(req.query.u) end,
+  r304 = function(req, res) res:redirect("/x", 304) end,
+  r399 = function(req, res) res:redirect("/x", 399) end,
+  r308 = function(req, res) res:redirect("/x", 308) end,
+  rempty = function(req, res) res:redirect("") end,
 }
 return { GET = function(req, res) return cases[req.params.case](req, res) end }
 `
@@ -37,9 +42,22 @@ func getNoFollow(t *testing.T, url string) reply {
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
+// goExample is the redirect example of docs/lua.md.
+const goExample = `return {
+  GET = function(req, res)
+    local to = req.query.to or "/"
+    if string.sub(to, 1, 1) ~= "/" or string.sub(to, 2, 2) == "/" then
+      return res:error(400, "to must be a path on this site")  -- not //evil.example
+    end
+    res:redirect(to, 303)
+  end,
+}
+`
+
 func TestResponseEndToEnd(t *testing.T) {
 	p := startServe(t, writeService(t, map[string]string{
 		"endpoints/r/[case]/[case].execute.lua": responseCases,
+		"endpoints/go/go.execute.lua":           goExample,
 	}))
 	tests := []struct {
 		path   string
@@ -57,6 +75,17 @@ func TestResponseEndToEnd(t *testing.T) {
 		{"/r/hcrlf", 500, noHeader("X-Injected", "X-A"), `invalid value for header X-A: control character 0x0d at byte 1`},
 		{"/r/htable", 500, isProblem(500), `the values of header X-A must be a string or an array of strings`},
 		{"/r/sendct", 500, noHeader("X-Evil"), `invalid value for header Content-Type: control character 0x0d at byte 9`},
+		{"/r/redir?u=%00", 500, noHeader("Location"), `invalid value for header Location: control character 0x00 at byte 0`},
+		{"/r/redir?u=%0d%0aSet-Cookie:%20a=1", 500, noHeader("Location", "Set-Cookie"), `invalid value for header Location`},
+		{"/r/redir?u=%ff", 302, location("%FF"), ""},
+		{"/r/redir?u=/caf%C3%A9", 302, location("/caf%C3%A9"), ""},
+		{"/r/redir?u=", 500, isProblem(500), `the redirect target is empty`},
+		{"/r/r304", 500, isProblem(500), `redirect status must be 301, 302, 303, 307 or 308`},
+		{"/r/r399", 500, isProblem(500), `redirect status must be 301, 302, 303, 307 or 308`},
+		{"/r/r308", 308, location("/x"), ""},
+		{"/r/rempty", 500, isProblem(500), `the redirect target is empty`},
+		{"/go?to=/caf%C3%A9", 303, location("/caf%C3%A9"), ""},
+		{"/go?to=//evil.example", 400, isProblem(400), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -93,5 +122,12 @@ func noHeader(names ...string) func(t *testing.T, r reply) {
 				t.Errorf("%s=%q, want no such header", n, v)
 			}
 		}
+	}
+}
+
+func location(want string) func(t *testing.T, r reply) {
+	return func(t *testing.T, r reply) {
+		t.Helper()
+		wantHeader(t, r, "Location", want)
 	}
 }

@@ -3,6 +3,7 @@ package phases
 import (
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/net/http/httpguts"
@@ -168,17 +169,54 @@ func (v *vm) resError(L *lua.LState) int {
 	return 0
 }
 
+// resRedirect is res:redirect(url[, status]). The status is one of the
+// redirects a client follows by itself; url, a Location, is sent with its
+// bytes outside ASCII percent-encoded, as browsers (and net/http's
+// Redirect) do, and must hold no control character.
 func (v *vm) resRedirect(L *lua.LState) int {
 	cs := v.open(L)
 	url := L.CheckString(2)
+	if url == "" {
+		L.ArgError(2, "the redirect target is empty")
+	}
 	status := L.OptInt(3, http.StatusFound)
-	if status < 300 || status > 399 {
-		L.ArgError(3, "redirect status must be 3xx")
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		L.ArgError(3, "redirect status must be 301, 302, 303, 307 or 308")
+	}
+	location := escapeNonASCII(url)
+	if err := checkHeaderValue("Location", location); err != nil {
+		L.ArgError(2, err.Error())
 	}
 	cs.resp.Status = status
-	cs.header().Set("Location", url)
+	cs.header().Set("Location", location)
 	cs.finished = true
 	return 0
+}
+
+// escapeNonASCII percent-encodes the bytes of s outside ASCII.
+func escapeNonASCII(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // header returns the response's headers, making them on first use: most
