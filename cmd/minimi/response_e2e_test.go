@@ -101,6 +101,43 @@ func TestResponseEndToEnd(t *testing.T) {
 	}
 }
 
+// TestJSONBodyUTF8EndToEnd: a JSON body that is not UTF-8 is malformed (a
+// 400 before any script runs); an escaped lone surrogate reads as U+FFFD.
+func TestJSONBodyUTF8EndToEnd(t *testing.T) {
+	p := startServe(t, writeService(t, map[string]string{
+		"endpoints/body/body.execute.lua": `return { POST = function(req, res) res:json({ title = req.body.title }) end }`,
+	}))
+	tests := []struct {
+		name, body string
+		status     int
+		check      func(t *testing.T, r reply)
+	}{
+		{"utf-8", `{"title":"café"}`, 200, jsonField("title", "café")},
+		{"lone surrogate", `{"title":"\ud800"}`, 200, jsonField("title", "\ufffd")},
+		{"invalid bytes", "{\"title\":\"\xff\xfe\"}", 400, problemDetail("body is not valid json: invalid UTF-8 at offset 10")},
+		{"encoded surrogate", "{\"title\":\"\xed\xa0\x80\"}", 400, problemDetail("body is not valid json: invalid UTF-8 at offset 10")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, "POST", p.base+"/body", "application/json", tc.body)
+			if r.status != tc.status {
+				t.Fatalf("status=%d, want %d; body %s", r.status, tc.status, r.body)
+			}
+			tc.check(t, r)
+		})
+	}
+}
+
+func problemDetail(want string) func(t *testing.T, r reply) {
+	return func(t *testing.T, r reply) {
+		t.Helper()
+		isProblem(400)(t, r)
+		if got := r.json(t)["detail"]; got != want {
+			t.Errorf("detail=%v, want %q", got, want)
+		}
+	}
+}
+
 // problemTitle checks a problem's title and detail.
 func problemTitle(title, detail string) func(t *testing.T, r reply) {
 	return func(t *testing.T, r reply) {
