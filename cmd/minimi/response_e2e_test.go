@@ -24,6 +24,7 @@ const responseCases = `local cases = {
   r399 = function(req, res) res:redirect("/x", 399) end,
   r308 = function(req, res) res:redirect("/x", 308) end,
   rempty = function(req, res) res:redirect("") end,
+  iso = function(req, res) res:send(time.iso(({ zero = 0, big = 1e300, neg = -1e18 })[req.query.s])) end,
 }
 return { GET = function(req, res) return cases[req.params.case](req, res) end }
 `
@@ -84,6 +85,9 @@ func TestResponseEndToEnd(t *testing.T) {
 		{"/r/r399", 500, isProblem(500), `redirect status must be 301, 302, 303, 307 or 308`},
 		{"/r/r308", 308, location("/x"), ""},
 		{"/r/rempty", 500, isProblem(500), `the redirect target is empty`},
+		{"/r/iso?s=zero", 200, body("1970-01-01T00:00:00Z"), ""},
+		{"/r/iso?s=big", 500, isProblem(500), `seconds must be from -62167219200 to 253402300799 (years 0000 to 9999), not 1e+300`},
+		{"/r/iso?s=neg", 500, isProblem(500), `seconds must be from -62167219200 to 253402300799 (years 0000 to 9999), not -1000000000000000000`},
 		{"/go?to=/caf%C3%A9", 303, location("/caf%C3%A9"), ""},
 		{"/go?to=//evil.example", 400, isProblem(400), ""},
 	}
@@ -166,5 +170,14 @@ func location(want string) func(t *testing.T, r reply) {
 	return func(t *testing.T, r reply) {
 		t.Helper()
 		wantHeader(t, r, "Location", want)
+	}
+}
+
+func body(want string) func(t *testing.T, r reply) {
+	return func(t *testing.T, r reply) {
+		t.Helper()
+		if string(r.body) != want {
+			t.Errorf("body %q, want %q", r.body, want)
+		}
 	}
 }
