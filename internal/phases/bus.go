@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/minimi-go/minimi/internal/service"
 )
@@ -194,7 +195,9 @@ func callBody(L *lua.LState, n int) ([]byte, string) {
 	}
 }
 
-// setHeaders adds the string pairs of a Lua table to h.
+// setHeaders adds the string pairs of a Lua table to h. They are the
+// callee's request headers, so they are checked as HTTP would have them:
+// names are tokens, values are checked as res:header checks them.
 func setHeaders(L *lua.LState, h http.Header, val lua.LValue) {
 	t, ok := val.(*lua.LTable)
 	if !ok {
@@ -204,6 +207,12 @@ func setHeaders(L *lua.LState, h http.Header, val lua.LValue) {
 		ks, kok := k.(lua.LString)
 		if !kok || v.Type() != lua.LTString && v.Type() != lua.LTNumber {
 			L.ArgError(5, "headers must map names to strings")
+		}
+		if !httpguts.ValidHeaderFieldName(string(ks)) {
+			L.ArgError(5, fmt.Sprintf("invalid header name %q", string(ks)))
+		}
+		if err := checkHeaderValue(string(ks), v.String()); err != nil {
+			L.ArgError(5, err.Error())
 		}
 		h.Set(string(ks), v.String())
 	})

@@ -225,3 +225,24 @@ func TestBusOutsideRequest(t *testing.T) {
 		t.Errorf("Load()=%v, want nats.publish outside a request", err)
 	}
 }
+
+// TestServiceCallHeaders: service.call's headers are the callee's request
+// headers, so names and values are checked as res:header checks them.
+func TestServiceCallHeaders(t *testing.T) {
+	tests := []struct{ headers, want string }{
+		{`{ ["X-A"] = "a\r\nX-Injected: 1" }`, "invalid value for header X-A: control character 0x0d at byte 1"},
+		{`{ ["X-A"] = "a\0" }`, "invalid value for header X-A: control character 0x00"},
+		{`{ ["X A"] = "v" }`, `invalid header name "X A"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.headers, func(t *testing.T) {
+			e := load(t, map[string]string{"call/call.execute.lua": `return { GET = function(req, res)
+				service.call("b", "GET", "/", nil, { headers = ` + tc.headers + ` })
+			end }`}, Options{Bus: service.NewClient(nil)})
+			_, err := run(t, e, "GET", "/call", "")
+			if !isStatus(err, 500) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err=%v, want a 500 containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/minimi-go/minimi/internal/problem"
 )
 
 var (
@@ -85,7 +87,7 @@ func misuse(err error) *Error {
 		Internal: true, Detail: err.Error(), Err: err}
 }
 
-// newError builds an Error with the standard title for status.
+// newError builds an Error with the title of status (problem.Title).
 func newError(status int, detail string, err error) *Error {
-	return &Error{Status: status, Title: http.StatusText(status), Detail: detail, Err: err}
+	return &Error{Status: status, Title: problem.Title(status), Detail: detail, Err: err}
 }

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -172,11 +173,22 @@ func timeUnix(L *lua.LState) int {
 	return 1
 }
 
-// timeISO formats seconds since the epoch (default now) as RFC 3339 UTC.
+// The seconds time.iso formats: the years RFC 3339 can write, 0000 to 9999.
+const (
+	minISOSeconds = -62167219200 // 0000-01-01T00:00:00Z
+	endISOSeconds = 253402300800 // 10000-01-01T00:00:00Z
+)
+
+// timeISO formats seconds since the epoch (default now) as RFC 3339 UTC,
+// to the millisecond.
 func timeISO(L *lua.LState) int {
 	t := time.Now()
 	if L.GetTop() >= 1 {
 		sec := float64(L.CheckNumber(1))
+		if !(sec >= minISOSeconds && sec < endISOSeconds) { // NaN too
+			L.ArgError(1, fmt.Sprintf("seconds must be from %d to %d (years 0000 to 9999), not %v",
+				minISOSeconds, endISOSeconds-1, lua.LNumber(sec)))
+		}
 		t = time.UnixMilli(int64(sec * 1000))
 	}
 	L.Push(lua.LString(t.UTC().Format(time.RFC3339Nano)))

@@ -15,8 +15,10 @@ import (
 // an any followed by toLua would, without building the Go values between:
 // objects become tables, arrays become tables marked as arrays (a null keeps
 // its position), null becomes nil, numbers out of float64's range and
-// nesting deeper than MaxJSONDepth are errors, and invalid UTF-8 and lone
-// surrogates become U+FFFD. The fuzz test holds it to encoding/json.
+// nesting deeper than MaxJSONDepth are errors, invalid UTF-8 is an error
+// (errNotUTF8: RFC 8259 requires UTF-8), and an escaped lone surrogate
+// ("\ud800") becomes U+FFFD, as in encoding/json. The fuzz test holds it to
+// encoding/json.
 func decodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
 	d := decoders.Get().(*jsonDecoder)
 	defer d.release()
@@ -83,7 +85,10 @@ const (
 	maxNameLen = 32
 )
 
-var errNumberRange = errors.New("a number is out of range")
+var (
+	errNumberRange = errors.New("a number is out of range")
+	errNotUTF8     = errors.New("invalid UTF-8")
+)
 
 func (d *jsonDecoder) syntax(what string) error {
 	if d.i >= len(d.data) {
@@ -369,10 +374,9 @@ func (d *jsonDecoder) slowStr(start int) (string, error) {
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(d.data[d.i:])
 			if r == utf8.RuneError && size == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, d.data[d.i:d.i+size]...)
+				return "", fmt.Errorf("%w at offset %d in a string", errNotUTF8, d.i)
 			}
+			b = append(b, d.data[d.i:d.i+size]...)
 			d.i += size
 		case c != '\\':
 			b = append(b, c)

@@ -1,6 +1,8 @@
 package phases
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -39,4 +41,71 @@ func TestDecoderReleaseKeepsNoValues(t *testing.T) {
 			t.Errorf("%s: the decoding's state kept", doc)
 		}
 	}
+}
+
+// TestBodyUTF8: RFC 8259 requires JSON text to be UTF-8, so a JSON body
+// with other bytes is malformed (400) whether CheckBody or req.body reads
+// it, while an escaped lone surrogate is valid JSON and becomes U+FFFD.
+func TestBodyUTF8(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": `return { POST = function(req, res)
+		res:json({ title = req.body.title, len = #req.body.title })
+	end }`}, Options{})
+	tests := []struct {
+		name, body string
+		status     int
+		want       string // the reply body, for a 200
+	}{
+		{"ascii", `{"title":"a"}`, 200, `{"len":1,"title":"a"}`},
+		{"utf-8", `{"title":"café 😀"}`, 200, `{"len":10,"title":"café 😀"}`},
+		{"escaped pair", `{"title":"\ud83d\ude00"}`, 200, `{"len":4,"title":"😀"}`},
+		{"lone surrogate", `{"title":"\ud800"}`, 200, `{"len":3,"title":"` + "\ufffd" + `"}`},
+		{"invalid bytes", "{\"title\":\"\xff\xfe\"}", 400, ""},
+		{"truncated sequence", "{\"title\":\"caf\xc3\"}", 400, ""},
+		{"encoded surrogate", "{\"title\":\"\xed\xa0\x80\"}", 400, ""},
+		{"invalid after an escape", "{\"title\":\"\\n\xff\"}", 400, ""},
+		{"invalid in a key", "{\"\xff\":1,\"title\":\"a\"}", 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckBody(http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+			if tc.status == http.StatusOK && err != nil || tc.status != http.StatusOK && !isBadUTF8(err) {
+				t.Errorf("CheckBody=%v, want %d", err, tc.status)
+			}
+			resp, err := run(t, e, "POST", "/t", tc.body)
+			if tc.status != http.StatusOK {
+				if !isBadUTF8(err) {
+					t.Errorf("req.body err=%v, want a 400 invalid UTF-8", err)
+				}
+				return
+			}
+			if err != nil || string(resp.Body) != tc.want {
+				t.Errorf("reply %q, %v, want %s", respBody(resp), err, tc.want)
+			}
+		})
+	}
+}
+
+// TestJSONDecodeUTF8: json.decode refuses text that is not UTF-8.
+func TestJSONDecodeUTF8(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`
+		local ok, err = pcall(json.decode, '"\255"')
+		res:json({ ok = ok, err = tostring(err) })`)}, Options{})
+	resp, err := run(t, e, "GET", "/t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := decode(t, resp); m["ok"] != false || !strings.Contains(m["err"].(string), "invalid UTF-8 at offset 1") {
+		t.Errorf("json.decode of \\255 gave %v, want an invalid UTF-8 error", m)
+	}
+}
+
+func isBadUTF8(err error) bool {
+	return isStatus(err, http.StatusBadRequest) && errors.Is(err, ErrBadBody) && strings.Contains(err.Error(), "invalid UTF-8 at offset")
+}
+
+func respBody(r *Response) string {
+	if r == nil {
+		return ""
+	}
+	return string(r.Body)
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -42,9 +43,9 @@ func FuzzDecodeJSON(f *testing.F) {
 	header := http.Header{"Content-Type": {"application/json"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		// decodeJSON accepts exactly the valid JSON, short of its limits.
-		if _, err := decodeJSON(L, body); err == nil && !json.Valid(body) {
+		if _, err := decodeJSON(L, body); err == nil && !validJSON(body) {
 			t.Fatalf("decodeJSON(%q) accepted invalid JSON", body)
-		} else if err != nil && json.Valid(body) && !errors.Is(err, errNumberRange) && !errors.Is(err, errJSONDepth) {
+		} else if err != nil && validJSON(body) && !errors.Is(err, errNumberRange) && !errors.Is(err, errJSONDepth) {
 			t.Fatalf("decodeJSON(%q)=%v for valid JSON", body, err)
 		}
 		err := CheckBody(header, body)
@@ -97,10 +98,14 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
+// validJSON is json.Valid, and RFC 8259's requirement that JSON text be
+// UTF-8, which json.Valid does not check.
+func validJSON(data []byte) bool { return json.Valid(data) && utf8.Valid(data) }
+
 // nesting reports whether data is one valid JSON value and how deeply its
 // arrays and objects nest, reading tokens without recursion.
 func nesting(data []byte) (int, bool) {
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return 0, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

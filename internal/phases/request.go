@@ -1,11 +1,13 @@
 package phases
 
 import (
+	"fmt"
 	"math/bits"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
 	lua "github.com/yuin/gopher-lua"
@@ -151,5 +153,21 @@ func CheckBody(h http.Header, body []byte) error {
 	if !jsonValid(body) {
 		return newError(http.StatusBadRequest, errNotJSON.Error(), ErrBadBody)
 	}
+	if !utf8.Valid(body) { // json.Valid accepts it; RFC 8259 does not
+		return newError(http.StatusBadRequest, fmt.Sprintf("%s: %s at offset %d", errNotJSON, errNotUTF8, firstInvalidUTF8(body)), ErrBadBody)
+	}
 	return nil
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that is not part of
+// valid UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }

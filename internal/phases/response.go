@@ -3,6 +3,7 @@ package phases
 import (
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/net/http/httpguts"
@@ -62,8 +63,8 @@ func (v *vm) resStatus(L *lua.LState) int {
 }
 
 // resHeader is res:header(name, value): a string (or number) replaces the
-// header's values, an array of them sets several (Set-Cookie), nil removes
-// the header.
+// header's values, an array of them sets several (Set-Cookie), nil and an
+// empty array remove the header.
 func (v *vm) resHeader(L *lua.LState) int {
 	cs := v.open(L)
 	name := L.CheckString(2)
@@ -75,30 +76,61 @@ func (v *vm) resHeader(L *lua.LState) int {
 	case *lua.LNilType:
 		h.Del(name)
 	case *lua.LTable:
-		n := val.Len()
-		values := make([]string, 0, n)
-		for i := 1; i <= n; i++ {
-			s, ok := val.RawGetInt(i).(lua.LString)
-			if !ok {
-				if num, isNum := val.RawGetInt(i).(lua.LNumber); isNum {
-					s, ok = lua.LString(num.String()), true
-				}
-			}
-			if !ok {
-				L.ArgError(3, fmt.Sprintf("header values must be strings; value %d is a %s", i, val.RawGetInt(i).Type()))
-			}
-			values = append(values, string(s))
-		}
+		values := headerValues(L, name, val)
 		if len(values) == 0 {
 			h.Del(name)
 		} else {
 			h[http.CanonicalHeaderKey(name)] = values
 		}
 	default:
-		h.Set(name, L.CheckString(3))
+		value := L.CheckString(3)
+		if err := checkHeaderValue(name, value); err != nil {
+			L.ArgError(3, err.Error())
+		}
+		h.Set(name, value)
 	}
 	L.Push(v.res)
 	return 1
+}
+
+// headerValues reads the array of values of res:header(name, {…}).
+func headerValues(L *lua.LState, name string, t *lua.LTable) []string {
+	n, keys := t.Len(), 0
+	t.ForEach(func(lua.LValue, lua.LValue) { keys++ })
+	if keys != n {
+		L.ArgError(3, fmt.Sprintf("the values of header %s must be a string or an array of strings, not a table with other keys", name))
+	}
+	values := make([]string, 0, n)
+	for i := 1; i <= n; i++ {
+		var s string
+		switch x := t.RawGetInt(i).(type) {
+		case lua.LString:
+			s = string(x)
+		case lua.LNumber:
+			s = x.String()
+		default:
+			L.ArgError(3, fmt.Sprintf("header values must be strings; value %d is a %s", i, x.Type()))
+		}
+		if err := checkHeaderValue(name, s); err != nil {
+			L.ArgError(3, fmt.Sprintf("value %d: %v", i, err))
+		}
+		values = append(values, s)
+	}
+	return values
+}
+
+// checkHeaderValue refuses a value the HTTP server would not send as is: a
+// control character other than a tab (NUL, CR, LF…) would reach the wire,
+// or be turned into a space, or start another header.
+func checkHeaderValue(name, value string) error {
+	if httpguts.ValidHeaderFieldValue(value) {
+		return nil
+	}
+	i := 0
+	for i < len(value) && (value[i] >= ' ' && value[i] != 0x7f || value[i] == '\t') {
+		i++
+	}
+	return fmt.Errorf("invalid value for header %s: control character %#02x at byte %d", name, value[i], i)
 }
 
 func (v *vm) resJSON(L *lua.LState) int {
@@ -114,7 +146,11 @@ func (v *vm) resJSON(L *lua.LState) int {
 func (v *vm) resSend(L *lua.LState) int {
 	cs := v.open(L)
 	body := L.CheckString(2)
-	v.finish(cs, L.OptString(3, "text/plain; charset=utf-8"), []byte(body))
+	contentType := L.OptString(3, "text/plain; charset=utf-8")
+	if err := checkHeaderValue("Content-Type", contentType); err != nil {
+		L.ArgError(3, err.Error())
+	}
+	v.finish(cs, contentType, []byte(body))
 	return 0
 }
 
@@ -133,17 +169,54 @@ func (v *vm) resError(L *lua.LState) int {
 	return 0
 }
 
+// resRedirect is res:redirect(url[, status]). The status is one of the
+// redirects a client follows by itself; url, a Location, is sent with its
+// bytes outside ASCII percent-encoded, as browsers (and net/http's
+// Redirect) do, and must hold no control character.
 func (v *vm) resRedirect(L *lua.LState) int {
 	cs := v.open(L)
 	url := L.CheckString(2)
+	if url == "" {
+		L.ArgError(2, "the redirect target is empty")
+	}
 	status := L.OptInt(3, http.StatusFound)
-	if status < 300 || status > 399 {
-		L.ArgError(3, "redirect status must be 3xx")
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		L.ArgError(3, "redirect status must be 301, 302, 303, 307 or 308")
+	}
+	location := escapeNonASCII(url)
+	if err := checkHeaderValue("Location", location); err != nil {
+		L.ArgError(2, err.Error())
 	}
 	cs.resp.Status = status
-	cs.header().Set("Location", url)
+	cs.header().Set("Location", location)
 	cs.finished = true
 	return 0
+}
+
+// escapeNonASCII percent-encodes the bytes of s outside ASCII.
+func escapeNonASCII(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // header returns the response's headers, making them on first use: most

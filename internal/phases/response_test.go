@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -44,6 +45,20 @@ func TestResHeaderStatusErrors(t *testing.T) {
 		{`res:header("X-T", { "a", true })`, "value 2 is a boolean"},
 		{`res:status(103)`, "status must be 200..599"},
 		{`res:status(600)`, "status must be 200..599"},
+		{`res:header("X-A", "a\0b")`, "invalid value for header X-A: control character 0x00 at byte 1"},
+		{`res:header("X-A", "a\r\nX-Injected: 1")`, "invalid value for header X-A: control character 0x0d at byte 1"},
+		{`res:header("X-A", "a\nb")`, "invalid value for header X-A: control character 0x0a"},
+		{`res:header("X-A", "\127")`, "invalid value for header X-A: control character 0x7f"},
+		{`res:header("Set-Cookie", { "a=1", "b=2\r\n" })`, "value 2: invalid value for header Set-Cookie"},
+		{`res:header("X-A", { k = "v" })`, "the values of header X-A must be a string or an array of strings"},
+		{`res:header("X-A", { "a", k = "v" })`, "the values of header X-A must be a string or an array of strings"},
+		{`res:send("x", "text/html\r\nX-Evil: 1")`, "invalid value for header Content-Type: control character 0x0d at byte 9"},
+		{`res:redirect("")`, "the redirect target is empty"},
+		{`res:redirect("/x", 304)`, "redirect status must be 301, 302, 303, 307 or 308"},
+		{`res:redirect("/x", 399)`, "redirect status must be 301, 302, 303, 307 or 308"},
+		{`res:redirect("/x", 200)`, "redirect status must be 301, 302, 303, 307 or 308"},
+		{`res:redirect("\0")`, "invalid value for header Location: control character 0x00 at byte 0"},
+		{`res:redirect("/a\r\nSet-Cookie: x=1")`, "invalid value for header Location: control character 0x0d at byte 2"},
 	}
 	for _, tc := range tests {
 		e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
@@ -51,5 +66,58 @@ func TestResHeaderStatusErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err=%v, want one containing %q", tc.call, err, tc.want)
 		}
+	}
+}
+
+// TestResHeaderValid: a tab and bytes outside ASCII are valid in a header
+// value and sent as they are.
+func TestResHeaderValid(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`
+		res:header("X-Tab", "a\tb"):header("X-Utf8", "café")
+		res:send("ok", "text/plain; charset=\"utf-8\"")`)}, Options{})
+	resp, err := run(t, e, "GET", "/t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Get("X-Tab"); got != "a\tb" {
+		t.Errorf("X-Tab=%q, want a tab kept", got)
+	}
+	if got := resp.Header.Get("X-Utf8"); got != "café" {
+		t.Errorf("X-Utf8=%q, want café", got)
+	}
+	if resp.ContentType != `text/plain; charset="utf-8"` {
+		t.Errorf("ContentType=%q", resp.ContentType)
+	}
+}
+
+// TestResRedirect: the statuses a redirect may use, and a target whose bytes
+// outside ASCII are percent-encoded.
+func TestResRedirect(t *testing.T) {
+	tests := []struct {
+		call     string
+		status   int
+		location string
+	}{
+		{`res:redirect("/x")`, 302, "/x"},
+		{`res:redirect("/x", 301)`, 301, "/x"},
+		{`res:redirect("/x", 303)`, 303, "/x"},
+		{`res:redirect("/x", 307)`, 307, "/x"},
+		{`res:redirect("/x", 308)`, 308, "/x"},
+		{`res:redirect("/hello/" .. req.query.name)`, 302, "/hello/caf%C3%A9%FF"},
+		{`res:redirect("https://example.com/a b?q=1#f")`, 302, "https://example.com/a b?q=1#f"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.call, func(t *testing.T) {
+			e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
+			f := e.Table().Lookup("/t")
+			c := &Call{Folder: f, Method: "GET", Path: "/t", RawQuery: "name=caf%C3%A9%FF", Header: http.Header{}, ID: "t1"}
+			resp, err := e.Run(t.Context(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tc.status || resp.Header.Get("Location") != tc.location {
+				t.Errorf("got %d Location %q, want %d %q", resp.Status, resp.Header.Get("Location"), tc.status, tc.location)
+			}
+		})
 	}
 }

@@ -3,7 +3,9 @@ package phases
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -253,11 +255,12 @@ func (v *vm) handlerError(p *processor, err error) error {
 	return &Error{Status: 500, Title: http.StatusText(500), Detail: msg, Source: where, Internal: true, Err: errors.New(api.Object.String())}
 }
 
-// tableError reads error{status=…, title=…, detail=…}.
+// tableError reads error{status=…, title=…, detail=…}. A status that is not
+// an integer from 400 to 599 makes it a 500 whose log line says so.
 func tableError(t *lua.LTable, where string) *Error {
-	status := 500
-	if n, ok := t.RawGetString("status").(lua.LNumber); ok && n >= 400 && n <= 599 {
-		status = int(n)
+	status, err := tableStatus(t.RawGetString("status"))
+	if err != nil {
+		return &Error{Status: 500, Title: http.StatusText(500), Source: where, Internal: true, Err: err}
 	}
 	e := newError(status, "", nil)
 	if s, ok := t.RawGetString("title").(lua.LString); ok {
@@ -266,6 +269,32 @@ func tableError(t *lua.LTable, where string) *Error {
 	if s, ok := t.RawGetString("detail").(lua.LString); ok {
 		e.Detail = string(s)
 	}
+	if e.Detail == "" && status >= 500 { // logged: say where it came from
+		if t.RawGetString("status") == lua.LNil {
+			e.Err = errors.New("error({}) with neither a status nor a detail")
+		} else {
+			e.Err = fmt.Errorf("error({status=%d}) without a detail", status)
+		}
+	}
 	e.Source = where
 	return e
+}
+
+// tableStatus is the status of an error table: 500 when it has none.
+func tableStatus(v lua.LValue) (int, error) {
+	var shown string
+	switch n := v.(type) {
+	case *lua.LNilType:
+		return 500, nil
+	case lua.LNumber:
+		if n >= 400 && n <= 599 && n == lua.LNumber(int(n)) {
+			return int(n), nil
+		}
+		shown = n.String()
+	case lua.LString:
+		shown = strconv.Quote(string(n))
+	default:
+		shown = "<" + n.Type().String() + ">"
+	}
+	return 0, fmt.Errorf("error({status=%s}): status must be an integer from 400 to 599", shown)
 }

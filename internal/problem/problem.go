@@ -13,7 +13,9 @@ const ContentType = "application/problem+json"
 
 // Details is an RFC 9457 problem.
 type Details struct {
-	Type   string `json:"type"`
+	Type string `json:"type"`
+	// Title says what kind of problem it is; JSON writes Title(Status) when
+	// it is empty.
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	// Detail explains this occurrence; JSON writes the title when it is empty,
@@ -31,14 +33,33 @@ type Field struct {
 	Message string `json:"message"`
 }
 
-// New returns a problem with the standard title of status.
+// New returns a problem with the title of status.
 func New(status int, detail string) *Details {
-	return &Details{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+	return &Details{Type: "about:blank", Title: Title(status), Status: status, Detail: detail}
 }
 
-// JSON encodes d. A problem without a detail gets its title as the detail.
+// Title is the standard text of status, or, for a status that has none
+// (499, 599), the name of its class: "Client Error" or "Server Error".
+func Title(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	switch {
+	case status >= 400 && status <= 499:
+		return "Client Error"
+	case status >= 500 && status <= 599:
+		return "Server Error"
+	}
+	return "Error"
+}
+
+// JSON encodes d. A problem without a title gets Title(d.Status), and one
+// without a detail gets its title as the detail.
 func (d *Details) JSON() []byte {
 	out := *d
+	if out.Title == "" {
+		out.Title = Title(out.Status)
+	}
 	if out.Detail == "" {
 		out.Detail = out.Title
 	}

@@ -8,15 +8,18 @@ import (
 
 func TestWrite(t *testing.T) {
 	tests := []struct {
-		name   string
-		d      *Details
-		status int
-		detail string
+		name          string
+		d             *Details
+		status        int
+		title, detail string
 	}{
-		{"not found", New(404, "no endpoint at /x"), 404, "no endpoint at /x"},
+		{"not found", New(404, "no endpoint at /x"), 404, "Not Found", "no endpoint at /x"},
 		{"with fields", &Details{Type: "about:blank", Title: "Unprocessable Entity", Status: 422,
-			Errors: []Field{{Pointer: "/title", Message: "missing"}}}, 422, "Unprocessable Entity"},
-		{"no detail", New(409, ""), 409, "Conflict"},
+			Errors: []Field{{Pointer: "/title", Message: "missing"}}}, 422, "Unprocessable Entity", "Unprocessable Entity"},
+		{"no detail", New(409, ""), 409, "Conflict", "Conflict"},
+		{"4xx without a standard text", New(499, ""), 499, "Client Error", "Client Error"},
+		{"5xx without a standard text", New(599, "upstream gone"), 599, "Server Error", "upstream gone"},
+		{"no title", &Details{Type: "about:blank", Status: 499}, 499, "Client Error", "Client Error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,6 +43,9 @@ func TestWrite(t *testing.T) {
 			}
 			if int(got["status"].(float64)) != tc.status {
 				t.Errorf("body status=%v, want %d", got["status"], tc.status)
+			}
+			if got["title"] != tc.title {
+				t.Errorf("body title=%v, want %q", got["title"], tc.title)
 			}
 			if got["detail"] != tc.detail {
 				t.Errorf("body detail=%v, want %q", got["detail"], tc.detail)

@@ -346,7 +346,7 @@ func (s *Service) respond(replyTo string, rep *reply) {
 	}
 	msg := &nats.Msg{Subject: replyTo, Data: data}
 	if rep.Status >= 400 {
-		msg.Header = nats.Header{micro.ErrorCodeHeader: {strconv.Itoa(rep.Status)}, micro.ErrorHeader: {http.StatusText(rep.Status)}}
+		msg.Header = nats.Header{micro.ErrorCodeHeader: {strconv.Itoa(rep.Status)}, micro.ErrorHeader: {problem.Title(rep.Status)}}
 	}
 	if err := s.nc.PublishMsg(msg); err != nil {
 		s.log.Warn("reply failed", logKeySubject, replyTo, logKeyError, err)

@@ -1,0 +1,80 @@
+package phases
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestErrorTitles: a status without a standard text gets the title of its
+// class, from error{} and res:error alike.
+func TestErrorTitles(t *testing.T) {
+	tests := []struct {
+		call   string
+		status int
+		title  string
+	}{
+		{`error({ status = 499 })`, 499, "Client Error"},
+		{`error({ status = 599, detail = "gone" })`, 599, "Server Error"},
+		{`res:error(499, "closed")`, 499, "Client Error"},
+		{`error({ status = 409 })`, 409, "Conflict"},
+		{`error({ status = 499, title = "Client Closed Request" })`, 499, "Client Closed Request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.call, func(t *testing.T) {
+			e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
+			_, err := run(t, e, "GET", "/t", "")
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Status != tc.status || pe.Title != tc.title {
+				t.Fatalf("err=%#v, want status %d title %q", err, tc.status, tc.title)
+			}
+		})
+	}
+}
+
+// TestErrorTableBadStatus: an error table whose status is not an integer
+// from 400 to 599 is a 500 whose message (the log's "error") says why; so
+// is one with nothing in it.
+func TestErrorTableBadStatus(t *testing.T) {
+	tests := []struct{ call, want string }{
+		{`error({ status = 200 })`, `error({status=200}): status must be an integer from 400 to 599`},
+		{`error({ status = "abc" })`, `error({status="abc"}): status must be`},
+		{`error({ status = "404" })`, `error({status="404"}): status must be`},
+		{`error({ status = 1000 })`, `error({status=1000}): status must be`},
+		{`error({ status = 404.5 })`, `error({status=404.5}): status must be`},
+		{`error({ status = 0/0 })`, `error({status=NaN}): status must be an integer from 400 to 599`},
+		{`error({ status = true })`, `error({status=<boolean>}): status must be`},
+		{`error({})`, `error({}) with neither a status nor a detail`},
+		{`error({ title = "Oops" })`, `error({}) with neither a status nor a detail`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.call, func(t *testing.T) {
+			e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
+			_, err := run(t, e, "GET", "/t", "")
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Status != 500 {
+				t.Fatalf("err=%#v, want a 500", err)
+			}
+			if !strings.Contains(pe.Message(), tc.want) {
+				t.Errorf("Message()=%q, want it to contain %q", pe.Message(), tc.want)
+			}
+			if pe.Source != "endpoints/t/t.execute.lua:2" {
+				t.Errorf("Source=%q, want the line of the error call", pe.Source)
+			}
+		})
+	}
+}
+
+// TestErrorTableNoDetail: a 5xx error table without a detail is logged
+// (Message) as such, and its problem still shows the title as the detail.
+func TestErrorTableNoDetail(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`error({ status = 503 })`)}, Options{})
+	_, err := run(t, e, "GET", "/t", "")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Status != 503 || pe.Internal || pe.Detail != "" {
+		t.Fatalf("err=%#v, want a 503 without a detail", err)
+	}
+	if got, want := pe.Message(), "error({status=503}) without a detail"; got != want {
+		t.Errorf("Message()=%q, want %q", got, want)
+	}
+}
