@@ -69,7 +69,7 @@ func TestInitScaffoldServes(t *testing.T) {
 		}},
 		{"patch stale", "PATCH", "/" + id, `{"done": false}`, `"1"`, 409, isProblem(409)},
 		{"patch If-Match 0", "PATCH", "/" + id, `{"done": false}`, "0", 409, isProblem(409)},
-		{"patch long If-Match", "PATCH", "/" + id, `{"done": false}`, "99999999999999999999", 412, isProblem(412)},
+		{"patch long If-Match", "PATCH", "/" + id, `{"done": false}`, "99999999999999999999", 409, isProblem(409)}, // a version no record is at
 		{"patch bad If-Match", "PATCH", "/" + id, `{"done": false}`, "latest", 412, isProblem(412)},
 		{"patch weak If-Match", "PATCH", "/" + id, `{"done": false}`, `W/"2"`, 412, isProblem(412)},
 		{"patch empty If-Match", "PATCH", "/" + id, `{"done": false}`, `""`, 412, isProblem(412)},

@@ -237,7 +237,7 @@ func TestShowcaseWalkthrough(t *testing.T) {
 			status        int
 		}{
 			{`{"title": "x"}`, "soon", 400},
-			{`{"title": "x"}`, "99999999999999999999", 400}, // no number: never read as no header
+			{`{"title": "x"}`, "99999999999999999999", 409}, // a version no record is at: never read as no header
 			{`{"title": "x"}`, "0", 409},
 			{`42`, `"2"`, 422},
 			{`["x"]`, `"2"`, 422},
