@@ -46,6 +46,7 @@ type Server struct {
 	streams    context.Context
 	endStreams context.CancelFunc
 	inFlight   atomic.Int64 // HTTP requests being served, event streams included
+	streaming  atomic.Int64 // event streams open
 	cutOff     atomic.Bool  // the shutdown grace ran out: a request ending now was cut off
 }
 
@@ -106,6 +107,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // stream serves a long-lived reply that ends when the server shuts down.
 func (s *Server) stream(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.streaming.Add(1)
+		defer s.streaming.Add(-1)
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		defer context.AfterFunc(s.streams, cancel)()
@@ -151,6 +154,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.serving.Store(false)
+	streams := s.streaming.Load()
+	s.log.Info("stopping", "requests", s.inFlight.Load()-streams, "event_streams", streams)
 	err := s.shutdown(hs)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr

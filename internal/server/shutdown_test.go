@@ -68,6 +68,7 @@ func TestShutdownCutsOffSlowRequests(t *testing.T) {
 	}
 	got := logs.String()
 	for _, want := range []string{
+		`"msg":"stopping","component":"http","requests":1,"event_streams":0`,
 		`"level":"WARN","msg":"shutdown grace ran out: the requests in flight are cut off","component":"http","requests":1,"grace":"300ms"`,
 		`"level":"WARN","msg":"request cut off by the stop","component":"http","request_id":`,
 		`"method":"POST","path":"/spin"`,
