@@ -179,6 +179,12 @@ func TestShutdownWithNATSDown(t *testing.T) {
 	if r := do(t, "POST", p.base+"/notes", jsonType, `{"title":"sent"}`); r.status != 201 {
 		t.Fatalf("POST /notes=%d %s", r.status, r.body)
 	}
+	eventually(t, "the outbox caught up", func() string {
+		if lag, ok := metricValue(scrape(t, p.base), "minimi_outbox_lag_events"); !ok || lag != 0 {
+			return fmt.Sprintf("minimi_outbox_lag_events=%v (%v), want 0", lag, ok)
+		}
+		return ""
+	})
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	for range 3 {

@@ -157,9 +157,11 @@ func (svc *service) closeOutbox() error {
 	ctx, cancel := context.WithTimeout(context.Background(), outboxCloseTimeout)
 	defer cancel()
 	err := svc.outbox.Close(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
+	if lag := svc.outbox.Lag(); lag > 0 {
 		svc.lg.Warn("outbox not flushed: the events left are published at the next start",
-			"events", svc.outbox.Lag(), "sent_seq", svc.outbox.Sent())
+			"events", lag, "sent_seq", svc.outbox.Sent())
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
