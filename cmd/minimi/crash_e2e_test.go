@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -167,4 +168,46 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		t.Fatalf("no exit within 8s of SIGTERM with an event stream open")
 	}
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+}
+
+// TestShutdownWithNATSDown: SIGTERM while NATS is unreachable and the outbox
+// is behind stops in bounded time, exits 0 and says how many events wait to
+// be published at the next start.
+func TestShutdownWithNATSDown(t *testing.T) {
+	ns, env := natsForServe(t)
+	p := startServeArgs(t, copyTree(t, "testdata/stash"), nil, env...)
+	if r := do(t, "POST", p.base+"/notes", jsonType, `{"title":"sent"}`); r.status != 201 {
+		t.Fatalf("POST /notes=%d %s", r.status, r.body)
+	}
+	eventually(t, "the outbox caught up", func() string {
+		if lag, ok := metricValue(scrape(t, p.base), "minimi_outbox_lag_events"); !ok || lag != 0 {
+			return fmt.Sprintf("minimi_outbox_lag_events=%v (%v), want 0", lag, ok)
+		}
+		return ""
+	})
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for range 3 {
+		if r := do(t, "POST", p.base+"/notes", jsonType, `{"title":"held"}`); r.status != 201 {
+			t.Fatalf("POST /notes with NATS down=%d %s", r.status, r.body)
+		}
+	}
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no exit within 15s of SIGTERM\n%s", p.logs)
+	}
+	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	logs := p.logs.String()
+	for _, want := range []string{`"level":"WARN","msg":"outbox not flushed: the events left are published at the next start"`,
+		`"events":3`, `"msg":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s\n%s", want, logs)
+		}
+	}
 }

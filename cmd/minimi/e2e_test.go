@@ -437,6 +437,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no exit after SIGTERM")
 	}
+	if logs := p.logs.String(); !strings.Contains(logs, `"msg":"stopping","component":"http","requests":`) {
+		t.Errorf("no stopping line with the requests in flight\n%s", logs)
+	}
 }
 
 // TestServeStoppedIsLast: "stopped" is the last log line of a clean stop,

@@ -208,3 +208,68 @@ func memoService(t *testing.T, schema string) (dir, memo string) {
 }`)
 	return dir, memo
 }
+
+// TestServeWatchRenamedFolders: a folder renamed under endpoints/, or moved
+// in from outside it, is watched under its new name.
+func TestServeWatchRenamedFolders(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	ep := filepath.Join(dir, "endpoints")
+	script := func(v string) string { return `return { GET = function(req, res) res:send("` + v + `") end }` }
+	if err := os.MkdirAll(filepath.Join(ep, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(ep, "b", "b.execute.lua"), script("b1"))
+	p := startServeArgs(t, dir, []string{"--watch"})
+	serves := func(path, want string) func() string {
+		return func() string {
+			r := do(t, "GET", p.base+path, "", "")
+			if want == "" && r.status != 404 {
+				return fmt.Sprintf("GET %s=%d %q, want 404", path, r.status, r.body)
+			}
+			if want != "" && (r.status != 200 || string(r.body) != want) {
+				return fmt.Sprintf("GET %s=%d %q, want 200 %q", path, r.status, r.body, want)
+			}
+			return ""
+		}
+	}
+	mv := func(from, to string) {
+		t.Helper()
+		if err := os.Rename(from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The folder is renamed: its processor's name no longer matches, so
+	// the reload fails and /b keeps serving.
+	mv(filepath.Join(ep, "b"), filepath.Join(ep, "c"))
+	p.waitLog(t, "reload failed")
+	// Renaming the processor too is seen, in the renamed folder.
+	mv(filepath.Join(ep, "c", "b.execute.lua"), filepath.Join(ep, "c", "c.execute.lua"))
+	eventually(t, "/c after the rename", serves("/c", "b1"))
+	eventually(t, "/b after the rename", serves("/b", ""))
+	// And so is a later edit in it.
+	write(t, filepath.Join(ep, "c", "c.execute.lua"), script("c2"))
+	eventually(t, "an edit in the renamed folder", serves("/c", "c2"))
+
+	// A folder made outside endpoints/ and moved in is served, and watched.
+	outside := filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(outside, "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(outside, "d.execute.lua"), script("d1"))
+	write(t, filepath.Join(outside, "e", "e.execute.lua"), script("e1"))
+	mv(outside, filepath.Join(ep, "d"))
+	eventually(t, "/d moved in", serves("/d", "d1"))
+	write(t, filepath.Join(ep, "d", "e", "e.execute.lua"), script("e2"))
+	eventually(t, "an edit in a subfolder of the moved folder", serves("/d/e", "e2"))
+
+	// Moved out again, it is gone.
+	mv(filepath.Join(ep, "d"), outside)
+	eventually(t, "/d moved out", serves("/d", ""))
+	write(t, filepath.Join(outside, "d.execute.lua"), script("d3"))
+	write(t, filepath.Join(ep, "c", "c.execute.lua"), script("c3"))
+	eventually(t, "an edit after the move out", serves("/c", "c3"))
+	if r := do(t, "GET", p.base+"/d", "", ""); r.status != 404 {
+		t.Errorf("GET /d after it moved out=%d %q, want 404", r.status, r.body)
+	}
+}

@@ -23,6 +23,10 @@ import (
 // rpcCloseTimeout bounds the wait for requests over NATS in flight at shutdown.
 const rpcCloseTimeout = 10 * time.Second
 
+// outboxCloseTimeout bounds the outbox's last flush at shutdown: with NATS
+// unreachable, the events left wait in the log for the next start.
+const outboxCloseTimeout = 5 * time.Second
+
 // service is everything `minimi serve` runs, in the order it starts: bus,
 // stores, site, then the service over NATS. close stops them in reverse.
 type service struct {
@@ -33,11 +37,12 @@ type service struct {
 	bus     *bus.Bus
 	site    *server.Site
 	rpc     *natsvc.Service // answers the routes over NATS; nil with the bus off
+	lg      *slog.Logger
 }
 
 // open starts the bus, the stores and the site of the service in dir.
 func open(ctx context.Context, dir string, cfg *config.Config, lg *slog.Logger) (*service, error) {
-	svc := &service{}
+	svc := &service{lg: lg}
 	if err := server.CheckDir(dir); err != nil {
 		return svc, err
 	}
@@ -129,9 +134,7 @@ func (svc *service) close() error {
 		svc.site.Close()
 	}
 	if svc.outbox != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), rpcCloseTimeout)
-		err = errors.Join(err, svc.outbox.Close(ctx))
-		cancel()
+		err = errors.Join(err, svc.closeOutbox())
 	}
 	if svc.bus != nil {
 		svc.bus.Close()
@@ -143,6 +146,23 @@ func (svc *service) close() error {
 	}
 	if svc.set != nil {
 		err = errors.Join(err, svc.set.Close())
+	}
+	return err
+}
+
+// closeOutbox publishes what the outbox has left, for up to
+// outboxCloseTimeout. Events it could not publish are not lost: they stay in
+// the log, and the next start publishes them.
+func (svc *service) closeOutbox() error {
+	ctx, cancel := context.WithTimeout(context.Background(), outboxCloseTimeout)
+	defer cancel()
+	err := svc.outbox.Close(ctx)
+	if lag := svc.outbox.Lag(); lag > 0 {
+		svc.lg.Warn("outbox not flushed: the events left are published at the next start",
+			"events", lag, "sent_seq", svc.outbox.Sent())
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil
 	}
 	return err
 }

@@ -212,7 +212,10 @@ func (o *Outbox) send(ctx context.Context, evs []*Event) error {
 			o.l.noteCursor(o.opts.Name, last)
 			return nil
 		}
-		if errors.Is(err, nats.ErrConnectionClosed) {
+		// A flush in flight when the connection drops fails with
+		// ErrConnectionClosed too, while nats.go reconnects: only a
+		// connection closed for good stops the outbox.
+		if errors.Is(err, nats.ErrConnectionClosed) && o.nc.IsClosed() {
 			return err
 		}
 		o.log.Warn("publish failed, retrying", logKeySeq, evs[0].Seq, logKeyError, err)

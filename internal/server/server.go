@@ -23,7 +23,8 @@ type Options struct {
 	// docs/operations.md); nil means none. Each line is one Write.
 	AccessLog io.Writer
 	// ShutdownTimeout bounds how long Serve waits for requests in flight when
-	// its context ends; zero means 10s.
+	// its context ends; zero means 10s. Requests still running then are cut
+	// off: their connections close.
 	ShutdownTimeout time.Duration
 	// Events serves GET /_minimi/events (the event stream); nil answers 404.
 	Events http.Handler
@@ -44,7 +45,15 @@ type Server struct {
 	// stream) end with it, so that Shutdown does not wait for them.
 	streams    context.Context
 	endStreams context.CancelFunc
+	inFlight   atomic.Int64 // HTTP requests being served, event streams included
+	streaming  atomic.Int64 // event streams open
+	cutOff     atomic.Bool  // the shutdown grace ran out: a request ending now was cut off
 }
+
+// cutOffWait bounds the wait, once the shutdown grace ran out and the
+// connections closed, for the handlers cut off to end (a script stops when
+// its request's context does) and write their log lines.
+const cutOffWait = 2 * time.Second
 
 // loaded is one site with the handler built for it.
 type loaded struct {
@@ -98,6 +107,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // stream serves a long-lived reply that ends when the server shuts down.
 func (s *Server) stream(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.streaming.Add(1)
+		defer s.streaming.Add(-1)
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		defer context.AfterFunc(s.streams, cancel)()
@@ -105,13 +116,25 @@ func (s *Server) stream(h http.Handler) http.HandlerFunc {
 	}
 }
 
+// serveCounted serves r over HTTP, counted among the requests in flight.
+func (s *Server) serveCounted(w http.ResponseWriter, r *http.Request) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	s.ServeHTTP(w, r)
+	if s.cutOff.Load() {
+		s.log.Warn("request cut off by the stop", keyRequestID, requestIDOf(r), keyMethod, r.Method,
+			keyPath, r.URL.EscapedPath())
+	}
+}
+
 // Serve accepts connections on ln until ctx ends, then stops accepting,
-// waits for requests in flight (up to ShutdownTimeout) and returns nil.
+// waits for requests in flight (up to ShutdownTimeout), cuts off those
+// still running, and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := s.site().Config
 	reqTimeout := time.Duration(cfg.Limits.RequestMS) * time.Millisecond
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           http.HandlerFunc(s.serveCounted),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       reqTimeout,
 		WriteTimeout:      reqTimeout + 5*time.Second,
@@ -131,11 +154,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.serving.Store(false)
-	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
-	defer cancel()
-	err := hs.Shutdown(sctx)
+	streams := s.streaming.Load()
+	s.log.Info("stopping", "requests", s.inFlight.Load()-streams, "event_streams", streams)
+	err := s.shutdown(hs)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	return err
+}
+
+// shutdown closes the listener and waits for the requests in flight, up to
+// ShutdownTimeout. Then it closes the connections of those still running,
+// which ends their scripts, and waits a little for their log lines.
+func (s *Server) shutdown(hs *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	s.cutOff.Store(true)
+	s.log.Warn("shutdown grace ran out: the requests in flight are cut off", "requests", s.inFlight.Load(),
+		"grace", s.opts.ShutdownTimeout.String())
+	err = hs.Close()
+	deadline := time.Now().Add(cutOffWait)
+	for s.inFlight.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,7 +28,9 @@ var ErrRestart = errors.New("this change needs a restart")
 const Quiet = 100 * time.Millisecond
 
 // Watch calls reload after each burst of changes to dir/endpoints, dir/lib or
-// dir/config.json, until ctx ends. Folders created later are watched too.
+// dir/config.json, until ctx ends. Before each reload it watches the folders
+// on disk again, so that a folder created, renamed or moved in (by a mv, or a
+// git checkout) is watched under its new name.
 func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -37,9 +40,8 @@ func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) erro
 	if err := w.Add(dir); err != nil {
 		return err
 	}
-	for _, sub := range []string{"endpoints", "lib"} {
-		addTree(w, filepath.Join(dir, sub))
-	}
+	t := &tree{w: w, roots: []string{filepath.Join(dir, "endpoints"), filepath.Join(dir, "lib")}, dirs: map[string]os.FileInfo{}}
+	t.sync()
 	var timer <-chan time.Time
 	for {
 		select {
@@ -48,9 +50,6 @@ func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) erro
 		case ev, ok := <-w.Events:
 			if !ok {
 				return nil
-			}
-			if ev.Has(fsnotify.Create) {
-				addTree(w, ev.Name) // a new folder, or endpoints/ or lib/ themselves
 			}
 			if relevant(dir, ev.Name) {
 				timer = time.After(Quiet)
@@ -62,19 +61,61 @@ func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) erro
 			lg.Warn("watch", keyError, err)
 		case <-timer:
 			timer = nil
+			// What changed before the sync is read by the reload; what
+			// changes after it is seen by the watches it set.
+			t.sync()
 			reload()
 		}
 	}
 }
 
-// addTree watches path and every folder below it, if it is a folder.
-func addTree(w *fsnotify.Watcher, path string) {
-	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = w.Add(p)
+// tree is the set of folders under roots that a Watch watches. An inotify
+// watch follows a folder, not its path: a renamed folder's watch reports
+// under the old name until fsnotify drops it, so each folder's watch is
+// checked against what is on disk at its path.
+type tree struct {
+	w     *fsnotify.Watcher
+	roots []string
+	dirs  map[string]os.FileInfo // each watched path, as it was when watched
+}
+
+// sync makes the watches match the folders on disk: it drops the watches of
+// paths that are gone, or that name another folder now, then watches every
+// folder not watched yet.
+func (t *tree) sync() {
+	onDisk := map[string]os.FileInfo{}
+	for _, root := range t.roots {
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil {
+				onDisk[p] = fi
+			}
+			return nil
+		})
+	}
+	live := map[string]bool{}
+	for _, p := range t.w.WatchList() {
+		live[p] = true
+	}
+	// Drop first: adding a folder that is still watched under its old
+	// path would hand back that watch, old path and all.
+	for p, was := range t.dirs {
+		if now, ok := onDisk[p]; ok && live[p] && os.SameFile(was, now) {
+			continue
 		}
-		return nil
-	})
+		_ = t.w.Remove(p) // fails when fsnotify dropped it already
+		delete(t.dirs, p)
+	}
+	for p, fi := range onDisk {
+		if _, ok := t.dirs[p]; ok {
+			continue
+		}
+		if err := t.w.Add(p); err == nil {
+			t.dirs[p] = fi
+		}
+	}
 }
 
 // relevant says whether a changed path can change the service.
