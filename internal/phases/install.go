@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -93,9 +94,23 @@ func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Ses
 		return nil, fmt.Errorf("%s has no install script", f.URL)
 	}
 	v := e.get()
-	defer e.put(v)
 	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
-	defer v.budget.end()
+	cmd, err := e.runInstall(v, f, proto, ss)
+	v.budget.end()
+	if stopErr := v.budget.Err(); stopErr != nil && err != nil {
+		v.close() // stopped mid-script: it may hold half-built values
+		if errors.Is(stopErr, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("endpoints/%s: %w: an install script runs within limits.script_ms (%v), as a request does; raise it for a long seed",
+				f.Install, ErrScriptTimeout, e.opts.ScriptTimeout)
+		}
+		return nil, err
+	}
+	e.put(v)
+	return cmd, err
+}
+
+// runInstall runs f's install script on v, whose budget has begun.
+func (e *Engine) runInstall(v *vm, f *router.Folder, proto *lua.FunctionProto, ss *stash.Session) (*Command, error) {
 	c := &Call{Folder: f, Method: MethodInstall, Path: f.URL, Header: http.Header{}, ID: "install:" + f.URL}
 	cs := &callState{call: c, session: ss,
 		phase: e.opts.Phases[len(e.opts.Phases)-1], last: true}

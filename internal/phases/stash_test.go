@@ -363,3 +363,34 @@ func TestStashListOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestInstallTimeout: an install script past the time budget is stopped,
+// and the error names the budget to raise; the engine goes on working.
+func TestInstallTimeout(t *testing.T) {
+	sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := stash.Open(stash.Options{DataDir: t.TempDir(), Timeout: time.Second, NoSync: true,
+		Collections: []stash.CollectionSpec{{Path: "/recs", Schema: sc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	e := load(t, map[string]string{
+		"recs/recs.install.lua": "return function(req)\n  req.stash:create({ title = 'seed' })\n  while true do end\nend",
+		"recs/recs.execute.lua": `return { GET = function(req, res) res:json({ n = req.stash:count() }) end }`,
+	}, Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }, ScriptTimeout: 50 * time.Millisecond})
+	installs := e.Installs()
+	if len(installs) != 1 {
+		t.Fatalf("Installs()=%v, want /recs", installs)
+	}
+	_, err = e.RunInstall(t.Context(), installs[0], set.Session())
+	if !errors.Is(err, ErrScriptTimeout) || !strings.Contains(err.Error(), "limits.script_ms (50ms)") ||
+		!strings.Contains(err.Error(), "endpoints/recs/recs.install.lua") {
+		t.Fatalf("RunInstall()=%v, want ErrScriptTimeout naming the file and limits.script_ms", err)
+	}
+	if got := mustRun(t, e, "GET", ""); got["n"] != 0.0 {
+		t.Errorf("GET after the stopped install=%v, want n 0: nothing of the install was committed", got)
+	}
+}
