@@ -166,6 +166,12 @@ func TestServeWatchReloadsSchema(t *testing.T) {
 	if got := post("a long title"); got != 422 {
 		t.Errorf("after a refused schema a long title=%d, want 422 (the rule in force)", got)
 	}
+
+	// A new collection needs a restart, and the log names it.
+	write(t, filepath.Join(memo, "memo.schema.json"), schema(`, "maxLength": 5`, ""))
+	mkdir(t, filepath.Join(dir, "endpoints", "seed"))
+	write(t, filepath.Join(dir, "endpoints", "seed", "seed.schema.json"), schema("", ""))
+	p.waitLog(t, "a collection at /seed gained: this change needs a restart")
 }
 
 // TestServeIndexAddedBetweenStarts: an index added to a schema file while the

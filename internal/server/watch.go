@@ -137,7 +137,11 @@ func relevant(dir, path string) bool {
 func (s *Site) Reuse() func([]stash.StoreSpec, []stash.CollectionSpec) (Backend, error) {
 	return func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
 		if !sameStores(s.Stores, stores) || !sameCollections(s.Collections, colls) {
-			return Backend{}, errors.New("stash files, or the folders with a schema file, changed: " + ErrRestart.Error())
+			what := "stash files, or the folders with a schema file, changed"
+			if d := layoutChange(s.Stores, stores, s.Collections, colls); d != "" {
+				what = d
+			}
+			return Backend{}, errors.New(what + ": " + ErrRestart.Error())
 		}
 		b := s.backend
 		b.activate = nil
@@ -188,6 +192,48 @@ func sameCollections(a, b []stash.CollectionSpec) bool {
 		}
 	}
 	return true
+}
+
+// layoutChange names what differs between the running stores and
+// collections (a) and the reloaded ones (b): "a collection at /seed gained,
+// store /notes changed". It is "" when it finds nothing to name.
+func layoutChange(aStores, bStores []stash.StoreSpec, aColls, bColls []stash.CollectionSpec) string {
+	var out []string
+	stores := map[string]stash.StoreSpec{}
+	for _, st := range aStores {
+		stores[st.Name] = st
+	}
+	for _, st := range bStores {
+		if was, ok := stores[st.Name]; !ok {
+			out = append(out, "a store at "+st.Name+" gained")
+		} else if was != st {
+			out = append(out, "store "+st.Name+" changed")
+		}
+		delete(stores, st.Name)
+	}
+	for _, st := range aStores {
+		if _, gone := stores[st.Name]; gone {
+			out = append(out, "the store at "+st.Name+" gone")
+		}
+	}
+	colls := map[string]string{} // path → store
+	for _, c := range aColls {
+		colls[c.Path] = c.Store
+	}
+	for _, c := range bColls {
+		if was, ok := colls[c.Path]; !ok {
+			out = append(out, "a collection at "+c.Path+" gained")
+		} else if was != c.Store {
+			out = append(out, "collection "+c.Path+" moved to another store")
+		}
+		delete(colls, c.Path)
+	}
+	for _, c := range aColls {
+		if _, gone := colls[c.Path]; gone {
+			out = append(out, "the collection at "+c.Path+" gone")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func schemaJSON(s *stash.Schema) []byte {
