@@ -24,7 +24,7 @@ func writeService(t *testing.T, files map[string]string) string {
 	for name, content := range files {
 		data[name] = []byte(content)
 	}
-	if _, err := writeFiles(dir, data); err != nil {
+	if _, _, err := writeFiles(dir, data); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -87,11 +87,11 @@ func scaffold(out io.Writer, dir string, f initFlags) error {
 	if err := checkTarget(dir, f.force); err != nil {
 		return err
 	}
-	paths, err := writeFiles(dir, files)
+	paths, replaced, err := writeFiles(dir, files)
 	if err != nil {
 		return err
 	}
-	printNext(out, dir, name, paths)
+	printNext(out, dir, name, paths, replaced)
 	return nil
 }
 
@@ -178,28 +178,37 @@ func checkTarget(dir string, force bool) error {
 }
 
 // writeFiles writes files under dir and returns their paths, sorted.
-func writeFiles(dir string, files map[string][]byte) ([]string, error) {
-	paths := make([]string, 0, len(files))
+// It also returns the paths of files that existed with other content.
+func writeFiles(dir string, files map[string][]byte) (paths []string, replaced map[string]bool, err error) {
+	paths = make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
+	replaced = map[string]bool{}
 	for _, p := range paths {
 		target := filepath.Join(dir, filepath.FromSlash(p))
+		if old, err := os.ReadFile(target); err == nil && !bytes.Equal(old, files[p]) {
+			replaced[p] = true
+		}
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return nil, fmt.Errorf("init %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("init %s: %w", dir, err)
 		}
 		if err := os.WriteFile(target, files[p], 0o644); err != nil {
-			return nil, fmt.Errorf("init %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("init %s: %w", dir, err)
 		}
 	}
-	return paths, nil
+	return paths, replaced, nil
 }
 
 // printNext lists what init wrote and the commands to run next.
-func printNext(out io.Writer, dir, name string, paths []string) {
+func printNext(out io.Writer, dir, name string, paths []string, replaced map[string]bool) {
 	fmt.Fprintf(out, "created service %q in %s:\n", name, dir)
 	for _, p := range paths {
+		if replaced[p] {
+			fmt.Fprintf(out, "  %s (overwritten)\n", p)
+			continue
+		}
 		fmt.Fprintf(out, "  %s\n", p)
 	}
 	fmt.Fprintf(out, "\nnext:\n")

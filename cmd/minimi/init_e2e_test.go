@@ -261,3 +261,21 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestInitForceSaysWhatItOverwrote: init --force lists the files of the
+// template that it replaced, and only those.
+func TestInitForceSaysWhatItOverwrote(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	withFile(t, dir)
+	write(t, filepath.Join(dir, "config.json"), `{"name": "mine", "port": 1234}`)
+	out, err := runInit(t, dir, "--force")
+	if err != nil {
+		t.Fatalf("init --force=%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "  config.json (overwritten)\n") || strings.Contains(out, "README.md (overwritten)") {
+		t.Errorf("init --force said\n%s\nwant config.json, and only it, marked overwritten", out)
+	}
+	if again, err := runInit(t, dir, "--force"); err != nil || strings.Contains(again, "(overwritten)") {
+		t.Errorf("a second init --force=%v said\n%s\nwant nothing overwritten: the files are the template's", err, again)
+	}
+}
