@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // TestCrashLosesNoAcknowledgedCommand runs many concurrent commands, kills
@@ -208,6 +211,39 @@ func TestShutdownWithNATSDown(t *testing.T) {
 		`"events":3`, `"msg":"stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s\n%s", want, logs)
+		}
+	}
+}
+
+// TestShutdownCutsOffNATSRequests: a request over NATS that outlasts the
+// shutdown grace is cut off, the log says so, and the stop exits 0. It takes
+// the grace's 10 seconds.
+func TestShutdownCutsOffNATSRequests(t *testing.T) {
+	ns, env := natsForServe(t)
+	dir := copyTree(t, "testdata/service")
+	write(t, filepath.Join(dir, "config.json"), `{"name": "slow", "limits": {"script_ms": 60000, "request_ms": 60000}}`)
+	write(t, filepath.Join(dir, "endpoints/spin/spin.execute.lua"),
+		`return { GET = function(req, res) log.info("spinning") while true do end end }`)
+	p := startServeArgs(t, dir, nil, env...)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	go func() { _, _ = nc.Request("minimi.rpc.slow.spin", nil, 30*time.Second) }()
+	p.waitLog(t, `"msg":"spinning"`)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
+	}
+	for _, want := range []string{`"level":"WARN","msg":"shutdown grace ran out: the requests over NATS in flight are cut off"`, `"msg":"stopped"`} {
+		if !strings.Contains(p.logs.String(), want) {
+			t.Errorf("the log lacks %s\n%s", want, p.logs)
 		}
 	}
 }
