@@ -160,17 +160,7 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 	if _, err := resp.Body.Read(make([]byte, 64)); err != nil { // the stream is open: the install's event
 		t.Fatal(err)
 	}
-	start := time.Now()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
-		}
-	case <-time.After(8 * time.Second):
-		t.Fatalf("no exit within 8s of SIGTERM with an event stream open")
-	}
-	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	t.Logf("stopped %v after SIGTERM", p.termAndWait(t, 8*time.Second).Round(time.Millisecond))
 }
 
 // TestShutdownWithNATSDown: SIGTERM while NATS is unreachable and the outbox
@@ -195,24 +185,9 @@ func TestShutdownWithNATSDown(t *testing.T) {
 			t.Fatalf("POST /notes with NATS down=%d %s", r.status, r.body)
 		}
 	}
-	start := time.Now()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("no exit within 15s of SIGTERM\n%s", p.logs)
-	}
-	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	logs := p.logs.String()
-	for _, want := range []string{`"level":"WARN","msg":"outbox not flushed: the events left are published at the next start"`,
-		`"events":3`, `"msg":"stopped"`} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("the log lacks %s\n%s", want, logs)
-		}
-	}
+	t.Logf("stopped %v after SIGTERM", p.termAndWait(t, 15*time.Second).Round(time.Millisecond))
+	p.wantLog(t, `"level":"WARN","msg":"outbox not flushed: the events left are published at the next start"`,
+		`"events":3`, `"msg":"stopped"`)
 }
 
 // TestShutdownCutsOffNATSRequests: a request over NATS that outlasts the
@@ -232,16 +207,31 @@ func TestShutdownCutsOffNATSRequests(t *testing.T) {
 	defer nc.Close()
 	go func() { _, _ = nc.Request("minimi.rpc.slow.spin", nil, 30*time.Second) }()
 	p.waitLog(t, `"msg":"spinning"`)
+	p.termAndWait(t, 20*time.Second)
+	p.wantLog(t, `"level":"WARN","msg":"shutdown grace ran out: the requests over NATS in flight are cut off"`, `"msg":"stopped"`)
+}
+
+// termAndWait sends SIGTERM and waits up to within for a clean exit; it
+// returns how long the stop took.
+func (p *proc) termAndWait(t *testing.T, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-p.done:
 		if err != nil {
 			t.Errorf("exit=%v, want 0\n%s", err, p.logs)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
+	case <-time.After(within):
+		t.Fatalf("no exit within %v of SIGTERM\n%s", within, p.logs)
 	}
-	for _, want := range []string{`"level":"WARN","msg":"shutdown grace ran out: the requests over NATS in flight are cut off"`, `"msg":"stopped"`} {
+	return time.Since(start)
+}
+
+// wantLog checks that the process's log holds each of wants.
+func (p *proc) wantLog(t *testing.T, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
 		if !strings.Contains(p.logs.String(), want) {
 			t.Errorf("the log lacks %s\n%s", want, p.logs)
 		}
