@@ -159,7 +159,6 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 		}
 		p.entries = entries
 	}
-	errs = append(errs, e.checkInstalls(probe)...)
 	if len(errs) > 0 {
 		probe.close()
 		return nil, errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
 
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"
@@ -28,9 +29,20 @@ func (e *Engine) compileInstalls() []error {
 			errs = append(errs, fmt.Errorf("read %s: %w", f.Install, err))
 			continue
 		}
-		proto, err := compile("endpoints/"+f.Install, src)
+		file := "endpoints/" + f.Install
+		chunk, proto, err := compileChunk(file, src)
 		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if why := notAFunction(chunk); why != "" {
+			errs = append(errs, &ScriptError{File: file, Line: chunk[len(chunk)-1].Line(),
+				Err: fmt.Errorf("must return a function(req); it %s", why)})
+			continue
+		}
+		if e.opts.CollectionOf != nil && e.opts.CollectionOf(f) == "" {
+			errs = append(errs, &ScriptError{File: file,
+				Err: fmt.Errorf("an install script seeds a collection, and %s has none: no schema file in it or above it", f.URL)})
 			continue
 		}
 		e.installs[f] = proto
@@ -38,22 +50,35 @@ func (e *Engine) compileInstalls() []error {
 	return errs
 }
 
-// checkInstalls runs the chunk of every install script in the probe state
-// v, as Load runs every processor's, and reports a script that does not
-// return a function and one in a folder that has no collection to seed.
-func (e *Engine) checkInstalls(v *vm) []error {
-	var errs []error
-	for _, f := range e.Installs() {
-		if e.opts.CollectionOf != nil && e.opts.CollectionOf(f) == "" {
-			errs = append(errs, &ScriptError{File: "endpoints/" + f.Install,
-				Err: fmt.Errorf("an install script seeds a collection, and %s has none: no schema file in it or above it", f.URL)})
-			continue
-		}
-		if _, err := v.installFunc(f, e.installs[f]); err != nil {
-			errs = append(errs, err)
-		}
+// notAFunction says why a chunk cannot return a function, judging from its
+// last statement alone, or "" when it may. It does not run the chunk: an
+// install script's top level runs once, at its first start, where it may use
+// the stash (start-up and minimi check must not).
+func notAFunction(chunk []ast.Stmt) string {
+	if len(chunk) == 0 {
+		return "is empty"
 	}
-	return errs
+	switch last := chunk[len(chunk)-1].(type) {
+	case *ast.ReturnStmt:
+		if len(last.Exprs) == 0 {
+			return "returns nothing"
+		}
+		switch last.Exprs[0].(type) {
+		case *ast.TableExpr:
+			return "returns a table"
+		case *ast.StringExpr, *ast.StringConcatOpExpr:
+			return "returns a string"
+		case *ast.NumberExpr, *ast.ArithmeticOpExpr, *ast.UnaryMinusOpExpr, *ast.UnaryLenOpExpr:
+			return "returns a number"
+		case *ast.NilExpr:
+			return "returns nil"
+		case *ast.TrueExpr, *ast.FalseExpr, *ast.RelationalOpExpr, *ast.UnaryNotOpExpr:
+			return "returns a boolean"
+		}
+	case *ast.AssignStmt, *ast.LocalAssignStmt, *ast.FuncCallStmt, *ast.FuncDefStmt:
+		return "ends without a return"
+	}
+	return ""
 }
 
 // installFunc runs the chunk of f's install script and returns the
@@ -63,7 +88,7 @@ func (v *vm) installFunc(f *router.Folder, proto *lua.FunctionProto) (*lua.LFunc
 	fn := v.L.NewFunctionFromProto(proto)
 	fn.Env = v.env()
 	v.L.Push(fn)
-	if err := v.L.PCall(0, 1, nil); err != nil {
+	if err := v.L.PCall(0, 1, v.onErr); err != nil {
 		return nil, runError(file, err)
 	}
 	run, ok := v.L.Get(-1).(*lua.LFunction)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/minimi-go/minimi/internal/router"
@@ -69,19 +70,25 @@ func (en entry) String() string {
 
 // compile parses and compiles one Lua file.
 func compile(name string, src []byte) (*lua.FunctionProto, error) {
+	_, proto, err := compileChunk(name, src)
+	return proto, err
+}
+
+// compileChunk is compile that also returns the parsed chunk.
+func compileChunk(name string, src []byte) ([]ast.Stmt, *lua.FunctionProto, error) {
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
 		se := syntaxError(name, err)
 		if se.Line < 1 { // at end of file
 			se.Line = bytes.Count(src, []byte("\n")) + 1
 		}
-		return nil, se
+		return nil, nil, se
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, &ScriptError{File: name, Err: err}
+		return nil, nil, &ScriptError{File: name, Err: err}
 	}
-	return proto, nil
+	return chunk, proto, nil
 }
 
 var lineRE = regexp.MustCompile(`line:(\d+)`)

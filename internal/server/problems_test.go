@@ -1,11 +1,13 @@
 package server
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // TestLoadSiteReportsEveryProblem: the problems of every kind come in one
@@ -43,9 +45,10 @@ func TestLoadSiteReportsEveryProblem(t *testing.T) {
 	}
 }
 
-// TestLoadSiteChecksInstalls: an install script that does not return a
-// function, or that has no collection to seed, stops the load (and so
-// minimi check) instead of the first start; a good one loads.
+// TestLoadSiteChecksInstalls: an install script that plainly does not
+// return a function, or that has no collection to seed, stops the load (and
+// so minimi check) instead of the first start. Its top level is not run at
+// load, so one that uses the stash there, or loops, loads.
 func TestLoadSiteChecksInstalls(t *testing.T) {
 	schema := `{"schema": {"type": "object"}}`
 	tests := []struct {
@@ -54,9 +57,13 @@ func TestLoadSiteChecksInstalls(t *testing.T) {
 		want  string
 	}{
 		{"returns a table", map[string]string{"endpoints/a/a.schema.json": schema, "endpoints/a/a.install.lua": "return {}"},
-			"endpoints/a/a.install.lua: must return a function(req)"},
-		{"raises", map[string]string{"endpoints/a/a.schema.json": schema, "endpoints/a/a.install.lua": "local x = nil\nreturn x.y"},
-			"endpoints/a/a.install.lua:2"},
+			"endpoints/a/a.install.lua:1: must return a function(req); it returns a table"},
+		{"no return", map[string]string{"endpoints/a/a.schema.json": schema, "endpoints/a/a.install.lua": "local n = 1\nseeded = n"},
+			"endpoints/a/a.install.lua:2: must return a function(req); it ends without a return"},
+		{"a stash at the top level", map[string]string{"endpoints/a/a.schema.json": schema,
+			"endpoints/a/a.install.lua": "stash.at('/a'):create({ id = 'x' })\nlocal seed = stash.at('/a')\nreturn function(req) seed:create({}) end"}, ""},
+		{"a loop at the top level", map[string]string{"endpoints/a/a.schema.json": schema,
+			"endpoints/a/a.install.lua": "while true do end\nreturn function(req) end"}, ""},
 		{"no collection", map[string]string{"endpoints/a/a.install.lua": "return function(req) end"},
 			"endpoints/a/a.install.lua: an install script seeds a collection, and /a has none"},
 		{"an ancestor's collection", map[string]string{"endpoints/a/a.schema.json": schema,
@@ -76,5 +83,33 @@ func TestLoadSiteChecksInstalls(t *testing.T) {
 				t.Fatalf("LoadSite()=%v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestInstallTopLevelUsesTheStash: an install script's top level runs at the
+// first start, where it may write to the stash as its function does.
+func TestInstallTopLevelUsesTheStash(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"endpoints/a/a.schema.json": `{"schema": {"type": "object"}}`,
+		"endpoints/a/a.install.lua": "stash.at('/a'):create({ id = 'top' })\nreturn function(req) req.stash:create({ id = 'fn' }) end",
+	})
+	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+		if err == nil {
+			t.Cleanup(func() { set.Close() })
+		}
+		return Backend{Stash: set}, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	if ran, err := site.RunInstalls(t.Context()); err != nil || len(ran) != 1 {
+		t.Fatalf("RunInstalls()=%v, %v, want /a", ran, err)
+	}
+	for _, id := range []string{"top", "fn"} {
+		if _, err := site.Stash().Session().Get("/a", id, stash.ReadOptions{}); err != nil {
+			t.Errorf("record %s: %v", id, err)
+		}
 	}
 }
