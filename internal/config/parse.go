@@ -172,12 +172,30 @@ func checkObject(key string, v any, t reflect.Type) []error {
 			delete(obj, k)
 			continue
 		}
-		if kerrs := checkValue(dotted(key, k), obj[k], elem); len(kerrs) > 0 {
+		at := dotted(key, k)
+		if kerrs := checkValue(at, obj[k], elem); len(kerrs) > 0 {
 			errs = append(errs, kerrs...)
-			delete(obj, k) // not filled: the rest can still be decoded and checked
+			// Not filled, so that the rest can still be decoded and checked.
+			// Free-form endpoint settings are not pruned inside: one goes whole.
+			if elem == reflect.TypeFor[Endpoint]() || failsAt(at, kerrs) {
+				delete(obj, k)
+			}
 		}
 	}
 	return errs
+}
+
+// failsAt reports whether one of errs is about the value at key itself or
+// an element of it (an array cannot be filled with a bad element). Errors
+// deeper in an object were pruned there, and leave the object in place.
+func failsAt(key string, errs []error) bool {
+	for _, e := range errs {
+		var ke *KeyError
+		if errors.As(e, &ke) && (ke.Key == key || strings.HasPrefix(ke.Key, key+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // underAny reports whether p is a KeyError about a key that one of errs is

@@ -119,6 +119,11 @@ func TestParseConfigErrorText(t *testing.T) {
 			"config: port: want integer, got string\nconfig: limits.script_ms: must be positive, got 0"},
 		{"a wrong type is reported once", `{"clients": {"web": {"key_sha256": 5}}}`,
 			"config: clients.web.key_sha256: want string, got number"},
+		// Only the bad value is left out, not the objects around it, which
+		// other keys may refer to.
+		{"a bad leaf keeps its object", `{"clients": {"web": {"key_sha256": "` + testSHA + `", "cidrs": "127.0.0.0/8"}},
+			"endpoints": {"/notes": {"clients": ["web"]}}}`,
+			"config: clients.web.cidrs: want array, got string"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
