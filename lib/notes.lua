@@ -39,7 +39,7 @@ end
 function M.ifMatch(req)
   local h = req.headers["if-match"]
   if h == nil or h == "*" then return nil end
-  local v = tonumber(string.match(h, '^"?(%d+)"?$') or "") -- nil for digits past what a number holds
+  local v = tonumber(string.match(h, '^"?(%d+)"?$') or "") -- too many digits: a huge number no note is at, a 409
   if not v then
     error({ status = 400, title = "Bad Request", detail = "If-Match must be a version, like \"3\"" })
   end
