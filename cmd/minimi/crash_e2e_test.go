@@ -209,6 +209,10 @@ func TestShutdownCutsOffNATSRequests(t *testing.T) {
 	p.waitLog(t, `"msg":"spinning"`)
 	p.termAndWait(t, 20*time.Second)
 	p.wantLog(t, `"level":"WARN","msg":"shutdown grace ran out: the requests over NATS in flight are cut off"`, `"msg":"stopped"`)
+	logs := p.logs.String()
+	if cut, stopped := strings.Index(logs, `"path":"/spin"`), strings.Index(logs, `"msg":"stopped"`); cut < 0 || cut > stopped {
+		t.Errorf("the request cut off was not logged before the stop ended (at %d, stopped at %d)\n%s", cut, stopped, logs)
+	}
 }
 
 // termAndWait sends SIGTERM and waits up to within for a clean exit; it

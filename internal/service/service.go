@@ -196,7 +196,8 @@ func (s *Service) Stats() micro.Stats {
 }
 
 // Close stops listening, then waits for the requests in flight until ctx
-// ends; requests still running then see their context canceled. A request
+// ends; requests still running then see their context canceled, and Close
+// waits a little more (cutOffWait) for their handlers to end. A request
 // that reaches the service after it stopped listening is answered 503. It
 // is safe to call more than once.
 func (s *Service) Close(ctx context.Context) error {
@@ -219,10 +220,19 @@ func (s *Service) Close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = errors.Join(err, fmt.Errorf("requests in flight: %w", ctx.Err()))
+		s.cancel() // their scripts stop; give them a moment to answer and log
+		select {
+		case <-done:
+		case <-time.After(cutOffWait):
+		}
 	}
 	s.cancel()
 	return err
 }
+
+// cutOffWait bounds the wait, once Close's context has ended and the
+// requests still running were cancelled, for their handlers to end.
+const cutOffWait = 2 * time.Second
 
 // dispatchUnrouted serves a message of the unrouted subscriptions when no
 // URL serves its path.
