@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,11 +18,11 @@ func TestReloadedLogBody(t *testing.T) {
 	dir := writeTree(t, notesSite)
 	var log *eventsource.Log
 	open := func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
-		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+		b, err := openUnder(t, dir)(stores, colls)
 		if err != nil {
 			return Backend{}, err
 		}
-		t.Cleanup(func() { set.Close() })
+		set := b.Stash
 		if log, err = eventsource.Open(set, eventsource.Options{Service: "test"}); err != nil {
 			return Backend{}, err
 		}

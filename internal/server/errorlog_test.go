@@ -25,14 +25,7 @@ func serveLogged(t *testing.T, files map[string]string) (*httptest.Server, *sync
 	var logs syncbuf.Buffer
 	lg := slog.New(slog.NewJSONHandler(&logs, nil))
 	dir := writeTree(t, files)
-	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Logger: lg,
-		Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
-			set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
-			if err == nil {
-				t.Cleanup(func() { set.Close() })
-			}
-			return Backend{Stash: set}, err
-		}})
+	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Logger: lg, Open: openUnder(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +37,18 @@ func serveLogged(t *testing.T, files map[string]string) (*httptest.Server, *sync
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts, &logs
+}
+
+// openUnder is a SiteOptions.Open with the stores in dir/data, without
+// fsync and without an event log, closed when the test ends.
+func openUnder(t *testing.T, dir string) func([]stash.StoreSpec, []stash.CollectionSpec) (Backend, error) {
+	return func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
+		if err == nil {
+			t.Cleanup(func() { set.Close() })
+		}
+		return Backend{Stash: set}, err
+	}
 }
 
 // logLines decodes the log lines whose msg is msg.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -93,13 +92,7 @@ func TestInstallTopLevelUsesTheStash(t *testing.T) {
 		"endpoints/a/a.schema.json": `{"schema": {"type": "object"}}`,
 		"endpoints/a/a.install.lua": "stash.at('/a'):create({ id = 'top' })\nreturn function(req) req.stash:create({ id = 'fn' }) end",
 	})
-	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Open: func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
-		set, err := stash.Open(stash.Options{DataDir: filepath.Join(dir, "data"), Stores: stores, Collections: colls, NoSync: true})
-		if err == nil {
-			t.Cleanup(func() { set.Close() })
-		}
-		return Backend{Stash: set}, err
-	}})
+	site, err := LoadSite(dir, config.DefaultConfig(), SiteOptions{Open: openUnder(t, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
