@@ -350,6 +350,9 @@ func TestServeRefusesToStart(t *testing.T) {
 		{"lua syntax error", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "endpoints/boom/boom.execute.lua"), "return {\n GET = function(req, res)\n  res:json({)\n end }")
 		}, []string{"endpoints/boom/boom.execute.lua:3"}},
+		{"endless top level", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "endpoints/boom/boom.execute.lua"), "local n = 0\nwhile true do n = n + 1 end\nreturn {}")
+		}, []string{"endpoints/boom/boom.execute.lua:2", "top level ran past limits.script_ms (200ms)"}},
 		{"no endpoints folder", func(t *testing.T, dir string) {
 			if err := os.RemoveAll(filepath.Join(dir, "endpoints")); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -152,7 +153,7 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 	errs = append(errs, e.compileInstalls()...)
 	probe := e.newVM()
 	for _, p := range e.procs {
-		entries, _, err := probe.handlers(p)
+		entries, err := e.learn(&probe, p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -166,6 +167,42 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 	e.plan()
 	e.put(probe)
 	return e, nil
+}
+
+// learn runs p's chunk in *probe to learn its handlers, within the time
+// and memory a request's scripts get: a top level that never returns stops
+// start-up with an error instead of hanging it. A probe stopped mid-chunk
+// may hold half-built values, so it is replaced.
+func (e *Engine) learn(probe **vm, p *processor) ([]entry, error) {
+	v := *probe
+	v.budget.begin(context.Background(), e.opts.ScriptTimeout, e.heapLimit())
+	entries, _, err := v.handlers(p)
+	v.budget.end()
+	if stopErr := v.budget.Err(); stopErr != nil && err != nil {
+		v.close()
+		*probe = e.newVM()
+		se := &ScriptError{File: p.file, Line: lineIn(err, p.file)}
+		if v.budget.stoppedForMemory() {
+			se.Err = fmt.Errorf("%w while its top level ran (the server's memory passed its limit)", ErrMemoryLimit)
+		} else {
+			se.Err = fmt.Errorf("%w: its top level ran past limits.script_ms (%v); a processor's top level runs when it is loaded, and must return its handlers",
+				ErrScriptTimeout, e.opts.ScriptTimeout)
+		}
+		return nil, se
+	}
+	return entries, err
+}
+
+// lineIn is the line of file that err, or an error inside it, names.
+func lineIn(err error, file string) int {
+	var se *ScriptError
+	for errors.As(err, &se) {
+		if se.File == file && se.Line > 0 {
+			return se.Line
+		}
+		err = se.Err
+	}
+	return 0
 }
 
 func (e *Engine) compileLibs() []error {

@@ -268,7 +268,8 @@ func TestPatternsStopAtTheBudget(t *testing.T) {
 // byte, so the call is stopped at the watchdog's first look.
 func TestPatternsStopForMemory(t *testing.T) {
 	e := load(t, map[string]string{"find/find.execute.lua": handlerOf(slowPatterns[0].body)},
-		Options{ScriptTimeout: time.Hour, HeapLimit: 1})
+		Options{ScriptTimeout: time.Hour})
+	e.opts.HeapLimit = 1 // after Load, whose own chunks the limit would stop too
 	_, err := run(t, e, "GET", "/find", "")
 	if !isStatus(err, 503) || !errors.Is(err, ErrMemoryLimit) {
 		t.Fatalf("err=%v, want 503 ErrMemoryLimit", err)
@@ -446,5 +447,60 @@ func TestMemWatchSleepsAndWakes(t *testing.T) {
 		}
 		b.end()
 		waitFor("the watchdog to sleep", m.asleep.Load)
+	}
+}
+
+// TestLoadStopsRunawayTopLevel: a processor's top level (and its routes())
+// runs when it is loaded, within the budget a request gets. One that never
+// returns or grows the heap without bound stops Load with its file and line
+// instead of hanging start-up, and the other files are still checked.
+func TestLoadStopsRunawayTopLevel(t *testing.T) {
+	runtime.GC()
+	limit := readHeap() + 48<<20
+	tests := []struct {
+		name, src string
+		opts      Options
+		want      error
+		line      int
+	}{
+		{"loop", "local n = 0\nwhile true do n = n + 1 end\nreturn {}", Options{ScriptTimeout: 50 * time.Millisecond}, ErrScriptTimeout, 2},
+		{"routes", "return { routes = function()\n  while true do end\nend }", Options{ScriptTimeout: 50 * time.Millisecond}, ErrScriptTimeout, 2},
+		{"pattern", "string.find(string.rep('a', 40) .. 'b', string.rep('a*', 40) .. 'c')\nreturn {}", Options{ScriptTimeout: 50 * time.Millisecond}, ErrScriptTimeout, 1},
+		{"memory", "local t = {}\nfor i = 1, 20000000 do t[i] = { i } end\nreturn {}", Options{ScriptTimeout: time.Minute, HeapLimit: limit}, ErrMemoryLimit, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := tryLoad(map[string]string{
+				"spin/spin.execute.lua": tc.src,
+				"ok/ok.execute.lua":     `return { GET = function(req, res) res:send("ok") end }`,
+				"bad/bad.execute.lua":   "return 42",
+			}, tc.opts)
+			if err == nil {
+				t.Fatal("Load()=nil, want an error")
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("Load took %v", took)
+			}
+			if !errors.Is(err, tc.want) {
+				t.Errorf("Load()=%v, want %v", err, tc.want)
+			}
+			var se *ScriptError
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				if errors.As(e, &se) && se.File == "endpoints/spin/spin.execute.lua" {
+					break
+				}
+				se = nil
+			}
+			if se == nil {
+				t.Fatalf("Load()=%v, want a ScriptError of spin.execute.lua", err)
+			}
+			if tc.line > 0 && se.Line != tc.line {
+				t.Errorf("line=%d, want %d (%v)", se.Line, tc.line, err)
+			}
+			if !strings.Contains(err.Error(), "endpoints/bad/bad.execute.lua: must return a table") {
+				t.Errorf("Load()=%v, want the other file's error too", err)
+			}
+		})
 	}
 }
