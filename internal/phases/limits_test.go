@@ -504,3 +504,21 @@ func TestLoadStopsRunawayTopLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestPatternCaptureLimit: a pattern of millions of nested captures, which
+// once overflowed the Go stack and crashed the process, is an error a
+// script can catch (Lua 5.1's limit of 32 captures).
+func TestPatternCaptureLimit(t *testing.T) {
+	e := load(t, map[string]string{"p/p.execute.lua": handlerOf(`
+		local ok, err = pcall(string.find, "a", string.rep("(", 8388608))
+		local ok32 = pcall(string.find, "a", string.rep("()", 32))
+		res:json({ ok = ok, err = tostring(err), ok32 = ok32 })`)}, Options{})
+	resp, err := run(t, e, "GET", "/p", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode(t, resp)
+	if got["ok"] != false || !strings.Contains(got["err"].(string), "too many captures") || got["ok32"] != true {
+		t.Errorf("got %v, want too many captures caught, 32 captures fine", got)
+	}
+}

@@ -10,6 +10,9 @@ const (
 	EOS               = -1
 	_UNKNOWN          = -2
 	maxRecursionLevel = 1000000
+	// maxCaptures is Lua 5.1's LUA_MAXCAPTURES. It also bounds how deep
+	// parsePattern recurses into nested captures.
+	maxCaptures = 32
 )
 
 /* Error {{{ */
@@ -86,9 +89,10 @@ type scannerState struct {
 }
 
 type scanner struct {
-	src   []byte
-	State scannerState
-	saved scannerState
+	src      []byte
+	State    scannerState
+	saved    scannerState
+	captures int // captures opened so far
 }
 
 func newScanner(src []byte) *scanner {
@@ -414,6 +418,9 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 			}
 			return pat
 		case '(':
+			if sc.captures++; sc.captures > maxCaptures {
+				panic(newError(sc.CurrentPos(), "too many captures"))
+			}
 			sc.Next()
 			if sc.Peek() == ')' {
 				sc.Next()

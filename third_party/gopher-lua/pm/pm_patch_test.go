@@ -71,3 +71,35 @@ func TestFindContextMatchesAsFind(t *testing.T) {
 		}
 	}
 }
+
+// TestTooManyCaptures: as in Lua 5.1, a pattern has at most 32 captures
+// (LUA_MAXCAPTURES), position captures included. Parsing nests a call per
+// open capture, so a pattern of millions of "(" overflowed the goroutine's
+// stack, a fatal error no recover catches.
+func TestTooManyCaptures(t *testing.T) {
+	tests := []struct {
+		pattern string
+		ok      bool
+	}{
+		{strings.Repeat("(a)", 32), true},
+		{strings.Repeat("()", 32), true},
+		{strings.Repeat("(", 32) + strings.Repeat(")", 32), true},
+		{strings.Repeat("(a)", 33), false},
+		{strings.Repeat("()", 16) + strings.Repeat("(a)", 17), false},
+		{strings.Repeat("(", 33) + strings.Repeat(")", 33), false},
+		{strings.Repeat("(", 8<<20), false},
+	}
+	for _, tc := range tests {
+		_, err := Find(tc.pattern, []byte(strings.Repeat("a", 40)), 0, 1)
+		name := tc.pattern
+		if len(name) > 40 {
+			name = name[:40] + "…"
+		}
+		if tc.ok && err != nil {
+			t.Errorf("%q: err=%v, want none", name, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "too many captures")) {
+			t.Errorf("%q: err=%v, want too many captures", name, err)
+		}
+	}
+}
