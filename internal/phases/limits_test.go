@@ -522,3 +522,27 @@ func TestPatternCaptureLimit(t *testing.T) {
 		t.Errorf("got %v, want too many captures caught, 32 captures fine", got)
 	}
 }
+
+// TestSparseJSONArrays: a table marked as an array with one key far past the
+// others is refused as too long a JSON, not walked hole by hole (the
+// encoding grew by gigabytes) nor allocated in one slice (a fatal out of
+// memory that ended the process), while a sparse array of a sensible length
+// still encodes its holes as null.
+func TestSparseJSONArrays(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "holes", expr: `json.encode(json.array({ [1] = 1, [4] = 4 }))`, want: `{"v":"[1,null,null,4]"}`},
+		{name: "hole in a reply", expr: `json.array({ [3] = true })`, want: `{"v":[null,null,true]}`},
+		{name: "encode", expr: `json.encode(json.array({ [2^40] = 1 }))`, err: "json encoding longer than"},
+		{name: "reply", expr: `json.array({ [1] = 1, [1e12] = 1 })`, err: "json encoding longer than"},
+		{name: "nested", expr: `json.encode({ a = { b = json.array({ [2^50] = 1 }) } })`, err: "json encoding longer than"},
+		{name: "log", expr: `log.info("sparse", { a = json.array({ [1e12] = 1 }) })`, want: `{}`},
+		{name: "token", expr: `pcall(auth.sign, { a = json.array({ [1e12] = 1 }) }, 60)`, want: `{"v":false}`},
+	})
+	e := load(t, map[string]string{"e/e.execute.lua": `return { POST = function(req, res)
+		emit("sparse", json.array({ [1e12] = 1 }))
+	end }`}, Options{})
+	_, err := run(t, e, "POST", "/e", "")
+	if !isStatus(err, 500) || !strings.Contains(err.Error(), "json encoding longer than") {
+		t.Errorf("emit: err=%v, want a 500 naming the json size limit", err)
+	}
+}

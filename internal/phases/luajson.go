@@ -76,15 +76,31 @@ func appendNumber(buf []byte, f float64) ([]byte, error) {
 }
 
 // arrayLen is the largest positive integer key of t, so that an array with
-// holes (a JSON null inside it) encodes its holes as null.
-func arrayLen(t *lua.LTable) int {
-	n := t.Len()
+// holes (a JSON null inside it) encodes its holes as null, and how many of
+// the keys 1..n t lacks.
+func arrayLen(t *lua.LTable) (n, holes int) {
+	n = t.Len()
+	border, present := n, n
 	t.ForEachKind(nil, func(k, _ lua.LValue) {
-		if kn, ok := k.(lua.LNumber); ok && float64(kn) == math.Trunc(float64(kn)) && int(kn) > n {
-			n = int(kn)
+		if kn, ok := k.(lua.LNumber); ok && float64(kn) == math.Trunc(float64(kn)) && int(kn) > border {
+			present++
+			n = max(n, int(kn))
 		}
 	})
-	return n
+	return n, n - present
+}
+
+// checkArraySize refuses an array of n elements, holes of them null, whose
+// JSON would pass MaxJSONBytes with the size bytes written before it: each
+// element takes a comma, and each hole four bytes more. A table with one
+// key far past its others ({[1e12] = true} marked as an array) is not
+// walked and allocated element by element.
+func checkArraySize(size, n, holes int) error {
+	room := MaxJSONBytes - size
+	if n > room || holes > (room-n)/4 {
+		return errJSONSize
+	}
+	return nil
 }
 
 // isArray says whether t encodes as a JSON array: it carries the array
@@ -109,8 +125,11 @@ func isArray(L *lua.LState, t *lua.LTable) bool {
 }
 
 func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
+	n, holes := arrayLen(t)
+	if err := checkArraySize(len(buf), n, holes); err != nil {
+		return buf, err
+	}
 	buf = append(buf, '[')
-	n := arrayLen(t)
 	var err error
 	for i := 1; i <= n; i++ {
 		if i > 1 {
@@ -245,7 +264,10 @@ func goValue(L *lua.LState, v lua.LValue, depth int) (any, error) {
 }
 
 func goArray(L *lua.LState, t *lua.LTable, depth int) (any, error) {
-	n := arrayLen(t)
+	n, holes := arrayLen(t)
+	if err := checkArraySize(0, n, holes); err != nil {
+		return nil, err
+	}
 	out := make([]any, n)
 	for i := range n {
 		e, err := goValue(L, t.RawGetInt(i+1), depth)
