@@ -226,35 +226,62 @@ func toLua(L *lua.LState, v any, depth int) (lua.LValue, error) {
 
 // fromLua converts a Lua value into the types encoding/json produces
 // (map[string]any, []any, float64, string, bool, nil), as a JSON round trip
-// would, without one.
+// would, without one. A value whose JSON would be longer than MaxJSONBytes
+// is refused, as encodeJSON refuses it: its strings are Lua's, shared and
+// not copied, so a table that holds one 16 MiB string a thousand times
+// costs the script nothing, while the record or event that Go code later
+// encodes from it would take 16 GiB, beyond the reach of the time budget
+// and the heap watchdog.
 func fromLua(L *lua.LState, v lua.LValue) (any, error) {
-	return goValue(L, v, 0)
+	c := goConverter{L: L}
+	return c.value(v, 0)
 }
 
-func goValue(L *lua.LState, v lua.LValue, depth int) (any, error) {
+// goConverter is one fromLua conversion.
+type goConverter struct {
+	L    *lua.LState
+	size int // the least number of bytes the JSON of the values converted so far takes
+}
+
+// add counts n more bytes of JSON.
+func (c *goConverter) add(n int) error {
+	if n > MaxJSONBytes-c.size {
+		return errJSONSize
+	}
+	c.size += n
+	return nil
+}
+
+func (c *goConverter) value(v lua.LValue, depth int) (any, error) {
 	switch v := v.(type) {
 	case *lua.LNilType:
-		return nil, nil
+		return nil, c.add(len("null"))
 	case lua.LBool:
-		return bool(v), nil
+		return bool(v), c.add(len("true"))
 	case lua.LNumber:
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("cannot encode %v as json", f)
 		}
-		return f, nil
+		return f, c.add(1)
 	case lua.LString:
-		return string(v), nil
+		return string(v), c.add(len(v) + len(`""`))
 	case *lua.LTable:
 		if depth >= MaxJSONDepth {
 			return nil, errJSONDepth
 		}
-		if isArray(L, v) {
-			return goArray(L, v, depth+1)
+		if err := c.add(len("{}")); err != nil {
+			return nil, err
 		}
-		return goObject(L, v, depth+1)
+		if isArray(c.L, v) {
+			return c.array(v, depth+1)
+		}
+		return c.object(v, depth+1)
 	case *lua.LUserData:
 		if raw, ok := v.Value.(json.RawMessage); ok {
+			if err := c.add(len(raw)); err != nil {
+				return nil, err
+			}
 			var out any
 			err := json.Unmarshal(raw, &out)
 			return out, err
@@ -263,14 +290,17 @@ func goValue(L *lua.LState, v lua.LValue, depth int) (any, error) {
 	return nil, fmt.Errorf("cannot encode %s as json", v.Type())
 }
 
-func goArray(L *lua.LState, t *lua.LTable, depth int) (any, error) {
+func (c *goConverter) array(t *lua.LTable, depth int) (any, error) {
 	n, holes := arrayLen(t)
-	if err := checkArraySize(0, n, holes); err != nil {
+	if err := checkArraySize(c.size, n, holes); err != nil {
 		return nil, err
 	}
 	out := make([]any, n)
 	for i := range n {
-		e, err := goValue(L, t.RawGetInt(i+1), depth)
+		e, err := c.value(t.RawGetInt(i+1), depth)
+		if err == nil {
+			err = c.add(len(","))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -279,15 +309,18 @@ func goArray(L *lua.LState, t *lua.LTable, depth int) (any, error) {
 	return out, nil
 }
 
-func goObject(L *lua.LState, t *lua.LTable, depth int) (any, error) {
+func (c *goConverter) object(t *lua.LTable, depth int) (any, error) {
 	out := make(map[string]any, 8)
 	var err error
 	put := func(key string, val lua.LValue) {
 		if err != nil {
 			return
 		}
+		if err = c.add(len(key) + len(`"":,`)); err != nil {
+			return
+		}
 		var e any
-		if e, err = goValue(L, val, depth); err == nil {
+		if e, err = c.value(val, depth); err == nil {
 			out[key] = e
 		}
 	}

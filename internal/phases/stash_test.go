@@ -394,3 +394,35 @@ func TestInstallTimeout(t *testing.T) {
 		t.Errorf("GET after the stopped install=%v, want n 0: nothing of the install was committed", got)
 	}
 }
+
+// TestRecordSizeIsBounded: a record whose JSON would pass MaxJSONBytes is
+// refused when the script hands it over. It costs the script little (the
+// table holds one string many times), and its encoding, in Go code beyond
+// the heap watchdog, ran out of memory and ended the process.
+func TestRecordSizeIsBounded(t *testing.T) {
+	e := loadRecs(t, `return {
+		POST = function(req, res)
+			local s = string.rep("x", 1024 * 1024)
+			local t = {}
+			for i = 1, 64 do t[i] = s end
+			local how, v = req.query.how, t
+			if how == "nested" then v = {} for i = 1, 1024 do v[i] = t end end
+			if how == "create" or how == "nested" then res:json(req.stash:create({ title = "big", more = v }))
+			elseif how == "put" then res:json(req.stash:put("r1", { title = "big", more = v }))
+			elseif how == "where" then res:json(req.stash:list({ where = { title = v } }))
+			elseif how == "small" then res:json(req.stash:create({ title = "small", more = { s, s } }))
+			end
+		end,
+	}`)
+	for _, how := range []string{"create", "put", "where", "nested"} {
+		c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1",
+			RawQuery: "how=" + how}
+		if _, err := e.Run(t.Context(), c); !isStatus(err, 500) || !strings.Contains(err.Error(), "json encoding longer than") {
+			t.Fatalf("%s=%v, want a 500 naming the json size limit", how, err)
+		}
+	}
+	c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1", RawQuery: "how=small"}
+	if _, err := e.Run(t.Context(), c); err != nil {
+		t.Errorf("a 2 MiB record: %v", err)
+	}
+}
