@@ -20,6 +20,8 @@ var (
 	ErrQuery = errors.New("not allowed in a query")
 	// ErrFinished is a second attempt to finish one response.
 	ErrFinished = errors.New("response already finished")
+	// ErrEventSize is a command whose event would pass MaxEventBytes.
+	ErrEventSize = errors.New("the command's event is too large")
 )
 
 // Error is a failed request as the pipeline reports it: an HTTP status, a

@@ -41,17 +41,19 @@ type Response struct {
 
 // callState is the state of one request while it runs on a vm.
 type callState struct {
-	call     *Call
-	resp     Response
-	finished bool
-	err      error  // set by res:error
-	phase    string // the phase running now
-	where    string // file:line of the last error raised
-	last     bool   // a handler of the last phase ran
-	session  *stash.Session
-	emits    []Emit
-	built    uint16      // the req fields built so far, by index in reqFieldNames
-	reqTable *lua.LTable // the req table of this call
+	call      *Call
+	resp      Response
+	finished  bool
+	err       error  // set by res:error
+	phase     string // the phase running now
+	where     string // file:line of the last error raised
+	last      bool   // a handler of the last phase ran
+	session   *stash.Session
+	emits     []Emit
+	emitBytes int         // the size of the emits' types and data
+	tooLarge  *Error      // set once the command's event passed MaxEventBytes: it must not commit
+	built     uint16      // the req fields built so far, by index in reqFieldNames
+	reqTable  *lua.LTable // the req table of this call
 }
 
 // Run runs the pipeline of c (DESIGN §3). It returns the response, or an
@@ -108,6 +110,9 @@ func (e *Engine) Run(ctx context.Context, c *Call) (*Response, error) {
 		cs.resp.Status = http.StatusOK
 	}
 	if !isQuery(c.Method) && cs.last && cs.resp.Status < 400 {
+		if cs.tooLarge != nil {
+			return nil, cs.tooLarge
+		}
 		if err := e.commit(ctx, cs, start); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -394,6 +395,7 @@ func (v *vm) pushRecord(rec stash.Record, err error) int {
 	if err != nil {
 		return v.raise(stashError(err))
 	}
+	v.checkEventSize(0)
 	lv, err := toLua(v.L, map[string]any(rec), 0)
 	if err != nil {
 		return v.raise(stashError(err))
@@ -435,10 +437,42 @@ func (v *vm) emit(L *lua.LState) int {
 	if last := v.e.opts.Phases[len(v.e.opts.Phases)-1]; cs.phase != last {
 		return v.raise(misuse(fmt.Errorf("emit in the %s phase: %w, %s", cs.phase, ErrWrongPhase, last)))
 	}
-	data, err := fromLua(L, L.Get(2))
-	if err != nil {
-		L.ArgError(2, err.Error())
+	// The data is encoded now, so that the memory it takes shows while the
+	// script runs, where the heap watchdog sees it, and its size counts.
+	var data any
+	size := len(typ)
+	if val := L.Get(2); val != lua.LNil {
+		b, err := encodeJSON(L, nil, val)
+		if err != nil {
+			L.ArgError(2, err.Error())
+		}
+		data, size = json.RawMessage(b), size+len(b)
 	}
+	v.checkEventSize(size)
+	cs.emitBytes += size
 	cs.emits = append(cs.emits, Emit{Type: typ, Data: data})
 	return 0
+}
+
+// MaxEventBytes bounds the event of one command: the records its stash
+// writes store and the data of its emits. The commit encodes the whole
+// event at once, after the scripts ended, where neither the time budget nor
+// the heap watchdog can stop it; and minimi events --url reads no event
+// longer than 64 MiB.
+const MaxEventBytes = 64 << 20
+
+// checkEventSize raises an error when the running command's event, with
+// more bytes added, would pass MaxEventBytes. The command then does not
+// commit, even if the script catches the error.
+func (v *vm) checkEventSize(more int) {
+	cs := v.call
+	n := cs.emitBytes + more
+	if cs.session != nil {
+		n += cs.session.Bytes()
+	}
+	if n > MaxEventBytes {
+		cs.tooLarge = misuse(fmt.Errorf("%w: the stash writes and emits of this request would take %d bytes, more than %d",
+			ErrEventSize, n, MaxEventBytes))
+		v.raise(cs.tooLarge)
+	}
 }

@@ -426,3 +426,43 @@ func TestRecordSizeIsBounded(t *testing.T) {
 		t.Errorf("a 2 MiB record: %v", err)
 	}
 }
+
+// TestEventSizeIsBounded: the stash writes and emits of one command are
+// refused once its event would pass MaxEventBytes, and the command does not
+// commit even when the script catches the error. Each emit of a table that
+// holds one 16 MiB string cost the script nothing; the commit encoded them
+// all at once, and a few hundred ran the process out of memory.
+func TestEventSizeIsBounded(t *testing.T) {
+	e := loadRecs(t, `return {
+		GET = function(req, res) res:json({ n = req.stash:count() }) end,
+		POST = function(req, res)
+			local s = string.rep("x", 16 * 1024 * 1024 - 64)
+			local how = req.query.how
+			local function fill()
+				for i = 1, 8 do
+					if how == "create" then req.stash:create({ title = s }) else emit("big", { s }) end
+				end
+			end
+			if req.query.catch then pcall(fill) else fill() end
+			res:json({ ok = true })
+		end,
+		PUT = function(req, res)
+			req.stash:create({ title = string.rep("x", 1024 * 1024) })
+			for i = 1, 8 do emit("small", { string.rep("y", 1024 * 1024) }) end
+			res:json({ ok = true })
+		end,
+	}`)
+	for _, q := range []string{"how=emit", "how=create", "how=emit&catch=1", "how=create&catch=1"} {
+		c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1", RawQuery: q}
+		if _, err := e.Run(t.Context(), c); !isStatus(err, 500) || !errors.Is(err, ErrEventSize) {
+			t.Errorf("%s=%v, want a 500 ErrEventSize", q, err)
+		}
+	}
+	if got := mustRun(t, e, "GET", ""); got["n"] != 0.0 {
+		t.Errorf("count=%v after commands refused, want 0", got["n"])
+	}
+	mustRun(t, e, "PUT", "")
+	if got := mustRun(t, e, "GET", ""); got["n"] != 1.0 {
+		t.Errorf("count=%v after a 9 MiB command, want 1", got["n"])
+	}
+}

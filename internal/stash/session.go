@@ -72,6 +72,7 @@ type Session struct {
 	mu       sync.Mutex
 	readOnly bool
 	changes  []Change
+	bytes    int                    // the stored size of the changes' records
 	pend     map[pendingKey]pending // the records the session wrote
 }
 
@@ -122,7 +123,15 @@ func (ss *Session) Changes() []Change {
 func (ss *Session) Reset() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.changes, ss.pend = nil, nil
+	ss.changes, ss.pend, ss.bytes = nil, nil, 0
+}
+
+// Bytes is the size of the records the pending writes store, as stored:
+// about what they add to the event of their command.
+func (ss *Session) Bytes() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.bytes
 }
 
 // Get returns the record id of collection coll, or an error wrapping ErrNotFound.
@@ -398,6 +407,7 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 // record appends a change and sets the pending state of its record.
 func (ss *Session) record(c *Collection, ch Change, rec Record) {
 	ss.changes = append(ss.changes, ch)
+	ss.bytes += len(ch.stored)
 	if ss.pend == nil {
 		ss.pend = map[pendingKey]pending{}
 	}
