@@ -171,7 +171,9 @@ func (tb *LTable) Append(value LValue) {
 		tb.array = make([]LValue, 0, defaultArrayCap)
 	}
 	if len(tb.array) == 0 || tb.array[len(tb.array)-1] != LNil {
+		tb.takeH(len(tb.array) + 1)
 		tb.array = append(tb.array, value)
+		tb.absorb()
 	} else {
 		i := len(tb.array) - 2
 		for ; i >= 0; i-- {
@@ -200,19 +202,24 @@ func (tb *LTable) Insert(i int, value LValue) {
 	tb.array = append(tb.array, LNil)
 	copy(tb.array[i+1:], tb.array[i:])
 	tb.array[i] = value
+	tb.absorb()
 }
 
 // MaxN returns a maximum number key that nil value does not exist before it.
 func (tb *LTable) MaxN() int {
-	if tb.array == nil {
-		return 0
-	}
+	n := 0
 	for i := len(tb.array) - 1; i >= 0; i-- {
 		if tb.array[i] != LNil {
-			return i + 1
+			n = i + 1
+			break
 		}
 	}
-	return 0
+	for k, v := range tb.dict { // the keys that the array part would hold upstream
+		if kn, ok := k.(LNumber); ok && isArrayKey(kn) && int(kn) > n && v != LNil {
+			n = int(kn)
+		}
+	}
+	return n
 }
 
 // Remove removes from this table the element at a given position.
@@ -248,22 +255,7 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				tb.array = make([]LValue, 0, defaultArrayCap)
-			}
-			index := int(v) - 1
-			alen := len(tb.array)
-			switch {
-			case index == alen:
-				tb.array = append(tb.array, value)
-			case index > alen:
-				for i := 0; i < (index - alen); i++ {
-					tb.array = append(tb.array, LNil)
-				}
-				tb.array = append(tb.array, value)
-			case index < alen:
-				tb.array[index] = value
-			}
+			tb.RawSetInt(int(v), value)
 			return
 		}
 	case LString:
@@ -286,15 +278,55 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 	index := key - 1
 	alen := len(tb.array)
 	switch {
-	case index == alen:
-		tb.array = append(tb.array, value)
-	case index > alen:
-		for i := 0; i < (index - alen); i++ {
-			tb.array = append(tb.array, LNil)
-		}
-		tb.array = append(tb.array, value)
 	case index < alen:
 		tb.array[index] = value
+	case index-alen > max(alen, maxArrayGap):
+		tb.RawSetH(LNumber(key), value) // far past the array: in the hash part, as Lua keeps it
+	case value == LNil && index > alen:
+		tb.RawSetH(LNumber(key), value)
+	default:
+		for k := alen + 1; k <= index; k++ {
+			tb.array = append(tb.array, tb.takeH(k))
+		}
+		tb.takeH(key)
+		tb.array = append(tb.array, value)
+		tb.absorb()
+	}
+}
+
+// maxArrayGap is how far past its end a key may extend the array part of a
+// table that has fewer elements than that; a key further away goes to the
+// hash part. Upstream filled any gap up to MaxArrayIndex with nils, so
+// t[67108863] = true on an empty table allocated a gigabyte in one
+// assignment. Here an assignment at most doubles the array part (plus
+// maxArrayGap slots), as Lua's rule that the array part be at least half
+// full bounds it.
+const maxArrayGap = 64
+
+// takeH removes the integer key k from the hash part and returns its value,
+// LNil when it has none.
+func (tb *LTable) takeH(k int) LValue {
+	if len(tb.dict) == 0 {
+		return LNil
+	}
+	v, ok := tb.dict[LNumber(k)]
+	if !ok {
+		return LNil
+	}
+	delete(tb.dict, LNumber(k))
+	return v
+}
+
+// absorb moves the keys that follow the array part from the hash part to
+// it, so that no key is in both and the array part stays a sequence's
+// home.
+func (tb *LTable) absorb() {
+	for len(tb.dict) > 0 && len(tb.array) < MaxArrayIndex-1 {
+		v := tb.takeH(len(tb.array) + 1)
+		if v == LNil {
+			return
+		}
+		tb.array = append(tb.array, v)
 	}
 }
 
@@ -373,14 +405,7 @@ func (tb *LTable) RawGet(key LValue) LValue {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				return LNil
-			}
-			index := int(v) - 1
-			if index >= len(tb.array) {
-				return LNil
-			}
-			return tb.array[index]
+			return tb.RawGetInt(int(v))
 		}
 	case LString:
 		return tb.strGet(string(v))
@@ -396,14 +421,14 @@ func (tb *LTable) RawGet(key LValue) LValue {
 
 // RawGetInt returns an LValue at position `key` without __index metamethod.
 func (tb *LTable) RawGetInt(key int) LValue {
-	if tb.array == nil {
-		return LNil
+	index := key - 1
+	if index >= 0 && index < len(tb.array) {
+		return tb.array[index]
 	}
-	index := int(key) - 1
-	if index >= len(tb.array) || index < 0 {
-		return LNil
+	if v, ok := tb.dict[LNumber(key)]; ok {
+		return v
 	}
-	return tb.array[index]
+	return LNil
 }
 
 // RawGet returns an LValue associated with a given key without __index metamethod.
@@ -499,7 +524,7 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 	}
 
 	if init || key != LNumber(0) {
-		if kv, ok := key.(LNumber); ok && isInteger(kv) && int(kv) >= 0 && kv < LNumber(MaxArrayIndex) {
+		if kv, ok := key.(LNumber); ok && isInteger(kv) && int(kv) >= 0 && int(kv) <= len(tb.array) {
 			index := int(kv)
 			if tb.array != nil {
 				for ; index < len(tb.array); index++ {

@@ -279,3 +279,89 @@ func TestTableForEachKind(t *testing.T) {
 		}
 	}
 }
+
+// TestTableFarKeyStaysInTheHash: a key far past the array part goes to the
+// hash part instead of filling the gap with nils (upstream allocated a
+// gigabyte for t[67108863] = true on an empty table), and the keys are
+// moved to the array part once it reaches them, so none is in both parts.
+func TestTableFarKeyStaysInTheHash(t *testing.T) {
+	tb := newLTable(0, 0)
+	tb.RawSetInt(MaxArrayIndex-1, LTrue)
+	if len(tb.array) != 0 {
+		t.Fatalf("t[%d] = true grew the array part to %d slots", MaxArrayIndex-1, len(tb.array))
+	}
+	if tb.RawGetInt(MaxArrayIndex-1) != LTrue || tb.RawGet(LNumber(MaxArrayIndex-1)) != LTrue {
+		t.Fatal("the far key does not read back")
+	}
+	if got := tb.MaxN(); got != MaxArrayIndex-1 {
+		t.Errorf("MaxN()=%d, want %d", got, MaxArrayIndex-1)
+	}
+	tb.RawSetInt(MaxArrayIndex-1, LNil)
+	if tb.RawGetInt(MaxArrayIndex-1) != LNil || len(nextKeys(t, tb)) != 0 {
+		t.Fatal("the far key was not cleared")
+	}
+
+	tb = newLTable(0, 0)
+	tb.RawSet(LNumber(200), LString("far"))
+	tb.RawSetInt(100, LString("mid"))
+	for i := 1; i <= 99; i++ {
+		tb.Append(LNumber(i))
+	}
+	if len(tb.array) != 100 || tb.RawGetInt(100) != LString("mid") {
+		t.Fatalf("array part %d slots, t[100]=%v: want the key 100 moved into it", len(tb.array), tb.RawGetInt(100))
+	}
+	for i := 101; i < 200; i++ {
+		tb.RawSetInt(i, LNumber(i))
+	}
+	if len(tb.array) != 200 || len(tb.dict) != 0 || tb.Len() != 200 {
+		t.Fatalf("array part %d slots, hash part %d keys, Len()=%d: want 200, 0, 200", len(tb.array), len(tb.dict), tb.Len())
+	}
+	if n := len(nextKeys(t, tb)); n != 200 {
+		t.Errorf("Next visits %d keys, want 200", n)
+	}
+
+	tb = newLTable(0, 0)
+	tb.RawSetInt(1, LNumber(1))
+	tb.RawSetInt(2, LNumber(2))
+	tb.RawSetInt(100, LNumber(100)) // in the hash part
+	tb.RawSetInt(3, LNumber(3))
+	tb.RawSetInt(50, LNumber(50)) // within the gap an assignment may fill
+	if tb.RawGetInt(50) != LNumber(50) || tb.RawGetInt(100) != LNumber(100) || tb.RawGetInt(49) != LNil {
+		t.Fatal("keys read back wrong after a gap was filled")
+	}
+	if keys := sortedKeys(t, tb); fmt.Sprint(keys) != "[1 100 2 3 50]" {
+		t.Errorf("Next visits %v, want each key once", keys)
+	}
+	tb.Insert(1, LNumber(0)) // the array part grows by one
+	if keys := sortedKeys(t, tb); len(keys) != 6 {
+		t.Errorf("after Insert Next visits %v, want 6 keys", keys)
+	}
+}
+
+// TestTableFarKeyInLua: the same through the VM.
+func TestTableFarKeyInLua(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	err := L.DoString(`
+		local t = {}
+		t[67108863] = true
+		assert(t[67108863] == true and #t == 0 and table.maxn(t) == 67108863)
+		local n = 0
+		for k, v in pairs(t) do n = n + 1 end
+		assert(n == 1)
+		local s = {}
+		s[1000] = "x"
+		for i = 1, 999 do s[#s + 1] = i end
+		assert(#s == 1000 and s[1000] == "x")
+		n = 0
+		for k, v in pairs(s) do n = n + 1 end
+		assert(n == 1000)
+		local u = {}
+		u[1000] = 1
+		table.insert(u, "a")
+		assert(u[1] == "a" and u[1000] == 1)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
