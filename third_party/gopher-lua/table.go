@@ -171,6 +171,10 @@ func (tb *LTable) Append(value LValue) {
 		tb.array = make([]LValue, 0, defaultArrayCap)
 	}
 	if len(tb.array) == 0 || tb.array[len(tb.array)-1] != LNil {
+		if len(tb.dict) == 0 { // no integer keys in the hash part to take
+			tb.array = append(tb.array, value)
+			return
+		}
 		tb.takeH(len(tb.array) + 1)
 		tb.array = append(tb.array, value)
 		tb.absorb()
@@ -255,7 +259,15 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			tb.RawSetInt(int(v), value)
+			// The common cases inline, as upstream has them; the rest in RawSetInt.
+			switch index := int(v) - 1; {
+			case index < len(tb.array):
+				tb.array[index] = value
+			case index == len(tb.array) && tb.array != nil && len(tb.dict) == 0:
+				tb.array = append(tb.array, value)
+			default:
+				tb.RawSetInt(int(v), value)
+			}
 			return
 		}
 	case LString:
@@ -280,6 +292,8 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 	switch {
 	case index < alen:
 		tb.array[index] = value
+	case index == alen && len(tb.dict) == 0: // the common append
+		tb.array = append(tb.array, value)
 	case index-alen > max(alen, maxArrayGap):
 		tb.RawSetH(LNumber(key), value) // far past the array: in the hash part, as Lua keeps it
 	case value == LNil && index > alen:
