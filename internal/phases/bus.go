@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func (v *vm) natsRequest(L *lua.LState) int {
 	bus := v.bus(L, "nats.request")
 	subject := checkSubject(L, 1, true)
 	data := payload(L, 2)
-	ctx, cancel := busContext(L, L.OptInt(3, 0))
+	ctx, cancel := busContext(L, float64(L.OptNumber(3, 0)))
 	defer cancel()
 	reply, err := bus.Request(ctx, subject, data)
 	if err != nil {
@@ -69,9 +70,9 @@ func (v *vm) serviceCall(L *lua.LState) int {
 	call := service.Call{Service: L.CheckString(1), Method: strings.ToUpper(L.CheckString(2)),
 		Path: L.CheckString(3), Header: http.Header{}}
 	opts := L.OptTable(5, nil)
-	ms := 0
+	ms := 0.0
 	if opts != nil {
-		ms = int(lua.LVAsNumber(opts.RawGetString("ms")))
+		ms = float64(lua.LVAsNumber(opts.RawGetString("ms")))
 		setHeaders(L, call.Header, opts.RawGetString("headers"))
 	}
 	body, contentType := callBody(L, 4)
@@ -109,19 +110,20 @@ func busOff(fn string) *Error {
 }
 
 // busContext bounds a wait on the bus by the script budget and, when ms > 0,
-// by ms milliseconds.
-func busContext(L *lua.LState, ms int) (context.Context, context.CancelFunc) {
+// by ms milliseconds. An ms longer than a time.Duration holds adds no bound
+// of its own: the budget ends first.
+func busContext(L *lua.LState, ms float64) (context.Context, context.CancelFunc) {
 	parent := L.Context()
 	if parent == nil {
 		parent = context.Background()
 	}
-	if ms < 0 {
-		L.ArgError(3, "ms must not be negative")
+	if !(ms >= 0) {
+		L.ArgError(3, "ms must be a number of milliseconds, 0 or more")
 	}
-	if ms == 0 {
+	if ms == 0 || ms >= float64(math.MaxInt64/int64(time.Millisecond)) {
 		return context.WithCancel(parent)
 	}
-	return context.WithTimeout(parent, time.Duration(ms)*time.Millisecond)
+	return context.WithTimeout(parent, time.Duration(ms*float64(time.Millisecond)))
 }
 
 // busError maps an error of the bus to the status the client sees: 503

@@ -100,6 +100,8 @@ func TestNATSRequest(t *testing.T) {
 		{"no responder", `{"subject":"nobody.here","data":1}`, "", 503},
 		{"time-out", `{"subject":"never","data":1,"ms":30}`, "", 504},
 		{"script budget", `{"subject":"never","data":1}`, "", 503},
+		{"ms past any duration is the script budget", `{"subject":"never","data":1,"ms":1e13}`, "", 503},
+		{"negative ms", `{"subject":"never","data":1,"ms":-1}`, "", 500},
 		{"wildcard", `{"subject":"a.*"}`, "", 500},
 		{"event log subject", `{"subject":"minimi.events.x.y"}`, "", 500},
 		{"server api", `{"subject":"$JS.API.INFO"}`, "", 500},
