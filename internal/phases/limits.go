@@ -66,6 +66,9 @@ func wrap(L *lua.LState, t *lua.LTable, name string, limit func(lua.LGFunction) 
 // is raised while the stack still has room for the error's handler:
 // gopher-lua's PCall cannot run a message handler on a full stack.
 func reserve(L *lua.LState, fn string, n int) {
+	if n < 0 { // the count overflowed
+		L.RaiseError("%s: too many results (at most %d)", fn, MaxResults)
+	}
 	if n > MaxResults {
 		L.RaiseError("%s: too many results (%d, at most %d)", fn, n, MaxResults)
 	}

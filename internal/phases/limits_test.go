@@ -177,6 +177,7 @@ func TestStackLimits(t *testing.T) {
 		{name: "unpack at the limit", expr: `(function() ` + fill + ` return select("#", unpack(t)) end)()`, want: `{"v":8000}`},
 		{name: "unpack past the limit", expr: `unpack({}, 1, 8001)`, err: "unpack: too many results (8001, at most 8000)"},
 		{name: "unpack huge", expr: `unpack({}, 1, 1e9)`, err: "unpack: too many results"},
+		{name: "unpack overflowing range", expr: `unpack({}, -2^62, 2^62)`, err: "unpack: too many results"},
 		{name: "string.byte", expr: `{string.byte("abc", 1, -1)}`, want: `{"v":[97,98,99]}`},
 		{name: "string.byte one", expr: `string.byte("abc")`, want: `{"v":97}`},
 		{name: "string.byte of a long string", expr: `string.byte(string.rep("a", 1000000), -1)`, want: `{"v":97}`},
