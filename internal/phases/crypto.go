@@ -68,7 +68,7 @@ func cryptoEqual(L *lua.LState) int {
 func (v *vm) authSign(L *lua.LState) int {
 	tbl := L.CheckTable(1)
 	ttl := float64(L.CheckNumber(2))
-	if ttl <= 0 || ttl > maxTokenTTL {
+	if !(ttl > 0 && ttl <= maxTokenTTL) { // NaN fails both
 		L.ArgError(2, fmt.Sprintf("want 0 < ttl_seconds <= %d", maxTokenTTL))
 	}
 	claims, err := fromLua(L, tbl)

@@ -115,6 +115,7 @@ func TestAuthSecretRequired(t *testing.T) {
 		{"check without secret, not dev", Options{}, `auth.check("a.b.c")`, "auth.secret"},
 		{"short secret", Options{AuthSecret: "short"}, `auth.sign({}, 1)`, "token secret too short"},
 		{"zero ttl", Options{AuthSecret: luaSecret}, `auth.sign({}, 0)`, "ttl_seconds"},
+		{"NaN ttl", Options{AuthSecret: luaSecret}, `auth.sign({}, 0/0)`, "ttl_seconds"},
 		{"array claims", Options{AuthSecret: luaSecret}, `auth.sign(json.array({1}), 10)`, "table of claims"},
 	}
 	for _, tc := range tests {
