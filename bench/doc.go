@@ -8,7 +8,7 @@
 //
 //	go run ./bench [-duration 10s] [-warmup 3s] [-rounds 3] [-conns 64]
 //	               [-only a,b,c,d,e,w,folders,idle,replay] [-load auto|wrk|go]
-//	               [-threads N] [-work 4µs] [-tags nofsync] [-out file.md]
+//	               [-threads N] [-nice N] [-work 4µs] [-tags nofsync] [-out file.md]
 //
 // # Subjects
 //

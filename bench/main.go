@@ -65,6 +65,10 @@ type Options struct {
 	// Threads is the number of wrk threads. Zero means one per core. The
 	// built-in generator ignores it.
 	Threads int
+	// Nice is the niceness wrk runs at (through nice(1)): above zero the
+	// generator yields the cores to the server. Zero runs wrk as is. The
+	// built-in generator ignores it.
+	Nice int
 	// Work is the CPU time the control subject w spends on each request
 	// before it answers like (a).
 	Work time.Duration
@@ -91,6 +95,9 @@ func (o Options) Validate() error {
 	}
 	if o.Threads < 0 || o.Threads > o.Conns {
 		return fmt.Errorf("threads %d: want 0 (one per core) to conns (%d)", o.Threads, o.Conns)
+	}
+	if o.Nice < -20 || o.Nice > 19 {
+		return fmt.Errorf("-nice %d: want -20..19", o.Nice)
 	}
 	for _, name := range o.Only {
 		if !slices.Contains(runNames, name) {
@@ -127,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Load, "load", o.Load, "load generator: auto (wrk when on PATH), wrk or go")
 	fs.StringVar(&o.Tags, "tags", "", "build tags for ./cmd/minimi (e.g. nofsync)")
 	fs.IntVar(&o.Threads, "threads", 0, "wrk threads (0: one per core)")
+	fs.IntVar(&o.Nice, "nice", 0, "niceness wrk runs at, through nice(1) (0: as is)")
 	fs.DurationVar(&o.Work, "work", o.Work, "CPU time the control subject w spends per request")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -221,7 +229,7 @@ func (h *harness) pickLoader() (Loader, error) {
 	path, err := exec.LookPath("wrk")
 	switch {
 	case err == nil:
-		return WrkLoader{Path: path, ScriptDir: h.tmp, Threads: h.opts.Threads}, nil
+		return WrkLoader{Path: path, ScriptDir: h.tmp, Threads: h.opts.Threads, Nice: h.opts.Nice}, nil
 	case h.opts.Load == "wrk":
 		return nil, err
 	}

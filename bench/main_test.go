@@ -19,10 +19,10 @@ func TestParseFlags(t *testing.T) {
 		want func(o *Options)
 	}{
 		{"defaults", nil, true, func(*Options) {}},
-		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync", "-threads", "1", "-work", "8us"}, true,
+		{"all flags", []string{"-duration", "2s", "-warmup", "0s", "-rounds", "1", "-conns", "8", "-only", "a,b,idle", "-out", "x.md", "-load", "go", "-tags", "nofsync", "-threads", "1", "-nice", "10", "-work", "8us"}, true,
 			func(o *Options) {
 				o.Duration, o.Warmup, o.Rounds, o.Conns, o.Only, o.Out, o.Load = 2*time.Second, 0, 1, 8, []string{"a", "b", "idle"}, "x.md", "go"
-				o.Tags, o.Threads, o.Work = "nofsync", 1, 8*time.Microsecond
+				o.Tags, o.Threads, o.Nice, o.Work = "nofsync", 1, 10, 8*time.Microsecond
 			}},
 		{"negative work", []string{"-work", "-1us"}, false, nil},
 		{"unknown subject", []string{"-only", "a,f"}, false, nil},
@@ -32,6 +32,7 @@ func TestParseFlags(t *testing.T) {
 		{"negative threads", []string{"-threads", "-1"}, false, nil},
 		{"more threads than connections", []string{"-conns", "4", "-threads", "5"}, false, nil},
 		{"unknown generator", []string{"-load", "ab"}, false, nil},
+		{"niceness out of range", []string{"-nice", "20"}, false, nil},
 		{"stray argument", []string{"now"}, false, nil},
 	}
 	for _, tc := range tests {
@@ -47,7 +48,7 @@ func TestParseFlags(t *testing.T) {
 			tc.want(&want)
 			if got.Duration != want.Duration || got.Warmup != want.Warmup || got.Rounds != want.Rounds ||
 				got.Conns != want.Conns || !slices.Equal(got.Only, want.Only) || got.Out != want.Out || got.Load != want.Load || got.Tags != want.Tags || got.Threads != want.Threads ||
-				got.Work != want.Work {
+				got.Nice != want.Nice || got.Work != want.Work {
 				t.Errorf("parseFlags(%q)=%+v, want %+v", tc.args, got, want)
 			}
 		})

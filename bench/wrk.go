@@ -26,12 +26,19 @@ type WrkLoader struct {
 	// Threads is the number of wrk threads, never more than connections.
 	// Zero means one per core.
 	Threads int
+	// Nice, when not zero, runs wrk at that niceness through nice(1).
+	Nice int
 }
 
 var _ Loader = WrkLoader{}
 
 // Name says which generator this is.
-func (wl WrkLoader) Name() string { return fmt.Sprintf("wrk, %d threads", wl.threads()) }
+func (wl WrkLoader) Name() string {
+	if wl.Nice != 0 {
+		return fmt.Sprintf("wrk, %d threads, nice %d", wl.threads(), wl.Nice)
+	}
+	return fmt.Sprintf("wrk, %d threads", wl.threads())
+}
 
 func (wl WrkLoader) threads() int {
 	if wl.Threads > 0 {
@@ -108,8 +115,17 @@ func luaLongString(s []byte) string {
 	return "[" + eq + "[\n" + string(s) + "]" + eq + "]"
 }
 
+// command is the program and arguments that run wrk with args.
+func (wl WrkLoader) command(args []string) (string, []string) {
+	if wl.Nice == 0 {
+		return wl.Path, args
+	}
+	return "nice", append([]string{"-n", strconv.Itoa(wl.Nice), wl.Path}, args...)
+}
+
 func (wl WrkLoader) exec(ctx context.Context, args []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, wl.Path, args...)
+	name, args := wl.command(args)
+	cmd := exec.CommandContext(ctx, name, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

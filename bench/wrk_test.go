@@ -120,3 +120,20 @@ func TestWrkThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestWrkNice: -nice runs wrk through nice(1) and says so in the report;
+// zero runs wrk itself.
+func TestWrkNice(t *testing.T) {
+	args := []string{"-t", "2", "http://127.0.0.1:1/"}
+	if name, got := (WrkLoader{Path: "/usr/bin/wrk"}).command(args); name != "/usr/bin/wrk" || !slices.Equal(got, args) {
+		t.Errorf("command()=%q %q, want wrk itself", name, got)
+	}
+	wl := WrkLoader{Path: "/usr/bin/wrk", Threads: 2, Nice: 10}
+	name, got := wl.command(args)
+	if want := append([]string{"-n", "10", "/usr/bin/wrk"}, args...); name != "nice" || !slices.Equal(got, want) {
+		t.Errorf("command()=%q %q, want nice %q", name, got, want)
+	}
+	if !strings.HasSuffix(wl.Name(), "nice 10") {
+		t.Errorf("Name()=%q, want it to say nice 10", wl.Name())
+	}
+}
