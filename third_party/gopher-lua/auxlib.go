@@ -18,35 +18,33 @@ func (ls *LState) CheckAny(n int) LValue {
 }
 
 func (ls *LState) CheckInt(n int) int {
-	v := ls.Get(n)
-	if intv, ok := v.(LNumber); ok {
-		return int(intv)
-	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return int(ls.CheckNumber(n))
 }
 
 func (ls *LState) CheckInt64(n int) int64 {
-	v := ls.Get(n)
-	if intv, ok := v.(LNumber); ok {
-		return int64(intv)
+	return int64(ls.CheckNumber(n))
+}
+
+func (ls *LState) CheckNumber(n int) LNumber {
+	if lv, ok := argNumber(ls.Get(n)); ok {
+		return lv
 	}
 	ls.TypeError(n, LTNumber)
 	return 0
 }
 
-func (ls *LState) CheckNumber(n int) LNumber {
-	v := ls.Get(n)
-	if lv, ok := v.(LNumber); ok {
-		return lv
-	}
-	if lv, ok := v.(LString); ok {
+// argNumber is v as a number argument: a number, or a string that reads as
+// one, as Lua 5.1's luaL_checknumber and luaL_checkinteger take it.
+func argNumber(v LValue) (LNumber, bool) {
+	switch lv := v.(type) {
+	case LNumber:
+		return lv, true
+	case LString:
 		if num, err := parseNumber(string(lv)); err == nil {
-			return num
+			return num, true
 		}
 	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return 0, false
 }
 
 func (ls *LState) CheckString(n int) string {
@@ -142,39 +140,24 @@ func (ls *LState) CheckOption(n int, options []string) int {
 /* optType {{{ */
 
 func (ls *LState) OptInt(n int, d int) int {
-	v := ls.Get(n)
-	if v == LNil {
+	if ls.Get(n) == LNil {
 		return d
 	}
-	if intv, ok := v.(LNumber); ok {
-		return int(intv)
-	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return ls.CheckInt(n)
 }
 
 func (ls *LState) OptInt64(n int, d int64) int64 {
-	v := ls.Get(n)
-	if v == LNil {
+	if ls.Get(n) == LNil {
 		return d
 	}
-	if intv, ok := v.(LNumber); ok {
-		return int64(intv)
-	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return ls.CheckInt64(n)
 }
 
 func (ls *LState) OptNumber(n int, d LNumber) LNumber {
-	v := ls.Get(n)
-	if v == LNil {
+	if ls.Get(n) == LNil {
 		return d
 	}
-	if lv, ok := v.(LNumber); ok {
-		return lv
-	}
-	ls.TypeError(n, LTNumber)
-	return 0
+	return ls.CheckNumber(n)
 }
 
 func (ls *LState) OptString(n int, d string) string {

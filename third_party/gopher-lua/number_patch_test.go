@@ -102,3 +102,25 @@ func TestNumbersFromStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIntegerArgumentsFromStrings: a library function that takes an
+// integer takes a string that reads as a number, as Lua 5.1's
+// luaL_checkinteger does, and refuses one that does not.
+func TestIntegerArgumentsFromStrings(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	err := L.DoString(`
+		assert(string.rep("x", "3") == "xxx")
+		assert(string.sub("hello", "2", " 3 ") == "el")
+		assert(string.byte("AB", "2") == 66)
+		assert(table.concat({1, 2, 3}, ",", "2") == "2,3")
+		assert(string.char("65") == "A")
+		local ok, err = pcall(string.rep, "x", "three")
+		assert(not ok and err:find("number expected, got string"), err)
+		ok, err = pcall(string.sub, "hello", {})
+		assert(not ok and err:find("number expected, got table"), err)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
