@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,6 +25,11 @@ import (
 // callerGrace is how long past the caller's timeout_ms a request may run:
 // the caller gives up first and answers for it, and the callee stops soon after.
 const callerGrace = 100 * time.Millisecond
+
+// maxTimeoutMS is the longest timeout_ms that, with callerGrace, a
+// time.Duration holds (some 292 years); past it the product would overflow
+// into a time-out already over.
+const maxTimeoutMS = int64((math.MaxInt64 - callerGrace) / time.Millisecond)
 
 // flushTimeout bounds the wait for the server to confirm unsubscriptions.
 const flushTimeout = 2 * time.Second
@@ -277,7 +283,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.EscapedPath())
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
-	if env.TimeoutMS > 0 {
+	if env.TimeoutMS > 0 && env.TimeoutMS <= maxTimeoutMS { // a longer one bounds nothing the callee's limits do not
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(env.TimeoutMS)*time.Millisecond+callerGrace)
 	}
 	defer cancel()

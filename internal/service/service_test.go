@@ -279,6 +279,14 @@ func TestRawEnvelopes(t *testing.T) {
 			t.Errorf("reply=%s %v, want a 400 problem with the error headers", msg.Data, msg.Header)
 		}
 	})
+	t.Run("timeout_ms past a Duration", func(t *testing.T) { // bounds nothing, rather than overflowing into an instant time-out
+		for _, ms := range []string{"9223372036854775807", "10000000000000"} {
+			env := natsDo(t, nc, "minimi.rpc.b.slow", `{"query":"ms=150","timeout_ms":`+ms+`}`)
+			if env.Status != 200 {
+				t.Errorf("timeout_ms %s: reply=%d %s, want 200", ms, env.Status, env.Body)
+			}
+		}
+	})
 	t.Run("built-ins are not served", func(t *testing.T) {
 		if env := natsDo(t, nc, "minimi.rpc.b._minimi.health", ""); env.Status != 404 {
 			t.Errorf("/_minimi/health over NATS=%d, want 404", env.Status)
