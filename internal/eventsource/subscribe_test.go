@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,6 +98,28 @@ func TestSubscribeSlow(t *testing.T) {
 	if ev := <-got; ev == nil || ev.Seq != 51 {
 		t.Fatalf("Next()=%v, want event 51", ev)
 	}
+}
+
+// TestSubscribeBoundedRead: a subscriber far behind reads about
+// subscriberReadBytes of large events from the log at a time, not a whole
+// batch of them, so that a stream from the start of a log of large events
+// does not hold all of a batch in memory.
+func TestSubscribeBoundedRead(t *testing.T) {
+	s := newService(t, Options{Recent: 1})
+	big := strings.Repeat("x", 256<<10)
+	for i := range 12 {
+		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+	}
+	sub, err := s.log.Subscribe(0)
+	if err != nil {
+		t.Fatalf("Subscribe()=%v", err)
+	}
+	defer sub.Close()
+	evs, err := sub.Batch(t.Context(), 64)
+	if want := subscriberReadBytes/len(big) + 1; err != nil || len(evs) == 0 || len(evs) > want {
+		t.Fatalf("Batch(64)=%d events, %v, want 1 to %d", len(evs), err, want)
+	}
+	readUntil(t, sub, 12)
 }
 
 func TestSubscribeBatchContext(t *testing.T) {
