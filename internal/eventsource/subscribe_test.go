@@ -122,6 +122,34 @@ func TestSubscribeBoundedRead(t *testing.T) {
 	readUntil(t, sub, 12)
 }
 
+// TestRecentBoundedBytes: the events kept in memory for subscribers hold at
+// most recentBytes of JSON, however few they are; a subscriber reads the
+// others from the log.
+func TestRecentBoundedBytes(t *testing.T) {
+	s := newService(t, Options{})
+	big := strings.Repeat("x", 1<<20)
+	n := recentBytes/len(big) + 16
+	for i := range n {
+		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+	}
+	s.log.live.mu.RLock()
+	kept, bytes := len(s.log.live.recent), s.log.live.bytes
+	sum := 0
+	for _, ev := range s.log.live.recent {
+		sum += len(ev.JSON())
+	}
+	s.log.live.mu.RUnlock()
+	if bytes > recentBytes || bytes != sum || kept == 0 {
+		t.Errorf("%d events kept, of %d bytes (counted %d), want some, of at most %d", kept, sum, bytes, recentBytes)
+	}
+	sub, err := s.log.Subscribe(0)
+	if err != nil {
+		t.Fatalf("Subscribe()=%v", err)
+	}
+	defer sub.Close()
+	readUntil(t, sub, uint64(n))
+}
+
 func TestSubscribeBatchContext(t *testing.T) {
 	s := newService(t, Options{})
 	sub, err := s.log.Subscribe(0)
