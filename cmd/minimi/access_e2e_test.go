@@ -277,6 +277,42 @@ func TestSlowClientsEndToEnd(t *testing.T) {
 	})
 }
 
+// TestSlowHeadersWithinRequestMS: headers that trickle in are part of the
+// request, so the connection closes when limits.request_ms passes, not at
+// the 10 seconds headers get at most.
+func TestSlowHeadersWithinRequestMS(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	write(t, filepath.Join(dir, "config.json"), `{"name": "e2e", "limits": {"request_ms": 1000}}`)
+	p := startServe(t, dir)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, conn) // returns when the server closes
+		close(closed)
+	}()
+	if _, err := io.WriteString(conn, "GET /items/1 HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-closed:
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("the connection closed %v after it opened, want about limits.request_ms (1s)", d.Round(time.Millisecond))
+			}
+			return
+		case <-tick.C:
+			_, _ = io.WriteString(conn, "X-Slow: a\r\n")
+		}
+	}
+}
+
 func TestKeyCommand(t *testing.T) {
 	out, err := exec.Command(binary, "key", "web", "--cidr", "10.0.0.0/8").CombinedOutput()
 	if err != nil {

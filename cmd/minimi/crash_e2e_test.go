@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -161,6 +164,42 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("stopped %v after SIGTERM", p.termAndWait(t, 8*time.Second).Round(time.Millisecond))
+}
+
+// TestShutdownEndsStalledEventStreams: a stream whose client reads nothing,
+// so that the server's writes block once the connection's buffers are full,
+// does not hold SIGTERM up for the shutdown grace either.
+func TestShutdownEndsStalledEventStreams(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	if err := os.MkdirAll(filepath.Join(dir, "endpoints/big"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "endpoints/big/big.execute.lua"),
+		`return { POST = function(req, res) emit("big", { s = string.rep("x", 1000000) }) res:status(204) end }`)
+	p := startServe(t, dir)
+	for range 16 { // more than the connection's buffers hold
+		if r := do(t, "POST", p.base+"/big", "", ""); r.status != 204 {
+			t.Fatalf("POST /big=%d %s", r.status, r.body)
+		}
+	}
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	for range 3 {
+		conn, err := d.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /_minimi/events HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // the streams fill their connections and block
+	t.Logf("stopped %v after SIGTERM", p.termAndWait(t, 5*time.Second).Round(time.Millisecond))
+	if logs := p.logs.String(); strings.Contains(logs, "cut off") {
+		t.Errorf("the stalled streams were cut off at the end of the grace\n%s", logs)
+	}
 }
 
 // TestShutdownWithNATSDown: SIGTERM while NATS is unreachable and the outbox

@@ -2,12 +2,18 @@ package eventsource
 
 import "sync"
 
+// recentBytes bounds the JSON of the events liveEvents keeps: past it, the
+// oldest are dropped until half of it is left, so that keep events of a
+// megabyte each do not hold gigabytes. Subscribers read them from the log.
+const recentBytes = 64 << 20
+
 // liveEvents keeps the newest committed events in memory and wakes the
 // subscribers waiting for more.
 type liveEvents struct {
 	mu     sync.RWMutex
 	keep   int
-	recent []*Event      // the newest events, in seq order, between keep and 2*keep of them
+	recent []*Event      // the newest events, in seq order: at most 2*keep of them, of at most recentBytes
+	bytes  int           // the JSON of recent
 	notify chan struct{} // closed and replaced on every publish
 }
 
@@ -21,8 +27,19 @@ func (lv *liveEvents) publish(evs []*Event) {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
 	lv.recent = append(lv.recent, evs...)
-	if len(lv.recent) > 2*lv.keep {
-		lv.recent = append([]*Event(nil), lv.recent[len(lv.recent)-lv.keep:]...)
+	for _, ev := range evs {
+		lv.bytes += len(ev.JSON())
+	}
+	if len(lv.recent) > 2*lv.keep || lv.bytes > recentBytes {
+		drop := max(len(lv.recent)-lv.keep, 0)
+		for _, ev := range lv.recent[:drop] {
+			lv.bytes -= len(ev.JSON())
+		}
+		for drop < len(lv.recent) && lv.bytes > recentBytes/2 {
+			lv.bytes -= len(lv.recent[drop].JSON())
+			drop++
+		}
+		lv.recent = append([]*Event(nil), lv.recent[drop:]...)
 	}
 	close(lv.notify)
 	lv.notify = make(chan struct{})

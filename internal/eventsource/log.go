@@ -129,7 +129,7 @@ func ReadLog(db *bbolt.DB, after uint64, limit int, fn func(*Event) error) error
 		if limit > 0 {
 			n = min(n, limit)
 		}
-		evs, err := readEvents(db, after, n)
+		evs, err := readEvents(db, after, n, 0)
 		if err != nil {
 			return err
 		}
@@ -151,10 +151,11 @@ func ReadLog(db *bbolt.DB, after uint64, limit int, fn func(*Event) error) error
 }
 
 // readChunk decodes up to n events of the log with seq > after.
-func (l *Log) readChunk(after uint64, n int) ([]*Event, error) { return readEvents(l.db, after, n) }
+func (l *Log) readChunk(after uint64, n int) ([]*Event, error) { return readEvents(l.db, after, n, 0) }
 
-// readEvents decodes up to n events with seq > after.
-func readEvents(db *bbolt.DB, after uint64, n int) ([]*Event, error) {
+// readEvents decodes up to n events with seq > after; with maxBytes > 0, it
+// stops once the events read hold maxBytes of JSON (at least one is read).
+func readEvents(db *bbolt.DB, after uint64, n, maxBytes int) ([]*Event, error) {
 	evs := make([]*Event, 0, min(n, readChunk))
 	err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(eventsBucket)
@@ -162,12 +163,14 @@ func readEvents(db *bbolt.DB, after uint64, n int) ([]*Event, error) {
 			return nil
 		}
 		c := b.Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(evs) < n; k, v = c.Next() {
+		size := 0
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(evs) < n && (maxBytes <= 0 || size < maxBytes); k, v = c.Next() {
 			ev, err := DecodeEvent(v)
 			if err != nil {
 				return fmt.Errorf("event %d: %w", keySeq(k), err)
 			}
 			evs = append(evs, ev)
+			size += len(v)
 		}
 		return nil
 	})

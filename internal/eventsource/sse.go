@@ -85,8 +85,20 @@ func sseStart(r *http.Request) (uint64, error) {
 	return 0, nil
 }
 
-// stream writes events until the client goes away or the log closes.
+// stream writes events until the client goes away, ctx ends or the log
+// closes. When ctx ends, a write blocked on a client that reads nothing
+// fails at once, so that a stalled client does not hold a shutdown up.
 func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, sub *Subscription) {
+	unblocked := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(unblocked)
+		_ = rc.SetWriteDeadline(time.Unix(1, 0))
+	})
+	defer func() {
+		if !stop() { // the deadline is being set: let it finish before the reply ends
+			<-unblocked
+		}
+	}()
 	var buf []byte
 	for {
 		wait, cancel := context.WithTimeout(ctx, l.opts.Heartbeat)

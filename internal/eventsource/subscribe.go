@@ -90,6 +90,11 @@ func (s *Subscription) ended() error {
 	}
 }
 
+// subscriberReadBytes bounds the events a subscription reads from the log at
+// once: a subscriber far behind, such as an event stream that starts at the
+// beginning, holds about this much of them, not n events however large.
+const subscriberReadBytes = 1 << 20
+
 // fill buffers up to n events after s.after, from the cache of recent
 // events if it reaches back far enough, else from the log.
 func (s *Subscription) fill(n int) error {
@@ -97,7 +102,7 @@ func (s *Subscription) fill(n int) error {
 		s.buf = evs
 		return nil
 	}
-	evs, err := s.l.readChunk(s.after, n)
+	evs, err := readEvents(s.l.db, s.after, n, subscriberReadBytes)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,6 +98,56 @@ func TestSubscribeSlow(t *testing.T) {
 	if ev := <-got; ev == nil || ev.Seq != 51 {
 		t.Fatalf("Next()=%v, want event 51", ev)
 	}
+}
+
+// TestSubscribeBoundedRead: a subscriber far behind reads about
+// subscriberReadBytes of large events from the log at a time, not a whole
+// batch of them, so that a stream from the start of a log of large events
+// does not hold all of a batch in memory.
+func TestSubscribeBoundedRead(t *testing.T) {
+	s := newService(t, Options{Recent: 1})
+	big := strings.Repeat("x", 256<<10)
+	for i := range 12 {
+		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+	}
+	sub, err := s.log.Subscribe(0)
+	if err != nil {
+		t.Fatalf("Subscribe()=%v", err)
+	}
+	defer sub.Close()
+	evs, err := sub.Batch(t.Context(), 64)
+	if want := subscriberReadBytes/len(big) + 1; err != nil || len(evs) == 0 || len(evs) > want {
+		t.Fatalf("Batch(64)=%d events, %v, want 1 to %d", len(evs), err, want)
+	}
+	readUntil(t, sub, 12)
+}
+
+// TestRecentBoundedBytes: the events kept in memory for subscribers hold at
+// most recentBytes of JSON, however few they are; a subscriber reads the
+// others from the log.
+func TestRecentBoundedBytes(t *testing.T) {
+	s := newService(t, Options{})
+	big := strings.Repeat("x", 1<<20)
+	n := recentBytes/len(big) + 16
+	for i := range n {
+		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+	}
+	s.log.live.mu.RLock()
+	kept, bytes := len(s.log.live.recent), s.log.live.bytes
+	sum := 0
+	for _, ev := range s.log.live.recent {
+		sum += len(ev.JSON())
+	}
+	s.log.live.mu.RUnlock()
+	if bytes > recentBytes || bytes != sum || kept == 0 {
+		t.Errorf("%d events kept, of %d bytes (counted %d), want some, of at most %d", kept, sum, bytes, recentBytes)
+	}
+	sub, err := s.log.Subscribe(0)
+	if err != nil {
+		t.Fatalf("Subscribe()=%v", err)
+	}
+	defer sub.Close()
+	readUntil(t, sub, uint64(n))
 }
 
 func TestSubscribeBatchContext(t *testing.T) {

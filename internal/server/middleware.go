@@ -262,12 +262,25 @@ func (s *Server) routePath(next http.Handler) http.Handler {
 	})
 }
 
+// maxQueryPairs is the most pairs url.ParseQuery reads: past it, it reads
+// none at all (Go's urlmaxqueryparams).
+const maxQueryPairs = 10000
+
 // checkQuery refuses a query string that url.ParseQuery would read only in
-// part: a malformed percent-escape, or a ';' (not a separator since Go 1.17).
-// Left alone, req.query would silently lack those pairs.
+// part: a malformed percent-escape, a ';' (not a separator since Go 1.17),
+// or more than maxQueryPairs pairs. Left alone, req.query would silently
+// lack those pairs, or all of them.
 func checkQuery(q string) error {
+	if q == "" {
+		return nil
+	}
+	pairs := 1
 	for i := 0; i < len(q); i++ {
 		switch q[i] {
+		case '&':
+			if pairs++; pairs > maxQueryPairs {
+				return fmt.Errorf("more than %d pairs in the query", maxQueryPairs)
+			}
 		case ';':
 			return errors.New("a ';' in the query: pairs are separated by '&'")
 		case '%':

@@ -50,6 +50,10 @@ type Server struct {
 	cutOff     atomic.Bool  // the shutdown grace ran out: a request ending now was cut off
 }
 
+// maxHeaderWait bounds the time a request's headers may take to arrive,
+// also when limits.request_ms is longer.
+const maxHeaderWait = 10 * time.Second
+
 // cutOffWait bounds the wait, once the shutdown grace ran out and the
 // connections closed, for the handlers cut off to end (a script stops when
 // its request's context does) and write their log lines.
@@ -135,7 +139,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	reqTimeout := time.Duration(cfg.Limits.RequestMS) * time.Millisecond
 	hs := &http.Server{
 		Handler:           http.HandlerFunc(s.serveCounted),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(maxHeaderWait, reqTimeout), // the headers are part of the request
 		ReadTimeout:       reqTimeout,
 		WriteTimeout:      reqTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -476,6 +476,8 @@ func TestPathCleaning(t *testing.T) {
 		{"/users/42?a=%zz", 400, ""},
 		{"/users/42?a=1;b=2", 400, ""},
 		{"/users/42?a=%4", 400, ""},
+		{"/users/42?" + strings.Repeat("a=1&", maxQueryPairs-1) + "a=1", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
+		{"/users/42?" + strings.Repeat("a=1&", maxQueryPairs), 400, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.target, func(t *testing.T) {

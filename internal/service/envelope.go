@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"unicode/utf8"
 
@@ -118,6 +119,9 @@ func decodeRequest(data []byte) (*request, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(req); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
+		}
+		if _, err := dec.Token(); err != io.EOF { // a second envelope, or garbage, after the first
+			return nil, fmt.Errorf("%w: data after the envelope at offset %d", ErrBadEnvelope, dec.InputOffset())
 		}
 	}
 	if req.Method == "" {

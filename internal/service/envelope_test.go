@@ -91,6 +91,13 @@ func TestDecodeRequest(t *testing.T) {
 		{"unknown field", `{"methd":"GET"}`, nil, ErrBadEnvelope},
 		{"bad header", `{"headers":{"a":1}}`, nil, ErrBadEnvelope},
 		{"negative timeout", `{"timeout_ms":-1}`, nil, ErrBadEnvelope},
+		{"trailing garbage", `{"method":"GET"} x`, nil, ErrBadEnvelope},
+		{"two envelopes", `{"method":"POST"}{"method":"DELETE"}`, nil, ErrBadEnvelope},
+		{"trailing space", "{\"method\":\"POST\"} \n", func(t *testing.T, r *request) {
+			if r.Method != "POST" {
+				t.Errorf("Method=%q, want POST", r.Method)
+			}
+		}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

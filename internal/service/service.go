@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/minimi-go/minimi/internal/problem"
 )
@@ -24,6 +26,11 @@ import (
 // callerGrace is how long past the caller's timeout_ms a request may run:
 // the caller gives up first and answers for it, and the callee stops soon after.
 const callerGrace = 100 * time.Millisecond
+
+// maxTimeoutMS is the longest timeout_ms that, with callerGrace, a
+// time.Duration holds (some 292 years); past it the product would overflow
+// into a time-out already over.
+const maxTimeoutMS = int64((math.MaxInt64 - callerGrace) / time.Millisecond)
 
 // flushTimeout bounds the wait for the server to confirm unsubscriptions.
 const flushTimeout = 2 * time.Second
@@ -277,7 +284,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.EscapedPath())
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
-	if env.TimeoutMS > 0 {
+	if env.TimeoutMS > 0 && env.TimeoutMS <= maxTimeoutMS { // a longer one bounds nothing the callee's limits do not
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(env.TimeoutMS)*time.Millisecond+callerGrace)
 	}
 	defer cancel()
@@ -318,6 +325,9 @@ func newHTTPRequest(ctx context.Context, u *url.URL, env *request, hdr micro.Hea
 	for k, v := range env.Headers {
 		h[k] = v
 	}
+	if err := checkHeader(h); err != nil {
+		return nil, err
+	}
 	data, err := env.bytes(h.Get("Content-Type"))
 	if err != nil {
 		return nil, err
@@ -337,6 +347,23 @@ func newHTTPRequest(ctx context.Context, u *url.URL, env *request, hdr micro.Hea
 	req.RemoteAddr = RemoteAddr
 	req.RequestURI = u.RequestURI()
 	return req, nil
+}
+
+// checkHeader refuses what Go's HTTP server refuses with a 400 before
+// MiniMi sees it: a header name that is not a token, a value with a control
+// character. Scripts see the same headers whichever way a request came.
+func checkHeader(h http.Header) error {
+	for k, vals := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("%w: header name %q is not a token", ErrBadEnvelope, k)
+		}
+		for _, v := range vals {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("%w: header %s holds a control character", ErrBadEnvelope, k)
+			}
+		}
+	}
+	return nil
 }
 
 // respond publishes rep to replyTo. A message without a reply subject was

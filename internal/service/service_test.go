@@ -279,6 +279,29 @@ func TestRawEnvelopes(t *testing.T) {
 			t.Errorf("reply=%s %v, want a 400 problem with the error headers", msg.Data, msg.Header)
 		}
 	})
+	t.Run("timeout_ms past a Duration", func(t *testing.T) { // bounds nothing, rather than overflowing into an instant time-out
+		for _, ms := range []string{"9223372036854775807", "10000000000000"} {
+			env := natsDo(t, nc, "minimi.rpc.b.slow", `{"query":"ms=150","timeout_ms":`+ms+`}`)
+			if env.Status != 200 {
+				t.Errorf("timeout_ms %s: reply=%d %s, want 200", ms, env.Status, env.Body)
+			}
+		}
+	})
+	t.Run("headers Go's HTTP server refuses", func(t *testing.T) { // are refused over NATS too
+		for _, hdr := range []string{`{"X-A":"a\r\nb"}`, `{"X-A":["ok","\u0000"]}`, `{"":"v"}`, `{"X A":"v"}`} {
+			env := natsDo(t, nc, "minimi.rpc.b.echo", `{"headers":`+hdr+`}`)
+			if env.Status != 400 || !strings.Contains(string(env.Body), "bad envelope: header") {
+				t.Errorf("headers %s: reply=%d %s, want a 400 problem", hdr, env.Status, env.Body)
+			}
+		}
+		msg, err := nc.RequestMsg(&nats.Msg{Subject: "minimi.rpc.b.echo", Header: nats.Header{"X-Test": {"a\x01b"}}}, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(msg.Data), `"status":400`) {
+			t.Errorf("NATS header with a control character: reply=%s, want a 400 problem", msg.Data)
+		}
+	})
 	t.Run("built-ins are not served", func(t *testing.T) {
 		if env := natsDo(t, nc, "minimi.rpc.b._minimi.health", ""); env.Status != 404 {
 			t.Errorf("/_minimi/health over NATS=%d, want 404", env.Status)
