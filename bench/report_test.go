@@ -18,7 +18,7 @@ func TestChecks(t *testing.T) {
 	rep := &report{
 		subjects: map[string]measurement{
 			"a": measured("a", 40000, 4*time.Millisecond),
-			"b": measured("b", 36000, 5*time.Millisecond),  // 0.9 × (a): pass
+			"b": measured("b", 33920, 5*time.Millisecond),  // 0.848 × (a): fail, though 0.85 at two decimals
 			"c": measured("c", 20000, 11*time.Millisecond), // 0.5 × (a), p99 over 10ms: fail
 			"d": measured("d", 21000, 10*time.Millisecond), // ≥ 20,000, 7 × (e): pass
 			"e": measured("e", 3000, 20*time.Millisecond),
@@ -28,10 +28,10 @@ func TestChecks(t *testing.T) {
 		replay:  12500 * time.Millisecond,
 	}
 	want := map[string]string{
-		"(b) req/s ≥ 0.85 × (a)": "PASS 0.90 ×",
-		"(c) req/s ≥ 0.7 × (a)":  "FAIL 0.50 ×",
+		"(b) req/s ≥ 0.85 × (a)": "FAIL 0.848 ×",
+		"(c) req/s ≥ 0.7 × (a)":  "FAIL 0.500 ×",
 		"(d) req/s ≥ 20,000":     "PASS 21,000",
-		"(d) req/s ≥ 7 × (e)":    "PASS 7.00 ×",
+		"(d) req/s ≥ 7 × (e)":    "PASS 7.000 ×",
 		"(b) p99 ≤ 10 ms":        "PASS 5.00 ms",
 		"(c) p99 ≤ 10 ms":        "FAIL 11.00 ms",
 		"(d) p99 ≤ 10 ms":        "PASS 10.00 ms",
