@@ -11,6 +11,7 @@ const (
 	DefaultMaxBatch  = 256
 	DefaultHeartbeat = 15 * time.Second
 	DefaultRecent    = 1024
+	DefaultStall     = time.Minute
 )
 
 // Options configures Open.
@@ -29,11 +30,16 @@ type Options struct {
 	// Recent is how many of the latest events are kept in memory for
 	// subscribers, which read older ones from the log; zero means DefaultRecent.
 	Recent int
+	// Stall is how long one write to an event stream (a batch of events or
+	// a heartbeat) may take: a client that reads nothing for that long is
+	// dropped, and misses nothing when it reconnects with Last-Event-ID.
+	// Zero means DefaultStall.
+	Stall time.Duration
 }
 
 // DefaultOptions returns the options of a service named "MiniMi".
 func DefaultOptions() Options {
-	return Options{Service: "MiniMi", MaxBatch: DefaultMaxBatch, Heartbeat: DefaultHeartbeat, Recent: DefaultRecent}
+	return Options{Service: "MiniMi", MaxBatch: DefaultMaxBatch, Heartbeat: DefaultHeartbeat, Recent: DefaultRecent, Stall: DefaultStall}
 }
 
 // Validate reports the first problem with o.
@@ -47,6 +53,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: heartbeat %v is negative", ErrInvalidOptions, o.Heartbeat)
 	case o.Recent < 0:
 		return fmt.Errorf("%w: recent %d is negative", ErrInvalidOptions, o.Recent)
+	case o.Stall < 0:
+		return fmt.Errorf("%w: stall %v is negative", ErrInvalidOptions, o.Stall)
 	}
 	return nil
 }
@@ -61,6 +69,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Recent == 0 {
 		o.Recent = DefaultRecent
+	}
+	if o.Stall == 0 {
+		o.Stall = DefaultStall
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -45,7 +46,8 @@ func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	defer sub.Close()
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	// A stream outlives the server's write timeout; each write has its own.
+	_ = rc.SetWriteDeadline(time.Now().Add(l.opts.Stall))
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -54,7 +56,10 @@ func (l *Log) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write([]byte(": minimi events\n\n")); err != nil || rc.Flush() != nil {
 		return
 	}
-	l.stream(r.Context(), w, rc, sub)
+	if l.stream(r.Context(), w, rc, sub) {
+		l.opts.Logger.Warn("event stream dropped: its client read nothing for "+l.opts.Stall.String(),
+			"remote", r.RemoteAddr, "after", sub.Seq())
+	}
 }
 
 // writeProblem answers an RFC 9457 problem, like every error reply of the
@@ -86,9 +91,11 @@ func sseStart(r *http.Request) (uint64, error) {
 }
 
 // stream writes events until the client goes away, ctx ends or the log
-// closes. When ctx ends, a write blocked on a client that reads nothing
-// fails at once, so that a stalled client does not hold a shutdown up.
-func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, sub *Subscription) {
+// closes. A write that takes longer than Options.Stall fails, and so does a
+// write blocked when ctx ends, so that a client that reads nothing holds
+// neither a connection nor a shutdown up. It reports whether it ended for
+// a stalled client.
+func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, sub *Subscription) (stalled bool) {
 	unblocked := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(unblocked)
@@ -113,13 +120,23 @@ func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.Respon
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			buf = append(buf[:0], ": heartbeat\n\n"...)
 		default:
-			return
+			return false
 		}
-		if _, err := w.Write(buf); err != nil {
-			return
+		// Set before ctx is looked at: once ctx ends, the deadline that
+		// ctx's AfterFunc sets in the past is the last one.
+		start := time.Now()
+		_ = rc.SetWriteDeadline(start.Add(l.opts.Stall))
+		if ctx.Err() != nil {
+			return false
 		}
-		if err := rc.Flush(); err != nil {
-			return
+		_, err = w.Write(buf)
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			// A write cut short by a stop fails at once; one that stalled,
+			// after Stall. (Either way net/http has ended ctx by now.)
+			return errors.Is(err, os.ErrDeadlineExceeded) && time.Since(start) >= l.opts.Stall
 		}
 	}
 }

@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // sseMessage is one block of an event stream: an event or a comment.
@@ -237,5 +240,47 @@ func TestSSEData(t *testing.T) {
 	var v map[string]any
 	if err := json.Unmarshal([]byte(m.data), &v); err != nil || v["service"] != "test" {
 		t.Fatalf("data decodes to %v, %v, want the event", v, err)
+	}
+}
+
+// TestSSEStalledClientDropped: a stream whose client reads nothing, so that
+// a write blocks once the connection's buffers are full, is dropped after
+// Options.Stall and says so in the log; a client that reads goes on.
+func TestSSEStalledClientDropped(t *testing.T) {
+	var logs syncbuf.Buffer
+	s := newService(t, Options{Stall: 300 * time.Millisecond, Logger: textLogger(&logs)})
+	big := strings.Repeat("x", 256<<10)
+	for i := range 16 { // 4 MiB: more than the connection's buffers hold
+		create(t, s.log, s.set, tags, stash.Record{"id": strconv.Itoa(i), "s": big})
+	}
+	returned := make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { returned <- struct{}{} }()
+		s.log.SSE().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	conn, err := d.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /_minimi/events HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream of a client that reads nothing is still open after 10 s")
+	}
+	waitFor(t, "the drop in the log", func() bool { return strings.Contains(logs.String(), "event stream dropped") })
+
+	_, r := openStream(t, t.Context(), srv.URL, nil) // a client that reads gets every event
+	for want := uint64(1); want <= 16; want++ {
+		if got := nextEvent(t, r); got != want {
+			t.Fatalf("event=%d, want %d", got, want)
+		}
 	}
 }
