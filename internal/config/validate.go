@@ -202,22 +202,37 @@ func isNATSURL(s string) bool {
 	return err == nil && slices.Contains(natsSchemes, u.Scheme) && u.Hostname() != ""
 }
 
+// Upper bounds of limits, where a larger value breaks something rather
+// than only allowing more: a time past a day overflows the durations built
+// from it (request_ms plus the write timeout's 5 s), and every Lua state
+// allocates its whole call stack when it is created.
+const (
+	maxLimitMS    = 24 * 60 * 60 * 1000 // a day
+	maxCallStack  = 100_000
+	maxRegistry   = 1 << 24
+	noUpperLimits = 0
+)
+
 func checkLimits(l Limits) []error {
 	limits := []struct {
 		key string
 		n   int64
+		max int64 // noUpperLimits: none
 	}{
-		{"limits.body_bytes", l.BodyBytes},
-		{"limits.script_ms", int64(l.ScriptMS)},
-		{"limits.request_ms", int64(l.RequestMS)},
-		{"limits.header_bytes", int64(l.HeaderBytes)},
-		{"limits.call_stack", int64(l.CallStack)},
-		{"limits.registry", int64(l.Registry)},
+		{"limits.body_bytes", l.BodyBytes, noUpperLimits},
+		{"limits.script_ms", int64(l.ScriptMS), maxLimitMS},
+		{"limits.request_ms", int64(l.RequestMS), maxLimitMS},
+		{"limits.header_bytes", int64(l.HeaderBytes), noUpperLimits},
+		{"limits.call_stack", int64(l.CallStack), maxCallStack},
+		{"limits.registry", int64(l.Registry), maxRegistry},
 	}
 	var errs []error
 	for _, lim := range limits {
-		if lim.n <= 0 {
+		switch {
+		case lim.n <= 0:
 			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be positive, got %d", lim.n))
+		case lim.max != noUpperLimits && lim.n > lim.max:
+			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be at most %d, got %d", lim.max, lim.n))
 		}
 	}
 	return errs

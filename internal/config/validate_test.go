@@ -131,6 +131,10 @@ func TestValidateRejects(t *testing.T) {
 		{"header bytes zero", func(c *Config) { c.Limits.HeaderBytes = 0 }, "limits.header_bytes", ErrBadValue},
 		{"call stack zero", func(c *Config) { c.Limits.CallStack = 0 }, "limits.call_stack", ErrBadValue},
 		{"registry zero", func(c *Config) { c.Limits.Registry = 0 }, "limits.registry", ErrBadValue},
+		{"script ms past a day", func(c *Config) { c.Limits.ScriptMS = 10_000_000_000_000 }, "limits.script_ms", ErrBadValue},
+		{"request ms past a day", func(c *Config) { c.Limits.RequestMS = 86_400_001 }, "limits.request_ms", ErrBadValue},
+		{"call stack too deep", func(c *Config) { c.Limits.CallStack = 10_000_000_000 }, "limits.call_stack", ErrBadValue},
+		{"registry too large", func(c *Config) { c.Limits.Registry = 1<<24 + 1 }, "limits.registry", ErrBadValue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
