@@ -122,23 +122,42 @@ func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.Respon
 		default:
 			return false
 		}
+		if ok, stalled := l.send(ctx, w, rc, buf); !ok {
+			return stalled
+		}
+	}
+}
+
+// sseChunk is how much of a batch one write deadline covers: a slow client
+// that reads less than this in Options.Stall is dropped, whatever the size
+// of the batch or of one event.
+const sseChunk = 64 << 10
+
+// send writes buf and flushes it, in chunks of sseChunk, each with its own
+// deadline. It reports whether it did, and when not, whether the client
+// stalled (rather than the stream being stopped or the client gone).
+func (l *Log) send(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, buf []byte) (ok, stalled bool) {
+	for len(buf) > 0 {
+		chunk := buf[:min(len(buf), sseChunk)]
+		buf = buf[len(chunk):]
 		// Set before ctx is looked at: once ctx ends, the deadline that
 		// ctx's AfterFunc sets in the past is the last one.
 		start := time.Now()
 		_ = rc.SetWriteDeadline(start.Add(l.opts.Stall))
 		if ctx.Err() != nil {
-			return false
+			return false, false
 		}
-		_, err = w.Write(buf)
-		if err == nil {
+		_, err := w.Write(chunk)
+		if err == nil && len(buf) == 0 {
 			err = rc.Flush()
 		}
 		if err != nil {
 			// A write cut short by a stop fails at once; one that stalled,
 			// after Stall. (Either way net/http has ended ctx by now.)
-			return errors.Is(err, os.ErrDeadlineExceeded) && time.Since(start) >= l.opts.Stall
+			return false, errors.Is(err, os.ErrDeadlineExceeded) && time.Since(start) >= l.opts.Stall
 		}
 	}
+	return true, false
 }
 
 func appendSSE(b []byte, seq uint64, data []byte) []byte {

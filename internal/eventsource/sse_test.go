@@ -284,3 +284,58 @@ func TestSSEStalledClientDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestSSESlowClientKept: a client that reads slowly but steadily is not
+// dropped, though one batch of events takes it longer than Options.Stall:
+// the stall is judged per chunk written, not per batch.
+func TestSSESlowClientKept(t *testing.T) {
+	var logs syncbuf.Buffer
+	s := newService(t, Options{Stall: time.Second, Logger: textLogger(&logs)})
+	big := strings.Repeat("x", 128<<10)
+	const n = 24 // 3 MiB in one batch, from the events kept in memory
+	for i := range n {
+		create(t, s.log, s.set, tags, stash.Record{"id": strconv.Itoa(i), "s": big})
+	}
+	srv := httptest.NewUnstartedServer(s.log.SSE())
+	srv.Listener = smallSendBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, _ := openStream(t, t.Context(), srv.URL, nil)
+	slow := bufio.NewReader(&paced{r: resp.Body, n: 16 << 10, every: 2 * time.Millisecond})
+	start := time.Now()
+	for want := uint64(1); want <= n; want++ {
+		if got := nextEvent(t, slow); got != want {
+			t.Fatalf("event=%d, want %d", got, want)
+		}
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("read %d events in %v: the pace did not make the batch outlast the stall time, so the test proves nothing", n, took)
+	}
+	if strings.Contains(logs.String(), "event stream dropped") {
+		t.Errorf("a client that reads steadily was dropped:\n%s", logs.String())
+	}
+}
+
+// smallSendBuffers gives accepted connections a small send buffer, so that
+// a write waits for the client to read instead of filling kernel memory.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(8 << 10)
+	}
+	return c, err
+}
+
+// paced reads at most n bytes per call, and waits every before each.
+type paced struct {
+	r     io.Reader
+	n     int
+	every time.Duration
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	time.Sleep(p.every)
+	return p.r.Read(b[:min(len(b), p.n)])
+}
