@@ -225,11 +225,33 @@ func (ls *LState) OptUserData(n int, d *LUserData) *LUserData {
 /* error operations {{{ */
 
 func (ls *LState) ArgError(n int, message string) {
-	ls.RaiseError("bad argument #%v to %v (%v)", n, ls.rawFrameFuncName(ls.currentFrame), message)
+	name := ls.rawFrameFuncName(ls.currentFrame)
+	if ls.calledAsMethod() { // as luaL_argerror: self is not counted
+		if n--; n == 0 {
+			ls.RaiseError("calling %v on bad self (%v)", name, message)
+		}
+	}
+	ls.RaiseError("bad argument #%v to %v (%v)", n, name, message)
 }
 
 func (ls *LState) TypeError(n int, typ LValueType) {
-	ls.RaiseError("bad argument #%v to %v (%v expected, got %v)", n, ls.rawFrameFuncName(ls.currentFrame), typ.String(), ls.Get(n).Type().String())
+	ls.ArgError(n, fmt.Sprintf("%v expected, got %v", typ.String(), ls.Get(n).Type().String()))
+}
+
+// calledAsMethod reports whether the running function was called as
+// obj:name(...) from Lua, as Lua 5.1's getfuncname tells by namewhat.
+func (ls *LState) calledAsMethod() bool {
+	fr := ls.currentFrame
+	if fr == nil || fr.Parent == nil || fr.Parent.Fn.IsG || fr.TailCall > 0 {
+		return false
+	}
+	pc := fr.Parent.Pc - 1
+	for _, call := range fr.Parent.Fn.Proto.DbgCalls {
+		if call.Pc == pc {
+			return call.Method
+		}
+	}
+	return false
 }
 
 /* }}} */

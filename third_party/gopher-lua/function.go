@@ -18,8 +18,9 @@ type DbgLocalInfo struct {
 }
 
 type DbgCall struct {
-	Name string
-	Pc   int
+	Name   string
+	Pc     int
+	Method bool // called as obj:Name(...), with obj as the first argument
 }
 
 type FunctionProto struct {
