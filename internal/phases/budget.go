@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,4 +121,28 @@ func (b *budget) Value(key any) any {
 	parent := b.parent
 	b.mu.Unlock()
 	return parent.Value(key)
+}
+
+// bounded runs fn on v within the time and memory a request's scripts get,
+// under parent, for the calls outside a request (a processor's top level at
+// load, an install script). When the budget stopped fn mid-script, it
+// closes v, which may hold half-built values, and stop says why:
+// ErrScriptTimeout, ErrMemoryLimit or parent's error. stop is nil when fn
+// ran its course, and err is fn's error either way.
+func (e *Engine) bounded(parent context.Context, v *vm, fn func() error) (err, stop error) {
+	v.budget.begin(parent, e.opts.ScriptTimeout, e.heapLimit())
+	err = fn()
+	v.budget.end()
+	stopErr := v.budget.Err()
+	if stopErr == nil || err == nil {
+		return err, nil
+	}
+	v.close()
+	switch {
+	case v.budget.stoppedForMemory():
+		return err, ErrMemoryLimit
+	case errors.Is(stopErr, context.DeadlineExceeded):
+		return err, ErrScriptTimeout
+	}
+	return err, stopErr
 }

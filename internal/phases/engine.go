@@ -174,23 +174,24 @@ func Load(table *router.Table, opts Options) (*Engine, error) {
 // start-up with an error instead of hanging it. A probe stopped mid-chunk
 // may hold half-built values, so it is replaced.
 func (e *Engine) learn(probe **vm, p *processor) ([]entry, error) {
+	var entries []entry
 	v := *probe
-	v.budget.begin(context.Background(), e.opts.ScriptTimeout, e.heapLimit())
-	entries, _, err := v.handlers(p)
-	v.budget.end()
-	if stopErr := v.budget.Err(); stopErr != nil && err != nil {
-		v.close()
-		*probe = e.newVM()
-		se := &ScriptError{File: p.file, Line: lineIn(err, p.file)}
-		if v.budget.stoppedForMemory() {
-			se.Err = fmt.Errorf("%w while its top level ran (the server's memory passed its limit)", ErrMemoryLimit)
-		} else {
-			se.Err = fmt.Errorf("%w: its top level ran past limits.script_ms (%v); a processor's top level runs when it is loaded, and must return its handlers",
-				ErrScriptTimeout, e.opts.ScriptTimeout)
-		}
-		return nil, se
+	err, stop := e.bounded(context.Background(), v, func() (err error) {
+		entries, _, err = v.handlers(p)
+		return err
+	})
+	if stop == nil {
+		return entries, err
 	}
-	return entries, err
+	*probe = e.newVM()
+	se := &ScriptError{File: p.file, Line: lineIn(err, p.file)}
+	if errors.Is(stop, ErrMemoryLimit) {
+		se.Err = fmt.Errorf("%w while its top level ran (the server's memory passed its limit)", ErrMemoryLimit)
+	} else {
+		se.Err = fmt.Errorf("%w: its top level ran past limits.script_ms (%v); a processor's top level runs when it is loaded, and must return its handlers",
+			ErrScriptTimeout, e.opts.ScriptTimeout)
+	}
+	return nil, se
 }
 
 // lineIn is the line of file that err, or an error inside it, names.

@@ -119,19 +119,20 @@ func (e *Engine) RunInstall(ctx context.Context, f *router.Folder, ss *stash.Ses
 		return nil, fmt.Errorf("%s has no install script", f.URL)
 	}
 	v := e.get()
-	v.budget.begin(ctx, e.opts.ScriptTimeout, e.heapLimit())
-	cmd, err := e.runInstall(v, f, proto, ss)
-	v.budget.end()
-	if stopErr := v.budget.Err(); stopErr != nil && err != nil {
-		v.close() // stopped mid-script: it may hold half-built values
-		if errors.Is(stopErr, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("endpoints/%s: %w: an install script runs within limits.script_ms (%v), as a request does; raise it for a long seed",
-				f.Install, ErrScriptTimeout, e.opts.ScriptTimeout)
-		}
-		return nil, err
+	var cmd *Command
+	err, stop := e.bounded(ctx, v, func() (err error) {
+		cmd, err = e.runInstall(v, f, proto, ss)
+		return err
+	})
+	switch {
+	case stop == nil:
+		e.put(v)
+		return cmd, err
+	case errors.Is(stop, ErrScriptTimeout):
+		return nil, fmt.Errorf("endpoints/%s: %w: an install script runs within limits.script_ms (%v), as a request does; raise it for a long seed",
+			f.Install, ErrScriptTimeout, e.opts.ScriptTimeout)
 	}
-	e.put(v)
-	return cmd, err
+	return nil, err
 }
 
 // runInstall runs f's install script on v, whose budget has begun.
