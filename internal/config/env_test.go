@@ -44,7 +44,7 @@ func TestParseConfigEnv(t *testing.T) {
 		{"dev as 1", map[string]string{"MINIMI_DEV": "1"}, func(c *Config) { c.Dev = true }},
 		{"script ms", map[string]string{"MINIMI_LIMITS_SCRIPT_MS": "50"}, func(c *Config) { c.Limits.ScriptMS = 50 }},
 		{"body bytes", map[string]string{"MINIMI_LIMITS_BODY_BYTES": "4096"}, func(c *Config) { c.Limits.BodyBytes = 4096 }},
-		{"auth secret", map[string]string{"MINIMI_AUTH_SECRET": "s3cret"}, func(c *Config) { c.Auth.Secret = "s3cret" }},
+		{"auth secret", map[string]string{"MINIMI_AUTH_SECRET": "a-config-test-secret-of-32-bytes"}, func(c *Config) { c.Auth.Secret = "a-config-test-secret-of-32-bytes" }},
 		{"phases", map[string]string{"MINIMI_PHASES": "load, access ,execute"}, func(c *Config) {
 			c.Phases = []string{"load", "access", "execute"}
 		}},

@@ -39,8 +39,9 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		return nil, err
 	}
 	errs = append(errs, applyEnv(c)...)
+	read := errs // problems reading the keys, before any value is checked
 	for _, p := range c.problems() {
-		if !underAny(p, errs) { // a key left out is reported once, as what it is
+		if !underAny(p, read) { // a key left out is reported once, as what it is
 			errs = append(errs, p)
 		}
 	}

@@ -85,6 +85,7 @@ func TestParseConfigKeyErrors(t *testing.T) {
 		{"port out of range", `{"port": 70000}`, "port", ErrBadValue},
 		{"empty phases", `{"phases": []}`, "phases", ErrBadValue},
 		{"endpoint names unknown client", `{"endpoints": {"/": {"clients": ["web"]}}}`, "endpoints./.clients", ErrBadValue},
+		{"auth secret too short", `{"auth": {"secret": "0123456789abcdef0123456789abcde"}}`, "auth.secret", ErrBadValue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +125,13 @@ func TestParseConfigErrorText(t *testing.T) {
 		{"a bad leaf keeps its object", `{"clients": {"web": {"key_sha256": "` + testSHA + `", "cidrs": "127.0.0.0/8"}},
 			"endpoints": {"/notes": {"clients": ["web"]}}}`,
 			"config: clients.web.cidrs: want array, got string"},
+		// A malformed endpoint URL does not hide its settings' problems.
+		{"a bad endpoint URL and its settings", `{"endpoints": {"/notes/": {"log_body": "yes", "clients": ["nobody"]}}}`,
+			`config: endpoints./notes/: want a folder URL like "/notes" or "/" (no trailing or double "/"), got "/notes/"` + "\n" +
+				"config: endpoints./notes/.log_body: want boolean, got string\n" +
+				"config: endpoints./notes/.clients: unknown client \"nobody\""},
+		{"a short secret, without showing it", `{"auth": {"secret": "hunter2"}}`,
+			"config: auth.secret: must be at least 32 bytes, got 7"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +214,7 @@ func TestReadConfigFile(t *testing.T) {
 				t.Fatalf("ReadConfigFile()=%v, want nil error", err)
 			}
 			want := NATS{Enabled: false, URL: "nats://a.example:4222, nats://b.example:4222", Port: -1}
-			if c.NATS != want || c.Limits.Registry != 1024 || c.Auth.Secret != "s3cret" || len(c.Clients) != 2 {
+			if c.NATS != want || c.Limits.Registry != 1024 || c.Auth.Secret != "a-config-test-secret-of-32-bytes" || len(c.Clients) != 2 {
 				t.Errorf("ReadConfigFile()=%+v, want the values of full.json", c)
 			}
 		}},

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/minimi-go/minimi/internal/auth"
 )
 
 var (
@@ -41,7 +43,18 @@ func (c *Config) problems() []error {
 		checkNotEmpty("data_dir", c.DataDir),
 		checkNATS(c.NATS),
 		checkLimits(c.Limits),
+		checkSecret(c.Auth.Secret),
 	)
+}
+
+// checkSecret refuses a token secret too short to sign with. Empty is
+// allowed: nothing needs one until a script signs a token, and dev mode
+// makes its own.
+func checkSecret(secret string) []error {
+	if secret != "" && len(secret) < auth.MinSecretBytes {
+		return []error{keyErr("auth.secret", ErrBadValue, "must be at least %d bytes, got %d", auth.MinSecretBytes, len(secret))}
+	}
+	return nil
 }
 
 func checkName(name string) []error {
