@@ -86,6 +86,36 @@ func TestServeWatchReloads(t *testing.T) {
 	})
 }
 
+// TestServeWatchConfigFlag: the file named with --config is watched, also
+// outside the service's folder, and <dir>/config.json is not read then.
+func TestServeWatchConfigFlag(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	cfgFile := filepath.Join(t.TempDir(), "alt.json")
+	config := func(greeting string) string {
+		return `{"name": "e2e", "limits": {"script_ms": 200, "body_bytes": 1024}, "endpoints": {"/echo": {"greeting": "` + greeting + `"}}}`
+	}
+	write(t, cfgFile, config("from alt"))
+	p := startServeArgs(t, dir, []string{"--watch", "--config", cfgFile})
+	greeting := func() string {
+		r := do(t, "POST", p.base+"/echo", "application/json", `{}`)
+		var out struct{ Greeting string }
+		if err := json.Unmarshal(r.body, &out); err != nil {
+			return fmt.Sprintf("%d %s", r.status, r.body)
+		}
+		return out.Greeting
+	}
+	if g := greeting(); g != "from alt" {
+		t.Fatalf("greeting=%q, want the --config file's %q", g, "from alt")
+	}
+	write(t, cfgFile, config("edited"))
+	eventually(t, "edited --config file", func() string {
+		if g := greeting(); g != "edited" {
+			return "greeting " + g
+		}
+		return ""
+	})
+}
+
 // TestServeWatchBrokenLib: a lib module that stops compiling is named as the
 // reason the reload failed, also by the endpoint that requires it.
 func TestServeWatchBrokenLib(t *testing.T) {

@@ -35,14 +35,19 @@ func (f *serviceFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "config file (default <dir>/config.json, optional)")
 }
 
-// loadConfig reads the config file (optional unless named with --config) and
-// the environment, then applies the flags that were set.
-func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
-	path, mustExist := f.config, true
-	if path == "" {
-		path, mustExist = filepath.Join(f.dir, "config.json"), false
+// configFile is the config file's path, and whether it must exist: the one
+// named with --config, or else the optional <dir>/config.json.
+func (f *serviceFlags) configFile() (path string, mustExist bool) {
+	if f.config != "" {
+		return f.config, true
 	}
-	cfg, err := config.ReadConfigFile(path, mustExist)
+	return filepath.Join(f.dir, "config.json"), false
+}
+
+// loadConfig reads the config file and the environment, then applies the
+// flags that were set.
+func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	cfg, err := config.ReadConfigFile(f.configFile())
 	if err != nil {
 		return nil, err
 	}

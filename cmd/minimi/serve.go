@@ -211,7 +211,8 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if f.watch || cfg.Dev {
 		go func() {
 			reload := func() { reloadSite(f, cmd, srv, svc, lg) }
-			if err := server.Watch(ctx, f.dir, reload, lg); err != nil {
+			cfgFile, _ := f.configFile()
+			if err := server.Watch(ctx, f.dir, cfgFile, reload, lg); err != nil {
 				lg.Error("watch stopped", "error", err)
 			}
 		}()

@@ -28,10 +28,11 @@ var ErrRestart = errors.New("this change needs a restart")
 const Quiet = 100 * time.Millisecond
 
 // Watch calls reload after each burst of changes to dir/endpoints, dir/lib or
-// dir/config.json, until ctx ends. Before each reload it watches the folders
-// on disk again, so that a folder created, renamed or moved in (by a mv, or a
-// git checkout) is watched under its new name.
-func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) error {
+// the config file configFile (where it is, in dir or not), until ctx ends.
+// Before each reload it watches the folders on disk again, so that a folder
+// created, renamed or moved in (by a mv, or a git checkout) is watched under
+// its new name.
+func Watch(ctx context.Context, dir, configFile string, reload func(), lg *slog.Logger) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
@@ -40,6 +41,15 @@ func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) erro
 	if err := w.Add(dir); err != nil {
 		return err
 	}
+	// The config file's folder, not the file: an editor that saves by
+	// writing a new file and renaming it over the old one would end a
+	// watch on the file itself.
+	if cd := filepath.Dir(configFile); !sameDir(cd, dir) {
+		if err := w.Add(cd); err != nil {
+			return err
+		}
+	}
+	relevant := relevance(dir, configFile)
 	t := &tree{w: w, roots: []string{filepath.Join(dir, "endpoints"), filepath.Join(dir, "lib")}, dirs: map[string]os.FileInfo{}}
 	t.sync()
 	var timer <-chan time.Time
@@ -51,7 +61,7 @@ func Watch(ctx context.Context, dir string, reload func(), lg *slog.Logger) erro
 			if !ok {
 				return nil
 			}
-			if relevant(dir, ev.Name) {
+			if relevant(ev.Name) {
 				timer = time.After(Quiet)
 			}
 		case err, ok := <-w.Errors:
@@ -118,16 +128,33 @@ func (t *tree) sync() {
 	}
 }
 
-// relevant says whether a changed path can change the service.
-func relevant(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	if err != nil {
-		return false
+// relevance returns what says whether a changed path can change the
+// service: a path under dir/endpoints or dir/lib, or the config file.
+func relevance(dir, configFile string) func(path string) bool {
+	configFile = absPath(configFile)
+	return func(path string) bool {
+		if absPath(path) == configFile {
+			return true
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return false
+		}
+		first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+		return first == "endpoints" || first == "lib"
 	}
-	rel = filepath.ToSlash(rel)
-	first, _, _ := strings.Cut(rel, "/")
-	return first == "endpoints" || first == "lib" || rel == "config.json"
 }
+
+// absPath is path made absolute and clean, or only clean if the working
+// directory cannot be read.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
+}
+
+func sameDir(a, b string) bool { return absPath(a) == absPath(b) }
 
 // Reuse returns a SiteOptions.Open that hands a reloaded site the stores of
 // the running one. Schemas whose validation rules or x-hidden fields changed
