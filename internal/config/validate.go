@@ -224,26 +224,32 @@ const (
 	maxCallStack  = 100_000
 	maxRegistry   = 1 << 24
 	noUpperLimits = 0
+	// The HTTP server reads a request's headers 4 KiB at a time and can
+	// hold a header block only to more than that.
+	headerReadBytes = 4096
 )
 
 func checkLimits(l Limits) []error {
 	limits := []struct {
-		key string
-		n   int64
-		max int64 // noUpperLimits: none
+		key  string
+		n    int64
+		over int64 // the value must be more than this; 0: any positive value
+		max  int64 // noUpperLimits: none
 	}{
-		{"limits.body_bytes", l.BodyBytes, noUpperLimits},
-		{"limits.script_ms", int64(l.ScriptMS), maxLimitMS},
-		{"limits.request_ms", int64(l.RequestMS), maxLimitMS},
-		{"limits.header_bytes", int64(l.HeaderBytes), noUpperLimits},
-		{"limits.call_stack", int64(l.CallStack), maxCallStack},
-		{"limits.registry", int64(l.Registry), maxRegistry},
+		{"limits.body_bytes", l.BodyBytes, 0, noUpperLimits},
+		{"limits.script_ms", int64(l.ScriptMS), 0, maxLimitMS},
+		{"limits.request_ms", int64(l.RequestMS), 0, maxLimitMS},
+		{"limits.header_bytes", int64(l.HeaderBytes), headerReadBytes, noUpperLimits},
+		{"limits.call_stack", int64(l.CallStack), 0, maxCallStack},
+		{"limits.registry", int64(l.Registry), 0, maxRegistry},
 	}
 	var errs []error
 	for _, lim := range limits {
 		switch {
 		case lim.n <= 0:
 			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be positive, got %d", lim.n))
+		case lim.n <= lim.over:
+			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be more than %d, got %d", lim.over, lim.n))
 		case lim.max != noUpperLimits && lim.n > lim.max:
 			errs = append(errs, keyErr(lim.key, ErrBadValue, "must be at most %d, got %d", lim.max, lim.n))
 		}

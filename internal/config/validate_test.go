@@ -129,6 +129,7 @@ func TestValidateRejects(t *testing.T) {
 		{"script ms negative", func(c *Config) { c.Limits.ScriptMS = -1 }, "limits.script_ms", ErrBadValue},
 		{"request ms zero", func(c *Config) { c.Limits.RequestMS = 0 }, "limits.request_ms", ErrBadValue},
 		{"header bytes zero", func(c *Config) { c.Limits.HeaderBytes = 0 }, "limits.header_bytes", ErrBadValue},
+		{"header bytes within one read", func(c *Config) { c.Limits.HeaderBytes = 4096 }, "limits.header_bytes", ErrBadValue},
 		{"call stack zero", func(c *Config) { c.Limits.CallStack = 0 }, "limits.call_stack", ErrBadValue},
 		{"registry zero", func(c *Config) { c.Limits.Registry = 0 }, "limits.registry", ErrBadValue},
 		{"script ms past a day", func(c *Config) { c.Limits.ScriptMS = 10_000_000_000_000 }, "limits.script_ms", ErrBadValue},

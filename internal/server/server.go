@@ -143,7 +143,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       reqTimeout,
 		WriteTimeout:      reqTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    cfg.Limits.HeaderBytes,
+		MaxHeaderBytes:    goHeaderLimit(cfg.Limits.HeaderBytes),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -166,6 +166,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return err
 }
+
+// headerSlack is what net/http reads past MaxHeaderBytes before it answers
+// 431: room for one more fill of its 4 KiB read buffer.
+const headerSlack = 4096
+
+// goHeaderLimit is the MaxHeaderBytes that makes net/http refuse a header
+// block, request line included, of more than limit bytes. config keeps
+// limits.header_bytes above headerSlack.
+func goHeaderLimit(limit int) int { return max(limit-headerSlack, 1) }
 
 // shutdown closes the listener and waits for the requests in flight, up to
 // ShutdownTimeout. Then it closes the connections of those still running,

@@ -582,12 +582,10 @@ func TestUnknownMethods(t *testing.T) {
 	}
 }
 
-// TestSlowBody: a body still arriving when limits.request_ms passes is a
-// 408 problem, not a 400.
-func TestSlowBody(t *testing.T) {
-	cfg := config.DefaultConfig()
-	cfg.Limits.RequestMS = 300
-	s := newServer(t, paramsSite, cfg)
+// listen serves s with Serve on a loopback port until the test ends, and
+// returns its address.
+func listen(t *testing.T, s *Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -601,7 +599,56 @@ func TestSlowBody(t *testing.T) {
 			t.Errorf("Serve()=%v", err)
 		}
 	})
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	return ln.Addr().String()
+}
+
+// TestHeaderBytes: limits.header_bytes holds the header block, request line
+// included, to that many bytes, not to that many plus net/http's 4 KiB of
+// read buffer.
+func TestHeaderBytes(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Limits.HeaderBytes = 8192
+	addr := listen(t, newServer(t, paramsSite, cfg))
+	block := func(size int) string {
+		head := "GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Pad: "
+		return head + strings.Repeat("a", size-len(head)-len("\r\n\r\n")) + "\r\n\r\n"
+	}
+	for _, tc := range []struct {
+		size   int
+		status int
+	}{
+		{8192, http.StatusOK},
+		{8193, http.StatusRequestHeaderFieldsTooLarge},
+		{8192 + 4000, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := block(tc.size)
+		if len(req) != tc.size {
+			t.Fatalf("block of %d bytes, want %d", len(req), tc.size)
+		}
+		_, _ = io.WriteString(conn, req) // the server may close before reading it all
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%d-byte header block: no reply: %v", tc.size, err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%d-byte header block: status %d, want %d", tc.size, resp.StatusCode, tc.status)
+		}
+	}
+}
+
+// TestSlowBody: a body still arriving when limits.request_ms passes is a
+// 408 problem, not a 400.
+func TestSlowBody(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Limits.RequestMS = 300
+	conn, err := net.Dial("tcp", listen(t, newServer(t, paramsSite, cfg)))
 	if err != nil {
 		t.Fatal(err)
 	}
