@@ -74,6 +74,11 @@ type Session struct {
 	changes  []Change
 	bytes    int                    // the stored size of the changes' records
 	pend     map[pendingKey]pending // the records the session wrote
+	// reads holds, for a session that can write, the version of each
+	// record it read from the store, as it first read it (0: there was
+	// none). A write to a record that another command changed since is a
+	// conflict: it would be based on a state this one did not see.
+	reads map[pendingKey]int
 }
 
 // pendingKey names a record: its collection path and id.
@@ -119,11 +124,11 @@ func (ss *Session) Changes() []Change {
 	return slices.Clip(ss.changes)
 }
 
-// Reset forgets the pending writes.
+// Reset forgets the pending writes and the versions read.
 func (ss *Session) Reset() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.changes, ss.pend, ss.bytes = nil, nil, 0
+	ss.changes, ss.pend, ss.bytes, ss.reads = nil, nil, 0, nil
 }
 
 // Bytes is the size of the records the pending writes store, as stored:
@@ -142,7 +147,7 @@ func (ss *Session) Get(coll, id string, o ReadOptions) (Record, error) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	rec, _, err := ss.current(c, id)
+	rec, _, err := ss.current(c, id, false)
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", coll, id, err)
 	}
@@ -182,12 +187,14 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 	err = ss.s.read(c.store, func(tx kvTx) error {
 		raw := loadRaw(tx, c, id)
 		if raw == nil {
+			ss.noteRead(c, id, 0)
 			return nil
 		}
 		if len(raw) < 8 {
 			return fmt.Errorf("%s %s: stored record is truncated", c.path, id)
 		}
 		found = true
+		ss.noteRead(c, id, storedVersion(raw))
 		return fn(raw[8:], storedVersion(raw), drop)
 	})
 	if err != nil {
@@ -242,7 +249,7 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 		return nil, err
 	}
 	if given { // a generated id is new; the commit checks it all the same
-		cur, _, err := ss.current(c, id)
+		cur, _, err := ss.current(c, id, true)
 		if err != nil {
 			return nil, fmt.Errorf("create %s %s: %w", coll, id, err)
 		}
@@ -260,7 +267,7 @@ func (ss *Session) target(op string, c *Collection, in map[string]any, id string
 	if _, err := takeID(c, in, id, true); err != nil {
 		return nil, 0, err
 	}
-	cur, ver, err := ss.current(c, id)
+	cur, ver, err := ss.current(c, id, true)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s %s %s: %w", op, c.path, id, err)
 	}
@@ -314,7 +321,7 @@ func (ss *Session) Delete(coll, id string, version Version) (bool, error) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	cur, ver, err := ss.current(c, id)
+	cur, ver, err := ss.current(c, id, true)
 	if err != nil {
 		return false, fmt.Errorf("delete %s %s: %w", coll, id, err)
 	}
@@ -355,8 +362,10 @@ func (ss *Session) begin(op, coll string, rec Record) (*Collection, map[string]a
 }
 
 // current returns a private copy of id's record in the session's view and
-// its version; a nil record if there is none.
-func (ss *Session) current(c *Collection, id string) (Record, int, error) {
+// its version; a nil record if there is none. For a write (forWrite), a
+// stored record in another version than the session read before is a
+// conflict.
+func (ss *Session) current(c *Collection, id string, forWrite bool) (Record, int, error) {
 	if p, ok := ss.pend[pendingKey{c.path, id}]; ok {
 		if p.rec == nil {
 			return nil, 0, nil
@@ -370,7 +379,42 @@ func (ss *Session) current(c *Collection, id string) (Record, int, error) {
 		rec, ver, err = loadRecord(tx, c, id)
 		return err
 	})
-	return rec, ver, err
+	if err != nil {
+		return nil, 0, err
+	}
+	if was, ok := ss.reads[pendingKey{c.path, id}]; ok && forWrite && was != ver {
+		return nil, 0, &ConflictError{Collection: c.path, ID: id,
+			Err: fmt.Errorf("%w: %s since this request read it", ErrConflict, changedSince(was, ver))}
+	}
+	ss.noteRead(c, id, ver)
+	return rec, ver, nil
+}
+
+// noteRead records that a session that can write read version ver of the
+// stored record id (0: there was none), unless it read that record before.
+func (ss *Session) noteRead(c *Collection, id string, ver int) {
+	if ss.readOnly {
+		return
+	}
+	k := pendingKey{c.path, id}
+	if _, ok := ss.reads[k]; ok {
+		return
+	}
+	if ss.reads == nil {
+		ss.reads = map[pendingKey]int{}
+	}
+	ss.reads[k] = ver
+}
+
+// changedSince says how a record went from version was to now.
+func changedSince(was, now int) string {
+	switch {
+	case was == 0:
+		return fmt.Sprintf("another command created it (version %d)", now)
+	case now == 0:
+		return fmt.Sprintf("another command deleted it (it was at version %d)", was)
+	}
+	return fmt.Sprintf("another command changed it from version %d to %d", was, now)
 }
 
 // write finishes a create, put or patch: transforms and validates fields,

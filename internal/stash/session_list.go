@@ -31,6 +31,11 @@ func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", coll, err)
 	}
+	for _, rec := range stored {
+		id, _ := rec[FieldID].(string)
+		ver, _ := rec[FieldVersion].(int)
+		ss.noteRead(c, id, ver)
+	}
 	out := mergeByID(stored, q.pending(ss.pendingIn(c.path)), q.limit)
 	if !o.Hidden {
 		sc := c.Schema() // one schema for the whole list, also while a reload swaps it

@@ -406,3 +406,136 @@ func TestVersionThatCannotMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestReadThenWriteConflict: a command that read a record and writes it
+// after another command changed it is a conflict, whichever call read it
+// and whichever writes it; without the read, the write is based on what is
+// stored then.
+func TestReadThenWriteConflict(t *testing.T) {
+	reads := map[string]func(ss *Session, id string) error{
+		"get": func(ss *Session, id string) error {
+			_, err := ss.Get("/notes", id, ReadOptions{})
+			return ignoreNotFound(err)
+		},
+		"get json": func(ss *Session, id string) error {
+			return ignoreNotFound(ss.GetJSON("/notes", id, ReadOptions{}, func([]byte, int, []string) error { return nil }))
+		},
+		"list": func(ss *Session, _ string) error { _, err := ss.List("/notes", ListOptions{}); return err },
+		"list where": func(ss *Session, _ string) error {
+			_, err := ss.List("/notes", ListOptions{Where: map[string]any{"owner": "ada"}})
+			return err
+		},
+		"none": func(*Session, string) error { return nil },
+	}
+	writes := map[string]func(ss *Session, id string) error{
+		"put": func(ss *Session, id string) error {
+			_, err := ss.Put("/notes", id, Record{"title": "mine", "owner": "ada"})
+			return err
+		},
+		"patch": func(ss *Session, id string) error {
+			_, err := ss.Patch("/notes", id, Record{"n": 1}, AnyVersion)
+			return err
+		},
+		"delete": func(ss *Session, id string) error {
+			_, err := ss.Delete("/notes", id, AnyVersion)
+			return err
+		},
+	}
+	for rname, read := range reads {
+		for wname, write := range writes {
+			t.Run(rname+" then "+wname, func(t *testing.T) {
+				s := notesSet(t)
+				seed := s.Session()
+				if _, err := seed.Put("/notes", "a", Record{"title": "first", "owner": "ada"}); err != nil {
+					t.Fatal(err)
+				}
+				commit(t, s, seed)
+
+				mine := s.Session()
+				if err := read(mine, "a"); err != nil {
+					t.Fatalf("read: %v", err)
+				}
+				other := s.Session()
+				if _, err := other.Patch("/notes", "a", Record{"title": "theirs"}, AnyVersion); err != nil {
+					t.Fatal(err)
+				}
+				commit(t, s, other)
+
+				err := write(mine, "a")
+				if rname == "none" {
+					if err != nil {
+						t.Errorf("%s without a read=%v, want it based on the stored version", wname, err)
+					}
+					return
+				}
+				if !errors.Is(err, ErrConflict) {
+					t.Errorf("%s after another command's change=%v, want a conflict", wname, err)
+				}
+			})
+		}
+	}
+
+	t.Run("read missing, then created by another", func(t *testing.T) {
+		s := notesSet(t)
+		mine := s.Session()
+		if _, err := mine.Get("/notes", "b", ReadOptions{}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get()=%v, want not found", err)
+		}
+		other := s.Session()
+		if _, err := other.Create("/notes", Record{"id": "b", "title": "theirs"}); err != nil {
+			t.Fatal(err)
+		}
+		commit(t, s, other)
+		if _, err := mine.Put("/notes", "b", Record{"title": "mine"}); !errors.Is(err, ErrConflict) ||
+			!strings.Contains(err.Error(), "another command created it (version 1) since this request read it") {
+			t.Errorf("Put()=%v, want a conflict that says another command created it", err)
+		}
+	})
+	t.Run("own writes and rereads", func(t *testing.T) {
+		s := notesSet(t)
+		mine := s.Session()
+		if _, err := mine.Put("/notes", "c", Record{"title": "one"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mine.Get("/notes", "c", ReadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mine.Patch("/notes", "c", Record{"n": 2}, AnyVersion); err != nil {
+			t.Errorf("Patch() of the session's own write=%v", err)
+		}
+		commit(t, s, mine)
+		// After its commit the session starts over: its own change is not
+		// another command's.
+		if _, err := mine.Patch("/notes", "c", Record{"n": 3}, AnyVersion); err != nil {
+			t.Errorf("Patch() after the session's commit=%v", err)
+		}
+		commit(t, s, mine)
+	})
+	t.Run("rereads without a write", func(t *testing.T) {
+		s := notesSet(t)
+		seed := s.Session()
+		if _, err := seed.Put("/notes", "d", Record{"title": "first"}); err != nil {
+			t.Fatal(err)
+		}
+		commit(t, s, seed)
+		mine, other := s.Session(), s.Session()
+		if _, err := mine.Get("/notes", "d", ReadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Patch("/notes", "d", Record{"title": "second"}, AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+		commit(t, s, other)
+		if rec, err := mine.Get("/notes", "d", ReadOptions{}); err != nil || rec["title"] != "second" {
+			t.Errorf("second Get()=%v, %v, want the committed record: only a write conflicts", rec, err)
+		}
+	})
+}
+
+// ignoreNotFound is err, or nil when it is ErrNotFound.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
