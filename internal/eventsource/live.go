@@ -52,9 +52,12 @@ func (lv *liveEvents) waiter() <-chan struct{} {
 	return lv.notify
 }
 
-// after returns up to n cached events with seq > after, and false when the
-// cache does not reach back to after+1 (the caller reads the log instead).
-func (lv *liveEvents) after(after uint64, n int) ([]*Event, bool) {
+// after returns up to n cached events with seq > after, of about maxBytes of
+// JSON (at least one event, however large), and false when the cache does
+// not reach back to after+1 (the caller reads the log instead). The bound
+// matters once the cache drops them: the events a subscriber holds stay in
+// memory until it has sent them.
+func (lv *liveEvents) after(after uint64, n, maxBytes int) ([]*Event, bool) {
 	lv.mu.RLock()
 	defer lv.mu.RUnlock()
 	if len(lv.recent) == 0 || lv.recent[0].Seq > after+1 {
@@ -64,6 +67,10 @@ func (lv *liveEvents) after(after uint64, n int) ([]*Event, bool) {
 	if i >= len(lv.recent) {
 		return nil, true
 	}
-	end := min(len(lv.recent), i+n)
+	end, size := i, 0
+	for end < len(lv.recent) && end-i < n && (end == i || size+len(lv.recent[end].JSON()) <= maxBytes) {
+		size += len(lv.recent[end].JSON())
+		end++
+	}
 	return append([]*Event(nil), lv.recent[i:end]...), true
 }

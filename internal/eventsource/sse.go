@@ -113,19 +113,35 @@ func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.Respon
 		cancel()
 		switch {
 		case err == nil:
-			buf = buf[:0]
-			for _, ev := range evs {
-				buf = appendSSE(buf, ev.Seq, l.Public(ev))
+			for len(evs) > 0 {
+				buf, evs = l.encodeSSE(buf[:0], evs)
+				if ok, stalled := l.send(ctx, w, rc, buf); !ok {
+					return stalled
+				}
+			}
+			if cap(buf) > 4*sseChunk {
+				buf = nil // a large event's buffer is not kept for the stream's life
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			buf = append(buf[:0], ": heartbeat\n\n"...)
+			if ok, stalled := l.send(ctx, w, rc, buf); !ok {
+				return stalled
+			}
 		default:
 			return false
 		}
-		if ok, stalled := l.send(ctx, w, rc, buf); !ok {
-			return stalled
-		}
 	}
+}
+
+// encodeSSE appends the frames of evs to buf until it holds sseChunk bytes
+// or more, and returns it with the events left: a stream holds about a chunk
+// and one event encoded at a time, not a whole batch of large events.
+func (l *Log) encodeSSE(buf []byte, evs []*Event) ([]byte, []*Event) {
+	for len(evs) > 0 && len(buf) < sseChunk {
+		buf = appendSSE(buf, evs[0].Seq, l.Public(evs[0]))
+		evs = evs[1:]
+	}
+	return buf, evs
 }
 
 // sseChunk is how much of a batch one write deadline covers: a slow client

@@ -2,12 +2,15 @@ package eventsource
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -338,4 +341,41 @@ type paced struct {
 func (p *paced) Read(b []byte) (int, error) {
 	time.Sleep(p.every)
 	return p.r.Read(b[:min(len(b), p.n)])
+}
+
+// TestSSEEncodesAChunkAtATime: a stream encodes about sseChunk of a batch
+// before it writes, and then one event more at most, so that a batch of
+// large events is not held encoded all at once for a slow client.
+func TestSSEEncodesAChunkAtATime(t *testing.T) {
+	s := newService(t, Options{})
+	for i, size := range []int{100, 100, 100 << 10, 100, 100 << 10} {
+		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": strings.Repeat("x", size)})
+	}
+	sub, err := s.log.Subscribe(0)
+	if err != nil {
+		t.Fatalf("Subscribe()=%v", err)
+	}
+	defer sub.Close()
+	evs, err := sub.Batch(t.Context(), 64)
+	if err != nil || len(evs) != 5 {
+		t.Fatalf("Batch()=%d events, %v, want 5", len(evs), err)
+	}
+	var seqs [][]uint64
+	for rest := evs; len(rest) > 0; {
+		var buf []byte
+		before := rest
+		buf, rest = s.log.encodeSSE(nil, rest)
+		var got []uint64
+		for _, ev := range before[:len(before)-len(rest)] {
+			got = append(got, ev.Seq)
+		}
+		seqs = append(seqs, got)
+		if n := bytes.Count(buf, []byte("\nevent: minimi\n")); n != len(got) {
+			t.Errorf("a chunk of %d frames for events %v", n, got)
+		}
+	}
+	// The small events go with the first large one, which fills the chunk.
+	if want := [][]uint64{{1, 2, 3}, {4, 5}}; !reflect.DeepEqual(seqs, want) {
+		t.Errorf("chunks of events %v, want %v", seqs, want)
+	}
 }

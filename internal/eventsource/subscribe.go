@@ -90,15 +90,16 @@ func (s *Subscription) ended() error {
 	}
 }
 
-// subscriberReadBytes bounds the events a subscription reads from the log at
-// once: a subscriber far behind, such as an event stream that starts at the
-// beginning, holds about this much of them, not n events however large.
+// subscriberReadBytes bounds the events a subscription takes at once, from
+// the log or the cache of recent events: a subscriber far behind, such as an
+// event stream that starts at the beginning, holds about this much of them,
+// not n events however large.
 const subscriberReadBytes = 1 << 20
 
 // fill buffers up to n events after s.after, from the cache of recent
 // events if it reaches back far enough, else from the log.
 func (s *Subscription) fill(n int) error {
-	if evs, ok := s.l.live.after(s.after, n); ok && len(evs) > 0 {
+	if evs, ok := s.l.live.after(s.after, n, subscriberReadBytes); ok && len(evs) > 0 {
 		s.buf = evs
 		return nil
 	}

@@ -100,26 +100,41 @@ func TestSubscribeSlow(t *testing.T) {
 	}
 }
 
-// TestSubscribeBoundedRead: a subscriber far behind reads about
-// subscriberReadBytes of large events from the log at a time, not a whole
-// batch of them, so that a stream from the start of a log of large events
-// does not hold all of a batch in memory.
+// TestSubscribeBoundedRead: a subscriber far behind takes about
+// subscriberReadBytes of large events at a time, not a whole batch of them,
+// whether it reads them from the log or from the cache of recent events, so
+// that a stream of a log of large events does not hold all of a batch in
+// memory.
 func TestSubscribeBoundedRead(t *testing.T) {
-	s := newService(t, Options{Recent: 1})
-	big := strings.Repeat("x", 256<<10)
-	for i := range 12 {
-		create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+	for name, recent := range map[string]int{"from the log": 1, "from the cache": 0} {
+		t.Run(name, func(t *testing.T) {
+			s := newService(t, Options{Recent: recent})
+			big := strings.Repeat("x", 256<<10)
+			for i := range 12 {
+				create(t, s.log, s.set, tags, stash.Record{"id": fmt.Sprint(i), "big": big})
+			}
+			sub, err := s.log.Subscribe(0)
+			if err != nil {
+				t.Fatalf("Subscribe()=%v", err)
+			}
+			defer sub.Close()
+			evs, err := sub.Batch(t.Context(), 64)
+			if want := subscriberReadBytes/len(big) + 1; err != nil || len(evs) == 0 || len(evs) > want {
+				t.Fatalf("Batch(64)=%d events, %v, want 1 to %d", len(evs), err, want)
+			}
+			readUntil(t, sub, 12)
+		})
 	}
-	sub, err := s.log.Subscribe(0)
-	if err != nil {
-		t.Fatalf("Subscribe()=%v", err)
-	}
-	defer sub.Close()
-	evs, err := sub.Batch(t.Context(), 64)
-	if want := subscriberReadBytes/len(big) + 1; err != nil || len(evs) == 0 || len(evs) > want {
-		t.Fatalf("Batch(64)=%d events, %v, want 1 to %d", len(evs), err, want)
-	}
-	readUntil(t, sub, 12)
+	t.Run("one event past the bound", func(t *testing.T) {
+		s := newService(t, Options{})
+		create(t, s.log, s.set, tags, stash.Record{"id": "huge", "big": strings.Repeat("x", subscriberReadBytes+1)})
+		sub, err := s.log.Subscribe(0)
+		if err != nil {
+			t.Fatalf("Subscribe()=%v", err)
+		}
+		defer sub.Close()
+		readUntil(t, sub, 1)
+	})
 }
 
 // TestRecentBoundedBytes: the events kept in memory for subscribers hold at
