@@ -10,6 +10,8 @@ import (
 // Public returns ev as subscribers see it, on /_minimi/events and on NATS:
 // the stored JSON, less the x-hidden fields of its changed records
 // (password hashes, secrets). The log itself keeps them: replay needs them.
+// A change to a collection the service no longer has (renamed, or removed)
+// is shown without its record, whose hidden fields are not known any more.
 // An event that touches no collection with hidden fields is returned as
 // stored, without work; one that does is encoded again the way it was
 // stored, so that both read alike (key order, escaping).
@@ -19,8 +21,11 @@ func (l *Log) Public(ev *Event) []byte {
 	}
 	changes := make([]stash.Change, len(ev.Changes))
 	for i, ch := range ev.Changes {
-		changes[i] = stash.Change{Op: ch.Op, Stash: ch.Stash, ID: ch.ID, Version: ch.Version, Base: ch.Base,
-			Record: visible(ch.Record, l.hiddenFields(ch.Stash))}
+		var rec stash.Record
+		if hidden, known := l.hiddenFields(ch.Stash); known {
+			rec = visible(ch.Record, hidden)
+		}
+		changes[i] = stash.Change{Op: ch.Op, Stash: ch.Stash, ID: ch.ID, Version: ch.Version, Base: ch.Base, Record: rec}
 	}
 	service := jsontext.AppendString(nil, ev.Service)
 	room := headRoom(service)
@@ -50,20 +55,29 @@ func visible(rec stash.Record, hidden []string) stash.Record {
 	return out
 }
 
+// hasHidden reports whether Public must change ev: a record of it has
+// hidden fields, or belongs to a collection the service no longer has.
 func (l *Log) hasHidden(ev *Event) bool {
 	for _, ch := range ev.Changes {
-		if ch.Record != nil && len(l.hiddenFields(ch.Stash)) > 0 {
+		if ch.Record == nil {
+			continue
+		}
+		if hidden, known := l.hiddenFields(ch.Stash); !known || len(hidden) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// hiddenFields are the x-hidden fields of a collection's schema.
-func (l *Log) hiddenFields(coll string) []string {
+// hiddenFields are the x-hidden fields of a collection's schema, and
+// whether the service has that collection.
+func (l *Log) hiddenFields(coll string) (hidden []string, known bool) {
 	c := l.set.Collection(coll)
-	if c == nil || c.Schema() == nil {
-		return nil
+	if c == nil {
+		return nil, false
 	}
-	return c.Schema().Hidden()
+	if c.Schema() == nil {
+		return nil, true
+	}
+	return c.Schema().Hidden(), true
 }
