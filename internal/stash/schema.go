@@ -27,6 +27,9 @@ type Schema struct {
 	lower    map[string]bool // x-lowercase
 	hash     map[string]bool // x-hash
 	hidden   map[string]bool // x-hidden
+	// namesID is whether the schema names "id" at its top level (in
+	// "properties" or "required"): then it validates the record's id too.
+	namesID bool
 }
 
 // SameShape reports whether s and o agree on everything stored data
@@ -94,6 +97,8 @@ func parseSchema(data []byte) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
+	required, _ := obj["required"].([]any)
+	sc.namesID = props[FieldID] || slices.Contains(required, any(FieldID))
 	if err := checkIndexFields("indexes", sc.indexes, props, sc.hash); err != nil {
 		return nil, err
 	}
@@ -172,8 +177,9 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// validate checks fields (a record without id and _ fields) and returns every
-// failure. Failures at or under a field in skip are left out.
+// validate checks fields (a record without _ fields, with id only if the
+// schema names it) and returns every failure. Failures at or under a field
+// in skip are left out.
 func (sc *Schema) validate(fields map[string]any, skip map[string]bool) []FieldError {
 	err := sc.compiled.Validate(map[string]any(fields))
 	if err == nil {

@@ -420,7 +420,7 @@ func changedSince(was, now int) string {
 // write finishes a create, put or patch: transforms and validates fields,
 // checks unique values, and records the change.
 func (ss *Session) write(op string, c *Collection, id string, base int, cur Record, fields map[string]any, touched map[string]bool) (Record, error) {
-	if err := prepare(c, fields, touched); err != nil {
+	if err := prepare(c, id, fields, touched); err != nil {
 		return nil, err
 	}
 	if err := checkIndexable(c, fields); err != nil {

@@ -110,11 +110,12 @@ func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool
 	return out
 }
 
-// prepare applies the schema to fields in place: x-lowercase folds, the
-// schema validates (with the plain value of touched x-hash fields, and
-// without the stored hashes of untouched ones), then touched x-hash fields
-// are replaced by their hash.
-func prepare(c *Collection, fields map[string]any, touched map[string]bool) error {
+// prepare applies the schema to fields, the record id's other fields, in
+// place: x-lowercase folds, the schema validates (with the plain value of
+// touched x-hash fields, without the stored hashes of untouched ones, and
+// with the id if the schema names it), then touched x-hash fields are
+// replaced by their hash.
+func prepare(c *Collection, id string, fields map[string]any, touched map[string]bool) error {
 	sc := c.Schema()
 	if sc == nil {
 		return nil
@@ -130,7 +131,11 @@ func prepare(c *Collection, fields map[string]any, touched map[string]bool) erro
 			fields[f] = strings.ToLower(s)
 		}
 	}
+	if sc.namesID {
+		fields[FieldID] = id
+	}
 	errs := sc.validate(fields, skip)
+	delete(fields, FieldID)
 	errs = append(errs, hashTypeErrors(fields, touched, errs)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })

@@ -539,3 +539,36 @@ func ignoreNotFound(err error) error {
 	}
 	return err
 }
+
+// TestSchemaNamesID: a schema that names "id" (in properties or required)
+// validates the record's id like any field; one that does not never sees
+// it, so "additionalProperties": false needs no "id" property.
+func TestSchemaNamesID(t *testing.T) {
+	tests := []struct {
+		name, schema string
+		rec          Record
+		fail         string // the pointer of the failure, or "" for none
+	}{
+		{"pattern refuses", `{"properties": {"id": {"type": "string", "pattern": "^[a-z]+$"}}}`, Record{"id": "ABC-123!"}, "/id"},
+		{"pattern accepts", `{"properties": {"id": {"type": "string", "pattern": "^[a-z]+$"}}}`, Record{"id": "abc"}, ""},
+		{"pattern and a generated id", `{"properties": {"id": {"type": "string", "pattern": "^[a-z]+$"}}}`, Record{}, "/id"},
+		{"required id given", `{"required": ["id", "t"]}`, Record{"id": "abc", "t": "x"}, ""},
+		{"required id generated", `{"required": ["id", "t"]}`, Record{"t": "x"}, ""},
+		{"required t missing", `{"required": ["id", "t"]}`, Record{"id": "abc"}, "/t"},
+		{"id not named", `{"properties": {"t": {"type": "string"}}, "additionalProperties": false}`, Record{"id": "abc", "t": "x"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := mustSchema(t, `{"schema": {"type": "object", `+strings.TrimPrefix(tc.schema, "{")+`}`)
+			s := openSet(t, Options{Collections: []CollectionSpec{{Path: "/things", Schema: sc}}})
+			_, err := s.Session().Create("/things", tc.rec)
+			var verr *ValidationError
+			switch {
+			case tc.fail == "" && err != nil:
+				t.Errorf("Create(%v)=%v, want it accepted", tc.rec, err)
+			case tc.fail != "" && (!errors.As(err, &verr) || len(verr.Fields) != 1 || verr.Fields[0].Pointer != tc.fail):
+				t.Errorf("Create(%v)=%v, want one failure at %s", tc.rec, err, tc.fail)
+			}
+		})
+	}
+}
