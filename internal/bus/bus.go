@@ -70,6 +70,11 @@ func portFree(host string, port int) error {
 	return ln.Close()
 }
 
+// EmbeddedMaxPayload is the largest message the embedded server takes: the
+// most nats-server recommends, eight times its default, so that events and
+// replies of a few MiB go whole.
+const EmbeddedMaxPayload = 8 << 20
+
 // embed starts the embedded server and connects to it in-process.
 func (b *Bus) embed(opts Options) error {
 	port := opts.Port
@@ -88,6 +93,7 @@ func (b *Bus) embed(opts Options) error {
 		NoLog:      opts.Logger == nil,
 		JetStream:  opts.StoreDir != "",
 		StoreDir:   opts.StoreDir,
+		MaxPayload: EmbeddedMaxPayload,
 	}
 	if err := portFree(so.Host, port); err != nil {
 		return err

@@ -65,6 +65,9 @@ func TestStartEmbedded(t *testing.T) {
 		t.Fatalf("ClientURL()=%q, want nats://127.0.0.1:<port>", b.ClientURL())
 	}
 	roundTrip(t, b.Conn(), b.ClientURL())
+	if got := b.Conn().MaxPayload(); got != EmbeddedMaxPayload {
+		t.Errorf("MaxPayload()=%d, want %d: events and replies of a few MiB go whole", got, EmbeddedMaxPayload)
+	}
 	if _, err := b.Conn().JetStream(); err != nil {
 		t.Fatalf("JetStream()=%v", err)
 	}

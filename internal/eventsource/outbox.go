@@ -17,6 +17,10 @@ import (
 const (
 	HeaderMsgID = "Nats-Msg-Id" // the event's id: JetStream de-duplicates on it
 	HeaderSeq   = "Minimi-Seq"  // the event's seq: consumers drop a seq they have seen
+	// HeaderOutline marks an event too large for the server's max_payload,
+	// sent as its outline (Log.Outline); its value is the size in bytes of
+	// the whole event's public form.
+	HeaderOutline = "Minimi-Outline"
 )
 
 // Defaults of OutboxOptions.
@@ -102,9 +106,10 @@ type Outbox struct {
 	opts OutboxOptions
 	log  *slog.Logger
 
-	sent    atomic.Uint64
-	skipped atomic.Uint64
-	running atomic.Bool
+	sent     atomic.Uint64
+	skipped  atomic.Uint64
+	outlined atomic.Uint64
+	running  atomic.Bool
 
 	mu       sync.Mutex
 	closed   bool
@@ -132,9 +137,14 @@ func (o *Outbox) Lag() uint64 {
 	return head - sent
 }
 
-// Skipped returns how many events NATS refused for good (a payload over the
-// server's max_payload): they are logged and passed over.
+// Skipped returns how many events NATS refused for good (a subject it
+// cannot take, or an outline over the server's max_payload): they are
+// logged and passed over.
 func (o *Outbox) Skipped() uint64 { return o.skipped.Load() }
+
+// Outlined returns how many events were over the server's max_payload and
+// were sent as their outline.
+func (o *Outbox) Outlined() uint64 { return o.outlined.Load() }
 
 // Run publishes events until ctx ends or Close is called, then stores its
 // cursor. While NATS is down it waits and retries; commands keep
@@ -225,8 +235,9 @@ func (o *Outbox) send(ctx context.Context, evs []*Event) error {
 	}
 }
 
-// publish queues each event on the connection; an event NATS can never take
-// is logged and skipped.
+// publish queues each event on the connection. An event over the server's
+// max_payload goes as its outline; one NATS can never take is logged and
+// skipped.
 func (o *Outbox) publish(evs []*Event) error {
 	for _, ev := range evs {
 		msg := &nats.Msg{
@@ -235,6 +246,17 @@ func (o *Outbox) publish(evs []*Event) error {
 			Data:    o.l.Public(ev),
 		}
 		err := o.nc.PublishMsg(msg)
+		if errors.Is(err, nats.ErrMaxPayload) {
+			size := len(msg.Data)
+			msg.Data = o.l.Outline(ev)
+			msg.Header.Set(HeaderOutline, strconv.Itoa(size))
+			if err = o.nc.PublishMsg(msg); err == nil {
+				o.outlined.Add(1)
+				o.log.Warn("event over the NATS server's max_payload, sent without its records and emitted data",
+					logKeySeq, ev.Seq, logKeySubject, msg.Subject, "bytes", size, "max_payload", o.nc.MaxPayload())
+				continue
+			}
+		}
 		if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) {
 			o.skipped.Add(1)
 			o.log.Error("event cannot be published, skipped", logKeySeq, ev.Seq, logKeySubject, msg.Subject, logKeyError, err)

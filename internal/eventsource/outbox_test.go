@@ -1,6 +1,7 @@
 package eventsource
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -201,31 +203,55 @@ func TestOutboxRunTwiceAndCloseFirst(t *testing.T) {
 	}
 }
 
-// TestOutboxSkipsOversized: an event larger than the server's max payload
-// is skipped, and the ones after it are sent.
-func TestOutboxSkipsOversized(t *testing.T) {
+// TestOutboxOversized: an event larger than the server's max payload is
+// sent as its outline, marked as such, so that subscribers still see every
+// seq; one whose outline is too large as well is skipped, and the ones
+// after it are sent.
+func TestOutboxOversized(t *testing.T) {
 	opts := bustest.Options(t)
 	opts.MaxPayload = 1024
 	ns := bustest.Server(t, opts)
 	s := newService(t, Options{})
 	sub := listen(t, connect(t, ns.ClientURL()))
-	big := make([]byte, 2048)
-	for i := range big {
-		big[i] = 'x'
-	}
+	big := strings.Repeat("x", 2048)
 	create(t, s.log, s.set, tags, stash.Record{"id": "small"})
-	create(t, s.log, s.set, tags, stash.Record{"id": "big", "blob": string(big)})
+	ss := s.set.Session()
+	if _, err := ss.Create(tags, stash.Record{"id": "big", "blob": big}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.log.Commit(t.Context(), command("POST", tags), 201, ss.Changes(), []Emit{{Type: "big.made", Data: big}}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s.log, s.set, tags+"/"+big, func(*stash.Session) error { return nil }) // its path alone is too large
 	create(t, s.log, s.set, tags, stash.Record{"id": "after"})
 	ob := runOutbox(t, s.log, connect(t, ns.ClientURL()), OutboxOptions{})
-	for _, want := range []uint64{1, 3} {
+	for _, want := range []uint64{1, 2, 4} {
 		m, err := sub.NextMsg(30 * time.Second)
 		if err != nil || msgSeq(t, m) != want {
 			t.Fatalf("NextMsg()=%v, %v, want event %d", m, err, want)
 		}
+		outline := m.Header.Get(HeaderOutline)
+		if want != 2 {
+			if outline != "" {
+				t.Errorf("event %d: %s %q on an event sent whole", want, HeaderOutline, outline)
+			}
+			continue
+		}
+		if n, err := strconv.Atoi(outline); err != nil || n <= 2*len(big) {
+			t.Errorf("event 2: %s %q, want the size of the whole event", HeaderOutline, outline)
+		}
+		ev, err := DecodeEvent(m.Data)
+		if err != nil {
+			t.Fatalf("the outline is not an event: %v: %s", err, m.Data)
+		}
+		if bytes.Contains(m.Data, []byte(big)) || len(ev.Changes) != 1 || ev.Changes[0].ID != "big" ||
+			ev.Changes[0].Record != nil || len(ev.Events) != 1 || ev.Events[0].Type != "big.made" || ev.Events[0].Data != nil {
+			t.Errorf("outline=%s, want the change and the emit without their data", m.Data)
+		}
 	}
-	waitFor(t, "all confirmed", func() bool { return ob.Sent() == 3 })
-	if n := ob.Skipped(); n != 1 {
-		t.Fatalf("Skipped()=%d, want 1", n)
+	waitFor(t, "all confirmed", func() bool { return ob.Sent() == 4 })
+	if ob.Outlined() != 1 || ob.Skipped() != 1 {
+		t.Fatalf("Outlined()=%d Skipped()=%d, want 1 and 1", ob.Outlined(), ob.Skipped())
 	}
 }
 

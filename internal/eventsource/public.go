@@ -43,6 +43,28 @@ func (l *Log) Public(ev *Event) []byte {
 	return encodeEvent(ev.Seq, ev.ID, ev.Time, service, body, room)
 }
 
+// Outline returns ev's public form without data: each change without its
+// record, each emit without its data. It is what the outbox sends for an
+// event too large for NATS, so that subscribers still see every seq and can
+// read the whole event from the log (GET /_minimi/events?after=seq-1).
+func (l *Log) Outline(ev *Event) []byte {
+	changes := make([]stash.Change, len(ev.Changes))
+	for i, ch := range ev.Changes {
+		changes[i] = stash.Change{Op: ch.Op, Stash: ch.Stash, ID: ch.ID, Version: ch.Version, Base: ch.Base}
+	}
+	emits := make([]Emit, len(ev.Events))
+	for i, e := range ev.Events {
+		emits[i] = Emit{Type: e.Type}
+	}
+	service := jsontext.AppendString(nil, ev.Service)
+	room := headRoom(service)
+	body, err := encodeBody(room, ev.Command, ev.Status, changes, emits)
+	if err != nil {
+		body, _ = encodeBody(room, Command{Method: ev.Command.Method, Path: ev.Command.Path, Route: ev.Command.Route}, ev.Status, changes, emits)
+	}
+	return encodeEvent(ev.Seq, ev.ID, ev.Time, service, body, room)
+}
+
 // visible is rec without the fields hidden; rec itself is shared and not changed.
 func visible(rec stash.Record, hidden []string) stash.Record {
 	if rec == nil || len(hidden) == 0 {

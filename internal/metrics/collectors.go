@@ -53,6 +53,7 @@ func (c *LogCollector) Collect(ch chan<- prometheus.Metric) {
 type OutboxCollector struct {
 	outbox             *eventsource.Outbox
 	lag, sent, skipped *prometheus.Desc
+	outlined           *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*OutboxCollector)(nil)
@@ -60,10 +61,11 @@ var _ prometheus.Collector = (*OutboxCollector)(nil)
 // NewOutboxCollector returns the collector of o's lag.
 func NewOutboxCollector(o *eventsource.Outbox) *OutboxCollector {
 	return &OutboxCollector{
-		outbox:  o,
-		lag:     prometheus.NewDesc(nameOutboxLag, "Committed events that NATS has not confirmed yet.", nil, nil),
-		sent:    prometheus.NewDesc(nameOutboxSent, "Seq of the last event NATS confirmed.", nil, nil),
-		skipped: prometheus.NewDesc(nameOutboxSkipped, "Events NATS refused for good (over its max_payload) and the outbox passed over.", nil, nil),
+		outbox:   o,
+		lag:      prometheus.NewDesc(nameOutboxLag, "Committed events that NATS has not confirmed yet.", nil, nil),
+		sent:     prometheus.NewDesc(nameOutboxSent, "Seq of the last event NATS confirmed.", nil, nil),
+		skipped:  prometheus.NewDesc(nameOutboxSkipped, "Events NATS refused for good (a subject it cannot take, or an outline over its max_payload) and the outbox passed over.", nil, nil),
+		outlined: prometheus.NewDesc(nameOutboxOutlined, "Events over the NATS server's max_payload, sent without their records and emitted data.", nil, nil),
 	}
 }
 
@@ -72,6 +74,7 @@ func (c *OutboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.lag
 	ch <- c.sent
 	ch <- c.skipped
+	ch <- c.outlined
 }
 
 // Collect reads the outbox's progress.
@@ -79,6 +82,7 @@ func (c *OutboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(c.outbox.Lag()))
 	ch <- prometheus.MustNewConstMetric(c.sent, prometheus.GaugeValue, float64(c.outbox.Sent()))
 	ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(c.outbox.Skipped()))
+	ch <- prometheus.MustNewConstMetric(c.outlined, prometheus.CounterValue, float64(c.outbox.Outlined()))
 }
 
 // natsStates are the states of a NATS connection, in nats.Status order.

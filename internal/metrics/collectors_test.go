@@ -97,7 +97,7 @@ func TestOutboxCollector(t *testing.T) {
 		t.Fatalf("Register()=%v", err)
 	}
 	check(t, m, []want{{"minimi_outbox_lag_events", nil, 3}, {"minimi_outbox_sent_seq", nil, 0},
-		{"minimi_outbox_skipped_events_total", nil, 0}})
+		{"minimi_outbox_skipped_events_total", nil, 0}, {"minimi_outbox_outlined_events_total", nil, 0}})
 	done := make(chan error, 1)
 	go func() { done <- o.Run(context.Background()) }()
 	t.Cleanup(func() {

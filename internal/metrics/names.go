@@ -14,9 +14,10 @@ const (
 	nameCommitPages    = "minimi_commit_page_writes_total"
 	nameCommandsQueued = "minimi_commands_pending"
 
-	nameOutboxLag     = "minimi_outbox_lag_events"
-	nameOutboxSent    = "minimi_outbox_sent_seq"
-	nameOutboxSkipped = "minimi_outbox_skipped_events_total"
+	nameOutboxLag      = "minimi_outbox_lag_events"
+	nameOutboxSent     = "minimi_outbox_sent_seq"
+	nameOutboxSkipped  = "minimi_outbox_skipped_events_total"
+	nameOutboxOutlined = "minimi_outbox_outlined_events_total"
 
 	nameNATSState      = "minimi_nats_connection_state"
 	nameNATSReconnects = "minimi_nats_reconnects_total"
