@@ -34,6 +34,10 @@ const (
 	minSalt    = 8
 	minKey     = 16
 	maxKey     = 128
+	// maxBcryptCost bounds an imported bcrypt hash: each step doubles the
+	// work, cost 14 takes about a second, and cost 31 would hold a core
+	// for days, out of reach of a script's time budget.
+	maxBcryptCost = 14
 )
 
 var b64 = base64.RawStdEncoding
@@ -58,7 +62,7 @@ func format(p Params, salt, key []byte) string {
 // stored is an argon2id PHC string (as made by [Hash]) or a bcrypt hash.
 func Verify(stored, plain string) bool {
 	if strings.HasPrefix(stored, "$2") {
-		return bcrypt.CompareHashAndPassword([]byte(stored), []byte(plain)) == nil
+		return isBcrypt(stored) && bcrypt.CompareHashAndPassword([]byte(stored), []byte(plain)) == nil
 	}
 	p, salt, key, err := parse(stored)
 	if err != nil {
@@ -71,11 +75,16 @@ func Verify(stored, plain string) bool {
 // IsHash reports whether s has the shape of a hash that [Verify] understands.
 func IsHash(s string) bool {
 	if strings.HasPrefix(s, "$2") {
-		_, err := bcrypt.Cost([]byte(s))
-		return err == nil
+		return isBcrypt(s)
 	}
 	_, _, _, err := parse(s)
 	return err == nil
+}
+
+// isBcrypt reports whether s is a bcrypt hash of at most maxBcryptCost.
+func isBcrypt(s string) bool {
+	cost, err := bcrypt.Cost([]byte(s))
+	return err == nil && cost <= maxBcryptCost
 }
 
 // parse splits an argon2id PHC string into its parameters, salt and key.

@@ -89,6 +89,10 @@ func TestVerifyMalformed(t *testing.T) {
 		{"short key", strings.Join([]string{"", parts[1], parts[2], parts[3], parts[4], "AAAA"}, "$")},
 		{"extra field", good + "$x"},
 		{"bad bcrypt", "$2a$10$short"},
+		// Past the cap, refused before any work: at cost 20 the check
+		// alone would take a minute.
+		{"bcrypt cost 15", "$2a$15$" + strings.Repeat("a", 22) + strings.Repeat("b", 31)},
+		{"bcrypt cost 20", "$2a$20$" + strings.Repeat("a", 22) + strings.Repeat("b", 31)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,8 @@
 // # Limits
 //
 // A stored argon2id hash may ask for at most 256 MiB of memory, 16 passes and
-// 16 lanes; anything above is treated as malformed rather than computed.
+// 16 lanes, and a bcrypt hash for a cost of at most 14 (about a second);
+// anything above is treated as malformed rather than computed.
 //
 // # Tokens
 //
