@@ -85,6 +85,33 @@ func TestBodyUTF8(t *testing.T) {
 	}
 }
 
+// TestBodyNumberRange: a JSON body with a number no float64 holds is a
+// 400 before any phase runs, as it would be when a script read req.body, so
+// that no handler runs first and no pcall can turn it into a 200.
+func TestBodyNumberRange(t *testing.T) {
+	tests := []struct {
+		body string
+		bad  bool
+	}{
+		{`{"n": 1e400}`, true},
+		{`[1, [-1e999]]`, true},
+		{`{"n": 179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368}`, false}, // the largest float64
+		{`{"n": 18e307}`, true},
+		{`{"n": 1e308, "m": -1e-400, "s": "1e400", "k": 12345678901234567890123}`, false},
+		{`{"1e400": "a key, not a number"}`, false},
+	}
+	for _, tc := range tests {
+		err := CheckBody(http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+		var pe *Error
+		switch {
+		case tc.bad && (!errors.As(err, &pe) || pe.Status != http.StatusBadRequest || !strings.Contains(err.Error(), "a number is out of range")):
+			t.Errorf("CheckBody(%s)=%v, want a 400 naming the number", tc.body, err)
+		case !tc.bad && err != nil:
+			t.Errorf("CheckBody(%s)=%v, want nil", tc.body, err)
+		}
+	}
+}
+
 // TestJSONDecodeUTF8: json.decode refuses text that is not UTF-8.
 func TestJSONDecodeUTF8(t *testing.T) {
 	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`

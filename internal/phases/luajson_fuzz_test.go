@@ -55,7 +55,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			if !errors.As(err, &pe) || pe.Status != http.StatusBadRequest || !errors.Is(err, ErrBadBody) {
 				t.Fatalf("CheckBody(%q)=%v, want a 400 ErrBadBody", body, err)
 			}
-			if valid && depth <= MaxJSONDepth {
+			if valid && depth <= MaxJSONDepth && !strings.Contains(err.Error(), errNumberRange.Error()) {
 				t.Fatalf("CheckBody(%q)=%v for valid JSON %d deep, want nil", body, err, depth)
 			}
 			return
@@ -67,9 +67,6 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("CheckBody(%q)=nil, want a 400 (valid=%v, depth %d)", body, valid, depth)
 		}
 		v, err := decodeJSON(L, body)
-		if errors.Is(err, errNumberRange) {
-			return // req.body raises a 400
-		}
 		if err != nil {
 			t.Fatalf("decodeJSON(%q)=%v after CheckBody accepted it", body, err)
 		}

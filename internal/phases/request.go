@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -155,6 +156,34 @@ func CheckBody(h http.Header, body []byte) error {
 	}
 	if !utf8.Valid(body) { // json.Valid accepts it; RFC 8259 does not
 		return newError(http.StatusBadRequest, fmt.Sprintf("%s: %s at offset %d", errNotJSON, errNotUTF8, firstInvalidUTF8(body)), ErrBadBody)
+	}
+	if err := checkNumbers(body); err != nil { // json.Valid accepts 1e400; a Lua number cannot hold it
+		return newError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error(), ErrBadBody)
+	}
+	return nil
+}
+
+// checkNumbers reports the first number of a valid JSON document that does
+// not fit a float64, as decoding req.body would.
+func checkNumbers(data []byte) error {
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(data) && strings.IndexByte("+-.0123456789eE", data[j]) >= 0 {
+				j++
+			}
+			if _, err := strconv.ParseFloat(string(data[i:j]), 64); err != nil {
+				return fmt.Errorf("%w: %s", errNumberRange, data[i:j])
+			}
+			i = j - 1
+		}
 	}
 	return nil
 }
