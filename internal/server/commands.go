@@ -1,20 +1,32 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/phases"
+	"github.com/minimi-go/minimi/internal/router"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // logCommands returns the CommitFunc that makes each command one event of
 // l (DESIGN §6): its stash writes and emits commit atomically with it, and
-// it returns once the event is durable. cfg says whose bodies it records.
-func logCommands(l *eventsource.Log, cfg *config.Config) phases.CommitFunc {
+// it returns once the event is durable. cfg says whose bodies it records;
+// set and collectionOf (nil: none) say which of their fields are secret.
+func logCommands(l *eventsource.Log, cfg *config.Config, set *stash.Set, collectionOf func(*router.Folder) string) phases.CommitFunc {
 	return func(ctx context.Context, cmd *phases.Command) error {
-		_, err := l.Commit(ctx, eventCommand(cmd.Call, cfg), cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
+		ec := eventCommand(cmd.Call, cfg)
+		if ec.Body != nil {
+			coll := ""
+			if collectionOf != nil {
+				coll = collectionOf(cmd.Call.Folder)
+			}
+			ec.Body = redact(ec.Body, secretFields(set, coll, cmd.Changes))
+		}
+		_, err := l.Commit(ctx, ec, cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
 		return err
 	}
 }
@@ -32,6 +44,62 @@ func eventCommand(c *phases.Call, cfg *config.Config) eventsource.Command {
 		}
 	}
 	return ec
+}
+
+// secretFields are the x-hash and x-hidden fields of the collection a
+// request uses (coll) and of those its command wrote.
+func secretFields(set *stash.Set, coll string, changes []stash.Change) map[string]bool {
+	if set == nil {
+		return nil
+	}
+	var out map[string]bool
+	add := func(path string) {
+		c := set.Collection(path)
+		if c == nil || c.Schema() == nil {
+			return
+		}
+		for _, f := range append(c.Schema().Hashed(), c.Schema().Hidden()...) {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[f] = true
+		}
+	}
+	add(coll)
+	for _, ch := range changes {
+		if ch.Stash != coll {
+			add(ch.Stash)
+		}
+	}
+	return out
+}
+
+// redact leaves the secret fields out of a logged body that is a JSON
+// object, so that a plain password never reaches the log, nor an x-hidden
+// value the event stream.
+func redact(body json.RawMessage, secret map[string]bool) json.RawMessage {
+	if len(secret) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		return body
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return body
+	}
+	dropped := false
+	for f := range secret {
+		if _, ok := obj[f]; ok {
+			delete(obj, f)
+			dropped = true
+		}
+	}
+	if !dropped {
+		return body
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 func eventEmits(in []phases.Emit) []eventsource.Emit {

@@ -68,3 +68,64 @@ func TestReloadedLogBody(t *testing.T) {
 		t.Errorf("recorded bodies %q, want %q: log_body as each site's config says", bodies, want)
 	}
 }
+
+// TestLogBodyRedacts: a body recorded with log_body leaves out the x-hash
+// and x-hidden fields of the collection the request uses and of those its
+// command writes, so that no plain password reaches the data files and no
+// hidden value the event stream.
+func TestLogBodyRedacts(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "properties": {
+			"name": {"type": "string"},
+			"password": {"type": "string", "x-hash": true, "x-hidden": true},
+			"pin": {"type": "string", "x-hidden": true}}}}`,
+		"endpoints/users/users.execute.lua":   `return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`,
+		"endpoints/signup/signup.execute.lua": `return { POST = function(req, res) res:status(201):json(stash.at("/users"):create(req.body)) end }`,
+		"endpoints/echo/echo.execute.lua":     `return { POST = function(req, res) res:status(201):json(req.body) end }`,
+	})
+	var log *eventsource.Log
+	open := func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
+		b, err := openUnder(t, dir)(stores, colls)
+		if err != nil {
+			return Backend{}, err
+		}
+		if log, err = eventsource.Open(b.Stash, eventsource.Options{Service: "test"}); err != nil {
+			return Backend{}, err
+		}
+		t.Cleanup(func() { _ = log.Close(context.Background()) })
+		return Backend{Stash: b.Stash, Log: log}, nil
+	}
+	cfg := config.DefaultConfig()
+	cfg.Endpoints = map[string]config.Endpoint{"/": {"log_body": true}}
+	site, err := LoadSite(dir, cfg, SiteOptions{Open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serveSite(t, site, nil)
+	for _, path := range []string{"/users", "/signup", "/echo"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", path, strings.NewReader(`{"name":"ada","password":"correct horse","pin":"4321"}`))
+		req.Header.Set("Content-Type", "application/json")
+		s.ServeHTTP(rec, req)
+		if rec.Code != 201 {
+			t.Fatalf("POST %s=%d %s", path, rec.Code, rec.Body)
+		}
+	}
+	bodies := map[string]string{}
+	if err := log.Read(0, 10, func(ev *eventsource.Event) error {
+		bodies[ev.Command.Path] = string(ev.Command.Body)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"/users":  `{"name":"ada"}`,
+		"/signup": `{"name":"ada"}`,                                         // through the collection it wrote
+		"/echo":   `{"name":"ada","password":"correct horse","pin":"4321"}`, // no collection: nothing known to be secret
+	}
+	for path, w := range want {
+		if bodies[path] != w {
+			t.Errorf("recorded body of %s=%s, want %s", path, bodies[path], w)
+		}
+	}
+}
