@@ -1,34 +1,21 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/phases"
+	"github.com/minimi-go/minimi/internal/requestid"
 	"github.com/minimi-go/minimi/internal/router"
 )
 
-// idPrefix and idSeq make request ids: unique per process run, cheap to make.
-var (
-	idPrefix = func() string {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		return hex.EncodeToString(b[:])
-	}()
-	idSeq atomic.Uint64
-)
-
 // headerRequestID is the header of request ids, in canonical form.
-const headerRequestID = "X-Request-Id"
+const headerRequestID = requestid.Header
 
 // requestID takes X-Request-Id from the request when it is sane, or makes
 // one and sets it on the request, as a proxy would: handlers, scripts and
@@ -37,10 +24,8 @@ func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ids := r.Header[headerRequestID]
 		switch {
-		case len(ids) == 0 || !saneID(ids[0]):
-			var buf [48]byte // 12 hex digits, '-', up to 20 digits: on the stack
-			b := append(append(buf[:0], idPrefix...), '-')
-			ids = []string{string(strconv.AppendUint(b, idSeq.Add(1), 10))}
+		case len(ids) == 0 || !requestid.Sane(ids[0]):
+			ids = []string{requestid.New()}
 			r.Header[headerRequestID] = ids
 		case len(ids) > 1: // the first one counts
 			ids = ids[:1:1]
@@ -49,18 +34,6 @@ func requestID(next http.Handler) http.Handler {
 		w.Header()[headerRequestID] = ids
 		next.ServeHTTP(w, r)
 	})
-}
-
-func saneID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // requestIDOf returns the id that requestID gave r.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/eventsource"
+	"github.com/minimi-go/minimi/internal/requestid"
 	"github.com/minimi-go/minimi/internal/stash"
 	"github.com/minimi-go/minimi/internal/syncbuf"
 )
@@ -87,6 +88,7 @@ func TestRequestLog(t *testing.T) {
 	}
 	var logs syncbuf.Buffer
 	s := serveSite(t, site, &logs)
+	idPrefix, _, _ := strings.Cut(requestid.New(), "-") // this process's
 	for _, sent := range []string{"", "client-id-7", "bad id", "\xff"} {
 		req := httptest.NewRequest("GET", "/who/a%22b%2Fc", nil)
 		if sent != "" {
