@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/minimi-go/minimi/internal/problem"
+	"github.com/minimi-go/minimi/internal/requestid"
 )
 
 // callerGrace is how long past the caller's timeout_ms a request may run:
@@ -259,7 +260,7 @@ func (s *Service) dispatch(subject, replyTo string, data []byte, hdr micro.Heade
 	if s.closed {
 		s.mu.Unlock()
 		<-s.slots
-		s.respond(replyTo, problemReply(http.StatusServiceUnavailable, "the service is stopping", ""))
+		s.respond(replyTo, problemReply(http.StatusServiceUnavailable, "the service is stopping", "", busRequestID(nil, hdr)))
 		return
 	}
 	s.wg.Add(1)
@@ -274,14 +275,14 @@ func (s *Service) dispatch(subject, replyTo string, data []byte, hdr micro.Heade
 func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	env, err := decodeRequest(data)
 	if err != nil {
-		return problemReply(http.StatusBadRequest, err.Error(), "")
+		return problemReply(http.StatusBadRequest, err.Error(), "", busRequestID(nil, hdr))
 	}
 	u, err := s.url(subject, env.Query)
 	if err != nil {
-		return problemReply(http.StatusBadRequest, err.Error(), "")
+		return problemReply(http.StatusBadRequest, err.Error(), "", busRequestID(env, hdr))
 	}
 	if u.Path == "/_minimi" || strings.HasPrefix(u.Path, "/_minimi/") {
-		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.EscapedPath())
+		return problemReply(http.StatusNotFound, "the built-ins under /_minimi are not served over NATS", u.EscapedPath(), busRequestID(env, hdr))
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if env.TimeoutMS > 0 && env.TimeoutMS <= maxTimeoutMS { // a longer one bounds nothing the callee's limits do not
@@ -290,7 +291,7 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	defer cancel()
 	req, err := newHTTPRequest(ctx, u, env, hdr)
 	if err != nil {
-		return problemReply(http.StatusBadRequest, err.Error(), u.EscapedPath())
+		return problemReply(http.StatusBadRequest, err.Error(), u.EscapedPath(), busRequestID(env, hdr))
 	}
 	w := newRecorder()
 	s.opts.Handler.ServeHTTP(w, req)
@@ -368,18 +369,21 @@ func checkHeader(h http.Header) error {
 
 // respond publishes rep to replyTo. A message without a reply subject was
 // a publish, not a request: it ran, and its reply is dropped. A reply too
-// large for the bus becomes a 500 problem.
+// large for the bus becomes a 502 problem that says how the request ended:
+// the request was served, and a command committed.
 func (s *Service) respond(replyTo string, rep *reply) {
 	if replyTo == "" {
 		return
 	}
 	data, err := json.Marshal(rep)
 	if err == nil && int64(len(data)) > s.nc.MaxPayload() {
-		err = fmt.Errorf("the reply is %d bytes, more than the bus's max payload of %d", len(data), s.nc.MaxPayload())
+		err = fmt.Errorf("the reply (status %d) is %d bytes, more than the bus's max payload of %d; the request was served",
+			rep.Status, len(data), s.nc.MaxPayload())
 	}
 	if err != nil {
 		s.log.Error("reply failed", logKeySubject, replyTo, logKeyError, err)
-		data, _ = json.Marshal(problemReply(http.StatusInternalServerError, "the reply could not be sent over NATS", ""))
+		rep = problemReply(http.StatusBadGateway, err.Error(), "", requestid.From(rep.Headers[requestid.Header]))
+		data, _ = json.Marshal(rep)
 	}
 	msg := &nats.Msg{Subject: replyTo, Data: data}
 	if rep.Status >= 400 {
@@ -391,11 +395,32 @@ func (s *Service) respond(replyTo string, rep *reply) {
 }
 
 // problemReply is a problem answered by the service itself, for a message
-// that never reached the handler.
-func problemReply(status int, detail, instance string) *reply {
+// that never reached the handler (or whose reply could not be sent), with
+// its request id, as the handler's problems have.
+func problemReply(status int, detail, instance, id string) *reply {
 	d := problem.New(status, detail)
 	d.Instance = instance
-	rep := &reply{Status: status, Headers: header{"Content-Type": {problem.ContentType}}}
+	d.RequestID = id
+	rep := &reply{Status: status, Headers: header{"Content-Type": {problem.ContentType}, requestid.Header: {id}}}
 	rep.setBody(problem.ContentType, d.JSON())
 	return rep
+}
+
+// busRequestID is the id of a request the service answers itself: the
+// X-Request-Id of its envelope (nil: none) or else of its message, when
+// sane, or else a new one.
+func busRequestID(env *request, hdr micro.Headers) string {
+	if env != nil {
+		for k, v := range env.Headers {
+			if strings.EqualFold(k, requestid.Header) {
+				return requestid.From(v)
+			}
+		}
+	}
+	for k, v := range hdr {
+		if strings.EqualFold(k, requestid.Header) {
+			return requestid.From(v)
+		}
+	}
+	return requestid.New()
 }

@@ -1,8 +1,10 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -307,6 +309,66 @@ func TestRawEnvelopes(t *testing.T) {
 			t.Errorf("/_minimi/health over NATS=%d, want 404", env.Status)
 		}
 	})
+	// The problems the service answers itself carry a request id, the
+	// caller's when it sent a sane one, as the handler's problems do.
+	t.Run("request ids of the service's own problems", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, subject, data string
+			hdr                 nats.Header
+			want                string // "" for a new id
+		}{
+			{"bad envelope", "minimi.rpc.b.echo", `{"method":`, nil, ""},
+			{"bad envelope, the caller's id", "minimi.rpc.b.echo", `{"method":`, nats.Header{"X-Request-Id": {"trace-9"}}, "trace-9"},
+			{"bad header, the envelope's id", "minimi.rpc.b.echo", `{"headers":{"x-request-id":"trace-8","X A":"v"}}`, nil, "trace-8"},
+			{"built-ins", "minimi.rpc.b._minimi.health", "", nats.Header{"x-request-id": {"trace-7"}}, "trace-7"},
+			{"an id that is not sane", "minimi.rpc.b._minimi.health", "", nats.Header{"X-Request-Id": {"has space"}}, ""},
+		} {
+			msg, err := nc.RequestMsg(&nats.Msg{Subject: tc.subject, Data: []byte(tc.data), Header: tc.hdr}, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var env struct {
+				Headers map[string][]string `json:"headers"`
+				Body    struct {
+					RequestID string `json:"request_id"`
+				} `json:"body"`
+			}
+			if err := json.Unmarshal(msg.Data, &env); err != nil {
+				t.Fatalf("%s: reply %s: %v", tc.name, msg.Data, err)
+			}
+			id := env.Body.RequestID
+			if id == "" || tc.want != "" && id != tc.want || tc.want == "" && strings.Contains(id, " ") ||
+				len(env.Headers["X-Request-Id"]) != 1 || env.Headers["X-Request-Id"][0] != id {
+				t.Errorf("%s: reply=%s, want request_id %q in the problem and its X-Request-Id header", tc.name, msg.Data, tc.want)
+			}
+		}
+	})
+}
+
+// TestReplyTooLarge: a reply larger than the bus's max payload becomes a
+// 502 problem that says how the request ended, with its request id and the
+// services API's error headers.
+func TestReplyTooLarge(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", func(c *config.Config) { c.Limits.BodyBytes = 1 << 20 })
+	nc := connect(t, ns)
+	// Each control byte of the raw body is six in the JSON reply.
+	body := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, int(nc.MaxPayload())/4))
+	msg, err := nc.RequestMsg(&nats.Msg{Subject: "minimi.rpc.b.echo", Header: nats.Header{"X-Request-Id": {"big-1"}},
+		Data: []byte(`{"method":"POST","headers":{"Content-Type":"application/octet-stream"},"body_base64":"` + body + `"}`)}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env envelope
+	if err := json.Unmarshal(msg.Data, &env); err != nil {
+		t.Fatalf("reply %q: %v", msg.Data, err)
+	}
+	p := object(t, env.Body)
+	detail, _ := p["detail"].(string)
+	if env.Status != http.StatusBadGateway || p["request_id"] != "big-1" || msg.Header.Get(micro.ErrorCodeHeader) != "502" ||
+		!strings.Contains(detail, "the reply (status 200)") || !strings.Contains(detail, "the request was served") {
+		t.Errorf("reply=%d %s %v, want a 502 problem saying the request was served, with its id and error headers", env.Status, env.Body, msg.Header)
+	}
 }
 
 // TestDiscovery finds the service with the NATS services API from a plain client.
