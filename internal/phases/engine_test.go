@@ -390,6 +390,11 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`declared twice`}},
 		{"all reported", map[string]string{"a/a.execute.lua": "return (", "b/b.execute.lua": "return 1"},
 			[]string{"endpoints/a/a.execute.lua:1", "endpoints/b/b.execute.lua"}},
+		// A group folder is never a URL's target: its handlers of "/" would never run.
+		{"group method key", map[string]string{"(g)/(g).execute.lua": `return { GET = function() end }`, "(g)/a/a.execute.lua": `return { GET = function() end }`},
+			[]string{"endpoints/(g)/(g).execute.lua", `handler "GET" would never run: a group folder is never the target of a URL`}},
+		{"group route of /", map[string]string{"(g)/(g).load.lua": `return { routes = function() return { ["/"] = function() end, ["/*"] = function() end } end }`},
+			[]string{`handler "/" would never run`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -407,6 +412,20 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("Load()=%T, want a *ScriptError inside", err)
 			}
 		})
+	}
+}
+
+// TestGroupWildcard: a group folder's "/*" handlers run for its
+// descendants, in every phase.
+func TestGroupWildcard(t *testing.T) {
+	e := load(t, map[string]string{
+		"(g)/(g).load.lua":    `return { routes = function() return { ["/*"] = function(req) req.state.g = "load" end } end }`,
+		"(g)/(g).execute.lua": `return { routes = function() return { ["GET /*"] = function(req) req.state.e = "execute" end } end }`,
+		"(g)/a/a.execute.lua": `return { GET = function(req, res) res:json({ g = req.state.g, e = req.state.e }) end }`,
+	}, Options{})
+	resp, err := run(t, e, "GET", "/a", "")
+	if err != nil || string(resp.Body) != `{"e":"execute","g":"load"}` {
+		t.Errorf("GET /a=%s, %v, want both of the group's handlers run", respBody(resp), err)
 	}
 }
 

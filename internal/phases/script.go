@@ -131,11 +131,15 @@ func (v *vm) handlers(p *processor) ([]entry, []*lua.LFunction, error) {
 		errs    []error
 		seen    = map[entry]bool{}
 	)
+	group := p.folder.Segment.Kind == router.Group
 	add := func(key string, en entry, val lua.LValue) {
 		f, ok := val.(*lua.LFunction)
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Errorf("handler %q is a %s, want a function", key, val.Type()))
+		case group && !en.wildcard:
+			errs = append(errs, fmt.Errorf("handler %q would never run: a group folder is never the target of a URL; "+
+				`handle its descendants with a "/*" route`, key))
 		case seen[en]:
 			errs = append(errs, fmt.Errorf("handler %q is declared twice (as %s)", key, en))
 		default:
