@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -142,12 +143,19 @@ func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, e
 	return append(buf, ']'), nil
 }
 
+// objectKey is a key of a table written as a JSON object, as the JSON
+// writes it, with its value.
+type objectKey struct {
+	name string
+	val  lua.LValue
+}
+
 func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
-	keys := make([]string, 0, 8)
+	keys := make([]objectKey, 0, 8)
 	var bad lua.LValue
-	t.ForEachKind(func(k string, _ lua.LValue) { keys = append(keys, k) }, func(k, _ lua.LValue) {
+	t.ForEachKind(func(k string, v lua.LValue) { keys = append(keys, objectKey{k, v}) }, func(k, v lua.LValue) {
 		if kn, ok := k.(lua.LNumber); ok {
-			keys = append(keys, kn.String())
+			keys = append(keys, objectKey{kn.String(), v})
 		} else {
 			bad = k
 		}
@@ -155,26 +163,30 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 	if bad != nil {
 		return buf, fmt.Errorf("cannot encode a table key of type %s as json", bad.Type())
 	}
-	sort.Strings(keys)
+	slices.SortFunc(keys, func(a, b objectKey) int { return strings.Compare(a.name, b.name) })
 	buf = append(buf, '{')
 	var err error
 	for i, k := range keys {
 		if i > 0 {
+			if k.name == keys[i-1].name {
+				return buf, keyTwiceError(k.name)
+			}
 			buf = append(buf, ',')
 		}
-		buf = jsontext.AppendString(buf, k)
+		buf = jsontext.AppendString(buf, k.name)
 		buf = append(buf, ':')
-		v := t.RawGetString(k)
-		if v == lua.LNil {
-			if n, perr := strconv.ParseFloat(k, 64); perr == nil {
-				v = t.RawGet(lua.LNumber(n))
-			}
-		}
-		if buf, err = appendJSON(L, buf, v, depth); err != nil {
+		if buf, err = appendJSON(L, buf, k.val, depth); err != nil {
 			return buf, err
 		}
 	}
 	return append(buf, '}'), nil
+}
+
+// keyTwiceError is the error of a table whose number key and string key
+// are the same JSON key: {[1] = "a", ["1"] = "b"}. Two numbers never are,
+// as each writes the shortest text that reads back as it.
+func keyTwiceError(name string) error {
+	return fmt.Errorf("key %q is in the table both as a number and as a string", name)
 }
 
 // toLua converts a value decoded by encoding/json (or built of the same
@@ -317,6 +329,10 @@ func (c *goConverter) object(t *lua.LTable, depth int) (any, error) {
 			return
 		}
 		if err = c.add(len(key) + len(`"":,`)); err != nil {
+			return
+		}
+		if _, twice := out[key]; twice {
+			err = keyTwiceError(key)
 			return
 		}
 		var e any
