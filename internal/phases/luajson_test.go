@@ -78,3 +78,50 @@ func TestDocNumberAndStringKey(t *testing.T) {
 		t.Errorf("the example gives %s, want %s", b, want)
 	}
 }
+
+// TestJSONArrayOtherKeys: a table marked as an array (by json.array, or
+// decoded from a JSON array) whose keys are not all array indexes, whole
+// numbers from 1, is an error that names the key, where it was written as
+// an array without them. json.array refuses such a table at once.
+func TestJSONArrayOtherKeys(t *testing.T) {
+	const marked = ` in a table marked as an array is not an array index (a whole number from 1)`
+	runJSONCases(t, []jsonCase{
+		{name: "decoded, then a field", call: `local t = json.decode('[]'); t.x = 1; res:json({ v = t })`,
+			err: `res:json: key "x"` + marked},
+		{name: "decoded array, then a field", call: `local t = json.decode('[1, 2]'); t.n = 2; res:send(json.encode(t))`,
+			err: `json.encode: key "n"` + marked},
+		{name: "marked, then a fraction", call: `local t = json.array({ 1, 2 }); t[1.5] = 3; res:json(t)`,
+			err: `res:json: key 1.5` + marked},
+		{name: "marked, then zero", call: `local t = json.array(); t[0] = "z"; res:json(t)`,
+			err: `res:json: key 0` + marked},
+		{name: "marked, then a table key", call: `local t = json.array(); t[{}] = 1; res:json(t)`,
+			err: `res:json: a key of type table` + marked},
+		{name: "emit", call: `local t = json.decode('[]'); t.x = 1; emit("x", { v = t })`, err: `key "x"` + marked},
+		{name: "stash record", call: `local t = json.decode('[]'); t.x = 1; req.stash:create({ list = t })`,
+			err: `key "x"` + marked},
+		{name: "json.array of a field", call: `json.array({ x = 1 })`,
+			err: `json.array: key "x" is not an array index (a whole number from 1)`},
+		{name: "json.array of an array and a field", call: `json.array({ 1, 2, n = 2 })`,
+			err: `json.array: key "n" is not an array index (a whole number from 1)`},
+		{name: "json.array of a negative key", call: `json.array({ [-1] = 1 })`,
+			err: `json.array: key -1 is not an array index (a whole number from 1)`},
+		{name: "json.array of an infinite key", call: `json.array({ [math.huge] = 1 })`,
+			err: `json.array: key +Inf is not an array index (a whole number from 1)`},
+		{name: "an index past 2^63", call: `res:json(json.array({ [2^63] = 1 }))`, err: `json encoding longer than`},
+		{name: "holes", call: `res:json({ a = json.array({ [3] = true }), b = json.decode('[1, null, 3]'), c = json.array() })`,
+			want: `{"a":[null,null,true],"b":[1,null,3],"c":[]}`},
+		{name: "holes stored", call: `res:json(req.stash:create({ id = "r1", list = json.array({ [2] = "b" }) }).list)`,
+			want: `[null,"b"]`},
+	})
+}
+
+// TestDocArrayOtherKeys runs the example of docs/lua.md on a decoded array
+// that got a field.
+func TestDocArrayOtherKeys(t *testing.T) {
+	block := docBlock(t, "lua.md", `local list = json.decode('["a", "b"]')`)
+	src, want, _ := strings.Cut(block, "\n-- ")
+	got := eval(t, Options{}, src)
+	if b, _ := json.Marshal(got); string(b) != want {
+		t.Errorf("the example gives %s, want %s", b, want)
+	}
+}
