@@ -37,7 +37,9 @@ type Error struct {
 	// Allow lists the methods of the URL, for a 405.
 	Allow []string
 	// Header holds headers a script set before res:error; the problem
-	// reply carries them (but its own Content-Type and Content-Length).
+	// reply carries them (but its own Content-Type, and none of the headers
+	// that frame the body or manage the connection: Content-Length,
+	// Transfer-Encoding…).
 	Header http.Header
 	// Internal marks a Detail that comes from a script's error message or a Go
 	// error: only the log and dev mode show it.

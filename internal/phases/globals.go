@@ -93,11 +93,15 @@ func (v *vm) jsonDecode(L *lua.LState) int {
 }
 
 // jsonArray marks a table as a JSON array, so that it encodes as [] even when
-// empty, and returns it.
+// empty, and returns it. A table with a key that is not an array index is
+// refused: no JSON array holds it.
 func (v *vm) jsonArray(L *lua.LState) int {
 	t := L.OptTable(1, nil)
 	if t == nil {
 		t = L.CreateTable(0, 0)
+	}
+	if _, _, bad := arrayLen(t); bad != nil {
+		L.RaiseError("json.array: %s is not an array index (a whole number from 1)", keyText(bad))
 	}
 	L.SetMetatable(t, L.GetField(L.Get(lua.RegistryIndex), arrayMeta))
 	L.Push(t)

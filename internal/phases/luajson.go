@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -75,19 +76,56 @@ func appendNumber(buf []byte, f float64) ([]byte, error) {
 	return out, nil
 }
 
-// arrayLen is the largest positive integer key of t, so that an array with
-// holes (a JSON null inside it) encodes its holes as null, and how many of
-// the keys 1..n t lacks.
-func arrayLen(t *lua.LTable) (n, holes int) {
+// arrayLen is the largest index of t, a table marked as an array, so that
+// an array with holes (a JSON null inside it) encodes its holes as null,
+// and how many of the indexes 1..n t lacks. bad is a key of t that is not
+// an index (a string, 0, 1.5), or nil: no JSON array has a place for one.
+func arrayLen(t *lua.LTable) (n, holes int, bad lua.LValue) {
 	n = t.Len()
 	border, present := n, n
-	t.ForEachKind(nil, func(k, _ lua.LValue) {
-		if kn, ok := k.(lua.LNumber); ok && float64(kn) == math.Trunc(float64(kn)) && int(kn) > border {
+	t.ForEachKind(func(k string, _ lua.LValue) {
+		if bad == nil {
+			bad = lua.LString(k)
+		}
+	}, func(k, _ lua.LValue) {
+		kn, ok := k.(lua.LNumber)
+		if !ok || !isIndex(float64(kn)) {
+			if bad == nil {
+				bad = k
+			}
+			return
+		}
+		if f := float64(kn); f > float64(border) {
 			present++
-			n = max(n, int(kn))
+			n = max(n, int(min(f, maxIndex)))
 		}
 	})
-	return n, n - present
+	return n, n - present, bad
+}
+
+// maxIndex bounds the length arrayLen reports for an index too large for an
+// int (2^63 and past): an array that long is refused by its size anyway.
+const maxIndex = 1 << 53
+
+// isIndex says whether a number key is an index of a JSON array.
+func isIndex(f float64) bool {
+	return f >= 1 && f == math.Trunc(f) && !math.IsInf(f, 1)
+}
+
+// arrayKeyError is the error of a table marked as an array that has the key
+// bad, which is not an index: it is refused rather than left out.
+func arrayKeyError(bad lua.LValue) error {
+	return fmt.Errorf("%s in a table marked as an array is not an array index (a whole number from 1)", keyText(bad))
+}
+
+// keyText names a table key in an error: key "x", key 1.5, or a key of type
+// table.
+func keyText(k lua.LValue) string {
+	switch k.(type) {
+	case lua.LString, lua.LNumber, lua.LBool:
+		return "key " + luaQuote(k)
+	}
+	return "a key of type " + k.Type().String()
 }
 
 // checkArraySize refuses an array of n elements, holes of them null, whose
@@ -125,7 +163,10 @@ func isArray(L *lua.LState, t *lua.LTable) bool {
 }
 
 func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
-	n, holes := arrayLen(t)
+	n, holes, bad := arrayLen(t)
+	if bad != nil {
+		return buf, arrayKeyError(bad)
+	}
 	if err := checkArraySize(len(buf), n, holes); err != nil {
 		return buf, err
 	}
@@ -142,12 +183,19 @@ func appendArray(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, e
 	return append(buf, ']'), nil
 }
 
+// objectKey is a key of a table written as a JSON object, as the JSON
+// writes it, with its value.
+type objectKey struct {
+	name string
+	val  lua.LValue
+}
+
 func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, error) {
-	keys := make([]string, 0, 8)
+	keys := make([]objectKey, 0, 8)
 	var bad lua.LValue
-	t.ForEachKind(func(k string, _ lua.LValue) { keys = append(keys, k) }, func(k, _ lua.LValue) {
+	t.ForEachKind(func(k string, v lua.LValue) { keys = append(keys, objectKey{k, v}) }, func(k, v lua.LValue) {
 		if kn, ok := k.(lua.LNumber); ok {
-			keys = append(keys, kn.String())
+			keys = append(keys, objectKey{kn.String(), v})
 		} else {
 			bad = k
 		}
@@ -155,26 +203,30 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 	if bad != nil {
 		return buf, fmt.Errorf("cannot encode a table key of type %s as json", bad.Type())
 	}
-	sort.Strings(keys)
+	slices.SortFunc(keys, func(a, b objectKey) int { return strings.Compare(a.name, b.name) })
 	buf = append(buf, '{')
 	var err error
 	for i, k := range keys {
 		if i > 0 {
+			if k.name == keys[i-1].name {
+				return buf, keyTwiceError(k.name)
+			}
 			buf = append(buf, ',')
 		}
-		buf = jsontext.AppendString(buf, k)
+		buf = jsontext.AppendString(buf, k.name)
 		buf = append(buf, ':')
-		v := t.RawGetString(k)
-		if v == lua.LNil {
-			if n, perr := strconv.ParseFloat(k, 64); perr == nil {
-				v = t.RawGet(lua.LNumber(n))
-			}
-		}
-		if buf, err = appendJSON(L, buf, v, depth); err != nil {
+		if buf, err = appendJSON(L, buf, k.val, depth); err != nil {
 			return buf, err
 		}
 	}
 	return append(buf, '}'), nil
+}
+
+// keyTwiceError is the error of a table whose number key and string key
+// are the same JSON key: {[1] = "a", ["1"] = "b"}. Two numbers never are,
+// as each writes the shortest text that reads back as it.
+func keyTwiceError(name string) error {
+	return fmt.Errorf("key %q is in the table both as a number and as a string", name)
 }
 
 // toLua converts a value decoded by encoding/json (or built of the same
@@ -291,7 +343,10 @@ func (c *goConverter) value(v lua.LValue, depth int) (any, error) {
 }
 
 func (c *goConverter) array(t *lua.LTable, depth int) (any, error) {
-	n, holes := arrayLen(t)
+	n, holes, bad := arrayLen(t)
+	if bad != nil {
+		return nil, arrayKeyError(bad)
+	}
 	if err := checkArraySize(c.size, n, holes); err != nil {
 		return nil, err
 	}
@@ -317,6 +372,10 @@ func (c *goConverter) object(t *lua.LTable, depth int) (any, error) {
 			return
 		}
 		if err = c.add(len(key) + len(`"":,`)); err != nil {
+			return
+		}
+		if _, twice := out[key]; twice {
+			err = keyTwiceError(key)
 			return
 		}
 		var e any

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -64,7 +65,8 @@ func (e *Engine) newState() *lua.LState {
 }
 
 // require loads a module from lib/: require("a.b") runs lib/a/b.lua once per
-// state and returns what it returned.
+// state and returns what it returned. A module required again while it is
+// still loading is a require cycle: an error that names it.
 func (v *vm) require(L *lua.LState) int {
 	name := L.CheckString(1)
 	if !libName.MatchString(name) {
@@ -81,11 +83,20 @@ func (v *vm) require(L *lua.LState) int {
 		}
 		L.RaiseError("module %q not found in lib/", name)
 	}
+	if len(v.loading) == 0 {
+		v.cycle = nil // a cycle error that a module caught is not on its way out
+	}
+	if i := slices.Index(v.loading, name); i >= 0 {
+		v.raiseCycle(L, name, v.loading[i:])
+	}
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = v.env()
 	L.Push(fn)
-	if err := L.PCall(0, 1, nil); err != nil {
-		libError(L, name, err)
+	v.loading = append(v.loading, name)
+	err := L.PCall(0, 1, nil)
+	v.loading = v.loading[:len(v.loading)-1]
+	if err != nil {
+		v.libError(L, name, err)
 	}
 	mod := L.Get(-1)
 	if mod == lua.LNil {
@@ -97,14 +108,49 @@ func (v *vm) require(L *lua.LState) int {
 	return 1
 }
 
+// requireCycle is the error of a require cycle on its way out: the
+// requires of the modules in the cycle let it pass as it is, and the one
+// that began the cycle raises it at the line of its caller. Each of them
+// wrapping it in its own file:line would say the cycle once per module.
+type requireCycle struct {
+	start string      // the module required again
+	msg   lua.LString // what the error says
+}
+
+// raiseCycle raises the error of require(name) while the modules of chain,
+// name first, are loading.
+func (v *vm) raiseCycle(L *lua.LState, name string, chain []string) {
+	var msg string
+	if len(chain) == 1 {
+		msg = fmt.Sprintf("require(%q): %s requires itself (%s → %s)", name, v.e.libs[name].SourceName, name, name)
+	} else {
+		msg = fmt.Sprintf("require(%q): cycle %s → %s", name, strings.Join(chain, " → "), name)
+	}
+	// The line of the require that closes the cycle, unless pcall called it.
+	if at := strings.TrimSuffix(L.Where(1), ":"); at != "" && !strings.HasPrefix(at, "[G]") {
+		msg += ", at " + at
+	}
+	v.cycle = &requireCycle{start: name, msg: lua.LString(msg)}
+	L.Error(v.cycle.msg, 0)
+}
+
 // libError raises again an error that module name raised while it ran. A
 // message gets the require in front, so that it names both the script that
 // required the module and the module's file:line; an error value (a table,
-// a binding's error) is raised as it is, to keep its status.
-func libError(L *lua.LState, name string, err error) {
+// a binding's error) is raised as it is, to keep its status. A require
+// cycle's error passes up to the require that began the cycle, which gives
+// it its caller's file:line.
+func (v *vm) libError(L *lua.LState, name string, err error) {
 	api, ok := err.(*lua.ApiError)
 	if !ok {
 		L.RaiseError("require(%q): %v", name, err)
+	}
+	if c := v.cycle; c != nil && api.Object == c.msg {
+		if name != c.start {
+			L.Error(c.msg, 0)
+		}
+		v.cycle = nil
+		L.RaiseError("%s", string(c.msg))
 	}
 	if msg, ok := api.Object.(lua.LString); ok {
 		L.RaiseError("require(%q): %s", name, string(msg))

@@ -13,6 +13,8 @@ type vm struct {
 	L       *lua.LState
 	fns     [][]*lua.LFunction        // per processor id: its handler functions in this state, nil until first used
 	loaded  *lua.LTable               // modules required so far
+	loading []string                  // the modules being loaded, the outermost first
+	cycle   *requireCycle             // the require cycle being raised, until the require that began it
 	res     *lua.LUserData            // the res object, reused by every request
 	reqMT   *lua.LTable               // metatable of the running call's req: reads fall through to fields
 	fields  *lua.LTable               // the req fields of the running call built so far; its __index builds them

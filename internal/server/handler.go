@@ -214,10 +214,27 @@ const smallBody = 2048
 // header values are never modified in place.
 var jsonType = []string{"application/json"}
 
+// connectionHeader says whether k is a header that frames the reply's body
+// or manages the connection, which net/http writes itself. A script's
+// value must not stand for the real one, so it is dropped: a
+// Transfer-Encoding of gzip went out beside net/http's chunked, and no
+// client could read the reply. Connection is not among them: net/http
+// reads a handler's Connection: close, and closes the connection after the
+// reply.
+func connectionHeader(k string) bool {
+	switch k {
+	case "Content-Length", "Transfer-Encoding", "Trailer", "Te", "Upgrade", "Keep-Alive", "Proxy-Connection":
+		return true
+	}
+	return false
+}
+
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
 	h := w.Header()
 	for k, v := range resp.Header {
-		h[k] = v
+		if !connectionHeader(k) {
+			h[k] = v
+		}
 	}
 	switch resp.ContentType {
 	case "":
@@ -228,8 +245,6 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 	}
 	if resp.Body != nil && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
-	} else {
-		delete(h, "Content-Length") // a script's value must not stand for the real one
 	}
 	w.WriteHeader(resp.Status)
 	if r.Method != http.MethodHead && len(resp.Body) > 0 && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
@@ -260,7 +275,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, pe.Message())
 	}
 	for k, v := range pe.Header {
-		if k != "Content-Type" && k != "Content-Length" {
+		if k != "Content-Type" && !connectionHeader(k) {
 			w.Header()[k] = v
 		}
 	}

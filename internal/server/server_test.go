@@ -372,6 +372,99 @@ func TestScriptContentLengthIsReplaced(t *testing.T) {
 	}
 }
 
+// TestScriptConnectionHeaders: the headers that frame the body or manage
+// the connection, which net/http writes itself, are dropped from what a
+// script sets, on replies and on problems alike. A script's
+// Transfer-Encoding: gzip went out beside net/http's chunked, and no client
+// could read the reply. Connection: close is kept: net/http honours it.
+func TestScriptConnectionHeaders(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/h/h.execute.lua": `return {
+			GET = function(req, res) res:header(req.query.name, req.query.value):json({ a = "hello" }) end,
+			POST = function(req, res) res:header(req.query.name, req.query.value):error(409, "taken") end,
+		}`,
+	}, nil))
+	defer ts.Close()
+	tests := []struct {
+		name, value string
+		kept        bool
+	}{
+		{"Transfer-Encoding", "gzip", false},
+		{"Transfer-Encoding", "chunked", false},
+		{"Transfer-Encoding", "identity", false},
+		{"Content-Length", "2", false},
+		{"Trailer", "X-A", false},
+		{"TE", "trailers", false},
+		{"Upgrade", "websocket", false},
+		{"Keep-Alive", "timeout=1", false},
+		{"Proxy-Connection", "keep-alive", false},
+		{"Connection", "close", true},
+		{"X-Other", "v", true},
+	}
+	for _, tc := range tests {
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(method+" "+tc.name+": "+tc.value, func(t *testing.T) {
+				conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				q := "name=" + tc.name + "&value=" + tc.value
+				_, _ = io.WriteString(conn, method+" /h?"+q+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				raw, err := io.ReadAll(conn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(raw))), nil)
+				if err != nil {
+					t.Fatalf("the reply does not parse: %v\n%s", err, raw)
+				}
+				body, err := io.ReadAll(resp.Body)
+				wantStatus, wantBody := 200, `{"a":"hello"}`
+				if method == "POST" {
+					wantStatus, wantBody = 409, `"detail":"taken"`
+				}
+				if err != nil || resp.StatusCode != wantStatus || !strings.Contains(string(body), wantBody) {
+					t.Errorf("got %d %q (%v), want %d with %s\n%s", resp.StatusCode, body, err, wantStatus, wantBody, head)
+				}
+				line := "\r\n" + strings.ToLower(tc.name+": "+tc.value) + "\r\n"
+				if got := strings.Contains(strings.ToLower(head+"\r\n"), line); got != tc.kept {
+					t.Errorf("%s: %s sent=%v, want %v\n%s", tc.name, tc.value, got, tc.kept, head)
+				}
+			})
+		}
+	}
+}
+
+// TestDocConnectionHeaders runs the example of docs/lua.md on the headers
+// MiniMi writes itself.
+func TestDocConnectionHeaders(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "lua.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const first = "-- endpoints/plain/plain.execute.lua:"
+	_, block, ok := strings.Cut(string(doc), "```lua\n"+first)
+	block, _, closed := strings.Cut(block, "\n```")
+	if !ok || !closed {
+		t.Fatalf("docs/lua.md has no lua block starting %q", first)
+	}
+	ts := httptest.NewServer(newServer(t, map[string]string{"endpoints/plain/plain.execute.lua": first + block}, nil))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 || string(body) != "hello" || resp.ContentLength != 5 || resp.TransferEncoding != nil {
+		t.Errorf("GET /plain: %d %q (%v), Content-Length %d, Transfer-Encoding %q; want 200 hello, 5 and none",
+			resp.StatusCode, body, err, resp.ContentLength, resp.TransferEncoding)
+	}
+}
+
 // TestContentTypes: each way a script sets a reply's Content-Type reaches
 // the client.
 func TestContentTypes(t *testing.T) {
