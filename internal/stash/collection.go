@@ -11,8 +11,15 @@ type Collection struct {
 	store   *store
 	schema  atomic.Pointer[Schema] // nil: any JSON object, no indexes; Set.SetSchema swaps it
 	records bucket
-	indexes map[string]bucket // indexed and unique fields
-	unique  map[string]bool
+	// deleted holds the version each deleted record was at when it was
+	// deleted, so that a record created again under its id goes on from
+	// there: a version names one state of an id, never two.
+	deleted bucket
+	// hasDeleted is whether deleted may hold an id: until the first delete
+	// a write needs not look.
+	hasDeleted atomic.Bool
+	indexes    map[string]bucket // indexed and unique fields
+	unique     map[string]bool
 	// indexOrder lists the indexed fields, unique ones first, for choosing
 	// the index of a List.
 	indexOrder []string
@@ -26,6 +33,7 @@ func newCollection(spec CollectionSpec, st *store) *Collection {
 		path:     spec.Path,
 		store:    st,
 		records:  newBucket(spec.Path, "records"),
+		deleted:  newBucket(spec.Path, "deleted"),
 		indexes:  map[string]bucket{},
 		unique:   map[string]bool{},
 		countKey: []byte("count:" + spec.Path),

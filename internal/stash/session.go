@@ -24,7 +24,9 @@ type Change struct {
 	Stash   string `json:"stash"`   // collection path
 	ID      string `json:"id"`      // record id
 	Version int    `json:"version"` // version after the write (for delete: the version deleted)
-	Base    int    `json:"base"`    // version the write was based on (0 = did not exist); checked at commit
+	// Base is the version the write was based on, checked at commit: for
+	// a record that does not exist, the version it was deleted at, or 0.
+	Base int `json:"base"`
 	// Record is the full record as stored: transforms applied, hidden fields
 	// included, hashes instead of plain values; nil for delete. It is shared:
 	// do not modify it.
@@ -87,7 +89,7 @@ type pendingKey struct{ coll, id string }
 // pending is a record as the session's writes left it.
 type pending struct {
 	rec     Record // as stored; nil once deleted
-	version int    // 0 once deleted
+	version int    // once deleted, the version deleted
 }
 
 // pendingIn yields the id and state of each record of the collection at
@@ -187,7 +189,9 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 	err = ss.s.read(c.store, func(tx kvTx) error {
 		raw := loadRaw(tx, c, id)
 		if raw == nil {
-			ss.noteRead(c, id, 0)
+			if !ss.readOnly {
+				ss.noteRead(c, id, deletedVersion(tx, c, id))
+			}
 			return nil
 		}
 		if len(raw) < 8 {
@@ -248,16 +252,18 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	base := 0
 	if given { // a generated id is new; the commit checks it all the same
-		cur, _, err := ss.current(c, id, true)
+		cur, ver, err := ss.current(c, id, true)
 		if err != nil {
 			return nil, fmt.Errorf("create %s %s: %w", coll, id, err)
 		}
 		if cur != nil {
 			return nil, &ConflictError{Collection: c.path, ID: id, Err: fmt.Errorf("%w: id exists", ErrConflict)}
 		}
+		base = ver // an id deleted before goes on from its version
 	}
-	return ss.write(OpCreate, c, id, 0, nil, in, touchedHashes(c, in, nil))
+	return ss.write(OpCreate, c, id, base, nil, in, touchedHashes(c, in, nil))
 }
 
 // target checks that in names no other id than the call's, and reads the
@@ -368,7 +374,7 @@ func (ss *Session) begin(op, coll string, rec Record) (*Collection, map[string]a
 func (ss *Session) current(c *Collection, id string, forWrite bool) (Record, int, error) {
 	if p, ok := ss.pend[pendingKey{c.path, id}]; ok {
 		if p.rec == nil {
-			return nil, 0, nil
+			return nil, p.version, nil // deleted by the session at that version
 		}
 		return Record(cloneMap(p.rec)), p.version, nil
 	}
@@ -455,10 +461,7 @@ func (ss *Session) record(c *Collection, ch Change, rec Record) {
 	if ss.pend == nil {
 		ss.pend = map[pendingKey]pending{}
 	}
-	p := pending{rec: rec}
-	if rec != nil {
-		p.version = ch.Version
-	}
+	p := pending{rec: rec, version: ch.Version} // a delete's: the version deleted
 	ss.pend[pendingKey{c.path, ch.ID}] = p
 }
 

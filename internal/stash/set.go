@@ -64,7 +64,16 @@ func Open(opts Options) (*Set, error) {
 	}
 	s.def = s.stores[0]
 	for _, cs := range opts.Collections {
-		s.colls[cs.Path] = newCollection(cs, s.byName[cs.Store])
+		c := newCollection(cs, s.byName[cs.Store])
+		s.colls[cs.Path] = c
+		err := s.read(c.store, func(tx kvTx) error {
+			tx.scan(c.deleted, nil, func([]byte, []byte) bool { c.hasDeleted.Store(true); return false })
+			return nil
+		})
+		if err != nil {
+			_ = s.closeStores()
+			return nil, fmt.Errorf("open stash: %s: %w", c.path, err)
+		}
 	}
 	return s, nil
 }

@@ -56,17 +56,27 @@ func loadRaw(tx kvTx, c *Collection, id string) []byte {
 	return tx.get(c.records, []byte(id))
 }
 
-// loadRecord returns id's record and version; a nil record if there is none.
+// loadRecord returns id's record and version; a nil record if there is
+// none, with the version it had when it was deleted (0: never was).
 func loadRecord(tx kvTx, c *Collection, id string) (Record, int, error) {
 	raw := loadRaw(tx, c, id)
 	if raw == nil {
-		return nil, 0, nil
+		return nil, deletedVersion(tx, c, id), nil
 	}
 	rec, err := decodeStored(raw)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s %s: %w", c.path, id, err)
 	}
 	return rec, storedVersion(raw), nil
+}
+
+// deletedVersion is the version id's record had when it was deleted, 0 if
+// it never was (or has been created again since).
+func deletedVersion(tx kvTx, c *Collection, id string) int {
+	if !c.hasDeleted.Load() {
+		return 0
+	}
+	return storedVersion(tx.get(c.deleted, []byte(id)))
 }
 
 // writeRecord stores rec as id's record at version, moving its index
@@ -95,15 +105,20 @@ func writeRecord(tx kvTx, c *Collection, id string, version int, rec map[string]
 	if err := tx.put(c.records, []byte(id), val); err != nil {
 		return err
 	}
-	if old == nil {
-		return addCount(tx, c, 1)
+	if old != nil {
+		return nil
 	}
-	return nil
+	if c.hasDeleted.Load() { // perhaps created again after a delete
+		if err := tx.del(c.deleted, []byte(id)); err != nil {
+			return err
+		}
+	}
+	return addCount(tx, c, 1)
 }
 
 // removeRecord deletes id's record and index entries; false if there was none.
 func removeRecord(tx kvTx, c *Collection, id string) (bool, error) {
-	old, _, err := loadRecord(tx, c, id)
+	old, ver, err := loadRecord(tx, c, id)
 	if err != nil || old == nil {
 		return false, err
 	}
@@ -111,6 +126,10 @@ func removeRecord(tx kvTx, c *Collection, id string) (bool, error) {
 		return false, err
 	}
 	if err := tx.del(c.records, []byte(id)); err != nil {
+		return false, err
+	}
+	c.hasDeleted.Store(true)
+	if err := tx.put(c.deleted, []byte(id), binary.BigEndian.AppendUint64(nil, uint64(ver))); err != nil {
 		return false, err
 	}
 	return true, addCount(tx, c, -1)

@@ -276,8 +276,8 @@ func checkShape(ch *Change) error {
 	default:
 		return bad("unknown op")
 	}
-	if ch.Op == OpCreate && ch.Base != 0 {
-		return bad("create must be based on version 0")
+	if ch.Base < 0 {
+		return bad("base version is negative")
 	}
 	if ch.Version != ch.Base+1 {
 		return bad("version must be base + 1")
@@ -295,7 +295,11 @@ func checkShape(ch *Change) error {
 // current and its unique values are not held by another record.
 func checkCurrent(tx kvTx, c *Collection, ch *Change) (old []byte, err error) {
 	old = loadRaw(tx, c, ch.ID)
-	if cur := storedVersion(old); cur != ch.Base {
+	cur := storedVersion(old)
+	if old == nil {
+		cur = deletedVersion(tx, c, ch.ID)
+	}
+	if cur != ch.Base || ch.Op == OpCreate && old != nil {
 		return nil, &ConflictError{Collection: c.path, ID: ch.ID,
 			Err: fmt.Errorf("%w: record is at version %d, the write was based on %d", ErrConflict, cur, ch.Base)}
 	}
