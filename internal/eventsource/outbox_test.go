@@ -3,6 +3,7 @@ package eventsource
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -223,14 +224,25 @@ func TestOutboxOversized(t *testing.T) {
 		t.Fatal(err)
 	}
 	commit(t, s.log, s.set, tags+"/"+big, func(*stash.Session) error { return nil }) // its path alone is too large
+	logged := command("POST", tags)
+	logged.Body = json.RawMessage(`"` + big + `"`) // a logged body: left out of the outline too
+	if _, err := s.log.Commit(t.Context(), logged, 201, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	create(t, s.log, s.set, tags, stash.Record{"id": "after"})
 	ob := runOutbox(t, s.log, connect(t, ns.ClientURL()), OutboxOptions{})
-	for _, want := range []uint64{1, 2, 4} {
+	for _, want := range []uint64{1, 2, 4, 5} {
 		m, err := sub.NextMsg(30 * time.Second)
 		if err != nil || msgSeq(t, m) != want {
 			t.Fatalf("NextMsg()=%v, %v, want event %d", m, err, want)
 		}
 		outline := m.Header.Get(HeaderOutline)
+		if want == 4 {
+			if outline == "" || bytes.Contains(m.Data, []byte(big)) {
+				t.Errorf("event 4: %s %q, data %d bytes, want its outline without the body", HeaderOutline, outline, len(m.Data))
+			}
+			continue
+		}
 		if want != 2 {
 			if outline != "" {
 				t.Errorf("event %d: %s %q on an event sent whole", want, HeaderOutline, outline)
@@ -249,9 +261,9 @@ func TestOutboxOversized(t *testing.T) {
 			t.Errorf("outline=%s, want the change and the emit without their data", m.Data)
 		}
 	}
-	waitFor(t, "all confirmed", func() bool { return ob.Sent() == 4 })
-	if ob.Outlined() != 1 || ob.Skipped() != 1 {
-		t.Fatalf("Outlined()=%d Skipped()=%d, want 1 and 1", ob.Outlined(), ob.Skipped())
+	waitFor(t, "all confirmed", func() bool { return ob.Sent() == 5 })
+	if ob.Outlined() != 2 || ob.Skipped() != 1 {
+		t.Fatalf("Outlined()=%d Skipped()=%d, want 2 and 1", ob.Outlined(), ob.Skipped())
 	}
 }
 

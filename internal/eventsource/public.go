@@ -44,7 +44,8 @@ func (l *Log) Public(ev *Event) []byte {
 }
 
 // Outline returns ev's public form without data: each change without its
-// record, each emit without its data. It is what the outbox sends for an
+// record, each emit without its data, the command without a logged body.
+// It is what the outbox sends for an
 // event too large for NATS, so that subscribers still see every seq and can
 // read the whole event from the log (GET /_minimi/events?after=seq-1).
 func (l *Log) Outline(ev *Event) []byte {
@@ -56,11 +57,13 @@ func (l *Log) Outline(ev *Event) []byte {
 	for i, e := range ev.Events {
 		emits[i] = Emit{Type: e.Type}
 	}
+	cmd := ev.Command
+	cmd.Body = nil
 	service := jsontext.AppendString(nil, ev.Service)
 	room := headRoom(service)
-	body, err := encodeBody(room, ev.Command, ev.Status, changes, emits)
+	body, err := encodeBody(room, cmd, ev.Status, changes, emits)
 	if err != nil {
-		body, _ = encodeBody(room, Command{Method: ev.Command.Method, Path: ev.Command.Path, Route: ev.Command.Route}, ev.Status, changes, emits)
+		body, _ = encodeBody(room, Command{Method: cmd.Method, Path: cmd.Path, Route: cmd.Route}, ev.Status, changes, emits)
 	}
 	return encodeEvent(ev.Seq, ev.ID, ev.Time, service, body, room)
 }

@@ -8,23 +8,18 @@ import (
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/phases"
-	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // logCommands returns the CommitFunc that makes each command one event of
 // l (DESIGN §6): its stash writes and emits commit atomically with it, and
-// it returns once the event is durable. cfg says whose bodies it records;
-// set and collectionOf (nil: none) say which of their fields are secret.
-func logCommands(l *eventsource.Log, cfg *config.Config, set *stash.Set, collectionOf func(*router.Folder) string) phases.CommitFunc {
+// it returns once the event is durable. cfg says whose bodies it records,
+// and set which of their fields are secret.
+func logCommands(l *eventsource.Log, cfg *config.Config, set *stash.Set) phases.CommitFunc {
 	return func(ctx context.Context, cmd *phases.Command) error {
 		ec := eventCommand(cmd.Call, cfg)
 		if ec.Body != nil {
-			coll := ""
-			if collectionOf != nil {
-				coll = collectionOf(cmd.Call.Folder)
-			}
-			ec.Body = redact(ec.Body, secretFields(set, coll, cmd.Changes))
+			ec.Body = redact(ec.Body, secretFields(set))
 		}
 		_, err := l.Commit(ctx, ec, cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
 		return err
@@ -46,60 +41,74 @@ func eventCommand(c *phases.Call, cfg *config.Config) eventsource.Command {
 	return ec
 }
 
-// secretFields are the x-hash and x-hidden fields of the collection a
-// request uses (coll) and of those its command wrote.
-func secretFields(set *stash.Set, coll string, changes []stash.Change) map[string]bool {
+// secretFields are the names of the x-hash and x-hidden fields of every
+// collection of set: a body may carry them to any endpoint (a login reads
+// the users it does not write).
+func secretFields(set *stash.Set) map[string]bool {
 	if set == nil {
 		return nil
 	}
 	var out map[string]bool
-	add := func(path string) {
-		c := set.Collection(path)
-		if c == nil || c.Schema() == nil {
-			return
+	for _, c := range set.Collections() {
+		sc := c.Schema()
+		if sc == nil {
+			continue
 		}
-		for _, f := range append(c.Schema().Hashed(), c.Schema().Hidden()...) {
+		for _, f := range append(sc.Hashed(), sc.Hidden()...) {
 			if out == nil {
 				out = map[string]bool{}
 			}
 			out[f] = true
 		}
 	}
-	add(coll)
-	for _, ch := range changes {
-		if ch.Stash != coll {
-			add(ch.Stash)
-		}
-	}
 	return out
 }
 
-// redact leaves the secret fields out of a logged body that is a JSON
-// object, so that a plain password never reaches the log, nor an x-hidden
-// value the event stream.
+// redact leaves out of a logged JSON body every member, at any depth, named
+// as a secret field, so that a plain password never reaches the log, nor a
+// hidden value the event stream.
 func redact(body json.RawMessage, secret map[string]bool) json.RawMessage {
-	if len(secret) == 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+	if len(secret) == 0 || !json.Valid(body) {
 		return body
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber() // numbers as written
+	if err := d.Decode(&v); err != nil {
 		return body
 	}
-	dropped := false
-	for f := range secret {
-		if _, ok := obj[f]; ok {
-			delete(obj, f)
-			dropped = true
-		}
-	}
-	if !dropped {
+	if !dropSecrets(v, secret) {
 		return body
 	}
-	out, err := json.Marshal(obj)
+	out, err := json.Marshal(v)
 	if err != nil {
 		return nil
 	}
 	return out
+}
+
+// dropSecrets deletes the secret members of the objects in v, and reports
+// whether it deleted any.
+func dropSecrets(v any, secret map[string]bool) bool {
+	dropped := false
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if secret[k] {
+				delete(x, k)
+				dropped = true
+			} else if dropSecrets(e, secret) {
+				dropped = true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if dropSecrets(e, secret) {
+				dropped = true
+			}
+		}
+	}
+	return dropped
 }
 
 func eventEmits(in []phases.Emit) []eventsource.Emit {

@@ -69,10 +69,10 @@ func TestReloadedLogBody(t *testing.T) {
 	}
 }
 
-// TestLogBodyRedacts: a body recorded with log_body leaves out the x-hash
-// and x-hidden fields of the collection the request uses and of those its
-// command writes, so that no plain password reaches the data files and no
-// hidden value the event stream.
+// TestLogBodyRedacts: a body recorded with log_body leaves out every member,
+// at any depth, named as an x-hash or x-hidden field of any collection, so
+// that no plain password reaches the data files and no hidden value the
+// event stream, whichever endpoint it was sent to.
 func TestLogBodyRedacts(t *testing.T) {
 	dir := writeTree(t, map[string]string{
 		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "properties": {
@@ -82,6 +82,7 @@ func TestLogBodyRedacts(t *testing.T) {
 		"endpoints/users/users.execute.lua":   `return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`,
 		"endpoints/signup/signup.execute.lua": `return { POST = function(req, res) res:status(201):json(stash.at("/users"):create(req.body)) end }`,
 		"endpoints/echo/echo.execute.lua":     `return { POST = function(req, res) res:status(201):json(req.body) end }`,
+		"endpoints/nested/nested.execute.lua": `return { POST = function(req, res) res:status(201):json(req.body) end }`,
 	})
 	var log *eventsource.Log
 	open := func(stores []stash.StoreSpec, colls []stash.CollectionSpec) (Backend, error) {
@@ -102,9 +103,13 @@ func TestLogBodyRedacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := serveSite(t, site, nil)
-	for _, path := range []string{"/users", "/signup", "/echo"} {
+	for _, path := range []string{"/users", "/signup", "/echo", "/nested"} {
+		body := `{"name":"ada","password":"correct horse","pin":"4321"}`
+		if path == "/nested" {
+			body = `[{"user":{"name":"ada","n":1.50,"password":"correct horse"}},{"pin":"4321"}]`
+		}
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("POST", path, strings.NewReader(`{"name":"ada","password":"correct horse","pin":"4321"}`))
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		s.ServeHTTP(rec, req)
 		if rec.Code != 201 {
@@ -120,8 +125,9 @@ func TestLogBodyRedacts(t *testing.T) {
 	}
 	want := map[string]string{
 		"/users":  `{"name":"ada"}`,
-		"/signup": `{"name":"ada"}`,                                         // through the collection it wrote
-		"/echo":   `{"name":"ada","password":"correct horse","pin":"4321"}`, // no collection: nothing known to be secret
+		"/signup": `{"name":"ada"}`,
+		"/echo":   `{"name":"ada"}`, // no collection of its own: the names of the service's secret fields all the same
+		"/nested": `[{"user":{"n":1.50,"name":"ada"}},{}]`,
 	}
 	for path, w := range want {
 		if bodies[path] != w {

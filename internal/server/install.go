@@ -27,7 +27,7 @@ func (s *Site) RunInstalls(ctx context.Context) (ran []string, err error) {
 		if err != nil {
 			return ran, fmt.Errorf("install %s: %w", f.URL, err)
 		}
-		if commit := s.backend.commit(s.Config, nil); commit != nil { // an install has no body to redact
+		if commit := s.backend.commit(s.Config); commit != nil {
 			err = commit(ctx, cmd)
 		} else {
 			_, err = set.Commit(ss)

@@ -55,11 +55,11 @@ type Backend struct {
 }
 
 // commit is the CommitFunc of a site with config cfg, nil without a log.
-func (b Backend) commit(cfg *config.Config, collectionOf func(*router.Folder) string) phases.CommitFunc {
+func (b Backend) commit(cfg *config.Config) phases.CommitFunc {
 	if b.Log == nil {
 		return nil
 	}
-	return logCommands(b.Log, cfg, b.Stash, collectionOf)
+	return logCommands(b.Log, cfg, b.Stash)
 }
 
 // SiteOptions configures LoadSite.
@@ -182,7 +182,6 @@ func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts S
 	if st, err := os.Stat(filepath.Join(dir, "lib")); err == nil && st.IsDir() {
 		lib = os.DirFS(filepath.Join(dir, "lib"))
 	}
-	collectionOf := func(f *router.Folder) string { return spec.collectionOf[f] }
 	return phases.Options{
 		Phases:        cfg.Phases,
 		Endpoints:     os.DirFS(filepath.Join(dir, "endpoints")),
@@ -195,8 +194,8 @@ func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts S
 			return cfg.Endpoint(url)
 		},
 		Stash:        b.Stash,
-		CollectionOf: collectionOf,
-		Commit:       b.commit(cfg, collectionOf),
+		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
+		Commit:       b.commit(cfg),
 		Logger:       opts.Logger,
 		AuthSecret:   cfg.Auth.Secret,
 		Bus:          opts.Bus,

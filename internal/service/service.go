@@ -385,13 +385,27 @@ func (s *Service) respond(replyTo string, rep *reply) {
 		rep = problemReply(http.StatusBadGateway, err.Error(), "", requestid.From(rep.Headers[requestid.Header]))
 		data, _ = json.Marshal(rep)
 	}
+	err = s.nc.PublishMsg(replyMsg(replyTo, rep, data))
+	if errors.Is(err, nats.ErrMaxPayload) && rep.Status != http.StatusBadGateway { // its headers tipped it over
+		s.log.Error("reply failed", logKeySubject, replyTo, logKeyError, err)
+		rep = problemReply(http.StatusBadGateway, fmt.Sprintf("the reply (status %d) with its headers is more than the bus's max payload of %d; the request was served",
+			rep.Status, s.nc.MaxPayload()), "", requestid.From(rep.Headers[requestid.Header]))
+		data, _ = json.Marshal(rep)
+		err = s.nc.PublishMsg(replyMsg(replyTo, rep, data))
+	}
+	if err != nil {
+		s.log.Warn("reply failed", logKeySubject, replyTo, logKeyError, err)
+	}
+}
+
+// replyMsg is the message of rep, encoded as data: with the services API's
+// error headers from status 400 on.
+func replyMsg(replyTo string, rep *reply, data []byte) *nats.Msg {
 	msg := &nats.Msg{Subject: replyTo, Data: data}
 	if rep.Status >= 400 {
 		msg.Header = nats.Header{micro.ErrorCodeHeader: {strconv.Itoa(rep.Status)}, micro.ErrorHeader: {problem.Title(rep.Status)}}
 	}
-	if err := s.nc.PublishMsg(msg); err != nil {
-		s.log.Warn("reply failed", logKeySubject, replyTo, logKeyError, err)
-	}
+	return msg
 }
 
 // problemReply is a problem answered by the service itself, for a message

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -343,6 +344,25 @@ func TestRawEnvelopes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReplyNearMaxPayload: an error reply whose body fits the bus's max
+// payload but not with its error headers is answered all the same (as a
+// 502), never left for the caller to time out on.
+func TestReplyNearMaxPayload(t *testing.T) {
+	ns := runNATS(t)
+	start(t, connect(t, ns), "testdata/b", nil)
+	nc := connect(t, ns)
+	max := int(nc.MaxPayload())
+	for n := max - 600; n < max; n += 7 { // the headers are some 70 bytes: every size near the edge
+		msg, err := nc.Request("minimi.rpc.b.teapot", []byte(`{"query":"n=`+strconv.Itoa(n)+`"}`), 5*time.Second)
+		if err != nil {
+			t.Fatalf("detail padded by %d bytes: %v, want a reply", n, err)
+		}
+		if code := msg.Header.Get(micro.ErrorCodeHeader); code != "409" && code != "502" {
+			t.Fatalf("detail padded by %d bytes: error code %q, want 409 or 502", n, code)
+		}
+	}
 }
 
 // TestReplyTooLarge: a reply larger than the bus's max payload becomes a

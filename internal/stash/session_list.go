@@ -31,12 +31,13 @@ func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", coll, err)
 	}
-	for _, rec := range stored {
-		id, _ := rec[FieldID].(string)
-		ver, _ := rec[FieldVersion].(int)
-		ss.noteRead(c, id, ver)
-	}
 	out := mergeByID(stored, q.pending(ss.pendingIn(c.path)), q.limit)
+	for _, rec := range out { // what the caller sees of the store, not what the limit cut
+		if id, _ := rec[FieldID].(string); !ss.wrote(c.path, id) {
+			ver, _ := rec[FieldVersion].(int)
+			ss.noteRead(c, id, ver)
+		}
+	}
 	if !o.Hidden {
 		sc := c.Schema() // one schema for the whole list, also while a reload swaps it
 		for i := range out {

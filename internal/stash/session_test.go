@@ -573,6 +573,33 @@ func TestReadThenWriteConflict(t *testing.T) {
 		}
 		commit(t, s, mine)
 	})
+	// A list notes the records it returns, not those its limit cut off.
+	t.Run("a record a list left out", func(t *testing.T) {
+		s := notesSet(t)
+		seed := s.Session()
+		for _, id := range []string{"b", "c"} {
+			if _, err := seed.Put("/notes", id, Record{"title": id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit(t, s, seed)
+		mine := s.Session()
+		if _, err := mine.Put("/notes", "a", Record{"title": "a"}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := mine.List("/notes", ListOptions{Limit: 2})
+		if err != nil || len(recs) != 2 || recs[1][FieldID] != "b" {
+			t.Fatalf("List(limit 2)=%v, %v, want a and b", recs, err)
+		}
+		other := s.Session()
+		if _, err := other.Patch("/notes", "c", Record{"title": "theirs"}, AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+		commit(t, s, other)
+		if _, err := mine.Put("/notes", "c", Record{"title": "mine"}); err != nil {
+			t.Errorf("Put() of a record the list did not return=%v, want it based on the stored version", err)
+		}
+	})
 	t.Run("rereads without a write", func(t *testing.T) {
 		s := notesSet(t)
 		seed := s.Session()
