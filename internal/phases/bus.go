@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,10 +21,11 @@ import (
 // *service.Client). Options.Bus nil means the bus is off: their functions
 // raise a 503.
 type Bus interface {
-	// Publish sends data on subject.
-	Publish(subject string, data []byte) error
-	// Request sends data on subject and returns the reply's data; ctx bounds the wait.
-	Request(ctx context.Context, subject string, data []byte) ([]byte, error)
+	// Publish sends data on subject, hops deep (service.HeaderHops).
+	Publish(subject string, data []byte, hops int) error
+	// Request sends data on subject, hops deep, and returns the reply's
+	// data; ctx bounds the wait.
+	Request(ctx context.Context, subject string, data []byte, hops int) ([]byte, error)
 	// Call sends a request to a MiniMi service and returns its reply.
 	Call(ctx context.Context, c service.Call) (*service.Reply, error)
 }
@@ -38,7 +40,7 @@ func (v *vm) natsPublish(L *lua.LState) int {
 	bus := v.bus(L, "nats.publish")
 	subject := checkSubject(L, 1, false)
 	data := payload(L, 2)
-	if err := bus.Publish(subject, data); err != nil {
+	if err := bus.Publish(subject, data, v.hops()); err != nil {
 		return v.raise(v.busError("nats.publish", "publishing on "+subject, err))
 	}
 	return 0
@@ -53,7 +55,7 @@ func (v *vm) natsRequest(L *lua.LState) int {
 	data := payload(L, 2)
 	ctx, cancel := busContext(L, float64(L.OptNumber(3, 0)))
 	defer cancel()
-	reply, err := bus.Request(ctx, subject, data)
+	reply, err := bus.Request(ctx, subject, data, v.hops())
 	if err != nil {
 		return v.raise(v.busError("nats.request", "the request on "+subject, err))
 	}
@@ -83,6 +85,7 @@ func (v *vm) serviceCall(L *lua.LState) int {
 	if call.Header.Get("X-Request-Id") == "" {
 		call.Header.Set("X-Request-Id", v.call.call.ID)
 	}
+	call.Hops = v.hops()
 	ctx, cancel := busContext(L, ms)
 	defer cancel()
 	rep, err := bus.Call(ctx, call)
@@ -91,6 +94,16 @@ func (v *vm) serviceCall(L *lua.LState) int {
 	}
 	L.Push(v.replyTable(rep))
 	return 1
+}
+
+// hops is how deep a message the running request sends is: one more than
+// the services the request has passed through (service.HeaderHops).
+func (v *vm) hops() int {
+	n, err := strconv.Atoi(v.call.call.Header.Get(service.HeaderHops))
+	if err != nil || n < 0 {
+		n = 0
+	}
+	return min(n, service.MaxHops) + 1
 }
 
 // bus returns the engine's bus, raising when there is none or no request runs.

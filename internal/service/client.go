@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,25 @@ type Call struct {
 	// Body is the request body; its Content-Type header says how the
 	// envelope carries it (see the package doc).
 	Body []byte
+	// Hops is how many services the request has passed through, its
+	// caller's included; 0 for a call from outside any request.
+	Hops int
+}
+
+// HeaderHops is the header of a message sent while a request runs: how
+// many services the request has passed through. A service refuses one past
+// MaxHops with a 508, so that services that call each other in a loop stop.
+const HeaderHops = "Minimi-Hops"
+
+// MaxHops is the most services one request passes through.
+const MaxHops = 16
+
+// hopsHeader is the NATS header of a message n hops deep, nil for 0.
+func hopsHeader(n int) nats.Header {
+	if n <= 0 {
+		return nil
+	}
+	return nats.Header{HeaderHops: {strconv.Itoa(n)}}
 }
 
 // Reply is a service's answer: the status, headers and body the same
@@ -52,13 +72,13 @@ func (c *Client) conn() (*nats.Conn, error) {
 	return c.nc, nil
 }
 
-// Publish sends data on subject.
-func (c *Client) Publish(subject string, data []byte) error {
+// Publish sends data on subject, hops deep (see HeaderHops).
+func (c *Client) Publish(subject string, data []byte, hops int) error {
 	nc, err := c.conn()
 	if err != nil {
 		return err
 	}
-	if err := nc.Publish(subject, data); err != nil {
+	if err := nc.PublishMsg(&nats.Msg{Subject: subject, Data: data, Header: hopsHeader(hops)}); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	return nil
@@ -67,8 +87,8 @@ func (c *Client) Publish(subject string, data []byte) error {
 // Request sends data on subject and waits for one reply until ctx ends
 // (ctx must have a deadline). The error wraps ErrNoResponders when no one
 // listens on subject, ErrTimeout (and ctx's error) when ctx ends first.
-func (c *Client) Request(ctx context.Context, subject string, data []byte) ([]byte, error) {
-	msg, err := c.request(ctx, &nats.Msg{Subject: subject, Data: data})
+func (c *Client) Request(ctx context.Context, subject string, data []byte, hops int) ([]byte, error) {
+	msg, err := c.request(ctx, &nats.Msg{Subject: subject, Data: data, Header: hopsHeader(hops)})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +126,7 @@ func (c *Client) Call(ctx context.Context, call Call) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg, err := c.request(ctx, &nats.Msg{Subject: subject, Data: data})
+	msg, err := c.request(ctx, &nats.Msg{Subject: subject, Data: data, Header: hopsHeader(call.Hops)})
 	if err != nil {
 		return nil, err
 	}

@@ -293,6 +293,10 @@ func (s *Service) serve(subject string, data []byte, hdr micro.Headers) *reply {
 	if err != nil {
 		return problemReply(http.StatusBadRequest, err.Error(), u.EscapedPath(), busRequestID(env, hdr))
 	}
+	if n, _ := strconv.Atoi(req.Header.Get(HeaderHops)); n > MaxHops {
+		return problemReply(http.StatusLoopDetected, fmt.Sprintf("the request has passed through %d services, more than %d: "+
+			"services that call each other in a loop?", n, MaxHops), u.EscapedPath(), busRequestID(env, hdr))
+	}
 	w := newRecorder()
 	s.opts.Handler.ServeHTTP(w, req)
 	rep := w.reply()

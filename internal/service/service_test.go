@@ -346,6 +346,31 @@ func TestRawEnvelopes(t *testing.T) {
 	})
 }
 
+// TestCallLoop: services that call each other in a loop stop after
+// MaxHops, with a 508 that every caller sees, whether the loop goes through
+// service.call or through nats.request on the service's subjects, long
+// before the first request's time budget ends.
+func TestCallLoop(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	for _, path := range []string{"/loop", "/loop?via=request"} {
+		w := b.httpDo("GET", path, "", nil)
+		body := w.Body.Bytes()
+		depth := 0
+		for ; ; depth++ { // walk down the nested replies to the innermost
+			var m map[string]json.RawMessage
+			if json.Unmarshal(body, &m) != nil || m["inner"] == nil {
+				break
+			}
+			body = m["inner"]
+		}
+		// The HTTP request, MaxHops requests over the bus, and the 508.
+		if w.Code != http.StatusLoopDetected || depth != service.MaxHops+1 || !strings.Contains(string(body), "services that call each other in a loop") {
+			t.Errorf("GET %s=%d, %d levels deep, innermost %s; want 508 from %d services down", path, w.Code, depth, body, service.MaxHops+1)
+		}
+	}
+}
+
 // TestReplyNearMaxPayload: an error reply whose body fits the bus's max
 // payload but not with its error headers is answered all the same (as a
 // 502), never left for the caller to time out on.
@@ -606,7 +631,7 @@ func TestNewRefuses(t *testing.T) {
 
 func TestClientBusOff(t *testing.T) {
 	var c *service.Client
-	if err := c.Publish("x", nil); !errors.Is(err, service.ErrBusOff) {
+	if err := c.Publish("x", nil, 0); !errors.Is(err, service.ErrBusOff) {
 		t.Errorf("nil Client Publish()=%v, want ErrBusOff", err)
 	}
 	if _, err := service.NewClient(nil).Call(t.Context(), service.Call{Service: "b", Path: "/"}); !errors.Is(err, service.ErrBusOff) {
