@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -583,6 +584,47 @@ func TestReqFieldsPerRequest(t *testing.T) {
 			got["method"] != "POST" {
 			t.Errorf("request %d: %v, want before=none seen=%d path=/a own=mine method=POST", i+1, got, i)
 		}
+	}
+}
+
+// TestNoSharedStateBetweenEndpoints: on one state, what one endpoint's
+// script writes through _G, into the metatable of JSON arrays or into that
+// of the bindings' error values does not reach another endpoint's.
+func TestNoSharedStateBetweenEndpoints(t *testing.T) {
+	e := load(t, map[string]string{
+		"set/set.execute.lua": handlerOf(`
+			_G.leaked = "from set"
+			rawset(_G, "tostring", function() return "HIJACKED" end)
+			local gmt = getmetatable(_G)
+			local amt = getmetatable(json.array())
+			amt.__index = function() return "INJECTED" end
+			amt.__newindex = function() error("no appends") end
+			setmetatable(amt, { __index = function() return "DEEPER" end })
+			local _, err = pcall(nats.publish, "x", "y")
+			local emt = getmetatable(err)
+			local changed = pcall(setmetatable, err, {})
+			res:json({ own = tostring(1), gmt = gmt, emt = emt, changed = changed })`),
+		"get/get.execute.lua": handlerOf(`
+			local b = json.decode("[1,2]")
+			local appended = pcall(function() b[3] = 3 end)
+			local _, err = pcall(nats.publish, "x", "y")
+			res:json({ leaked = leaked or "none", ts = tostring(1), b99 = b[99] or "none", appended = appended,
+				arr = json.encode(json.decode("[]")), err = string.match(tostring(err), "bus is off") or tostring(err) })`),
+	}, Options{PoolSize: 1})
+	resp, err := run(t, e, "GET", "/set", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, resp); got["own"] != "HIJACKED" || got["gmt"] != "globals" || got["emt"] != "error" || got["changed"] != false {
+		t.Errorf("/set=%v, want its own tostring changed, and the globals' and errors' metatables protected", got)
+	}
+	resp, err = run(t, e, "GET", "/get", "") // the same state: the pool holds one
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"leaked": "none", "ts": "1", "b99": "none", "appended": true, "arr": "[]", "err": "bus is off"}
+	if got := decode(t, resp); !reflect.DeepEqual(got, want) {
+		t.Errorf("/get after /set=%v, want %v", got, want)
 	}
 }
 

@@ -67,7 +67,27 @@ func (v *vm) endCall() {
 	for m := cs.built; m != 0; m &= m - 1 {
 		v.fields.RawSetString(reqFieldNames[bits.TrailingZeros16(m)], lua.LNil)
 	}
+	emptyShared(v.arrayMT)
 	v.call = nil
+}
+
+// emptyShared empties t, a metatable of values the scripts of a state
+// share (getmetatable(json.array())), if a script wrote into it: what one
+// request wrote there must not change the arrays of the next, of another
+// endpoint.
+func emptyShared(t *lua.LTable) {
+	if t == nil {
+		return
+	}
+	if k, _ := t.Next(lua.LNil); k == lua.LNil && t.Metatable == lua.LNil {
+		return
+	}
+	var keys []lua.LValue
+	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
+	for _, k := range keys {
+		t.RawSet(k, lua.LNil)
+	}
+	t.Metatable = lua.LNil
 }
 
 // buildField builds the req field key of the running call.

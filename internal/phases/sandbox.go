@@ -162,8 +162,12 @@ func (v *vm) libError(L *lua.LState, name string, err error) {
 // it, its reads fall through to the shared globals.
 func (v *vm) env() *lua.LTable {
 	env := v.L.NewTable()
-	mt := v.L.NewTable()
+	// _G is the file's own globals, as in Lua: through the shared table a
+	// global set in one file would be seen by every other.
+	env.RawSetString("_G", env)
+	mt := v.L.CreateTable(0, 2)
 	mt.RawSetString("__index", v.L.G.Global)
+	mt.RawSetString("__metatable", lua.LString("globals"))
 	v.L.SetMetatable(env, mt)
 	return env
 }

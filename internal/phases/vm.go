@@ -21,6 +21,7 @@ type vm struct {
 	keptMT  *lua.LTable               // metatable of req tables whose call ended: their fields read nil
 	errMT   *lua.LTable               // metatable of error values raised by bindings
 	stashMT *lua.LTable               // metatable of stash objects
+	arrayMT *lua.LTable               // the metatable that marks JSON arrays, shared by every request of the state
 	stashes map[string]*lua.LUserData // the stash object of each collection, made on first use
 	onErr   *lua.LFunction            // message handler: records where an error was raised
 	call    *callState                // the request being run, nil between requests
@@ -37,6 +38,7 @@ func (e *Engine) newVM() *vm {
 	v.loaded = L.NewTable()
 	bindModules(L, v.modules(), v.functions())
 	v.stashMT = v.stashMeta()
+	v.arrayMT, _ = L.GetField(L.Get(lua.RegistryIndex), arrayMeta).(*lua.LTable)
 	v.res = L.NewUserData()
 	v.res.Value = v
 	v.res.Metatable = v.resMeta()
@@ -51,6 +53,7 @@ func (e *Engine) newVM() *vm {
 	v.keptMT = L.CreateTable(0, 1)
 	v.keptMT.RawSetString("__metatable", lua.LString("req"))
 	v.errMT = L.NewTable()
+	v.errMT.RawSetString("__metatable", lua.LString("error"))
 	v.errMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		if ud, ok := L.Get(1).(*lua.LUserData); ok {
 			if err, ok := ud.Value.(error); ok {
