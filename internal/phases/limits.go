@@ -316,14 +316,18 @@ const formatSlack = 512
 func strFormat(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		f := L.CheckString(1)
-		n, err := formatDirectives(f)
+		verbs, err := formatDirectives(f)
 		if err != nil {
 			L.RaiseError("string.format: %s", err.Error())
 		}
-		size := len(f) + n*formatSlack
-		for k := 2; k <= min(L.GetTop(), n+1); k++ {
+		size := len(f) + len(verbs)*formatSlack
+		for k := 2; k <= min(L.GetTop(), len(verbs)+1); k++ {
 			if s, ok := L.Get(k).(lua.LString); ok {
-				size += len(s)
+				if verbs[k-2] == 'q' {
+					size += 4 * len(s) // a byte may be quoted as \ddd
+				} else {
+					size += len(s)
+				}
 			}
 		}
 		if size > MaxStringBytes {
@@ -333,9 +337,10 @@ func strFormat(orig lua.LGFunction) lua.LGFunction {
 	}
 }
 
-// formatDirectives counts the directives of a format string and checks them.
-func formatDirectives(f string) (int, error) {
-	n := 0
+// formatDirectives returns the verb of each directive of a format string
+// ('s' for %5s), and checks them.
+func formatDirectives(f string) ([]byte, error) {
+	var verbs []byte
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' {
 			continue
@@ -353,14 +358,18 @@ func formatDirectives(f string) (int, error) {
 			i, ok = skipDigits(f, i+1)
 		}
 		if !ok {
-			return n, errors.New("invalid format (width or precision too long)")
+			return verbs, errors.New("invalid format (width or precision too long)")
 		}
 		if i < len(f) && (f[i] == '*' || f[i] == '[') {
-			return n, fmt.Errorf("invalid format (%q is not supported)", f[i])
+			return verbs, fmt.Errorf("invalid format (%q is not supported)", f[i])
 		}
-		n++
+		verb := byte(0) // a format that ends in its directive
+		if i < len(f) {
+			verb = f[i]
+		}
+		verbs = append(verbs, verb)
 	}
-	return n, nil
+	return verbs, nil
 }
 
 // skipDigits skips at most two digits; it reports false at a third.

@@ -101,6 +101,9 @@ func TestStringFormat(t *testing.T) {
 		{name: "star width", expr: `string.format("%*d", 5, 1)`, err: "not supported"},
 		{name: "argument index", expr: `string.format("%[1]s%[1]s", "x")`, err: "not supported"},
 		{name: "result past the limit", expr: `string.format("%s%s", string.rep("x", 10000000), string.rep("x", 10000000))`, err: "string.format: the result would be longer than"},
+		// %q writes up to four bytes for one: NULs as \000.
+		{name: "quoted past the limit", expr: `#string.format("%q", string.rep("\0", 5000000))`, err: "string.format: the result would be longer than"},
+		{name: "quoted within the limit", expr: `#string.format("%q", string.rep("\0", 4000000))`, want: `{"v":16000002}`},
 	})
 }
 
