@@ -7,17 +7,30 @@ type lValueArraySorter struct {
 	L      *LState
 	Fn     *LFunction
 	Values []LValue
+	less   int // comparisons so far
 }
 
-func (lv lValueArraySorter) Len() int {
+func (lv *lValueArraySorter) Len() int {
 	return len(lv.Values)
 }
 
-func (lv lValueArraySorter) Swap(i, j int) {
+func (lv *lValueArraySorter) Swap(i, j int) {
 	lv.Values[i], lv.Values[j] = lv.Values[j], lv.Values[i]
 }
 
-func (lv lValueArraySorter) Less(i, j int) bool {
+// sortCheckEvery is how many comparisons a sort makes between looks at the
+// state's context: a comparator that is a Go function, or none, runs no
+// Lua instruction, so nothing else would stop a long sort.
+const sortCheckEvery = 1024
+
+func (lv *lValueArraySorter) Less(i, j int) bool {
+	if lv.less++; lv.less%sortCheckEvery == 0 && lv.L.ctx != nil {
+		select {
+		case <-lv.L.ctx.Done():
+			lv.L.RaiseError(lv.L.ctx.Err().Error())
+		default:
+		}
+	}
 	if lv.Fn != nil {
 		lv.L.Push(lv.Fn)
 		lv.L.Push(lv.Values[i])
