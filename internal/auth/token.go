@@ -60,6 +60,7 @@ func NewTokens(opts TokenOptions) (*Tokens, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(opts.Now),
+		jwt.WithStrictDecoding(), // one token per signature: no spare bits set
 	)
 	return t, nil
 }

@@ -122,6 +122,11 @@ func TestCheckRejects(t *testing.T) {
 	noExp, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ada"}).SignedString(testSecret)
 	future, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ada", "exp": exp, "iat": exp}).SignedString(testSecret)
 	none := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	// The signature's last character carries two bits the 32 bytes do not
+	// use: setting one gives another token that decodes to the same bytes.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := parts[2]
+	twin := sig[:len(sig)-1] + string(alphabet[strings.IndexByte(alphabet, sig[len(sig)-1])^1])
 	tests := []struct{ name, token string }{
 		{"empty", ""},
 		{"garbage", "not a token"},
@@ -133,6 +138,7 @@ func TestCheckRejects(t *testing.T) {
 		{"no exp", noExp},
 		{"issued in the future", future},
 		{"too long", good + strings.Repeat("A", MaxTokenBytes)},
+		{"signature with its spare bits set", parts[0] + "." + parts[1] + "." + twin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
