@@ -194,14 +194,14 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 	keys := make([]objectKey, 0, 8)
 	var bad lua.LValue
 	t.ForEachKind(func(k string, v lua.LValue) { keys = append(keys, objectKey{k, v}) }, func(k, v lua.LValue) {
-		if kn, ok := k.(lua.LNumber); ok {
+		if kn, ok := k.(lua.LNumber); ok && !math.IsInf(float64(kn), 0) {
 			keys = append(keys, objectKey{kn.String(), v})
 		} else {
 			bad = k
 		}
 	})
 	if bad != nil {
-		return buf, fmt.Errorf("cannot encode a table key of type %s as json", bad.Type())
+		return buf, badKeyError(bad)
 	}
 	slices.SortFunc(keys, func(a, b objectKey) int { return strings.Compare(a.name, b.name) })
 	buf = append(buf, '{')
@@ -220,6 +220,19 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 		}
 	}
 	return append(buf, '}'), nil
+}
+
+// badKeyError is the error of a table key no JSON object key stands for: a
+// table, a boolean, an infinity (which JSON has no number for either).
+func badKeyError(k lua.LValue) error {
+	if n, ok := k.(lua.LNumber); ok && math.IsInf(float64(n), 0) {
+		name := "inf"
+		if n < 0 {
+			name = "-inf"
+		}
+		return fmt.Errorf("cannot encode the table key %s as json", name)
+	}
+	return fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
 }
 
 // keyTwiceError is the error of a table whose number key and string key
@@ -384,10 +397,10 @@ func (c *goConverter) object(t *lua.LTable, depth int) (any, error) {
 		}
 	}
 	t.ForEachKind(put, func(k, val lua.LValue) {
-		if kn, ok := k.(lua.LNumber); ok {
+		if kn, ok := k.(lua.LNumber); ok && !math.IsInf(float64(kn), 0) {
 			put(kn.String(), val)
 		} else if err == nil {
-			err = fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
+			err = badKeyError(k)
 		}
 	})
 	if err != nil {

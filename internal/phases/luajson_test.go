@@ -65,6 +65,9 @@ func TestJSONNumberAndStringKey(t *testing.T) {
 			want: `{"1":"num","1.5":"f","2":"str","x":{"1":2,"10":1}}`},
 		{name: "distinct keys stored", call: `res:json(req.stash:create({ id = "r1", meta = { [1] = "num", ["2"] = "str" } }).meta)`,
 			want: `{"1":"num","2":"str"}`},
+		// JSON has no number for an infinity, as a value or as a key.
+		{name: "infinite key", call: `res:json({ [1/0] = 1, a = 2 })`, err: "res:json: cannot encode the table key inf as json"},
+		{name: "infinite key stored", call: `req.stash:create({ meta = { [-1/0] = 1, a = 2 } })`, err: "cannot encode the table key -inf as json"},
 	})
 }
 
