@@ -781,47 +781,76 @@ func (ls *LState) where(level int, skipg bool) string {
 		return ""
 	}
 	cf := dbg.frame
-	proto := cf.Fn.Proto
-	sourcename := "[G]"
-	if proto != nil {
-		sourcename = proto.SourceName
-	} else if skipg {
+	if cf.Fn.Proto == nil && skipg {
 		return ls.where(level+1, skipg)
 	}
-	line := ""
-	if proto != nil {
-		line = fmt.Sprintf("%v:", proto.DbgSourcePositions[cf.Pc-1])
-	}
-	return fmt.Sprintf("%v:%v", sourcename, line)
+	return frameWhere(cf)
 }
 
+// frameWhere is "source:line:" of frame cf, "[G]:" for a Go function.
+func frameWhere(cf *callFrame) string {
+	proto := cf.Fn.Proto
+	if proto == nil {
+		return "[G]:"
+	}
+	return fmt.Sprintf("%v:%v:", proto.SourceName, proto.DbgSourcePositions[cf.Pc-1])
+}
+
+// frameTailCalls is the number of tail calls frame cf stands for.
+func frameTailCalls(cf *callFrame) int {
+	if cf.Fn.IsG {
+		return 0
+	}
+	return cf.TailCall
+}
+
+// stackTrace lists the frames from the top of the stack down, each followed
+// by a line for each tail call it made, and then "[G]: ?"; level lines are
+// skipped. Past 20 lines, only the first and last 7 are shown. Only the lines
+// shown are formatted, and the frames are walked once, so that an error deep
+// in the stack, or after millions of tail calls, costs a walk of its frames.
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
-	header := "stack traceback:"
-	if ls.currentFrame != nil {
-		i := 0
-		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
-			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
-			if !cf.Fn.IsG && cf.TailCall > 0 {
-				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
-				}
-			}
-			i++
+	lines := 1 // the last one
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		lines += 1 + frameTailCalls(cf)
+	}
+	start := intMax(0, intMin(level, lines))
+	// The lines shown are [start, headEnd) and [tailStart, lines).
+	headEnd, tailStart := lines, lines
+	if lines-start > 20 {
+		headEnd, tailStart = start+7, lines-7
+	}
+	head, tail := make([]string, 0, 8), []string(nil)
+	put := func(i int, line string) {
+		if i < headEnd {
+			head = append(head, line)
+		} else {
+			tail = append(tail, line)
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	shown := func(i int) bool { return i >= start && (i < headEnd || i >= tailStart) }
+	i := 0
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		if shown(i) {
+			put(i, fmt.Sprintf("\t%v in %v", frameWhere(cf), ls.formattedFrameFuncName(cf)))
+		}
+		// The tail-call lines are i+1 to i+tc: visit only those shown.
+		tc := frameTailCalls(cf)
+		for j := intMax(i+1, start); j <= i+tc && j < headEnd; j++ {
+			put(j, "\t(tailcall): ?")
+		}
+		for j := intMax(i+1, tailStart); j <= i+tc; j++ {
+			put(j, "\t(tailcall): ?")
+		}
+		i += 1 + tc
 	}
-	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+	if shown(i) {
+		put(i, "\t[G]: ?")
+	}
+	if tail != nil {
+		head = append(append(head, "\t..."), tail...)
+	}
+	return "stack traceback:\n" + strings.Join(head, "\n")
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {
