@@ -2058,6 +2058,13 @@ func (ls *LState) Call(nargs, nret int) {
 	ls.callR(nargs, nret, -1)
 }
 
+// PCall calls a function in protected mode, as lua_pcall does, with one
+// exception. Once the state's context is done, a PCall made while a function
+// runs in the state (by a Go function that Lua called, as pcall and xpcall
+// are) does not catch the error, whatever it is, nor call errfunc: the error
+// goes on up to the PCall made on the idle state, which returns it as
+// usual. So a script stopped under nested pcalls ends at once, rather than
+// catching the stop at each level and raising it again one level up.
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	err = nil
 	sp := ls.stack.Sp()
@@ -2067,9 +2074,13 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	if errfunc != nil {
 		ls.hasErrorFunc = true
 	}
+	returned := false
 	defer func() {
 		ls.Panic = oldpanic
 		ls.hasErrorFunc = false
+		if !returned && sp > 0 && ls.stopped() {
+			return // not recovered: the panic goes on
+		}
 		rcv := recover()
 		if rcv != nil {
 			if _, ok := rcv.(*ApiError); !ok {
@@ -2122,6 +2133,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	}()
 
 	ls.Call(nargs, nret)
+	returned = true
 
 	return
 }
@@ -2293,6 +2305,19 @@ func (ls *LState) SetMx(mx int) {
 func (ls *LState) SetContext(ctx context.Context) {
 	ls.mainLoop = mainLoopWithContext
 	ls.ctx = ctx
+}
+
+// stopped reports whether the state's context is done.
+func (ls *LState) stopped() bool {
+	if ls.ctx == nil {
+		return false
+	}
+	select {
+	case <-ls.ctx.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // Context returns the LState's context. To change the context, use WithContext.
