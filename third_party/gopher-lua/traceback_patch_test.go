@@ -61,10 +61,12 @@ func TestStackTraceOfADeepStack(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			L := NewState(tc.options)
-			defer L.Close()
 			done := make(chan error, 1)
-			go func() { done <- L.DoString(tc.script) }()
+			go func() {
+				L := NewState(tc.options)
+				defer L.Close()
+				done <- L.DoString(tc.script)
+			}()
 			select {
 			case err := <-done:
 				if err != nil {
