@@ -727,11 +727,19 @@ func (ls *LState) printCallStack() {
 	println("-------------------------")
 }
 
+// closeAllUpvalues closes the open upvalues of every Lua frame on the stack.
+// closeUpvalues(idx) closes those at idx and above, so one call with the
+// lowest local base closes them all: one pass over the upvalues, not one per
+// frame.
 func (ls *LState) closeAllUpvalues() { // +inline-start
+	base := -1
 	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
-		if !cf.Fn.IsG {
-			ls.closeUpvalues(cf.LocalBase)
+		if !cf.Fn.IsG && (base < 0 || cf.LocalBase < base) {
+			base = cf.LocalBase
 		}
+	}
+	if base >= 0 {
+		ls.closeUpvalues(base)
 	}
 } // +inline-end
 
