@@ -98,15 +98,18 @@ func findPattern(L *LState, pattern string, src []byte, offset, limit int) ([]*p
 	return pm.FindContext(ctx, pattern, src, offset, limit)
 }
 
+// findInit is the 0-based offset at which string.find and string.match
+// start, as Lua 5.1's str_find_aux reads init: from the end when negative,
+// and within 0 to len(str), so that an init past the end starts at the end,
+// where a pattern may still match the empty string.
+func findInit(L *LState, str string) int {
+	return intMin(luaIndex2StringIndex(str, L.OptInt(3, 1), true), len(str))
+}
+
 func strFind(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	if len(pattern) == 0 {
-		L.Push(LNumber(1))
-		L.Push(LNumber(0))
-		return 2
-	}
-	init := luaIndex2StringIndex(str, L.OptInt(3, 1), true)
+	init := findInit(L, str)
 	plain := false
 	if L.GetTop() == 4 {
 		plain = LVAsBool(L.Get(4))
@@ -364,15 +367,7 @@ func strLower(L *LState) int {
 func strMatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	offset := L.OptInt(3, 1)
-	l := len(str)
-	if offset < 0 {
-		offset = l + offset + 1
-	}
-	offset--
-	if offset < 0 {
-		offset = 0
-	}
+	offset := findInit(L, str)
 
 	mds, err := findPattern(L, pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
 	if err != nil {
@@ -380,7 +375,7 @@ func strMatch(L *LState) int {
 	}
 	if len(mds) == 0 {
 		L.Push(LNil)
-		return 0
+		return 1
 	}
 	md := mds[0]
 	nsubs := md.CaptureLength() / 2

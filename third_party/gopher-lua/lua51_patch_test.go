@@ -1,0 +1,78 @@
+package lua
+
+import (
+	"strings"
+	"testing"
+)
+
+// lua51Case is a Lua expression and what Lua 5.1 gives for it: its values
+// joined by ", ", a string in double quotes and others through tostring (""
+// for no values), or a fragment of the error it raises.
+type lua51Case struct {
+	expr, want, err string
+}
+
+func runLua51Cases(t *testing.T, tests []lua51Case) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			L := NewState()
+			defer L.Close()
+			err := L.DoString(`local r = { n = select("#", ` + tc.expr + `), ` + tc.expr + ` }
+				for i = 1, r.n do r[i] = type(r[i]) == "string" and '"' .. r[i] .. '"' or tostring(r[i]) end
+				got = table.concat(r, ", ", 1, r.n)`)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err=%v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := L.GetGlobal("got").String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFindAndMatchInit: string.find and string.match read init as Lua 5.1's
+// str_find_aux does: a negative one counts from the end, one before the
+// start is 1, one past the end is #s + 1, and an empty pattern matches at
+// init. A match that fails is one nil.
+func TestFindAndMatchInit(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.find("abc", "")`, "1, 0", ""},
+		{`string.find("abc", "", 2)`, "2, 1", ""},
+		{`string.find("abc", "", 4)`, "4, 3", ""},
+		{`string.find("abc", "", 10)`, "4, 3", ""},
+		{`string.find("abc", "", -1)`, "3, 2", ""},
+		{`string.find("abc", "", -10)`, "1, 0", ""},
+		{`string.find("abc", "", 0)`, "1, 0", ""},
+		{`string.find("", "")`, "1, 0", ""},
+		{`string.find("", "", 5)`, "1, 0", ""},
+		{`string.find("abc", "", 2, true)`, "2, 1", ""},
+		{`string.find("abc", "x*", 5)`, "4, 3", ""},
+		{`string.find("abc", "x*", 4)`, "4, 3", ""},
+		{`string.find("abc", "()", 10)`, "4, 3, 4", ""},
+		{`string.find("abc", "^", 10)`, "4, 3", ""},
+		{`string.find("abc", "$", 10)`, "4, 3", ""},
+		{`string.find("abc", "b", 10)`, "nil", ""},
+		{`string.find("abc", "b", 10, true)`, "nil", ""},
+		{`string.find("abc", "c", 3, true)`, "3, 3", ""},
+		{`string.find("abc", "c", -1, true)`, "3, 3", ""},
+		{`string.find("abc", "b", -10)`, "2, 2", ""},
+		{`string.find("abc", "b", 3)`, "nil", ""},
+		{`string.match("abc", "()", 5)`, "4", ""},
+		{`string.match("abc", "()", 4)`, "4", ""},
+		{`string.match("abc", "()", -1)`, "3", ""},
+		{`string.match("abc", "", 10)`, `""`, ""},
+		{`string.match("abc", ".", 10)`, "nil", ""},
+		{`string.match("abc", "x")`, "nil", ""},
+		{`string.match("abc", "(x)(y)")`, "nil", ""},
+		{`string.match("abc", "b")`, `"b"`, ""},
+		{`string.match("abc", "(b)(c)")`, `"b", "c"`, ""},
+		{`("abc"):match("c", 10)`, "nil", ""},
+	})
+}
