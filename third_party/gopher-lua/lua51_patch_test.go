@@ -76,3 +76,33 @@ func TestFindAndMatchInit(t *testing.T) {
 		{`("abc"):match("c", 10)`, "nil", ""},
 	})
 }
+
+// TestMalformedPatterns: a pattern that ends with '%', a set without its ']'
+// and a %b without its two characters raise Lua 5.1's errors. They are
+// raised when the pattern is read, before any matching, as this copy's
+// other pattern errors are.
+func TestMalformedPatterns(t *testing.T) {
+	const endsWithPercent, missingBracket, unbalanced = "malformed pattern (ends with '%')", "malformed pattern (missing ']')", "unbalanced pattern"
+	runLua51Cases(t, []lua51Case{
+		{`string.find("abc", "%")`, "", endsWithPercent},
+		{`string.find("", "%")`, "", endsWithPercent},
+		{`string.find("abc", "a%")`, "", endsWithPercent},
+		{`string.match("abc", "%")`, "", endsWithPercent},
+		{`(function() for _ in string.gmatch("abc", "%") do end end)()`, "", endsWithPercent},
+		{`string.gsub("abc", "%", "x")`, "", endsWithPercent},
+		{`string.find("abc", "[a")`, "", missingBracket},
+		{`string.find("abc", "[%")`, "", missingBracket},
+		{`string.find("abc", "[^")`, "", missingBracket},
+		{`string.find("abc", "[]")`, "", missingBracket},
+		{`string.find("abc", "[a-")`, "", missingBracket},
+		{`string.find("abc", "%b")`, "", unbalanced},
+		{`string.find("abc", "%ba")`, "", unbalanced},
+		{`string.find("a%", "%%")`, "2, 2", ""},
+		{`string.find("a]", "]")`, "2, 2", ""},
+		{`string.find("x]", "[]]")`, "2, 2", ""},
+		{`string.find("x-", "[a-]")`, "2, 2", ""},
+		{`string.find("x%", "[%%]")`, "2, 2", ""},
+		{`string.find("a(b)", "%b()")`, "2, 4", ""},
+		{`string.find("a.", "%.")`, "2, 2", ""},
+	})
+}
