@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -104,5 +105,25 @@ func TestMalformedPatterns(t *testing.T) {
 		{`string.find("x%", "[%%]")`, "2, 2", ""},
 		{`string.find("a(b)", "%b()")`, "2, 4", ""},
 		{`string.find("a.", "%.")`, "2, 2", ""},
+	})
+}
+
+// TestMathRandomArguments: math.random checks its interval as Lua 5.1's
+// math_random does, instead of failing with Go's "invalid argument to Intn".
+func TestMathRandomArguments(t *testing.T) {
+	const inRange = `(function() for i = 1, 200 do local r = math.random(%s) if r < %s or r > %s or r %% 1 ~= 0 then return r end end return true end)()`
+	within := func(args, lo, hi string) string { return fmt.Sprintf(inRange, args, lo, hi) }
+	runLua51Cases(t, []lua51Case{
+		{`math.random(0)`, "", "bad argument #1 to random (interval is empty)"},
+		{`math.random(-1)`, "", "bad argument #1 to random (interval is empty)"},
+		{`math.random(3, 2)`, "", "bad argument #2 to random (interval is empty)"},
+		{`math.random(1, 2, 3)`, "", "wrong number of arguments"},
+		{`math.random(1)`, "1", ""},
+		{`math.random(3, 3)`, "3", ""},
+		{`math.random(-3, -3)`, "-3", ""},
+		{within("5", "1", "5"), "true", ""},
+		{within("-2, 2", "-2", "2"), "true", ""},
+		{within("-2^62, 2^62", "-2^62", "2^62"), "true", ""},
+		{`(function() local r = math.random() return r >= 0 and r < 1 end)()`, "true", ""},
 	})
 }
