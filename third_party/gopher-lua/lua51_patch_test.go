@@ -127,3 +127,18 @@ func TestMathRandomArguments(t *testing.T) {
 		{`(function() local r = math.random() return r >= 0 and r < 1 end)()`, "true", ""},
 	})
 }
+
+// TestGmatchIsAClosure: string.gmatch returns one function, which can be
+// called directly as well as from a for loop, as in Lua 5.1.
+func TestGmatchIsAClosure(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`select("#", string.gmatch("abc", "."))`, "1", ""},
+		{`type(string.gmatch("abc", "."))`, `"function"`, ""},
+		{`(function() local it = string.gmatch("a b", "%a") return it(), it(), it() end)()`, `"a", "b"`, ""},
+		{`(function() local it = string.gmatch("a b", "%a") it() it() it() return select("#", it()) end)()`, "0", ""},
+		{`(function() local it = ("k=v"):gmatch("(%w)=(%w)") return it() end)()`, `"k", "v"`, ""},
+		{`(function() local t = {} for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do t[#t + 1] = k .. v end return table.concat(t, " ") end)()`, `"a1 b2"`, ""},
+		{`(function() local n = 0 for p in string.gmatch("abc", "()") do n = n + p end return n end)()`, "10", ""},
+		{`(function() local a, b = string.gmatch("xy", "."), string.gmatch("xy", ".") return a() .. b() .. a() .. b() end)()`, `"xxyy"`, ""},
+	})
+}
