@@ -183,17 +183,31 @@ func mathRad(L *LState) int {
 	return 1
 }
 
+// mathRandom is math.random([m[, n]]), which checks its arguments as Lua
+// 5.1's math_random does.
 func mathRandom(L *LState) int {
 	switch L.GetTop() {
 	case 0:
 		L.Push(LNumber(rand.Float64()))
 	case 1:
 		n := L.CheckInt(1)
+		if n < 1 {
+			L.ArgError(1, "interval is empty")
+		}
 		L.Push(LNumber(rand.Intn(n) + 1))
+	case 2:
+		min, max := L.CheckInt(1), L.CheckInt(2)
+		if min > max {
+			L.ArgError(2, "interval is empty")
+		}
+		if span := max - min + 1; span > 0 {
+			L.Push(LNumber(rand.Intn(span) + min))
+		} else { // more integers than an int counts: from a float, as Lua does
+			r := math.Floor(rand.Float64()*(float64(max)-float64(min)+1)) + float64(min)
+			L.Push(LNumber(math.Min(r, float64(max))))
+		}
 	default:
-		min := L.CheckInt(1)
-		max := L.CheckInt(2) + 1
-		L.Push(LNumber(rand.Intn(max-min) + min))
+		L.RaiseError("wrong number of arguments")
 	}
 	return 1
 }

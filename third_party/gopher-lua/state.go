@@ -727,11 +727,19 @@ func (ls *LState) printCallStack() {
 	println("-------------------------")
 }
 
+// closeAllUpvalues closes the open upvalues of every Lua frame on the stack.
+// closeUpvalues(idx) closes those at idx and above, so one call with the
+// lowest local base closes them all: one pass over the upvalues, not one per
+// frame.
 func (ls *LState) closeAllUpvalues() { // +inline-start
+	base := -1
 	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
-		if !cf.Fn.IsG {
-			ls.closeUpvalues(cf.LocalBase)
+		if !cf.Fn.IsG && (base < 0 || cf.LocalBase < base) {
+			base = cf.LocalBase
 		}
+	}
+	if base >= 0 {
+		ls.closeUpvalues(base)
 	}
 } // +inline-end
 
@@ -781,47 +789,76 @@ func (ls *LState) where(level int, skipg bool) string {
 		return ""
 	}
 	cf := dbg.frame
-	proto := cf.Fn.Proto
-	sourcename := "[G]"
-	if proto != nil {
-		sourcename = proto.SourceName
-	} else if skipg {
+	if cf.Fn.Proto == nil && skipg {
 		return ls.where(level+1, skipg)
 	}
-	line := ""
-	if proto != nil {
-		line = fmt.Sprintf("%v:", proto.DbgSourcePositions[cf.Pc-1])
-	}
-	return fmt.Sprintf("%v:%v", sourcename, line)
+	return frameWhere(cf)
 }
 
+// frameWhere is "source:line:" of frame cf, "[G]:" for a Go function.
+func frameWhere(cf *callFrame) string {
+	proto := cf.Fn.Proto
+	if proto == nil {
+		return "[G]:"
+	}
+	return fmt.Sprintf("%v:%v:", proto.SourceName, proto.DbgSourcePositions[cf.Pc-1])
+}
+
+// frameTailCalls is the number of tail calls frame cf stands for.
+func frameTailCalls(cf *callFrame) int {
+	if cf.Fn.IsG {
+		return 0
+	}
+	return cf.TailCall
+}
+
+// stackTrace lists the frames from the top of the stack down, each followed
+// by a line for each tail call it made, and then "[G]: ?"; level lines are
+// skipped. Past 20 lines, only the first and last 7 are shown. Only the lines
+// shown are formatted, and the frames are walked once, so that an error deep
+// in the stack, or after millions of tail calls, costs a walk of its frames.
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
-	header := "stack traceback:"
-	if ls.currentFrame != nil {
-		i := 0
-		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
-			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
-			if !cf.Fn.IsG && cf.TailCall > 0 {
-				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
-				}
-			}
-			i++
+	lines := 1 // the last one
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		lines += 1 + frameTailCalls(cf)
+	}
+	start := intMax(0, intMin(level, lines))
+	// The lines shown are [start, headEnd) and [tailStart, lines).
+	headEnd, tailStart := lines, lines
+	if lines-start > 20 {
+		headEnd, tailStart = start+7, lines-7
+	}
+	head, tail := make([]string, 0, 8), []string(nil)
+	put := func(i int, line string) {
+		if i < headEnd {
+			head = append(head, line)
+		} else {
+			tail = append(tail, line)
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	shown := func(i int) bool { return i >= start && (i < headEnd || i >= tailStart) }
+	i := 0
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		if shown(i) {
+			put(i, fmt.Sprintf("\t%v in %v", frameWhere(cf), ls.formattedFrameFuncName(cf)))
+		}
+		// The tail-call lines are i+1 to i+tc: visit only those shown.
+		tc := frameTailCalls(cf)
+		for j := intMax(i+1, start); j <= i+tc && j < headEnd; j++ {
+			put(j, "\t(tailcall): ?")
+		}
+		for j := intMax(i+1, tailStart); j <= i+tc; j++ {
+			put(j, "\t(tailcall): ?")
+		}
+		i += 1 + tc
 	}
-	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+	if shown(i) {
+		put(i, "\t[G]: ?")
+	}
+	if tail != nil {
+		head = append(append(head, "\t..."), tail...)
+	}
+	return "stack traceback:\n" + strings.Join(head, "\n")
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {
@@ -2029,6 +2066,13 @@ func (ls *LState) Call(nargs, nret int) {
 	ls.callR(nargs, nret, -1)
 }
 
+// PCall calls a function in protected mode, as lua_pcall does, with one
+// exception. Once the state's context is done, a PCall made while a function
+// runs in the state (by a Go function that Lua called, as pcall and xpcall
+// are) does not catch the error, whatever it is, nor call errfunc: the error
+// goes on up to the PCall made on the idle state, which returns it as
+// usual. So a script stopped under nested pcalls ends at once, rather than
+// catching the stop at each level and raising it again one level up.
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	err = nil
 	sp := ls.stack.Sp()
@@ -2038,9 +2082,13 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	if errfunc != nil {
 		ls.hasErrorFunc = true
 	}
+	returned := false
 	defer func() {
 		ls.Panic = oldpanic
 		ls.hasErrorFunc = false
+		if !returned && sp > 0 && ls.stopped() {
+			return // not recovered: the panic goes on
+		}
 		rcv := recover()
 		if rcv != nil {
 			if _, ok := rcv.(*ApiError); !ok {
@@ -2093,6 +2141,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	}()
 
 	ls.Call(nargs, nret)
+	returned = true
 
 	return
 }
@@ -2264,6 +2313,19 @@ func (ls *LState) SetMx(mx int) {
 func (ls *LState) SetContext(ctx context.Context) {
 	ls.mainLoop = mainLoopWithContext
 	ls.ctx = ctx
+}
+
+// stopped reports whether the state's context is done.
+func (ls *LState) stopped() bool {
+	if ls.ctx == nil {
+		return false
+	}
+	select {
+	case <-ls.ctx.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // Context returns the LState's context. To change the context, use WithContext.

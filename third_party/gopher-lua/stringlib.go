@@ -15,7 +15,7 @@ func OpenString(L *LState) int {
 	//_, ok := L.G.builtinMts[int(LTString)]
 	//if !ok {
 	mod = L.RegisterModule(StringLibName, strFuncs).(*LTable)
-	gmatch := L.NewClosure(strGmatch, L.NewFunction(strGmatchIter))
+	gmatch := L.NewFunction(strGmatch)
 	mod.RawSetString("gmatch", gmatch)
 	mod.RawSetString("gfind", gmatch)
 	mod.RawSetString("__index", mod)
@@ -98,15 +98,18 @@ func findPattern(L *LState, pattern string, src []byte, offset, limit int) ([]*p
 	return pm.FindContext(ctx, pattern, src, offset, limit)
 }
 
+// findInit is the 0-based offset at which string.find and string.match
+// start, as Lua 5.1's str_find_aux reads init: from the end when negative,
+// and within 0 to len(str), so that an init past the end starts at the end,
+// where a pattern may still match the empty string.
+func findInit(L *LState, str string) int {
+	return intMin(luaIndex2StringIndex(str, L.OptInt(3, 1), true), len(str))
+}
+
 func strFind(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	if len(pattern) == 0 {
-		L.Push(LNumber(1))
-		L.Push(LNumber(0))
-		return 2
-	}
-	init := luaIndex2StringIndex(str, L.OptInt(3, 1), true)
+	init := findInit(L, str)
 	plain := false
 	if L.GetTop() == 4 {
 		plain = LVAsBool(L.Get(4))
@@ -309,16 +312,16 @@ type strMatchData struct {
 	matches []*pm.MatchData
 }
 
-func strGmatchIter(L *LState) int {
-	md := L.CheckUserData(1).Value.(*strMatchData)
+// strGmatchIter returns the next match of md, or nothing once there is none
+// left, however often it is called then.
+func strGmatchIter(L *LState, md *strMatchData) int {
 	str := md.str
 	matches := md.matches
 	idx := md.pos
-	md.pos += 1
-	if idx == len(matches) {
+	if idx >= len(matches) {
 		return 0
 	}
-	L.Push(L.Get(1))
+	md.pos += 1
 	match := matches[idx]
 	if match.CaptureLength() == 2 {
 		L.Push(LString(str[match.Capture(0):match.Capture(1)]))
@@ -342,11 +345,10 @@ func strGmatch(L *LState) int {
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
-	L.Push(L.Get(UpvalueIndex(1)))
-	ud := L.NewUserData()
-	ud.Value = &strMatchData{str, 0, mds}
-	L.Push(ud)
-	return 2
+	// One function, as in Lua 5.1, so that it can be called directly too.
+	md := &strMatchData{str, 0, mds}
+	L.Push(L.NewFunction(func(L *LState) int { return strGmatchIter(L, md) }))
+	return 1
 }
 
 func strLen(L *LState) int {
@@ -364,15 +366,7 @@ func strLower(L *LState) int {
 func strMatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	offset := L.OptInt(3, 1)
-	l := len(str)
-	if offset < 0 {
-		offset = l + offset + 1
-	}
-	offset--
-	if offset < 0 {
-		offset = 0
-	}
+	offset := findInit(L, str)
 
 	mds, err := findPattern(L, pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
 	if err != nil {
@@ -380,7 +374,7 @@ func strMatch(L *LState) int {
 	}
 	if len(mds) == 0 {
 		L.Push(LNil)
-		return 0
+		return 1
 	}
 	md := mds[0]
 	nsubs := md.CaptureLength() / 2

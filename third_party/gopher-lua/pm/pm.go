@@ -316,7 +316,14 @@ func parseClass(sc *scanner, allowset bool) class {
 	ch := sc.Next()
 	switch ch {
 	case '%':
-		return &singleClass{sc.Next()}
+		c := sc.Next()
+		if c == EOS {
+			if allowset { // in a pattern, not in a set
+				panic(&Error{_UNKNOWN, "malformed pattern (ends with '%')"}) // not newError's format
+			}
+			panic(newError(_UNKNOWN, "malformed pattern (missing ']')"))
+		}
+		return &singleClass{c}
 	case '.':
 		if allowset {
 			return &dotClass{}
@@ -349,7 +356,7 @@ func parseClassSet(sc *scanner) class {
 		// case '[':
 		// 	panic(newError(sc.CurrentPos(), "'[' can not be nested"))
 		case EOS:
-			panic(newError(sc.CurrentPos(), "unexpected EOS"))
+			panic(newError(_UNKNOWN, "malformed pattern (missing ']')"))
 		case ']':
 			if len(set.Classes) > 0 {
 				sc.Next()
@@ -403,7 +410,11 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 				pat.Patterns = append(pat.Patterns, &numberPattern{sc.Next() - 48})
 			case 'b':
 				sc.Next()
-				pat.Patterns = append(pat.Patterns, &bracePattern{sc.Next(), sc.Next()})
+				begin, end := sc.Next(), sc.Next()
+				if begin == EOS || end == EOS {
+					panic(newError(_UNKNOWN, "unbalanced pattern"))
+				}
+				pat.Patterns = append(pat.Patterns, &bracePattern{begin, end})
 			default:
 				sc.Restore()
 				pat.Patterns = append(pat.Patterns, &singlePattern{parseClass(sc, true)})

@@ -1,0 +1,144 @@
+package lua
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// lua51Case is a Lua expression and what Lua 5.1 gives for it: its values
+// joined by ", ", a string in double quotes and others through tostring (""
+// for no values), or a fragment of the error it raises.
+type lua51Case struct {
+	expr, want, err string
+}
+
+func runLua51Cases(t *testing.T, tests []lua51Case) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			L := NewState()
+			defer L.Close()
+			err := L.DoString(`local r = { n = select("#", ` + tc.expr + `), ` + tc.expr + ` }
+				for i = 1, r.n do r[i] = type(r[i]) == "string" and '"' .. r[i] .. '"' or tostring(r[i]) end
+				got = table.concat(r, ", ", 1, r.n)`)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err=%v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := L.GetGlobal("got").String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFindAndMatchInit: string.find and string.match read init as Lua 5.1's
+// str_find_aux does: a negative one counts from the end, one before the
+// start is 1, one past the end is #s + 1, and an empty pattern matches at
+// init. A match that fails is one nil.
+func TestFindAndMatchInit(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.find("abc", "")`, "1, 0", ""},
+		{`string.find("abc", "", 2)`, "2, 1", ""},
+		{`string.find("abc", "", 4)`, "4, 3", ""},
+		{`string.find("abc", "", 10)`, "4, 3", ""},
+		{`string.find("abc", "", -1)`, "3, 2", ""},
+		{`string.find("abc", "", -10)`, "1, 0", ""},
+		{`string.find("abc", "", 0)`, "1, 0", ""},
+		{`string.find("", "")`, "1, 0", ""},
+		{`string.find("", "", 5)`, "1, 0", ""},
+		{`string.find("abc", "", 2, true)`, "2, 1", ""},
+		{`string.find("abc", "x*", 5)`, "4, 3", ""},
+		{`string.find("abc", "x*", 4)`, "4, 3", ""},
+		{`string.find("abc", "()", 10)`, "4, 3, 4", ""},
+		{`string.find("abc", "^", 10)`, "4, 3", ""},
+		{`string.find("abc", "$", 10)`, "4, 3", ""},
+		{`string.find("abc", "b", 10)`, "nil", ""},
+		{`string.find("abc", "b", 10, true)`, "nil", ""},
+		{`string.find("abc", "c", 3, true)`, "3, 3", ""},
+		{`string.find("abc", "c", -1, true)`, "3, 3", ""},
+		{`string.find("abc", "b", -10)`, "2, 2", ""},
+		{`string.find("abc", "b", 3)`, "nil", ""},
+		{`string.match("abc", "()", 5)`, "4", ""},
+		{`string.match("abc", "()", 4)`, "4", ""},
+		{`string.match("abc", "()", -1)`, "3", ""},
+		{`string.match("abc", "", 10)`, `""`, ""},
+		{`string.match("abc", ".", 10)`, "nil", ""},
+		{`string.match("abc", "x")`, "nil", ""},
+		{`string.match("abc", "(x)(y)")`, "nil", ""},
+		{`string.match("abc", "b")`, `"b"`, ""},
+		{`string.match("abc", "(b)(c)")`, `"b", "c"`, ""},
+		{`("abc"):match("c", 10)`, "nil", ""},
+	})
+}
+
+// TestMalformedPatterns: a pattern that ends with '%', a set without its ']'
+// and a %b without its two characters raise Lua 5.1's errors. They are
+// raised when the pattern is read, before any matching, as this copy's
+// other pattern errors are.
+func TestMalformedPatterns(t *testing.T) {
+	const endsWithPercent, missingBracket, unbalanced = "malformed pattern (ends with '%')", "malformed pattern (missing ']')", "unbalanced pattern"
+	runLua51Cases(t, []lua51Case{
+		{`string.find("abc", "%")`, "", endsWithPercent},
+		{`string.find("", "%")`, "", endsWithPercent},
+		{`string.find("abc", "a%")`, "", endsWithPercent},
+		{`string.match("abc", "%")`, "", endsWithPercent},
+		{`(function() for _ in string.gmatch("abc", "%") do end end)()`, "", endsWithPercent},
+		{`string.gsub("abc", "%", "x")`, "", endsWithPercent},
+		{`string.find("abc", "[a")`, "", missingBracket},
+		{`string.find("abc", "[%")`, "", missingBracket},
+		{`string.find("abc", "[^")`, "", missingBracket},
+		{`string.find("abc", "[]")`, "", missingBracket},
+		{`string.find("abc", "[a-")`, "", missingBracket},
+		{`string.find("abc", "%b")`, "", unbalanced},
+		{`string.find("abc", "%ba")`, "", unbalanced},
+		{`string.find("a%", "%%")`, "2, 2", ""},
+		{`string.find("a]", "]")`, "2, 2", ""},
+		{`string.find("x]", "[]]")`, "2, 2", ""},
+		{`string.find("x-", "[a-]")`, "2, 2", ""},
+		{`string.find("x%", "[%%]")`, "2, 2", ""},
+		{`string.find("a(b)", "%b()")`, "2, 4", ""},
+		{`string.find("a.", "%.")`, "2, 2", ""},
+	})
+}
+
+// TestMathRandomArguments: math.random checks its interval as Lua 5.1's
+// math_random does, instead of failing with Go's "invalid argument to Intn".
+func TestMathRandomArguments(t *testing.T) {
+	const inRange = `(function() for i = 1, 200 do local r = math.random(%s) if r < %s or r > %s or r %% 1 ~= 0 then return r end end return true end)()`
+	within := func(args, lo, hi string) string { return fmt.Sprintf(inRange, args, lo, hi) }
+	runLua51Cases(t, []lua51Case{
+		{`math.random(0)`, "", "bad argument #1 to random (interval is empty)"},
+		{`math.random(-1)`, "", "bad argument #1 to random (interval is empty)"},
+		{`math.random(3, 2)`, "", "bad argument #2 to random (interval is empty)"},
+		{`math.random(1, 2, 3)`, "", "wrong number of arguments"},
+		{`math.random(1)`, "1", ""},
+		{`math.random(3, 3)`, "3", ""},
+		{`math.random(-3, -3)`, "-3", ""},
+		{within("5", "1", "5"), "true", ""},
+		{within("-2, 2", "-2", "2"), "true", ""},
+		{within("-2^62, 2^62", "-2^62", "2^62"), "true", ""},
+		{`(function() local r = math.random() return r >= 0 and r < 1 end)()`, "true", ""},
+	})
+}
+
+// TestGmatchIsAClosure: string.gmatch returns one function, which can be
+// called directly as well as from a for loop, as in Lua 5.1.
+func TestGmatchIsAClosure(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`select("#", string.gmatch("abc", "."))`, "1", ""},
+		{`type(string.gmatch("abc", "."))`, `"function"`, ""},
+		{`(function() local it = string.gmatch("a b", "%a") return it(), it(), it() end)()`, `"a", "b"`, ""},
+		{`(function() local it = string.gmatch("a b", "%a") it() it() it() return select("#", it()) end)()`, "0", ""},
+		{`(function() local it = ("k=v"):gmatch("(%w)=(%w)") return it() end)()`, `"k", "v"`, ""},
+		{`(function() local t = {} for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do t[#t + 1] = k .. v end return table.concat(t, " ") end)()`, `"a1 b2"`, ""},
+		{`(function() local n = 0 for p in string.gmatch("abc", "()") do n = n + p end return n end)()`, "10", ""},
+		{`(function() local a, b = string.gmatch("xy", "."), string.gmatch("xy", ".") return a() .. b() .. a() .. b() end)()`, `"xxyy"`, ""},
+	})
+}
