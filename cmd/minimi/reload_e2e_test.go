@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -307,5 +308,48 @@ func TestServeWatchRenamedFolders(t *testing.T) {
 	eventually(t, "an edit after the move out", serves("/c", "c3"))
 	if r := do(t, "GET", p.base+"/d", "", ""); r.status != 404 {
 		t.Errorf("GET /d after it moved out=%d %q, want 404", r.status, r.body)
+	}
+}
+
+// TestServeWatchManyReloads: reloads that follow each other, each version
+// serving requests, leave the heap goal where a few versions put it, not
+// one replaced version higher for each (it was 300 MiB after 50 reloads of
+// this service).
+func TestServeWatchManyReloads(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 30 {
+		if err := os.MkdirAll(filepath.Join(dir, "endpoints", fmt.Sprintf("f%d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "endpoints", "ver"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		write(t, filepath.Join(dir, "endpoints", fmt.Sprintf("f%d", i), fmt.Sprintf("f%d.execute.lua", i)),
+			`return { GET = function(req, res) local t = {} for i = 1, 10 do t[i] = i end res:json(t) end,
+			POST = function(req, res) res:json({ a = 1, b = 2, c = 3 }) end }`)
+	}
+	ver := filepath.Join(dir, "endpoints", "ver", "ver.execute.lua")
+	write(t, ver, `return { GET = function(req, res) res:send("0") end }`)
+	p := startServeArgs(t, dir, []string{"--watch"})
+	for i := 1; i <= 50; i++ {
+		write(t, ver, fmt.Sprintf(`return { GET = function(req, res) res:send("%d") end }`, i))
+		eventually(t, fmt.Sprintf("version %d", i), func() string {
+			if r := do(t, "GET", p.base+"/ver", "", ""); string(r.body) != fmt.Sprint(i) {
+				return string(r.body)
+			}
+			return ""
+		})
+	}
+	r := do(t, "GET", p.base+"/_minimi/metrics", "", "")
+	var goal float64
+	for _, l := range strings.Split(string(r.body), "\n") {
+		if v, ok := strings.CutPrefix(l, "go_memstats_next_gc_bytes "); ok {
+			goal, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if goal == 0 || goal > 100<<20 {
+		t.Errorf("heap goal after 50 reloads %.0f MiB, want some, under 100 MiB", goal/(1<<20))
 	}
 }
