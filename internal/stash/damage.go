@@ -1,0 +1,87 @@
+package stash
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+)
+
+// ErrDamaged is a bbolt file shorter than its own last commit says it is:
+// cut short by a failed copy, a full disk or a bad restore. bbolt itself
+// would read past its end and crash the process.
+var ErrDamaged = errors.New("store file is damaged")
+
+// bbolt's meta page: a 16-byte page header, then magic, version, page size,
+// flags (4 bytes each), the root bucket (16), the freelist's page, the
+// page count, the txid and a checksum of what precedes it (8 each).
+const (
+	boltMagic      = 0xED0CDAED
+	boltPageHeader = 16
+	boltMetaSize   = 64
+)
+
+// boltMeta is what checkBoltFile reads of one meta page.
+type boltMeta struct {
+	pageSize uint32
+	pages    uint64 // the high-water mark: pages the file holds
+	txid     uint64
+}
+
+// readBoltMeta reads the meta page at off; ok is false when it is not one
+// (a wrong magic or checksum).
+func readBoltMeta(f *os.File, off int64) (m boltMeta, ok bool) {
+	buf := make([]byte, boltPageHeader+boltMetaSize)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return m, false
+	}
+	meta := buf[boltPageHeader:]
+	le := binary.NativeEndian
+	if le.Uint32(meta[0:]) != boltMagic {
+		return m, false
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(meta[:56])
+	if h.Sum64() != le.Uint64(meta[56:]) {
+		return m, false
+	}
+	return boltMeta{pageSize: le.Uint32(meta[8:]), pages: le.Uint64(meta[40:]), txid: le.Uint64(meta[48:])}, true
+}
+
+// checkBoltFile reports ErrDamaged for a bbolt file at path that is shorter
+// than the pages its newest valid meta page counts. A file that does not
+// exist yet, or whose meta pages are both invalid (which bbolt reports
+// itself), passes.
+func checkBoltFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	m0, ok0 := readBoltMeta(f, 0)
+	second := int64(os.Getpagesize())
+	if ok0 {
+		second = int64(m0.pageSize)
+	}
+	m1, ok1 := readBoltMeta(f, second)
+	m := m0
+	switch {
+	case !ok0 && !ok1:
+		return nil
+	case !ok0 || ok1 && m1.txid > m0.txid:
+		m = m1
+	}
+	if need := m.pages * uint64(m.pageSize); uint64(fi.Size()) < need {
+		return fmt.Errorf("%w: it is %d bytes, and its last commit needs %d", ErrDamaged, fi.Size(), need)
+	}
+	return nil
+}
