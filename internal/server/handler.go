@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -293,6 +294,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if !s.isReady() {
 		s.writeError(w, r, &phases.Error{Status: http.StatusServiceUnavailable, Title: "Not Ready", Detail: "the service is starting or stopping"})
 		return
+	}
+	if set := s.site().Stash(); set != nil {
+		if behind := set.Behind(); len(behind) > 0 {
+			s.writeError(w, r, &phases.Error{Status: http.StatusServiceUnavailable, Title: "Not Ready",
+				Detail: fmt.Sprintf("store %q failed to commit after the event log did: it misses acknowledged writes "+
+					"until the service restarts and catches it up", behind[0])})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

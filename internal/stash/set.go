@@ -121,6 +121,19 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 	return st, nil
 }
 
+// Behind names the stores that failed to commit after the default store
+// did: they miss acknowledged writes, and refuse new ones, until the Set is
+// opened again and they catch up from the log.
+func (s *Set) Behind() []string {
+	var out []string
+	for _, st := range s.stores {
+		if st.behind.Load() {
+			out = append(out, st.name)
+		}
+	}
+	return out
+}
+
 // Close closes every store. It waits for open transactions to end, and is
 // safe to call more than once.
 func (s *Set) Close() error {

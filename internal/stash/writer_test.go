@@ -520,9 +520,15 @@ func TestStoreBehindAfterFailedCommit(t *testing.T) {
 	if err := w.Apply(1, ss.Changes()); err != nil {
 		t.Fatal(err)
 	}
+	if b := s.Behind(); len(b) != 0 {
+		t.Fatalf("Behind()=%q before a failure, want none", b)
+	}
 	s.byName["/c"].kv.close() // the memory store fails to commit
 	if err := w.Commit(); !errors.Is(err, ErrBehind) {
 		t.Fatalf("Commit() with a failing store=%v, want ErrBehind", err)
+	}
+	if b := s.Behind(); !slices.Equal(b, []string{"/c"}) {
+		t.Errorf("Behind()=%q, want [/c]", b)
 	}
 	if _, err := s.Session().Get("/a", "x", ReadOptions{}); err != nil {
 		t.Errorf("Get(/a x)=%v, want the default store committed", err)
