@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -81,8 +83,15 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 }
 
 // openToolStashes opens the stores of a stopped service; hint says what to
-// do when a running one holds them.
+// do when a running one holds them. A data directory without the event log
+// is an error: these commands read what a service wrote, and must not make
+// empty stores in a mistyped directory.
 func openToolStashes(dir string, cfg *config.Config, hint string) (*stash.Set, error) {
+	data := server.DataDir(dir, cfg)
+	if _, err := os.Stat(filepath.Join(data, stash.DefaultFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no event log in %s: the service has not run with this data directory (check --dir, "+
+			"data_dir and MINIMI_DATA_DIR)", data)
+	}
 	set, err := server.OpenStashes(dir, cfg, stash.Options{Timeout: toolLockTimeout})
 	if errors.Is(err, stash.ErrInUse) {
 		return nil, fmt.Errorf("%w: is the service running? %s", err, hint)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -163,6 +164,16 @@ func TestEventsCommandErrors(t *testing.T) {
 	}
 	if err := execute(t, t.Context(), eventsCmd(), io.Discard, "--url", "http://127.0.0.1:1", "--dir", dir); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Fatalf("events --url --dir=%v, want an error: the --dir would be ignored", err)
+	}
+	// A data directory the service never ran with: an error, and no stores made there.
+	for _, c := range []func() *cobra.Command{eventsCmd, replayCmd} {
+		err := execute(t, t.Context(), c(), io.Discard, "--dir", dir)
+		if err == nil || !strings.Contains(err.Error(), "no event log in "+filepath.Join(dir, "data")) {
+			t.Errorf("%s before the service ran=%v, want an error saying there is no event log", c().Name(), err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the data directory after events and replay: %v, want none made", err)
 	}
 	withLog(t, dir, cfg, func(*stash.Set, *eventsource.Log) {
 		err := execute(t, t.Context(), eventsCmd(), io.Discard, "--dir", dir)
