@@ -152,7 +152,8 @@ func TestReplayGivesTheSameRecords(t *testing.T) {
 }
 
 // TestShutdownEndsEventStreams checks that an open /_minimi/events stream
-// does not hold SIGTERM up: the process exits 0 at once.
+// does not hold SIGTERM up: the process exits 0 at once, and the stream's
+// reply ends as a reply does, not as a cut connection.
 func TestShutdownEndsEventStreams(t *testing.T) {
 	p := startServe(t, copyTree(t, "testdata/stash"))
 	resp, err := http.Get(p.base + "/_minimi/events")
@@ -163,7 +164,20 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 	if _, err := resp.Body.Read(make([]byte, 64)); err != nil { // the stream is open: the install's event
 		t.Fatal(err)
 	}
+	rest := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		rest <- err
+	}()
 	t.Logf("stopped %v after SIGTERM", p.termAndWait(t, 8*time.Second).Round(time.Millisecond))
+	select {
+	case err := <-rest:
+		if err != nil {
+			t.Errorf("the stream after SIGTERM: %v, want its end", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the stream did not end after SIGTERM")
+	}
 }
 
 // TestShutdownEndsStalledEventStreams: a stream whose client reads nothing,

@@ -90,16 +90,22 @@ func sseStart(r *http.Request) (uint64, error) {
 	return 0, nil
 }
 
+// endGrace is how long a stream that was stopped has to end its reply: a
+// stream waiting for events ends it properly (a client sees the stream end,
+// not a cut connection), and a write blocked on a client that reads nothing
+// fails.
+const endGrace = 100 * time.Millisecond
+
 // stream writes events until the client goes away, ctx ends or the log
 // closes. A write that takes longer than Options.Stall fails, and so does a
-// write blocked when ctx ends, so that a client that reads nothing holds
-// neither a connection nor a shutdown up. It reports whether it ended for
-// a stalled client.
+// write blocked when ctx ends (after endGrace), so that a client that reads
+// nothing holds neither a connection nor a shutdown up. It reports whether
+// it ended for a stalled client.
 func (l *Log) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, sub *Subscription) (stalled bool) {
 	unblocked := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(unblocked)
-		_ = rc.SetWriteDeadline(time.Unix(1, 0))
+		_ = rc.SetWriteDeadline(time.Now().Add(endGrace))
 	})
 	defer func() {
 		if !stop() { // the deadline is being set: let it finish before the reply ends
@@ -156,11 +162,12 @@ func (l *Log) send(ctx context.Context, w http.ResponseWriter, rc *http.Response
 	for len(buf) > 0 {
 		chunk := buf[:min(len(buf), sseChunk)]
 		buf = buf[len(chunk):]
-		// Set before ctx is looked at: once ctx ends, the deadline that
-		// ctx's AfterFunc sets in the past is the last one.
+		// Set before ctx is looked at: once ctx ends, the deadline of
+		// endGrace that ctx's AfterFunc sets, or this one, is the last.
 		start := time.Now()
 		_ = rc.SetWriteDeadline(start.Add(l.opts.Stall))
 		if ctx.Err() != nil {
+			_ = rc.SetWriteDeadline(time.Now().Add(endGrace))
 			return false, false
 		}
 		_, err := w.Write(chunk)
