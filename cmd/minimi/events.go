@@ -64,12 +64,19 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 			if err != nil {
 				return err
 			}
-			set, err := openToolStashes(f.dir, cfg, "Stop it, or read its events with --url")
+			data := server.DataDir(f.dir, cfg)
+			if err := checkDataDir(data); err != nil {
+				return err
+			}
+			db, err := stash.OpenLogReadOnly(data, toolLockTimeout)
+			if errors.Is(err, stash.ErrInUse) {
+				return fmt.Errorf("%w: is the service running? Stop it, or read its events with --url", err)
+			}
 			if err != nil {
 				return err
 			}
-			defer set.Close()
-			return eventsource.ReadLog(set.DB(), after, 0, func(ev *eventsource.Event) error {
+			defer db.Close()
+			return eventsource.ReadLog(db, after, 0, func(ev *eventsource.Event) error {
 				_, err := fmt.Fprintf(out, "%s\n", ev.JSON())
 				return err
 			})
@@ -87,16 +94,23 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 // is an error: these commands read what a service wrote, and must not make
 // empty stores in a mistyped directory.
 func openToolStashes(dir string, cfg *config.Config, hint string) (*stash.Set, error) {
-	data := server.DataDir(dir, cfg)
-	if _, err := os.Stat(filepath.Join(data, stash.DefaultFile)); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no event log in %s: the service has not run with this data directory (check --dir, "+
-			"data_dir and MINIMI_DATA_DIR)", data)
+	if err := checkDataDir(server.DataDir(dir, cfg)); err != nil {
+		return nil, err
 	}
 	set, err := server.OpenStashes(dir, cfg, stash.Options{Timeout: toolLockTimeout})
 	if errors.Is(err, stash.ErrInUse) {
 		return nil, fmt.Errorf("%w: is the service running? %s", err, hint)
 	}
 	return set, err
+}
+
+// checkDataDir refuses a data directory without an event log.
+func checkDataDir(data string) error {
+	if _, err := os.Stat(filepath.Join(data, stash.DefaultFile)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no event log in %s: the service has not run with this data directory (check --dir, "+
+			"data_dir and MINIMI_DATA_DIR)", data)
+	}
+	return nil
 }
 
 // follower reads a running service's event stream for events --url.

@@ -132,6 +132,29 @@ func eventSeqs(t *testing.T, out string) []uint64 {
 func TestEventsCommand(t *testing.T) {
 	dir, cfg := eventsService(t)
 	seedNotes(t, dir, cfg)
+	// events only reads: the data files are the same bytes after it (it
+	// works on a read-only mount or a backup).
+	files := func() map[string]string {
+		out := map[string]string{}
+		entries, err := os.ReadDir(filepath.Join(dir, "data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, "data", e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[e.Name()] = string(b)
+		}
+		return out
+	}
+	before := files()
+	t.Cleanup(func() {
+		if after := files(); !reflect.DeepEqual(after, before) {
+			t.Error("the data files changed under events --dir")
+		}
+	})
 	tests := []struct {
 		name string
 		args []string

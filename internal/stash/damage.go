@@ -6,7 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrDamaged is a bbolt file shorter than its own last commit says it is:
@@ -84,4 +90,27 @@ func checkBoltFile(path string) error {
 		return fmt.Errorf("%w: it is %d bytes, and its last commit needs %d", ErrDamaged, fi.Size(), need)
 	}
 	return nil
+}
+
+// OpenLogReadOnly opens the default store's file in dataDir read-only, for
+// reading the event log it holds without writing a byte (minimi events
+// works on a backup, or a read-only mount). A process that holds the file
+// for writing is ErrInUse after timeout.
+func OpenLogReadOnly(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
+	path := filepath.Join(dataDir, DefaultFile)
+	if err := checkBoltFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w; it holds the event log: restore it from a backup (docs/operations.md)", path, err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: timeout, NoStatistics: true})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", path, ErrInUse, timeout)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
 }
