@@ -97,18 +97,32 @@ func checkBoltFile(path string) error {
 // works on a backup, or a read-only mount). A process that holds the file
 // for writing is ErrInUse after timeout.
 func OpenLogReadOnly(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
-	path := filepath.Join(dataDir, DefaultFile)
+	return openBolt(filepath.Join(dataDir, DefaultFile), true, &bbolt.Options{ReadOnly: true, Timeout: timeout})
+}
+
+// openBolt opens the bbolt file at path with o, after checkBoltFile; isLog
+// says it is the default store, which holds the event log, for the remedy a
+// damaged file's error gives. A lock held past o.Timeout is ErrInUse. Every
+// error names path once.
+func openBolt(path string, isLog bool, o *bbolt.Options) (*bbolt.DB, error) {
 	if err := checkBoltFile(path); err != nil {
-		return nil, fmt.Errorf("open %s: %w; it holds the event log: restore it from a backup (docs/operations.md)", path, err)
+		fix := "remove it: MiniMi builds it again from the event log in minimi.db"
+		if isLog {
+			fix = "it holds the event log: restore it from a backup (docs/operations.md)"
+		}
+		return nil, fmt.Errorf("open %s: %w; %s", path, err, fix)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: timeout, NoStatistics: true})
+	// NoStatistics: bbolt counts every transaction under one mutex, which
+	// readers on several cores then contend for; nothing reads the counts.
+	o.NoStatistics = true
+	db, err := bbolt.Open(path, 0o600, o)
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", path, ErrInUse, timeout)
+		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", path, ErrInUse, o.Timeout)
 	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == path {
-			err = pe.Err
+			err = pe.Err // named once, below
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

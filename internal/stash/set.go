@@ -3,7 +3,6 @@ package stash
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Set is every store and collection of a service. It is safe for concurrent
@@ -89,25 +87,9 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 	if err := os.MkdirAll(filepath.Dir(st.path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %q: %w", sp.Name, err)
 	}
-	if err := checkBoltFile(st.path); err != nil {
-		fix := "remove it: MiniMi builds it again from the event log in minimi.db"
-		if sp.Name == "" {
-			fix = "it holds the event log: restore it from a backup (docs/operations.md)"
-		}
-		return nil, fmt.Errorf("open %s: %w; %s", st.path, err, fix)
-	}
-	// NoStatistics: bbolt counts every transaction under one mutex, which
-	// readers on several cores then contend for; nothing reads the counts.
-	db, err := bbolt.Open(st.path, 0o600, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, NoStatistics: true})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", st.path, ErrInUse, opts.Timeout)
-	}
+	db, err := openBolt(st.path, sp.Name == "", &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == st.path {
-			err = pe.Err // named once, below
-		}
-		return nil, fmt.Errorf("open %s: %w", st.path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
