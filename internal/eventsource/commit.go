@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,14 @@ type request struct {
 // and Commit returns ctx's error; once the round started, the result stands
 // and Commit waits for it.
 func (l *Log) Commit(ctx context.Context, cmd Command, status int, changes []stash.Change, emits []Emit) (*Event, error) {
+	return l.CommitBy(ctx, time.Time{}, cmd, status, changes, emits)
+}
+
+// CommitBy is Commit with a deadline, as if ctx had it: a command still
+// queued when it passes is withdrawn, and CommitBy returns
+// context.DeadlineExceeded. The zero time means none. It spares a request
+// a derived context (and its registration with the parent) per command.
+func (l *Log) CommitBy(ctx context.Context, deadline time.Time, cmd Command, status int, changes []stash.Change, emits []Emit) (*Event, error) {
 	if status < 100 || status >= 400 {
 		return nil, fmt.Errorf("%w: status %d", ErrNotCommand, status)
 	}
@@ -61,20 +70,52 @@ func (l *Log) Commit(ctx context.Context, cmd Command, status int, changes []sta
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		t := getTimer(d)
+		defer putTimer(t)
+		expired = t.C
+	}
 	r := &request{cmd: cmd, status: status, changes: changes, emits: emits, body: body, done: make(chan struct{})}
 	if err := l.enqueue(r); err != nil {
 		return nil, err
 	}
+	var stop error
 	select {
 	case <-r.done:
+		return r.ev, r.err
 	case <-ctx.Done():
-		if r.state.CompareAndSwap(stateQueued, stateWithdrawn) {
-			l.pending.Add(-1)
-			return nil, ctx.Err()
-		}
-		<-r.done
+		stop = ctx.Err()
+	case <-expired:
+		stop = context.DeadlineExceeded
 	}
+	if r.state.CompareAndSwap(stateQueued, stateWithdrawn) {
+		l.pending.Add(-1)
+		return nil, stop
+	}
+	<-r.done
 	return r.ev, r.err
+}
+
+// timers holds stopped timers for CommitBy's deadlines. Since Go 1.23 a
+// stopped or reset timer never delivers a stale value, so one can be reused.
+var timers sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 func (l *Log) enqueue(r *request) error {

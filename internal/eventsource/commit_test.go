@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minimi-go/minimi/internal/stash"
 )
@@ -180,6 +181,39 @@ func TestCommitWithdrawBeforeRound(t *testing.T) {
 	ev := create(t, s.log, s.set, tags, stash.Record{"id": "third"})
 	if ev.Seq != 2 {
 		t.Fatalf("seq after a withdrawn command=%d, want 2", ev.Seq)
+	}
+	checkGapFree(t, readAll(t, s.log))
+}
+
+// TestCommitByDeadline: a command still queued when its deadline passes is
+// withdrawn with context.DeadlineExceeded and takes no seq; a deadline
+// already past queues nothing; a pooled timer reused afterwards does not
+// end a later wait early.
+func TestCommitByDeadline(t *testing.T) {
+	s := newService(t, Options{})
+	s.log.writeMu.Lock()
+	var wg sync.WaitGroup
+	wg.Go(func() { create(t, s.log, s.set, tags, stash.Record{"id": "first"}) })
+	waitFor(t, "the first command", func() bool { return s.log.Stats().Pending == 1 })
+	_, err := s.log.CommitBy(t.Context(), time.Now().Add(20*time.Millisecond), command("POST", "/tags"), 201, nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("CommitBy() past its deadline=%v, want context.DeadlineExceeded", err)
+	}
+	if p := s.log.Stats().Pending; p != 1 {
+		t.Fatalf("pending after the withdrawal=%d, want 1", p)
+	}
+	_, err = s.log.CommitBy(t.Context(), time.Now().Add(-time.Second), command("POST", "/tags"), 201, nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("CommitBy() with a deadline gone=%v, want context.DeadlineExceeded", err)
+	}
+	s.log.writeMu.Unlock()
+	wg.Wait()
+	ev, err := s.log.CommitBy(t.Context(), time.Now().Add(time.Minute), command("POST", "/tags"), 201, nil, nil)
+	if err != nil {
+		t.Fatalf("CommitBy() within its deadline: %v", err)
+	}
+	if ev.Seq != 2 {
+		t.Fatalf("seq after two withdrawn commands=%d, want 2", ev.Seq)
 	}
 	checkGapFree(t, readAll(t, s.log))
 }

@@ -133,12 +133,10 @@ func (c *Call) scriptTime(limit time.Duration) time.Duration {
 // commit makes a command durable, after its Lua state went back to the pool.
 // The wait ends when the request's budget, counted from start, runs out.
 func (e *Engine) commit(ctx context.Context, cs *callState, start time.Time) error {
-	if d := cs.call.Timeout; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, start.Add(d))
-		defer cancel()
-	}
 	cmd := &Command{Call: cs.call, Status: cs.resp.Status, Emits: cs.emits}
+	if d := cs.call.Timeout; d > 0 {
+		cmd.Deadline = start.Add(d)
+	}
 	if cs.session != nil {
 		cmd.Changes = cs.session.Changes()
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -23,6 +24,9 @@ type Command struct {
 	Status  int
 	Changes []stash.Change
 	Emits   []Emit
+	// Deadline ends the wait for the commit before the command's round
+	// takes it (the request's budget); zero means none.
+	Deadline time.Time
 }
 
 // Emit is one domain event raised with emit(type, data).

@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -464,5 +465,34 @@ func TestEventSizeIsBounded(t *testing.T) {
 	mustRun(t, e, "PUT", "")
 	if got := mustRun(t, e, "GET", ""); got["n"] != 1.0 {
 		t.Errorf("count=%v after a 9 MiB command, want 1", got["n"])
+	}
+}
+
+// TestCommitDeadline: a command's commit is bounded by the request's whole
+// budget, counted from when its scripts started; without one it has none.
+func TestCommitDeadline(t *testing.T) {
+	var got []time.Time
+	e := load(t, map[string]string{"recs/recs.execute.lua": `return { POST = function(req, res) res:status(201) end }`},
+		Options{Commit: func(_ context.Context, cmd *Command) error {
+			got = append(got, cmd.Deadline)
+			return nil
+		}})
+	f := e.Table().Lookup("/recs")
+	for _, budget := range []time.Duration{2 * time.Second, 0} {
+		before := time.Now()
+		if _, err := e.Run(t.Context(), &Call{Folder: f, Method: "POST", Path: "/recs", Header: http.Header{}, Timeout: budget}); err != nil {
+			t.Fatalf("POST with a budget of %v: %v", budget, err)
+		}
+		after := time.Now()
+		d := got[len(got)-1]
+		if budget == 0 {
+			if !d.IsZero() {
+				t.Errorf("deadline without a budget=%v, want none", d)
+			}
+			continue
+		}
+		if d.Before(before.Add(budget)) || d.After(after.Add(budget)) {
+			t.Errorf("deadline=%v, want %v after the scripts started (between %v and %v)", d, budget, before.Add(budget), after.Add(budget))
+		}
 	}
 }

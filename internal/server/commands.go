@@ -21,7 +21,7 @@ func logCommands(l *eventsource.Log, cfg *config.Config, set *stash.Set) phases.
 		if ec.Body != nil {
 			ec.Body = redact(ec.Body, secretFields(set))
 		}
-		_, err := l.Commit(ctx, ec, cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
+		_, err := l.CommitBy(ctx, cmd.Deadline, ec, cmd.Status, cmd.Changes, eventEmits(cmd.Emits))
 		return err
 	}
 }
