@@ -186,20 +186,34 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
+	if r.ContentLength >= 0 {
+		// The size is known: one buffer of it, and net/http's body ends
+		// there.
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, bodyError(err, limit)
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge(limit)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, &phases.Error{Status: http.StatusRequestTimeout, Title: http.StatusText(http.StatusRequestTimeout),
-				Detail: "the body did not arrive within the request time limit", Header: http.Header{"Connection": {"close"}}, Err: err}
-		}
-		return nil, &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-			Detail: "reading the body failed", Err: err}
+		return nil, bodyError(err, limit)
 	}
 	return body, nil
+}
+
+// bodyError is the problem of a body that could not be read.
+func bodyError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &phases.Error{Status: http.StatusRequestTimeout, Title: http.StatusText(http.StatusRequestTimeout),
+			Detail: "the body did not arrive within the request time limit", Header: http.Header{"Connection": {"close"}}, Err: err}
+	}
+	return &phases.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+		Detail: "reading the body failed", Err: err}
 }
 
 func tooLarge(limit int64) error {

@@ -738,6 +738,52 @@ func TestHeaderBytes(t *testing.T) {
 	}
 }
 
+// TestBodyLengths: a body of a known length and a chunked one reach the
+// script whole, and either one over limits.body_bytes is a 413 problem.
+func TestBodyLengths(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Limits.BodyBytes = 64
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/echo/echo.execute.lua": `return { POST = function(req, res) res:send(req.raw or "") end }`,
+	}, cfg))
+	defer ts.Close()
+	tests := []struct {
+		name    string
+		body    string
+		chunked bool
+		status  int
+	}{
+		{"known length", strings.Repeat("k", 64), false, 200},
+		{"chunked", strings.Repeat("c", 64), true, 200},
+		{"known length over the limit", strings.Repeat("k", 65), false, 413},
+		{"chunked over the limit", strings.Repeat("c", 65), true, 413},
+	}
+	for _, tc := range tests {
+		var body io.Reader = strings.NewReader(tc.body)
+		if tc.chunked {
+			body = io.MultiReader(body) // no length known: sent chunked
+		}
+		req, _ := http.NewRequest("POST", ts.URL+"/echo", body)
+		req.Header.Set("Content-Type", "text/plain")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d (%s), want %d", tc.name, resp.StatusCode, got, tc.status)
+			continue
+		}
+		if tc.status == 200 && string(got) != tc.body {
+			t.Errorf("%s: script read %q, want %q", tc.name, got, tc.body)
+		}
+		if tc.status == 413 && resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: Content-Type %q, want a problem", tc.name, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
 // TestSlowBody: a body still arriving when limits.request_ms passes is a
 // 408 problem, not a 400.
 func TestSlowBody(t *testing.T) {
