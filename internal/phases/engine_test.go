@@ -647,3 +647,20 @@ func TestStashObjectKeptFromRequestToRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestGmatchGsubDoc runs the gmatch and gsub example of docs/lua.md on a
+// large body.
+func TestGmatchGsubDoc(t *testing.T) {
+	src := "return { POST = function(req, res)\n" + docBlock(t, "lua.md", "local first") +
+		"\nres:json({ first = first, s = s, n = n }) end }"
+	e := load(t, map[string]string{"w/w.execute.lua": src}, Options{})
+	c := &Call{Folder: e.Table().Lookup("/w"), Method: "POST", Path: "/w", Header: http.Header{"Content-Type": {"text/plain"}},
+		Body: []byte("hello " + strings.Repeat("word ", 200000))}
+	resp, err := e.Run(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(resp.Body); got != `{"first":"hello","n":1,"s":"a+b-c"}` {
+		t.Errorf("reply %s", got)
+	}
+}

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -125,6 +126,43 @@ func TestMathRandomArguments(t *testing.T) {
 		{within("-2, 2", "-2", "2"), "true", ""},
 		{within("-2^62, 2^62", "-2^62", "2^62"), "true", ""},
 		{`(function() local r = math.random() return r >= 0 and r < 1 end)()`, "true", ""},
+	})
+}
+
+// TestGmatchIsLazy: string.gmatch finds one match per call, so a loop that
+// stops at the first match of a long subject allocates next to nothing
+// (Lua 5.1's gmatch keeps only its position).
+func TestGmatchIsLazy(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	if err := L.DoString(`s = string.rep("a", 1000000)`); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := L.DoString(`for c in s:gmatch("a") do first = c break end`); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := L.GetGlobal("first").String(); got != "a" {
+		t.Fatalf("first match=%q, want a", got)
+	}
+	if n := after.Mallocs - before.Mallocs; n > 10000 {
+		t.Errorf("the first match of a 1,000,000-byte subject took %d allocations, want a few", n)
+	}
+}
+
+// TestGsubLimit: string.gsub's fourth argument caps the replacements as in
+// Lua 5.1: none for 0 or less, all for nil.
+func TestGsubLimit(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.gsub("abc", "%w", "x")`, `"xxx", 3`, ""},
+		{`string.gsub("abc", "%w", "x", nil)`, `"xxx", 3`, ""},
+		{`string.gsub("abc", "%w", "x", 2)`, `"xxc", 2`, ""},
+		{`string.gsub("abc", "%w", "x", 0)`, `"abc", 0`, ""},
+		{`string.gsub("abc", "%w", "x", -1)`, `"abc", 0`, ""},
+		{`string.gsub("abc", "%w", "x", "2")`, `"xxc", 2`, ""},
+		{`string.gsub("abc", "%w", "x", {})`, "", "number expected"},
 	})
 }
 

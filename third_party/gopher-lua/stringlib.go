@@ -164,7 +164,11 @@ func strGsub(L *LState) int {
 	pat := L.CheckString(2)
 	L.CheckTypes(3, LTString, LTTable, LTFunction)
 	repl := L.CheckAny(3)
-	limit := L.OptInt(4, -1)
+	limit := -1 // all
+	if L.Get(4) != LNil {
+		// As in Lua 5.1: at most n replacements, and none for n below 1.
+		limit = max(L.CheckInt(4), 0)
+	}
 
 	mds, err := findPattern(L, pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
 	if err != nil {
@@ -307,22 +311,25 @@ func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData
 }
 
 type strMatchData struct {
-	str     string
-	pos     int
-	matches []*pm.MatchData
+	str string // keeps the subject the iterator reads
+	it  *pm.Iterator
 }
 
 // strGmatchIter returns the next match of md, or nothing once there is none
-// left, however often it is called then.
+// (then and on every later call).
 func strGmatchIter(L *LState, md *strMatchData) int {
-	str := md.str
-	matches := md.matches
-	idx := md.pos
-	if idx >= len(matches) {
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	match, err := md.it.Next(ctx)
+	if err != nil {
+		L.RaiseError(err.Error())
+	}
+	if match == nil {
 		return 0
 	}
-	md.pos += 1
-	match := matches[idx]
+	str := md.str
 	if match.CaptureLength() == 2 {
 		L.Push(LString(str[match.Capture(0):match.Capture(1)]))
 		return 1
@@ -338,15 +345,17 @@ func strGmatchIter(L *LState, md *strMatchData) int {
 	return match.CaptureLength()/2 - 1
 }
 
+// strGmatch returns an iterator that finds one match per call: a loop that
+// breaks early, or a subject with many matches, costs only the matches read.
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	mds, err := findPattern(L, pattern, []byte(str), 0, -1)
+	it, err := pm.NewIterator(pattern, unsafeFastStringToReadOnlyBytes(str), 0)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
 	// One function, as in Lua 5.1, so that it can be called directly too.
-	md := &strMatchData{str, 0, mds}
+	md := &strMatchData{str, it}
 	L.Push(L.NewFunction(func(L *LState) int { return strGmatchIter(L, md) }))
 	return 1
 }

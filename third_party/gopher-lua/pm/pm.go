@@ -681,35 +681,80 @@ func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err er
 // It looks at ctx every few thousand steps of the matcher, so a pattern that
 // backtracks over a long subject ends soon after ctx does.
 func FindContext(ctx context.Context, p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	it, err := NewIterator(p, src, offset)
+	if err != nil {
+		return nil, err
+	}
+	matches = []*MatchData{}
+	for len(matches) != limit {
+		m, err := it.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			break
+		}
+		matches = append(matches, m)
+	}
+	return matches, nil
+}
+
+// Iterator finds the matches of one pattern in one subject one at a time,
+// as Lua's gmatch does: it holds one match at a time, not all of them.
+type Iterator struct {
+	mt   matcher
+	head bool // the pattern is anchored: one try only
+	sp   int  // where the next try starts
+	done bool
+}
+
+// NewIterator compiles p for the matches in src from offset on. It returns
+// the pattern's error, if any, at once.
+func NewIterator(p string, src []byte, offset int) (it *Iterator, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr, ok := v.(*Error)
+			if !ok {
+				panic(v)
+			}
+			it, err = nil, perr
+		}
+	}()
+	pat := parsePattern(newScanner([]byte(p)), true)
+	return &Iterator{mt: matcher{src: src, insts: compilePattern(pat)}, head: pat.MustHead, sp: offset}, nil
+}
+
+// Next returns the next match, or nil once there is none. It gives up when
+// ctx is done, returning ctx.Err(), as FindContext does.
+func (it *Iterator) Next(ctx context.Context) (m *MatchData, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			switch perr := v.(type) {
 			case *Error:
-				err = perr
+				m, err = nil, perr
 			case stopped:
-				err = perr.err
+				m, err = nil, perr.err
 			default:
 				panic(v)
 			}
 		}
 	}()
-	pat := parsePattern(newScanner([]byte(p)), true)
-	mt := &matcher{src: src, insts: compilePattern(pat), ctx: ctx, done: ctx.Done()}
-	matches = []*MatchData{}
-	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := mt.recursiveVM(0, sp, 0)
-		sp++
-		if ok {
-			if sp < nsp {
-				sp = nsp
-			}
-			matches = append(matches, ms)
+	it.mt.ctx, it.mt.done = ctx, ctx.Done()
+	for !it.done && it.sp <= len(it.mt.src) {
+		ok, nsp, ms := it.mt.recursiveVM(0, it.sp, 0)
+		it.sp++
+		if it.head {
+			it.done = true
 		}
-		if len(matches) == limit || pat.MustHead {
-			break
+		if ok {
+			if it.sp < nsp {
+				it.sp = nsp
+			}
+			return ms, nil
 		}
 	}
-	return
+	it.done = true
+	return nil, nil
 }
 
 /* }}} */

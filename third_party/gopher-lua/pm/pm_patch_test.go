@@ -3,6 +3,7 @@ package pm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,52 @@ func TestTooManyCaptures(t *testing.T) {
 		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "too many captures")) {
 			t.Errorf("%q: err=%v, want too many captures", name, err)
 		}
+	}
+}
+
+// TestIterator: an Iterator yields the matches FindContext finds, one per
+// Next, then nil for good; an anchored pattern is tried once; a context
+// done before a Next stops that Next; a bad pattern fails at NewIterator.
+func TestIterator(t *testing.T) {
+	src := []byte("k1=v1, k2=v2;k3=")
+	for _, p := range []string{"(%w+)=(%w*)", "()", "%w*", "^k", "x", "[%a]"} {
+		want, err := Find(p, src, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := NewIterator(p, src, 0)
+		if err != nil {
+			t.Fatalf("NewIterator(%q)=%v", p, err)
+		}
+		for i := 0; ; i++ {
+			m, err := it.Next(context.Background())
+			if err != nil {
+				t.Fatalf("%q: Next()=%v", p, err)
+			}
+			if m == nil {
+				if i != len(want) {
+					t.Errorf("%q: %d matches, want %d", p, i, len(want))
+				}
+				break
+			}
+			if i >= len(want) || fmt.Sprint(m.captures) != fmt.Sprint(want[i].captures) {
+				t.Fatalf("%q: match %d=%v, want %v", p, i, m.captures, want)
+			}
+		}
+		if m, err := it.Next(context.Background()); m != nil || err != nil {
+			t.Errorf("%q: Next() after the end=%v, %v; want nil, nil", p, m, err)
+		}
+	}
+	if _, err := NewIterator("%", src, 0); err == nil {
+		t.Error(`NewIterator("%")=nil, want the pattern's error`)
+	}
+	it, err := NewIterator(slowPattern, slowSubject, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := it.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Next() on a slow pattern=%v, want %v", err, context.DeadlineExceeded)
 	}
 }
