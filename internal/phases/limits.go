@@ -210,22 +210,34 @@ func tableConcat(L *lua.LState) int {
 }
 
 // strGsub is string.gsub(s, pattern, repl[, n]) with gopher-lua's patterns,
-// building its result in one pass and refusing results over MaxStringBytes.
-// Matching stops when L's context (the call's budget) ends, as string.find
-// and the VM do.
+// building its result in one pass, one match at a time, and refusing
+// results over MaxStringBytes. Matching stops when L's context (the call's
+// budget) ends, as string.find and the VM do. As in Lua 5.1, n caps the
+// replacements, and an n below 1 makes none.
 func strGsub(L *lua.LState) int {
 	str := L.CheckString(1)
 	pat := L.CheckString(2)
 	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
 	repl := L.Get(3)
-	limit := L.OptInt(4, -1)
-	matches, err := pm.FindContext(L.Context(), pat, []byte(str), 0, limit)
+	limit := -1 // all
+	if L.Get(4) != lua.LNil {
+		limit = max(L.CheckInt(4), 0)
+	}
+	it, err := pm.NewIterator(pat, []byte(str), 0)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}
 	bb := boundedBuilder{L: L, fn: "string.gsub"}
-	last := 0
-	for _, m := range matches {
+	last, n := 0, 0
+	for n != limit {
+		m, err := it.Next(L.Context())
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		if m == nil {
+			break
+		}
+		n++
 		start, end := m.Capture(0), m.Capture(1)
 		bb.add(str[last:start])
 		if r, ok := repl.(lua.LString); ok {
@@ -239,7 +251,7 @@ func strGsub(L *lua.LState) int {
 	}
 	bb.add(str[last:])
 	L.Push(lua.LString(bb.b.String()))
-	L.Push(lua.LNumber(len(matches)))
+	L.Push(lua.LNumber(n))
 	return 2
 }
 
