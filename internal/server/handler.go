@@ -187,10 +187,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, tooLarge(limit)
 	}
 	if r.ContentLength >= 0 {
-		// The size is known: one buffer of it, and net/http's body ends
-		// there.
-		body := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
+		body, err := readLength(r.Body, r.ContentLength)
+		if err != nil {
 			return nil, bodyError(err, limit)
 		}
 		return body, nil
@@ -200,6 +198,32 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, bodyError(err, limit)
 	}
 	return body, nil
+}
+
+// bodyChunk is how much of a body of known length is allocated before its
+// bytes arrive: a client that announces limits.body_bytes and sends little
+// holds no more than this.
+const bodyChunk = 64 << 10
+
+// readLength reads a body of n bytes (net/http's body ends there). One of at
+// most bodyChunk is read into one buffer of its size; a larger one starts
+// with bodyChunk and doubles, up to n, as its bytes arrive.
+func readLength(r io.Reader, n int64) ([]byte, error) {
+	buf := make([]byte, min(n, bodyChunk))
+	read := 0
+	for {
+		m, err := io.ReadFull(r, buf[read:])
+		read += m
+		if err != nil {
+			return nil, err
+		}
+		if int64(read) == n {
+			return buf, nil
+		}
+		grown := make([]byte, min(2*int64(len(buf)), n))
+		copy(grown, buf)
+		buf = grown
+	}
 }
 
 // bodyError is the problem of a body that could not be read.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -780,6 +782,61 @@ func TestBodyLengths(t *testing.T) {
 		}
 		if tc.status == 413 && resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: Content-Type %q, want a problem", tc.name, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestBodyMemory: a body of known length takes memory as its bytes arrive,
+// not as its Content-Length announces: connections that announce
+// limits.body_bytes and send three bytes hold little, and bodies past the
+// first buffer still reach the script whole.
+func TestBodyMemory(t *testing.T) {
+	const conns, limit = 16, 4 << 20
+	cfg := config.DefaultConfig()
+	cfg.Limits.BodyBytes = limit
+	s := newServer(t, map[string]string{
+		"endpoints/echo/echo.execute.lua": `return { POST = function(req, res) res:send(req.raw) end }`,
+	}, cfg)
+	addr := listen(t, s)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	for range conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := fmt.Fprintf(conn, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\nabc", limit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); s.inFlight.Load() < conns; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("requests in flight=%d, want %d", s.inFlight.Load(), conns)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // their handlers reach the body
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	if grown := int64(ms.HeapAlloc) - int64(before); grown > conns*limit/8 {
+		t.Errorf("heap grew by %d bytes for %d bodies that announced %d bytes and sent 3, want at most %d",
+			grown, conns, limit, conns*limit/8)
+	}
+
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for _, size := range []int{bodyChunk - 1, bodyChunk, bodyChunk + 1, 3*bodyChunk + 5, limit} {
+		body := strings.Repeat("0123456789abcdef", size/16+1)[:size]
+		resp, err := http.Post(ts.URL+"/echo", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(got) != body {
+			t.Errorf("POST of %d bytes=%d with %d bytes back, want 200 with the body", size, resp.StatusCode, len(got))
 		}
 	}
 }
