@@ -180,3 +180,31 @@ func TestGmatchIsAClosure(t *testing.T) {
 		{`(function() local a, b = string.gmatch("xy", "."), string.gmatch("xy", ".") return a() .. b() .. a() .. b() end)()`, `"xxyy"`, ""},
 	})
 }
+
+// TestBackReferences: a back reference %n matches what capture n matched,
+// as in Lua 5.1. One to a position capture never matches (Lua compares the
+// position capture's length, -2, as an unsigned size), and one to a
+// capture that is still open where it stands, or not yet opened, raises
+// "invalid capture index" when the matcher gets there. Both sliced the
+// subject out of range, a Go runtime error, on subjects of every length once
+// gmatch read the subject in place.
+func TestBackReferences(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.find("aa", "(a)%1")`, `1, 2, "a"`, ""},
+		{`string.find("xyxy", "(x)(y)%1%2")`, `1, 4, "x", "y"`, ""},
+		{`string.find("xaa", "((a)%2)")`, `2, 3, "aa", "a"`, ""},
+		{`string.find("a", "(a)%1")`, "nil", ""},
+		{`string.find("a", "()%1")`, "nil", ""},
+		{`string.find("ab", "()%1", 3)`, "nil", ""},
+		{`string.match("ab", "b()%1")`, "nil", ""},
+		{`string.gsub("ab", "()%1", "-")`, `"ab", 0`, ""},
+		{`(function() local n = 0 for p in string.gmatch("ab", "()%1") do n = n + 1 end return n end)()`, "0", ""},
+		{`(function() local t = {} for p in string.gmatch("aabb", "(.)%1") do t[#t + 1] = p end return table.concat(t) end)()`, `"ab"`, ""},
+		{`string.find("b", "x((a)%1)")`, "nil", ""},
+		{`string.find("aa", "((a)%1)")`, "", "invalid capture index"},
+		{`string.find("xa", "((a)%1)")`, "", "invalid capture index"},
+		{`string.gsub("xa", "((a)%1)", "-")`, "", "invalid capture index"},
+		{`string.gmatch("xa", "(a%1)")()`, "", "invalid capture index"},
+		{`string.find("xa", "(a)%2")`, "", "invalid capture index"},
+	})
+}

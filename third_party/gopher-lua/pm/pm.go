@@ -303,6 +303,10 @@ type numberPattern struct {
 	N int
 }
 
+// badCapture is the capture number of a back reference to a capture that is
+// not closed where it is referred to.
+const badCapture = 0
+
 type bracePattern struct {
 	Begin int
 	End   int
@@ -477,6 +481,7 @@ exit:
 type iptr struct {
 	insts   []inst
 	capture int
+	closed  uint64 // bit n: capture n is closed (maxCaptures < 64)
 }
 
 func compilePattern(p pattern, ps ...*iptr) []inst {
@@ -484,7 +489,7 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 	toplevel := false
 	if len(ps) == 0 {
 		toplevel = true
-		ptr = &iptr{[]inst{inst{opSave, nil, 0, -1}}, 2}
+		ptr = &iptr{insts: []inst{inst{opSave, nil, 0, -1}}, capture: 2}
 	} else {
 		ptr = ps[0]
 	}
@@ -519,6 +524,7 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 		}
 	case *posCapPattern:
 		ptr.insts = append(ptr.insts, inst{opPSave, nil, ptr.capture, -1})
+		ptr.closed |= 1 << (ptr.capture / 2)
 		ptr.capture += 2
 	case *capPattern:
 		c0, c1 := ptr.capture, ptr.capture+1
@@ -526,10 +532,17 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 		ptr.insts = append(ptr.insts, inst{opSave, nil, c0, -1})
 		compilePattern(pat.Pattern, ptr)
 		ptr.insts = append(ptr.insts, inst{opSave, nil, c1, -1})
+		ptr.closed |= 1 << (c0 / 2)
 	case *bracePattern:
 		ptr.insts = append(ptr.insts, inst{opBrace, nil, pat.Begin, pat.End})
 	case *numberPattern:
-		ptr.insts = append(ptr.insts, inst{opNumber, nil, pat.N, -1})
+		n := pat.N
+		if ptr.closed&(1<<n) == 0 {
+			// Not yet opened, or still open where it is referred to: an
+			// error once the matcher gets there, as in Lua 5.1.
+			n = badCapture
+		}
+		ptr.insts = append(ptr.insts, inst{opNumber, nil, n, -1})
 	}
 	if toplevel {
 		if p.(*seqPattern).MustTail {
@@ -650,8 +663,13 @@ redo:
 		return false, sp, m
 	case opNumber:
 		idx := inst.Operand1 * 2
-		if idx >= m.CaptureLength()-1 {
+		if inst.Operand1 == badCapture || idx >= m.CaptureLength()-1 {
 			panic(newError(_UNKNOWN, "invalid capture index"))
+		}
+		if m.IsPosCapture(idx) {
+			// Lua 5.1 compares a position capture's length, -2, as a
+			// size_t: a back reference to one never matches.
+			return false, sp, m
 		}
 		capture := src[m.Capture(idx):m.Capture(idx+1)]
 		mt.step(len(capture))
