@@ -208,3 +208,23 @@ func TestBackReferences(t *testing.T) {
 		{`string.find("xa", "(a)%2")`, "", "invalid capture index"},
 	})
 }
+
+// TestGmatchCaret: as in Lua 5.1, a '^' at the start of a gmatch pattern is
+// a plain character, not an anchor (which would stop the iteration after
+// one try); string.find, match and gsub still anchor with it.
+func TestGmatchCaret(t *testing.T) {
+	all := func(s, p string) string {
+		return `(function() local t = {} for m in string.gmatch("` + s + `", "` + p + `") do t[#t + 1] = m end return #t, table.concat(t, ",") end)()`
+	}
+	runLua51Cases(t, []lua51Case{
+		{all("aaa", "^a"), `0, ""`, ""},
+		{all("^a^a", "^a"), `2, "^a,^a"`, ""},
+		{all("^^a", "^*"), `3, "^^,,"`, ""},
+		{all("a^b", "^?b"), `1, "^b"`, ""},
+		{all("^x^y", "^(%a)"), `2, "x,y"`, ""},
+		{all("", "^"), `0, ""`, ""},
+		{`string.find("aa", "^a", 2)`, "2, 2", ""},
+		{`string.gsub("aaa", "^a", "b")`, `"baa", 1`, ""},
+		{`string.match("^a", "^^")`, `"^"`, ""},
+	})
+}

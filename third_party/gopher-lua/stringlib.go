@@ -350,7 +350,7 @@ func strGmatchIter(L *LState, md *strMatchData) int {
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	it, err := pm.NewIterator(pattern, unsafeFastStringToReadOnlyBytes(str), 0)
+	it, err := pm.NewGmatchIterator(pattern, unsafeFastStringToReadOnlyBytes(str))
 	if err != nil {
 		L.RaiseError(err.Error())
 	}

@@ -393,14 +393,21 @@ exit:
 	return set
 }
 
+// parseTop parses a whole pattern. With anchor, a '^' at its start anchors
+// it; without (gmatch), it is a plain character, as in Lua 5.1.
+func parseTop(p string, anchor bool) *seqPattern {
+	sc := newScanner([]byte(p))
+	head := anchor && sc.Peek() == '^'
+	if head {
+		sc.Next()
+	}
+	pat := parsePattern(sc, true)
+	pat.MustHead = head
+	return pat
+}
+
 func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 	pat := &seqPattern{}
-	if toplevel {
-		if sc.Peek() == '^' {
-			sc.Next()
-			pat.MustHead = true
-		}
-	}
 	for {
 		ch := sc.Peek()
 		switch ch {
@@ -729,6 +736,17 @@ type Iterator struct {
 // NewIterator compiles p for the matches in src from offset on. It returns
 // the pattern's error, if any, at once.
 func NewIterator(p string, src []byte, offset int) (it *Iterator, err error) {
+	return newIterator(p, src, offset, true)
+}
+
+// NewGmatchIterator is NewIterator from the start of src for string.gmatch:
+// as in Lua 5.1, a '^' at the start of p is a plain character, not an
+// anchor, which would stop the iteration after one try.
+func NewGmatchIterator(p string, src []byte) (*Iterator, error) {
+	return newIterator(p, src, 0, false)
+}
+
+func newIterator(p string, src []byte, offset int, anchor bool) (it *Iterator, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			perr, ok := v.(*Error)
@@ -738,7 +756,7 @@ func NewIterator(p string, src []byte, offset int) (it *Iterator, err error) {
 			it, err = nil, perr
 		}
 	}()
-	pat := parsePattern(newScanner([]byte(p)), true)
+	pat := parseTop(p, anchor)
 	return &Iterator{mt: matcher{src: src, insts: compilePattern(pat)}, head: pat.MustHead, sp: offset}, nil
 }
 
