@@ -9,15 +9,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// ErrDamaged is a bbolt file shorter than its own last commit says it is:
-// cut short by a failed copy, a full disk or a bad restore. bbolt itself
-// would read past its end and crash the process.
+// ErrDamaged is a bbolt file shorter than its own last commit says it is
+// (cut short by a failed copy, a full disk or a bad restore), which bbolt
+// itself would read past the end of, or a file with a page that is not what
+// it should be (overwritten inside, at its full size), which bbolt panics on
+// when a read reaches it.
 var ErrDamaged = errors.New("store file is damaged")
 
 // bbolt's meta page: a 16-byte page header, then magic, version, page size,
@@ -106,11 +111,7 @@ func OpenLogReadOnly(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
 // error names path once.
 func openBolt(path string, isLog bool, o *bbolt.Options) (*bbolt.DB, error) {
 	if err := checkBoltFile(path); err != nil {
-		fix := "remove it: MiniMi builds it again from the event log in minimi.db"
-		if isLog {
-			fix = "it holds the event log: restore it from a backup (docs/operations.md)"
-		}
-		return nil, fmt.Errorf("open %s: %w; %s", path, err, fix)
+		return nil, fmt.Errorf("open %s: %w; %s", path, err, damageFix(isLog))
 	}
 	// NoStatistics: bbolt counts every transaction under one mutex, which
 	// readers on several cores then contend for; nothing reads the counts.
@@ -127,4 +128,94 @@ func openBolt(path string, isLog bool, o *bbolt.Options) (*bbolt.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// damageFix says what to do about a damaged store file; isLog says it is the
+// default store's, which holds the event log.
+func damageFix(isLog bool) string {
+	if isLog {
+		return "it holds the event log: restore it from a backup (docs/operations.md)"
+	}
+	return "stop the service and remove the file: MiniMi builds it again from the event log in minimi.db at the next start"
+}
+
+// A page damaged inside the file is found only when a read reaches it: bbolt
+// panics on a page whose header is not the page it looked for, or on
+// offsets inside a page that make no sense, and a read through an offset
+// that points outside the mapped file faults. The calls that read or write
+// a bbolt file recover both (recoverDamage, guard), so that a damaged page
+// fails the call with an error naming the file instead of ending the
+// process.
+
+// recoverDamage is deferred by the calls that read or write st's bbolt file,
+// as
+//
+//	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+//
+// It turns a panic that bbolt raised on a damaged page of the file into an
+// error wrapping ErrDamaged that names it; other panics go on. Faults panic
+// while the call runs (runtime/debug.SetPanicOnFault, meant for mapped
+// files), instead of ending the process; fault is the setting to restore.
+func (st *store) recoverDamage(errp *error, fault bool) {
+	debug.SetPanicOnFault(fault)
+	if r := recover(); r != nil {
+		*errp = damaged(r, st.path, st.name == "")
+	}
+}
+
+// guard runs fn, which reads or writes st's bbolt file, under recoverDamage.
+func (st *store) guard(fn func() error) (err error) {
+	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+	return fn()
+}
+
+// GuardLog runs fn, which reads or writes the event log in the default
+// store's bbolt file at path directly, and turns a panic that bbolt raises
+// on a damaged page of that file into an error wrapping ErrDamaged that names
+// it; other panics go on.
+func GuardLog(path string, fn func() error) error {
+	return (&store{path: path}).guard(fn)
+}
+
+// damaged returns the error for r, the value of a panic raised by bbolt on a
+// damaged page of the file at path. It panics again with r when bbolt did
+// not raise it: a bug is not damage.
+func damaged(r any, path string, isLog bool) error {
+	if !raisedByBolt(r) {
+		panic(r)
+	}
+	what := fmt.Sprint(r)
+	if f, ok := r.(interface{ Addr() uintptr }); ok {
+		what = fmt.Sprintf("a read of it faulted at address %#x", f.Addr())
+	}
+	return fmt.Errorf("read %s: %w: %s; %s", path, ErrDamaged, what, damageFix(isLog))
+}
+
+// raisedByBolt reports whether the panic being recovered, of value r, was a
+// fault reading memory at an address other than nil (which panics only
+// where the fault setting is on: reading a mapped file), or was raised in
+// bbolt's code. It must be called by the deferred function that recovers,
+// while the panicking frames are still on the stack.
+func raisedByBolt(r any) bool {
+	if _, ok := r.(interface{ Addr() uintptr }); ok {
+		return true
+	}
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	panicking := false // past runtime.gopanic: in the frames that panicked
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && strings.HasPrefix(f.Function, "runtime."):
+			// The runtime's own steps to the panic: panicIndex, sigpanic.
+		case panicking:
+			return strings.HasPrefix(f.Function, "go.etcd.io/bbolt.") ||
+				strings.HasPrefix(f.Function, "go.etcd.io/bbolt/")
+		}
+		if !more {
+			return false
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -91,12 +92,17 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
-		return err
+	err = st.guard(func() error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
+			return err
+		})
 	})
 	if err != nil {
 		_ = db.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err // it names the file
+		}
 		return nil, fmt.Errorf("open %s: %w", st.path, err)
 	}
 	st.kv = &boltStore{db: db}
@@ -165,8 +171,9 @@ func (s *Set) collection(path string) (*Collection, error) {
 	return c, nil
 }
 
-// read runs fn in a read transaction on st.
-func (s *Set) read(st *store, fn func(tx kvTx) error) error {
+// read runs fn in a read transaction on st. A damaged page that fn reaches
+// is an error wrapping ErrDamaged.
+func (s *Set) read(st *store, fn func(tx kvTx) error) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -177,6 +184,7 @@ func (s *Set) read(st *store, fn func(tx kvTx) error) error {
 		return fmt.Errorf("read store %q: %w", st.name, err)
 	}
 	defer tx.rollback()
+	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
 	return fn(tx)
 }
 
@@ -206,7 +214,7 @@ func (s *Set) Truncate() error {
 		if err != nil {
 			return err
 		}
-		if err := tx.drop(); err != nil {
+		if err := st.guard(tx.drop); err != nil {
 			return fmt.Errorf("truncate store %q: %w", st.name, err)
 		}
 		w.dirty[st] = true
