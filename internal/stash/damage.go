@@ -107,8 +107,9 @@ func OpenLogReadOnly(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
 
 // openBolt opens the bbolt file at path with o, after checkBoltFile; isLog
 // says it is the default store, which holds the event log, for the remedy a
-// damaged file's error gives. A lock held past o.Timeout is ErrInUse. Every
-// error names path once.
+// damaged file's error gives. A lock held past o.Timeout is ErrInUse; a file
+// whose meta pages are both invalid, or whose freelist page is damaged, is
+// ErrDamaged. Every error names path once.
 func openBolt(path string, isLog bool, o *bbolt.Options) (*bbolt.DB, error) {
 	if err := checkBoltFile(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w; %s", path, err, damageFix(isLog))
@@ -116,9 +117,20 @@ func openBolt(path string, isLog bool, o *bbolt.Options) (*bbolt.DB, error) {
 	// NoStatistics: bbolt counts every transaction under one mutex, which
 	// readers on several cores then contend for; nothing reads the counts.
 	o.NoStatistics = true
-	db, err := bbolt.Open(path, 0o600, o)
-	if errors.Is(err, berrors.ErrTimeout) {
+	var db *bbolt.DB
+	// bbolt reads the freelist page as it opens, and panics on a damaged
+	// one; then it leaves the file open and locked until the process ends.
+	err := guardFile(path, isLog, func() (err error) {
+		db, err = bbolt.Open(path, 0o600, o)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("open %s: %w (waited %v for its lock)", path, ErrInUse, o.Timeout)
+	case errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum):
+		return nil, fmt.Errorf("open %s: %w: %w; %s", path, ErrDamaged, err, damageFix(isLog))
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -143,39 +155,41 @@ func damageFix(isLog bool) string {
 // panics on a page whose header is not the page it looked for, or on
 // offsets inside a page that make no sense, and a read through an offset
 // that points outside the mapped file faults. The calls that read or write
-// a bbolt file recover both (recoverDamage, guard), so that a damaged page
-// fails the call with an error naming the file instead of ending the
+// a bbolt file recover both (recoverDamage, guardFile), so that a damaged
+// page fails the call with an error naming the file instead of ending the
 // process.
 
-// recoverDamage is deferred by the calls that read or write st's bbolt file,
-// as
+// recoverDamage is deferred by the calls that read or write the bbolt file
+// at path (isLog: the default store's), as
 //
-//	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+//	defer recoverDamage(&err, path, isLog, debug.SetPanicOnFault(true))
 //
 // It turns a panic that bbolt raised on a damaged page of the file into an
 // error wrapping ErrDamaged that names it; other panics go on. Faults panic
 // while the call runs (runtime/debug.SetPanicOnFault, meant for mapped
 // files), instead of ending the process; fault is the setting to restore.
-func (st *store) recoverDamage(errp *error, fault bool) {
+func recoverDamage(errp *error, path string, isLog, fault bool) {
 	debug.SetPanicOnFault(fault)
 	if r := recover(); r != nil {
-		*errp = damaged(r, st.path, st.name == "")
+		*errp = damaged(r, path, isLog)
 	}
 }
 
-// guard runs fn, which reads or writes st's bbolt file, under recoverDamage.
-func (st *store) guard(fn func() error) (err error) {
-	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+// guardFile runs fn, which reads or writes the bbolt file at path (isLog:
+// the default store's), under recoverDamage.
+func guardFile(path string, isLog bool, fn func() error) (err error) {
+	defer recoverDamage(&err, path, isLog, debug.SetPanicOnFault(true))
 	return fn()
 }
+
+// guard runs fn, which reads or writes st's bbolt file, under recoverDamage.
+func (st *store) guard(fn func() error) error { return guardFile(st.path, st.name == "", fn) }
 
 // GuardLog runs fn, which reads or writes the event log in the default
 // store's bbolt file at path directly, and turns a panic that bbolt raises
 // on a damaged page of that file into an error wrapping ErrDamaged that names
 // it; other panics go on.
-func GuardLog(path string, fn func() error) error {
-	return (&store{path: path}).guard(fn)
-}
+func GuardLog(path string, fn func() error) error { return guardFile(path, true, fn) }
 
 // damaged returns the error for r, the value of a panic raised by bbolt on a
 // damaged page of the file at path. It panics again with r when bbolt did

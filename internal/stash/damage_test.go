@@ -169,3 +169,29 @@ func TestReadPanicIsNotDamage(t *testing.T) {
 	}()
 	_ = s.read(s.byName["/notes"], func(kvTx) error { panic("a bug") })
 }
+
+// TestOpenDamagedPages: a store file whose freelist page, or both of whose
+// meta pages, are damaged at its full size stops Open with an error that
+// names it, not a bbolt panic.
+func TestOpenDamagedPages(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pages func(t *testing.T, path string) []int
+	}{
+		{"the freelist page", func(t *testing.T, path string) []int { return stashtest.Pages(t, path, "freelist") }},
+		{"both meta pages", func(*testing.T, string) []int { return []int{0, 1} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, path := damagedNotes(t)
+			pages := tc.pages(t, path)
+			if len(pages) == 0 {
+				t.Fatalf("%s has no %s", path, tc.name)
+			}
+			for _, id := range pages {
+				stashtest.DamagePage(t, path, id)
+			}
+			_, err := Open(opts)
+			wantDamaged(t, "Open()", err, path)
+		})
+	}
+}

@@ -99,9 +99,12 @@
 //     default store did, Commit returns an error wrapping ErrBehind: the log
 //     holds the changes, and the store refuses new ones until the Set is
 //     reopened and the store caught up by Replay.
-//   - A page of a bbolt file damaged inside, at the file's full size, is
-//     found only when a call reaches it: bbolt panics on it, and a read
-//     through an offset that points outside the mapped file faults. Reads,
+//   - Open refuses a bbolt file that is shorter than its last commit says,
+//     or whose two meta pages or freelist page are damaged, with an error
+//     wrapping ErrDamaged. Any other page damaged inside, at the file's
+//     full size, is found only when a call reaches it: bbolt panics on it,
+//     and a read through an offset that points outside the mapped file
+//     faults. Reads,
 //     Apply, Replay, Commit, Truncate and Reindex recover both and return an
 //     error wrapping ErrDamaged that names the file; a Writer that met one
 //     cannot commit. A panic that bbolt did not raise goes on. GuardLog does

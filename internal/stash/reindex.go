@@ -58,7 +58,7 @@ func (s *Set) Reindex() error {
 }
 
 func (s *Set) reindexStore(st *store, colls []*Collection) (err error) {
-	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+	defer recoverDamage(&err, st.path, st.name == "", debug.SetPanicOnFault(true))
 	tx, err := st.kv.begin(true)
 	if err != nil {
 		return fmt.Errorf("store %q: %w", st.name, err)

@@ -184,7 +184,7 @@ func (s *Set) read(st *store, fn func(tx kvTx) error) (err error) {
 		return fmt.Errorf("read store %q: %w", st.name, err)
 	}
 	defer tx.rollback()
-	defer st.recoverDamage(&err, debug.SetPanicOnFault(true))
+	defer recoverDamage(&err, st.path, st.name == "", debug.SetPanicOnFault(true))
 	return fn(tx)
 }
 

@@ -200,8 +200,8 @@ func (a *applier) all(changes []Change) (err error) {
 	return nil
 }
 
-// recoverDamage is store.recoverDamage for the store of the change being
-// applied.
+// recoverDamage is the package's recoverDamage for the store of the change
+// being applied.
 func (a *applier) recoverDamage(errp *error, fault bool) {
 	debug.SetPanicOnFault(fault)
 	if r := recover(); r != nil {

@@ -10,9 +10,9 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// LeafPages returns the ids of the leaf pages in use in the bbolt file at
-// path, in file order.
-func LeafPages(t testing.TB, path string) []int {
+// Pages returns the ids of the pages of type typ ("leaf", "branch",
+// "freelist") in use in the bbolt file at path, in file order.
+func Pages(t testing.TB, path, typ string) []int {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, PreLoadFreelist: true})
 	if err != nil {
@@ -26,7 +26,7 @@ func LeafPages(t testing.TB, path string) []int {
 			if err != nil || p == nil {
 				return err
 			}
-			if p.Type == "leaf" {
+			if p.Type == typ {
 				ids = append(ids, id)
 			}
 		}
@@ -70,7 +70,7 @@ func DamagePage(t testing.TB, path string, id int) {
 // one bucket fills, it is a page of that bucket.
 func DamageMiddleLeaf(t testing.TB, path string) int {
 	t.Helper()
-	ids := LeafPages(t, path)
+	ids := Pages(t, path, "leaf")
 	if len(ids) < 3 {
 		t.Fatalf("%s has %d leaf pages, want at least 3 to damage one in the middle", path, len(ids))
 	}
