@@ -108,7 +108,9 @@
 //     Apply, Replay, Commit, Truncate and Reindex recover both and return an
 //     error wrapping ErrDamaged that names the file; a Writer that met one
 //     cannot commit. A panic that bbolt did not raise goes on. GuardLog does
-//     the same for the event log's own reads and writes.
+//     the same for the event log's own reads and writes. CheckFiles reads
+//     every page of the files of a stopped service, to find the damage
+//     before a call does.
 //   - Records of Changes are shared with the session; do not modify them.
 //   - A Where on an x-hash field is an error (hashes are salted).
 package stash
