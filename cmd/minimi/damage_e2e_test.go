@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,5 +79,46 @@ func TestDamagedStoreFile(t *testing.T) {
 	got = runCheck(t, dir, 1, "--stores")
 	if len(got) != 1 || !strings.Contains(got[0], "is the service running?") {
 		t.Fatalf("check --stores on a running service printed %q, want it to ask whether the service runs", got)
+	}
+}
+
+// TestReplayRebuildsDamagedStore: replay rebuilds a store file with a
+// damaged page from the log, without reading its old pages.
+func TestReplayRebuildsDamagedStore(t *testing.T) {
+	dir := seededNotes(t)
+	stashtest.DamageMiddleLeaf(t, filepath.Join(dir, "data", "notes.db"))
+	out, err := exec.Command(binary, "replay", "--dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "replayed 300 events") || !regexp.MustCompile(`(?m)^/notes +\S+ +300$`).Match(out) {
+		t.Fatalf("replay of a damaged notes.db: %v\n%s\nwant 300 events and 300 notes", err, out)
+	}
+	runCheck(t, dir, 0, "--stores")
+	p := startServe(t, dir)
+	for i := range 300 {
+		if r := do(t, "GET", fmt.Sprintf("%s/notes/n%03d", p.base, i), "", ""); r.status != 200 {
+			t.Fatalf("GET /notes/n%03d after replay: %d %s", i, r.status, r.body)
+		}
+	}
+}
+
+// TestReplayStopsOnDamagedLog: replay with a damaged page in minimi.db,
+// which holds the log, stops with one line that names the file and says to
+// restore it, and leaves the other store files as they were.
+func TestReplayStopsOnDamagedLog(t *testing.T) {
+	dir := seededNotes(t)
+	log, notes := filepath.Join(dir, "data", "minimi.db"), filepath.Join(dir, "data", "notes.db")
+	stashtest.DamageMiddleLeaf(t, log)
+	before, err := os.ReadFile(notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "replay", "--dir", dir).CombinedOutput()
+	ee, ok := errors.AsType[*exec.ExitError](err)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if !ok || ee.ExitCode() != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "minimi: ") ||
+		!strings.Contains(lines[0], log) || !strings.Contains(lines[0], "restore it from a backup") {
+		t.Fatalf("replay of a damaged minimi.db: %v\n%s\nwant exit 1 and one line naming %s", err, out, log)
+	}
+	if after, err := os.ReadFile(notes); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("notes.db after the refused replay: %v, changed=%v; want it as it was", err, !bytes.Equal(after, before))
 	}
 }

@@ -148,7 +148,7 @@ func damageFix(isLog bool) string {
 	if isLog {
 		return "it holds the event log: restore it from a backup (docs/operations.md)"
 	}
-	return "stop the service and remove the file: MiniMi builds it again from the event log in minimi.db at the next start"
+	return "stop the service, then run minimi replay or remove the file: MiniMi builds it again from the event log in minimi.db"
 }
 
 // A page damaged inside the file is found only when a read reaches it: bbolt

@@ -195,3 +195,33 @@ func TestOpenDamagedPages(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenFresh: with Fresh, every store file but minimi.db starts empty,
+// unread, whatever its pages hold, and keeps its mode; minimi.db is opened
+// as it is.
+func TestOpenFresh(t *testing.T) {
+	opts, path := damagedNotes(t)
+	s := openSet(t, opts)
+	ss := s.Session()
+	if _, err := ss.Create("/plain", Record{"id": "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, ss)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stashtest.DamageMiddleLeaf(t, path)
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	opts.Fresh = true
+	s = openSet(t, opts)
+	for coll, want := range map[string]int{"/notes": 0, "/plain": 1} {
+		if n, err := s.ReadOnlySession().Count(coll); err != nil || n != want {
+			t.Errorf("Count(%s) after a fresh Open=%d, %v, want %d", coll, n, err, want)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("notes.db after a fresh Open: %v, %v, want mode 0640", fi.Mode(), err)
+	}
+}

@@ -59,7 +59,9 @@
 // logged change set without checks and skips it for each store that has
 // already seen its seq, so catching up is idempotent. Memory stores start
 // empty at 0 on every Open and are rebuilt the same way. Truncate empties
-// every store for a full rebuild.
+// every store for a full rebuild; Options.Fresh starts every store file but
+// the default one from nothing instead, so that a rebuild never reads a
+// damaged one.
 //
 // # Indexes
 //

@@ -3,6 +3,7 @@ package stash
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,8 +35,9 @@ type Set struct {
 }
 
 // Open opens the default store (<DataDir>/minimi.db) and every declared store,
-// and sets up the declared collections. A bbolt file held by another process
-// fails after Options.Timeout with an error wrapping ErrInUse.
+// in that order, and sets up the declared collections. A bbolt file held by
+// another process fails after Options.Timeout with an error wrapping
+// ErrInUse; a damaged one, with an error wrapping ErrDamaged.
 func Open(opts Options) (*Set, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -87,6 +89,13 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 	st.path = filepath.Join(opts.DataDir, sp.File)
 	if err := os.MkdirAll(filepath.Dir(st.path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %q: %w", sp.Name, err)
+	}
+	if opts.Fresh && sp.Name != "" {
+		// Cut to nothing, the file keeps its owner and mode; bbolt makes
+		// it anew.
+		if err := os.Truncate(st.path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("empty store %q: %w", sp.Name, err)
+		}
 	}
 	db, err := openBolt(st.path, sp.Name == "", &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {
