@@ -30,11 +30,11 @@ func writeService(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// runCheck runs minimi check on dir and returns its output lines; it fails
-// the test unless check exits with code.
-func runCheck(t *testing.T, dir string, code int) []string {
+// runCheck runs minimi check on dir, with args, and returns its output
+// lines; it fails the test unless check exits with code.
+func runCheck(t *testing.T, dir string, code int, args ...string) []string {
 	t.Helper()
-	out, err := exec.Command(binary, "check", "--dir", dir).Output()
+	out, err := exec.Command(binary, append([]string{"check", "--dir", dir}, args...)...).Output()
 	got := 0
 	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 		got = ee.ExitCode()

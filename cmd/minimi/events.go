@@ -89,19 +89,45 @@ wants one: events --url sends $MINIMI_CLIENT_KEY as X-Client-Key.`,
 	return cmd
 }
 
-// openToolStashes opens the stores of a stopped service; hint says what to
-// do when a running one holds them. A data directory without the event log
-// is an error: these commands read what a service wrote, and must not make
-// empty stores in a mistyped directory.
-func openToolStashes(dir string, cfg *config.Config, hint string) (*stash.Set, error) {
-	if err := checkDataDir(server.DataDir(dir, cfg)); err != nil {
+// openForReplay opens the stores of a stopped service for replay. It reads
+// minimi.db through first (checkLog); then every other store file starts
+// empty (stash.Options.Fresh), so that a damaged one is rebuilt rather than
+// read. A data directory without the event log is an error: replay reads
+// what a service wrote, and must not make empty stores in a mistyped
+// directory.
+func openForReplay(dir string, cfg *config.Config) (*stash.Set, error) {
+	data := server.DataDir(dir, cfg)
+	if err := checkDataDir(data); err != nil {
 		return nil, err
 	}
-	set, err := server.OpenStashes(dir, cfg, stash.Options{Timeout: toolLockTimeout})
+	err := checkLog(data)
+	var set *stash.Set
+	if err == nil {
+		set, err = server.OpenStashes(dir, cfg, stash.Options{Timeout: toolLockTimeout, Fresh: true})
+	}
 	if errors.Is(err, stash.ErrInUse) {
-		return nil, fmt.Errorf("%w: is the service running? %s", err, hint)
+		return nil, fmt.Errorf("%w: is the service running? Stop it first: replay rewrites its stores", err)
 	}
 	return set, err
+}
+
+// checkLog reads every page of minimi.db in data (stash.CheckFiles) and
+// decodes every event of its log. Replay runs it before it empties any
+// store: the stores can be rebuilt only from a log that reads through.
+func checkLog(data string) error {
+	if _, err := stash.CheckFiles(stash.Options{DataDir: data, Timeout: toolLockTimeout}); err != nil {
+		return err
+	}
+	db, err := stash.OpenLogReadOnly(data, toolLockTimeout)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = eventsource.ReadLog(db, 0, 0, func(*eventsource.Event) error { return nil })
+	if err != nil && !errors.Is(err, stash.ErrDamaged) { // ErrDamaged says what to do
+		err = fmt.Errorf("the event log in %s: %w; restore it from a backup (docs/operations.md)", db.Path(), err)
+	}
+	return err
 }
 
 // checkDataDir refuses a data directory without an event log.
@@ -258,14 +284,18 @@ func replayCmd() *cobra.Command {
 		Short: "Rebuild every stash of a stopped service from its event log",
 		Long: `Empty every store of the service in --dir and replay its whole event log
 into them, then print how many records each collection holds. The service
-must be stopped: a running "minimi serve" holds the lock of its data files.`,
+must be stopped: a running "minimi serve" holds the lock of its data files.
+
+Every store file but minimi.db starts again from an empty file, so a damaged
+one is rebuilt. minimi.db holds the log: replay reads all of it first, and
+stops, changing nothing, if it is damaged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			set, err := openToolStashes(f.dir, cfg, "Stop it first: replay rewrites its stores")
+			set, err := openForReplay(f.dir, cfg)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/server"
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -111,10 +113,14 @@ func serveCmd(lg *slog.Logger, logs io.Writer) *cobra.Command {
 
 func checkCmd() *cobra.Command {
 	var f serviceFlags
+	var stores bool
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Load the config and every script; report every problem with file and line",
-		Args:  cobra.NoArgs,
+		Long: `Load the config and every script, and report every problem with file and
+line; exit 1 on any. With --stores, also read every page of every store file
+of the service, which must be stopped, and report each damaged file.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg, err := f.loadConfig(cmd)
@@ -123,8 +129,14 @@ func checkCmd() *cobra.Command {
 				site, err = server.LoadSite(f.dir, cfg, server.SiteOptions{})
 				if err == nil {
 					site.Close()
-					fmt.Fprintf(out, "ok: %d folders\n", len(site.Table.Folders))
-					return nil
+					var files []string
+					if stores {
+						files, err = checkStores(f.dir, cfg, site.Spec.Stores)
+					}
+					if err == nil {
+						fmt.Fprintf(out, "ok: %d folders%s\n", len(site.Table.Folders), storesChecked(stores, files))
+						return nil
+					}
 				}
 			}
 			for _, e := range server.Problems(err) {
@@ -134,7 +146,29 @@ func checkCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&stores, "stores", false, "also read every store file of the stopped service and report damaged ones")
 	return cmd
+}
+
+// checkStores checks every store file of the stopped service in dir for
+// damage and returns the files it checked.
+func checkStores(dir string, cfg *config.Config, stores []stash.StoreSpec) ([]string, error) {
+	files, err := stash.CheckFiles(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Timeout: toolLockTimeout})
+	if errors.Is(err, stash.ErrInUse) {
+		return nil, fmt.Errorf("%w: is the service running? Stop it first: --stores reads its store files", err)
+	}
+	return files, err
+}
+
+// storesChecked is what check adds to its ok line about the store files.
+func storesChecked(stores bool, files []string) string {
+	switch {
+	case !stores:
+		return ""
+	case len(files) == 1:
+		return ", 1 store file"
+	}
+	return fmt.Sprintf(", %d store files", len(files))
 }
 
 func routesCmd() *cobra.Command {

@@ -240,11 +240,15 @@ func (l *Log) write(rd *round) ([]*Event, []*request, error) {
 	}
 	defer w.Rollback()
 	tx := w.Tx()
-	evs, ok, err := l.append(w, tx, rd)
+	var evs []*Event
+	ok := rd.reqs // until append returns: a damaged page of the log fails the whole round
+	err = stash.GuardLog(l.db.Path(), func() (err error) {
+		if evs, ok, err = l.append(w, tx, rd); err != nil {
+			return err
+		}
+		return writeCursors(tx, rd.cursors)
+	})
 	if err != nil {
-		return nil, rd.reqs, err
-	}
-	if err := writeCursors(tx, rd.cursors); err != nil {
 		return nil, ok, err
 	}
 	err = w.Commit()

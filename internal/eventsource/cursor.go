@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // Outbox cursors are stored in the events_meta bucket of the default store.
@@ -14,9 +16,11 @@ import (
 // cursor returns the stored cursor of the outbox name, 0 if it has none.
 func (l *Log) cursor(name string) (uint64, error) {
 	var seq uint64
-	err := l.db.View(func(tx *bbolt.Tx) error {
-		seq = getSeq(tx.Bucket(metaBucket), outboxPrefix+name)
-		return nil
+	err := stash.GuardLog(l.db.Path(), func() error {
+		return l.db.View(func(tx *bbolt.Tx) error {
+			seq = getSeq(tx.Bucket(metaBucket), outboxPrefix+name)
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("read outbox cursor %s: %w", name, err)
@@ -67,8 +71,10 @@ func (l *Log) writeCursorAfterClose(ctx context.Context, name string, seq uint64
 	if seq <= l.storedCursor(name) {
 		return nil
 	}
-	err := l.db.Update(func(tx *bbolt.Tx) error {
-		return writeCursors(tx, map[string]uint64{name: seq})
+	err := stash.GuardLog(l.db.Path(), func() error {
+		return l.db.Update(func(tx *bbolt.Tx) error {
+			return writeCursors(tx, map[string]uint64{name: seq})
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store outbox cursor %s: %w", name, err)

@@ -86,12 +86,14 @@ func Open(set *stash.Set, opts Options) (*Log, error) {
 	}
 	l.live.init(opts.Recent)
 	var head uint64
-	err = l.db.Update(func(tx *bbolt.Tx) error {
-		if err := createBuckets(tx); err != nil {
-			return err
-		}
-		head = lastSeq(tx)
-		return nil
+	err = stash.GuardLog(l.db.Path(), func() error {
+		return l.db.Update(func(tx *bbolt.Tx) error {
+			if err := createBuckets(tx); err != nil {
+				return err
+			}
+			head = lastSeq(tx)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
@@ -157,7 +159,7 @@ func (l *Log) readChunk(after uint64, n int) ([]*Event, error) { return readEven
 // stops once the events read hold maxBytes of JSON (at least one is read).
 func readEvents(db *bbolt.DB, after uint64, n, maxBytes int) ([]*Event, error) {
 	evs := make([]*Event, 0, min(n, readChunk))
-	err := db.View(func(tx *bbolt.Tx) error {
+	read := func(tx *bbolt.Tx) error {
 		b := tx.Bucket(eventsBucket)
 		if b == nil {
 			return nil
@@ -173,7 +175,8 @@ func readEvents(db *bbolt.DB, after uint64, n, maxBytes int) ([]*Event, error) {
 			size += len(v)
 		}
 		return nil
-	})
+	}
+	err := stash.GuardLog(db.Path(), func() error { return db.View(read) })
 	if err != nil {
 		return nil, fmt.Errorf("read events after %d: %w", after, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/minimi-go/minimi/internal/stash"
 )
 
 // replayBatch is how many events one replay transaction writes.
@@ -17,9 +19,11 @@ const replayBatch = 8192
 // store has already applied, so nothing is applied twice.
 func (l *Log) catchUp(ctx context.Context) error {
 	var last map[string]uint64
-	err := l.db.View(func(tx *bbolt.Tx) error {
-		last = touched(tx)
-		return nil
+	err := stash.GuardLog(l.db.Path(), func() error {
+		return l.db.View(func(tx *bbolt.Tx) error {
+			last = touched(tx)
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("catch up: %w", err)

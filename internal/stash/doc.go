@@ -59,7 +59,9 @@
 // logged change set without checks and skips it for each store that has
 // already seen its seq, so catching up is idempotent. Memory stores start
 // empty at 0 on every Open and are rebuilt the same way. Truncate empties
-// every store for a full rebuild.
+// every store for a full rebuild; Options.Fresh starts every store file but
+// the default one from nothing instead, so that a rebuild never reads a
+// damaged one.
 //
 // # Indexes
 //
@@ -99,6 +101,18 @@
 //     default store did, Commit returns an error wrapping ErrBehind: the log
 //     holds the changes, and the store refuses new ones until the Set is
 //     reopened and the store caught up by Replay.
+//   - Open refuses a bbolt file that is shorter than its last commit says,
+//     or whose two meta pages or freelist page are damaged, with an error
+//     wrapping ErrDamaged. Any other page damaged inside, at the file's
+//     full size, is found only when a call reaches it: bbolt panics on it,
+//     and a read through an offset that points outside the mapped file
+//     faults. Reads,
+//     Apply, Replay, Commit, Truncate and Reindex recover both and return an
+//     error wrapping ErrDamaged that names the file; a Writer that met one
+//     cannot commit. A panic that bbolt did not raise goes on. GuardLog does
+//     the same for the event log's own reads and writes. CheckFiles reads
+//     every page of the files of a stopped service, to find the damage
+//     before a call does.
 //   - Records of Changes are shared with the session; do not modify them.
 //   - A Where on an x-hash field is an error (hashes are salted).
 package stash

@@ -40,6 +40,14 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for tests and benchmarks: a crash
 	// can lose or corrupt data.
 	NoSync bool
+	// Fresh is for rebuilding every store from the event log (minimi
+	// replay): every bbolt store other than the default one starts from an
+	// empty file, its old pages, damaged or not, unread. The default store,
+	// which holds the log, is opened first, as it is: its lock keeps a
+	// service from running on the files that Open empties. Check that the
+	// log reads through before: the emptied stores can be rebuilt only from
+	// it. False opens every file as it is.
+	Fresh bool
 }
 
 // StoreSpec is where the collections of a folder's subtree live.

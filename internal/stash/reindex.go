@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"slices"
 )
 
@@ -56,7 +57,8 @@ func (s *Set) Reindex() error {
 	return nil
 }
 
-func (s *Set) reindexStore(st *store, colls []*Collection) error {
+func (s *Set) reindexStore(st *store, colls []*Collection) (err error) {
+	defer recoverDamage(&err, st.path, st.name == "", debug.SetPanicOnFault(true))
 	tx, err := st.kv.begin(true)
 	if err != nil {
 		return fmt.Errorf("store %q: %w", st.name, err)

@@ -3,9 +3,11 @@ package stash
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -33,8 +35,9 @@ type Set struct {
 }
 
 // Open opens the default store (<DataDir>/minimi.db) and every declared store,
-// and sets up the declared collections. A bbolt file held by another process
-// fails after Options.Timeout with an error wrapping ErrInUse.
+// in that order, and sets up the declared collections. A bbolt file held by
+// another process fails after Options.Timeout with an error wrapping
+// ErrInUse; a damaged one, with an error wrapping ErrDamaged.
 func Open(opts Options) (*Set, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -87,16 +90,28 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 	if err := os.MkdirAll(filepath.Dir(st.path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %q: %w", sp.Name, err)
 	}
+	if opts.Fresh && sp.Name != "" {
+		// Cut to nothing, the file keeps its owner and mode; bbolt makes
+		// it anew.
+		if err := os.Truncate(st.path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("empty store %q: %w", sp.Name, err)
+		}
+	}
 	db, err := openBolt(st.path, sp.Name == "", &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
-		return err
+	err = st.guard(func() error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists([]byte(topBucket))
+			return err
+		})
 	})
 	if err != nil {
 		_ = db.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err // it names the file
+		}
 		return nil, fmt.Errorf("open %s: %w", st.path, err)
 	}
 	st.kv = &boltStore{db: db}
@@ -165,8 +180,9 @@ func (s *Set) collection(path string) (*Collection, error) {
 	return c, nil
 }
 
-// read runs fn in a read transaction on st.
-func (s *Set) read(st *store, fn func(tx kvTx) error) error {
+// read runs fn in a read transaction on st. A damaged page that fn reaches
+// is an error wrapping ErrDamaged.
+func (s *Set) read(st *store, fn func(tx kvTx) error) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -177,6 +193,7 @@ func (s *Set) read(st *store, fn func(tx kvTx) error) error {
 		return fmt.Errorf("read store %q: %w", st.name, err)
 	}
 	defer tx.rollback()
+	defer recoverDamage(&err, st.path, st.name == "", debug.SetPanicOnFault(true))
 	return fn(tx)
 }
 
@@ -206,7 +223,7 @@ func (s *Set) Truncate() error {
 		if err != nil {
 			return err
 		}
-		if err := tx.drop(); err != nil {
+		if err := st.guard(tx.drop); err != nil {
 			return fmt.Errorf("truncate store %q: %w", st.name, err)
 		}
 		w.dirty[st] = true

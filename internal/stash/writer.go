@@ -3,6 +3,7 @@ package stash
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"go.etcd.io/bbolt"
 )
@@ -94,6 +95,11 @@ func (w *Writer) run(seq uint64, changes []Change, replay bool) error {
 	a.begin(seq, replay, replay || len(changes) > 1)
 	err := a.all(changes)
 	switch {
+	case errors.Is(err, ErrDamaged):
+		// bbolt stopped half-way through a write, and an undo would read
+		// the damaged pages again: the transactions cannot be trusted.
+		w.broken = err
+		return err
 	case err != nil && a.j != nil:
 		if uerr := a.j.undo(); uerr != nil {
 			w.broken = fmt.Errorf("undo failed, the group cannot commit: %w", uerr)
@@ -125,7 +131,8 @@ type applier struct {
 	wrapped map[*store]wrappedTx
 	replay  bool
 	seq     uint64
-	wrote   bool // a write was made without a journal
+	wrote   bool   // a write was made without a journal
+	at      *store // the store of the change being applied
 }
 
 // wrappedTx is a store's transaction as calls use it, wrapped once per
@@ -164,7 +171,10 @@ func (t markedTx) del(b bucket, key []byte) error {
 	return t.kvTx.del(b, key)
 }
 
-func (a *applier) all(changes []Change) error {
+// all applies changes. A damaged page that bbolt meets on the way is an
+// error wrapping ErrDamaged.
+func (a *applier) all(changes []Change) (err error) {
+	defer a.recoverDamage(&err, debug.SetPanicOnFault(true))
 	for i := range changes {
 		ch := &changes[i]
 		c := a.w.s.colls[ch.Stash]
@@ -175,6 +185,7 @@ func (a *applier) all(changes []Change) error {
 			}
 			return fmt.Errorf("change %d: %w: %s", i, ErrNoCollection, ch.Stash)
 		}
+		a.at = c.store
 		tx, err := a.tx(c.store)
 		if err != nil {
 			return err
@@ -187,6 +198,15 @@ func (a *applier) all(changes []Change) error {
 		}
 	}
 	return nil
+}
+
+// recoverDamage is the package's recoverDamage for the store of the change
+// being applied.
+func (a *applier) recoverDamage(errp *error, fault bool) {
+	debug.SetPanicOnFault(fault)
+	if r := recover(); r != nil {
+		*errp = damaged(r, a.at.path, a.at.name == "")
+	}
 }
 
 // tx returns the transaction of st for this call, journaled when the call
@@ -334,10 +354,16 @@ func (w *Writer) Commit() error {
 	}
 	w.done = true
 	for st, seq := range w.applied {
-		if !w.dirty[st] || seq <= readApplied(w.txs[st]) { // never lower it (a store ahead of the log)
+		if !w.dirty[st] {
 			continue
 		}
-		if err := writeApplied(w.txs[st], seq); err != nil {
+		err := st.guard(func() error {
+			if seq <= readApplied(w.txs[st]) { // never lower it (a store ahead of the log)
+				return nil
+			}
+			return writeApplied(w.txs[st], seq)
+		})
+		if err != nil {
 			w.done = false
 			w.Rollback()
 			return fmt.Errorf("store %q: record applied seq: %w", st.name, err)
@@ -366,7 +392,7 @@ func (w *Writer) Commit() error {
 			tx.rollback()
 			continue
 		}
-		if err := tx.commit(); err != nil {
+		if err := st.commit(tx); err != nil {
 			st.behind.Store(true)
 			errs = append(errs, fmt.Errorf("commit store %q: %w: %w", st.name, ErrBehind, err))
 		}
@@ -382,7 +408,17 @@ func (w *Writer) commitDefault() error {
 		tx.rollback()
 		return nil
 	}
-	return tx.commit()
+	return w.s.def.commit(tx)
+}
+
+// commit commits tx, st's write transaction. If bbolt meets a damaged page
+// on the way, tx is rolled back and the error wraps ErrDamaged.
+func (st *store) commit(tx kvTx) error {
+	err := st.guard(tx.commit)
+	if errors.Is(err, ErrDamaged) {
+		tx.rollback()
+	}
+	return err
 }
 
 // others returns the stores other than the default one that the group wrote to.
