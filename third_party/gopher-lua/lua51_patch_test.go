@@ -228,3 +228,32 @@ func TestGmatchCaret(t *testing.T) {
 		{`string.match("^a", "^^")`, `"^"`, ""},
 	})
 }
+
+// TestNumberText: a number becomes text as in Lua 5.1, with C's "%.14g":
+// 14 significant digits, an exponent from 1e14 on and below 1e-4, "-0", and
+// C's inf and nan.
+func TestNumberText(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`tostring(100)`, `"100"`, ""},
+		{`tostring(-7)`, `"-7"`, ""},
+		{`tostring(12.5)`, `"12.5"`, ""},
+		{`tostring(0.1 + 0.2)`, `"0.3"`, ""},
+		{`tostring(1/3)`, `"0.33333333333333"`, ""},
+		{`tostring(99999999999999)`, `"99999999999999"`, ""},
+		{`tostring(123456789012345)`, `"1.2345678901234e+14"`, ""},
+		{`tostring(1e15)`, `"1e+15"`, ""},
+		{`tostring(2^53)`, `"9.007199254741e+15"`, ""},
+		{`tostring(2^63)`, `"9.2233720368548e+18"`, ""},
+		{`tostring(1e100)`, `"1e+100"`, ""},
+		{`tostring(1e-4)`, `"0.0001"`, ""},
+		{`tostring(1e-5)`, `"1e-05"`, ""},
+		{`tostring(-0.0)`, `"-0"`, ""},
+		{`tostring(1/0)`, `"inf"`, ""},
+		{`tostring(-1/0)`, `"-inf"`, ""},
+		{`tostring(0/0):match("nan")`, `"nan"`, ""},
+		{`1/3 .. ""`, `"0.33333333333333"`, ""},
+		{`"x" .. 1e15`, `"x1e+15"`, ""},
+		{`string.rep(0.5, 2)`, `"0.50.5"`, ""},
+		{`table.concat({1, 2.5, 1/3}, " ")`, `"1 2.5 0.33333333333333"`, ""},
+	})
+}
