@@ -93,10 +93,11 @@ func unpack(orig lua.LGFunction) lua.LGFunction {
 func strByte(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		n := len(L.CheckString(1))
-		i, j := L.OptInt(2, 1), L.OptInt(3, -1)
+		i := L.OptInt(2, 1)
 		if i < 0 {
 			i += n + 1
 		}
+		j := L.OptInt(3, i)
 		if j < 0 {
 			j += n + 1
 		}

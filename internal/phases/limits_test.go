@@ -192,6 +192,8 @@ func TestStackLimits(t *testing.T) {
 		{name: "string.byte", expr: `{string.byte("abc", 1, -1)}`, want: `{"v":[97,98,99]}`},
 		{name: "string.byte one", expr: `string.byte("abc")`, want: `{"v":97}`},
 		{name: "string.byte of a long string", expr: `string.byte(string.rep("a", 1000000), -1)`, want: `{"v":97}`},
+		{name: "string.byte of a long string from its start", expr: `{string.byte(string.rep("a", 100000))}`, want: `{"v":[97]}`},
+		{name: "string.byte of a long string at i", expr: `{string.byte(string.rep("a", 100000), 5)}`, want: `{"v":[97]}`},
 		{name: "string.byte past the limit", expr: `string.byte(string.rep("a", 100000), 1, -1)`, err: "string.byte: too many results"},
 		{name: "varargs through recursion", expr: `(function() ` + fill +
 			` local function f(n, ...) if n == 0 then return select("#", ...) end return 1 + f(n - 1, ...) end return f(20, unpack(t)) end)()`,

@@ -257,3 +257,30 @@ func TestNumberText(t *testing.T) {
 		{`table.concat({1, 2.5, 1/3}, " ")`, `"1 2.5 0.33333333333333"`, ""},
 	})
 }
+
+// TestStringBytesAndCase: string.byte's j is i when missing, string.char
+// takes bytes only, and string.upper and string.lower change the letters
+// of ASCII and keep every other byte, as Lua 5.1 does in C's default locale.
+func TestStringBytesAndCase(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.byte("ABC")`, "65", ""},
+		{`string.byte("ABC", 2)`, "66", ""},
+		{`string.byte("ABC", -1)`, "67", ""},
+		{`string.byte("ABC", 1, 3)`, "65, 66, 67", ""},
+		{`string.byte("ABC", 2, -1)`, "66, 67", ""},
+		{`string.byte("ABC", -10, 10)`, "65, 66, 67", ""},
+		{`string.byte("ABC", 0)`, "", ""},
+		{`string.byte("ABC", 4)`, "", ""},
+		{`string.byte("ABC", 3, 1)`, "", ""},
+		{`string.byte("")`, "", ""},
+		{`string.byte(65)`, "54", ""},
+		{`("x"):byte()`, "120", ""},
+		{`string.char(72, 105, 0, 255)`, "\"Hi\x00\xff\"", ""},
+		{`string.char()`, `""`, ""},
+		{`string.char(256)`, "", "bad argument #1 to char (invalid value)"},
+		{`string.char(65, -1)`, "", "bad argument #2 to char (invalid value)"},
+		{`string.upper("aBc1 é\255z")`, "\"ABC1 é\xffZ\"", ""},
+		{`string.lower("AbC1 É\200Z")`, "\"abc1 É\xc8z\"", ""},
+		{`string.upper(12.5)`, `"12.5"`, ""},
+	})
+}
