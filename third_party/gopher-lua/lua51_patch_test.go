@@ -284,3 +284,29 @@ func TestStringBytesAndCase(t *testing.T) {
 		{`string.upper(12.5)`, `"12.5"`, ""},
 	})
 }
+
+// TestToNumberInBase: tonumber(s, base) reads an integer as Lua 5.1's
+// strtoul does, "0x" in base 16 included, reads a number given as its
+// text, and refuses a base outside 2..36.
+func TestToNumberInBase(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`tonumber("ff", 16)`, "255", ""},
+		{`tonumber("0xff", 16)`, "255", ""},
+		{`tonumber(" 0XFF\n", 16)`, "255", ""},
+		{`tonumber("0x", 16)`, "nil", ""},
+		{`tonumber("1010", 2)`, "10", ""},
+		{`tonumber("+12", 3)`, "5", ""},
+		{`tonumber("-ff", 16)`, "-255", ""},
+		{`tonumber("zz", 36)`, "1295", ""},
+		{`tonumber("1.5", 16)`, "nil", ""},
+		{`tonumber("12", 2)`, "nil", ""},
+		{`tonumber("", 16)`, "nil", ""},
+		{`tonumber("- 1", 16)`, "nil", ""},
+		{`tonumber("ffffffffffffffffff", 16)`, "1.844674407371e+19", ""},
+		{`tonumber(10, 16)`, "16", ""},
+		{`tonumber(" 10 ", 10)`, "10", ""},
+		{`tonumber(nil, 16)`, "", "bad argument #1 to tonumber (string expected, got nil)"},
+		{`tonumber("10", 1)`, "", "bad argument #2 to tonumber (base out of range)"},
+		{`tonumber("10", 37)`, "", "bad argument #2 to tonumber (base out of range)"},
+	})
+}
