@@ -42,7 +42,7 @@ func TestErrorTableBadStatus(t *testing.T) {
 		{`error({ status = "404" })`, `error({status="404"}): status must be`},
 		{`error({ status = 1000 })`, `error({status=1000}): status must be`},
 		{`error({ status = 404.5 })`, `error({status=404.5}): status must be`},
-		{`error({ status = 0/0 })`, `error({status=NaN}): status must be an integer from 400 to 599`},
+		{`error({ status = 0/0 })`, `nan}): status must be an integer from 400 to 599`},
 		{`error({ status = true })`, `error({status=<boolean>}): status must be`},
 		{`error({})`, `error({}) with neither a status nor a detail`},
 		{`error({ title = "Oops" })`, `error({}) with neither a status nor a detail`},

@@ -42,7 +42,7 @@ func limitLibs(L *lua.LState) {
 	if s, ok := g.RawGetString(lua.StringLibName).(*lua.LTable); ok {
 		s.RawSetString("rep", L.NewFunction(strRep))
 		s.RawSetString("gsub", L.NewFunction(strGsub))
-		wrap(L, s, "format", strFormat)
+		s.RawSetString("format", L.NewFunction(strFormat))
 		wrap(L, s, "byte", strByte)
 	}
 	if t, ok := g.RawGetString(lua.TabLibName).(*lua.LTable); ok {
@@ -93,10 +93,11 @@ func unpack(orig lua.LGFunction) lua.LGFunction {
 func strByte(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		n := len(L.CheckString(1))
-		i, j := L.OptInt(2, 1), L.OptInt(3, -1)
+		i := L.OptInt(2, 1)
 		if i < 0 {
 			i += n + 1
 		}
+		j := L.OptInt(3, i)
 		if j < 0 {
 			j += n + 1
 		}
@@ -315,82 +316,4 @@ func gsubValue(L *lua.LState, repl lua.LValue, str string, m *pm.MatchData) (str
 	}
 	L.RaiseError("string.gsub: invalid replacement value (a %s)", val.Type())
 	return "", false
-}
-
-// formatSlack is what one directive may add beyond its argument: padding
-// (width and precision are at most 99) and the digits of a number.
-const formatSlack = 512
-
-// strFormat wraps gopher-lua's string.format (Go's fmt underneath) with Lua's
-// rules: width and precision have at most two digits, and neither '*' nor
-// argument indexes are accepted, so that the result stays near the size of
-// its arguments.
-func strFormat(orig lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		f := L.CheckString(1)
-		verbs, err := formatDirectives(f)
-		if err != nil {
-			L.RaiseError("string.format: %s", err.Error())
-		}
-		size := len(f) + len(verbs)*formatSlack
-		for k := 2; k <= min(L.GetTop(), len(verbs)+1); k++ {
-			if s, ok := L.Get(k).(lua.LString); ok {
-				if verbs[k-2] == 'q' {
-					size += 4 * len(s) // a byte may be quoted as \ddd
-				} else {
-					size += len(s)
-				}
-			}
-		}
-		if size > MaxStringBytes {
-			L.RaiseError("string.format: %s", errStringTooLong)
-		}
-		return orig(L)
-	}
-}
-
-// formatDirectives returns the verb of each directive of a format string
-// ('s' for %5s), and checks them.
-func formatDirectives(f string) ([]byte, error) {
-	var verbs []byte
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			continue
-		}
-		i++
-		if i < len(f) && f[i] == '%' {
-			continue
-		}
-		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
-			i++
-		}
-		var ok bool
-		i, ok = skipDigits(f, i)
-		if ok && i < len(f) && f[i] == '.' {
-			i, ok = skipDigits(f, i+1)
-		}
-		if !ok {
-			return verbs, errors.New("invalid format (width or precision too long)")
-		}
-		if i < len(f) && (f[i] == '*' || f[i] == '[') {
-			return verbs, fmt.Errorf("invalid format (%q is not supported)", f[i])
-		}
-		verb := byte(0) // a format that ends in its directive
-		if i < len(f) {
-			verb = f[i]
-		}
-		verbs = append(verbs, verb)
-	}
-	return verbs, nil
-}
-
-// skipDigits skips at most two digits; it reports false at a third.
-func skipDigits(f string, i int) (int, bool) {
-	for k := 0; i < len(f) && f[i] >= '0' && f[i] <= '9'; k++ {
-		if k == 2 {
-			return i, false
-		}
-		i++
-	}
-	return i, true
 }

@@ -106,12 +106,47 @@ func TestStringFormat(t *testing.T) {
 		{name: "two-digit width", expr: `#string.format("%99d", 1)`, want: `{"v":99}`},
 		{name: "three-digit width", expr: `string.format("%100d", 1)`, err: "width or precision too long"},
 		{name: "three-digit precision", expr: `string.format("%.100f", 1)`, err: "width or precision too long"},
-		{name: "star width", expr: `string.format("%*d", 5, 1)`, err: "not supported"},
-		{name: "argument index", expr: `string.format("%[1]s%[1]s", "x")`, err: "not supported"},
+		{name: "star width", expr: `string.format("%*d", 5, 1)`, err: "invalid option '%*' to 'format'"},
+		{name: "argument index", expr: `string.format("%[1]s%[1]s", "x")`, err: "invalid option '%[' to 'format'"},
 		{name: "result past the limit", expr: `string.format("%s%s", string.rep("x", 10000000), string.rep("x", 10000000))`, err: "string.format: the result would be longer than"},
 		// %q writes up to four bytes for one: NULs as \000.
 		{name: "quoted past the limit", expr: `#string.format("%q", string.rep("\0", 5000000))`, err: "string.format: the result would be longer than"},
 		{name: "quoted within the limit", expr: `#string.format("%q", string.rep("\0", 4000000))`, want: `{"v":16000002}`},
+	})
+}
+
+// TestStringFormatAsLua51: each directive gives what Lua 5.1 gives.
+func TestStringFormatAsLua51(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "d of a fraction", expr: `string.format("%d %d %i", 3.7, -3.7, 2^31)`, want: `{"v":"3 -3 2147483648"}`},
+		{name: "d of a numeral", expr: `string.format("%d %d", "10", " 0x10 ")`, want: `{"v":"10 16"}`},
+		{name: "d of a word", expr: `string.format("%d", "abc")`, err: "bad argument #2 to format (number expected, got string)"},
+		{name: "d of nil", expr: `string.format("%d", nil)`, err: "bad argument #2 to format (number expected, got nil)"},
+		{name: "missing argument", expr: `string.format("%d %s", 1)`, err: "bad argument #3 to format (no value)"},
+		{name: "u", expr: `string.format("%u %u", 42, 3.9)`, want: `{"v":"42 3"}`},
+		{name: "x of a negative number", expr: `string.format("%x %X %o", -1, -255, -8)`,
+			want: `{"v":"ffffffffffffffff FFFFFFFFFFFFFF01 1777777777777777777770"}`},
+		{name: "x of a numeral", expr: `string.format("%x %#x %08x", "255", 255, 255)`, want: `{"v":"ff 0xff 000000ff"}`},
+		{name: "x ignores + and space", expr: `string.format("%+x|% x", 255, 255)`, want: `{"v":"ff|ff"}`},
+		{name: "c", expr: `string.format("%c%c%c|%3c|%-3c|", 76, 117, 97, 65, 66)`, want: `{"v":"Lua|  A|B  |"}`},
+		{name: "g has six digits", expr: `string.format("%g %g %g %G", 1/3, 2^63, 1e20, 1e-10)`, want: `{"v":"0.333333 9.22337e+18 1e+20 1E-10"}`},
+		{name: "e and f", expr: `string.format("%e %.2E %f %.0f %5.1f|", 12345.678, 0.5, 1/3, 2.5, -0.05)`,
+			want: `{"v":"1.234568e+04 5.00E-01 0.333333 2  -0.1|"}`},
+		{name: "f of a numeral", expr: `string.format("%.1f", "1.25e1")`, want: `{"v":"12.5"}`},
+		{name: "inf and nan", expr: `string.format("%f %e %5g|%-5G|%+f", 1/0, -1/0, 1/0, 1/0, 1/0)`,
+			want: `{"v":"inf -inf   inf|INF  |+inf"}`},
+		{name: "s of numbers", expr: `string.format("%s %s %s", 1, 1/3, 1e15)`, want: `{"v":"1 0.33333333333333 1e+15"}`},
+		{name: "s pads with spaces", expr: `string.format("[%5s][%-5s][%05s][%.2s][%5.1s]", "ab", "ab", "a", "abc", "xyz")`,
+			want: `{"v":"[   ab][ab   ][    a][ab][    x]"}`},
+		{name: "s counts bytes", expr: `{string.format("[%4s]", "é"), #string.format("%.1s", "é")}`, want: `{"v":["[  é]",1]}`},
+		{name: "s of any value", expr: `string.format("%s %s %s", nil, true, setmetatable({}, { __tostring = function() return "T" end }))`,
+			want: `{"v":"nil true T"}`},
+		{name: "q", expr: `string.format("%q", 'a"b\\c\nd\re\0f\1\t')`, want: `{"v":"\"a\\\"b\\\\c\\\nd\\re\\000f\u0001\t\""}`},
+		{name: "q of a number", expr: `string.format("%q", 1/3)`, want: `{"v":"\"0.33333333333333\""}`},
+		{name: "percent", expr: `string.format("%d%%", 50)`, want: `{"v":"50%"}`},
+		{name: "bad option", expr: `string.format("%z", 1)`, err: "invalid option '%z' to 'format'"},
+		{name: "percent with a width", expr: `string.format("%5%", 1)`, err: "invalid option '%%' to 'format'"},
+		{name: "repeated flags", expr: `string.format("%------d", 1)`, err: "invalid format (repeated flags)"},
 	})
 }
 
@@ -192,6 +227,8 @@ func TestStackLimits(t *testing.T) {
 		{name: "string.byte", expr: `{string.byte("abc", 1, -1)}`, want: `{"v":[97,98,99]}`},
 		{name: "string.byte one", expr: `string.byte("abc")`, want: `{"v":97}`},
 		{name: "string.byte of a long string", expr: `string.byte(string.rep("a", 1000000), -1)`, want: `{"v":97}`},
+		{name: "string.byte of a long string from its start", expr: `{string.byte(string.rep("a", 100000))}`, want: `{"v":[97]}`},
+		{name: "string.byte of a long string at i", expr: `{string.byte(string.rep("a", 100000), 5)}`, want: `{"v":[97]}`},
 		{name: "string.byte past the limit", expr: `string.byte(string.rep("a", 100000), 1, -1)`, err: "string.byte: too many results"},
 		{name: "varargs through recursion", expr: `(function() ` + fill +
 			` local function f(n, ...) if n == 0 then return select("#", ...) end return 1 + f(n - 1, ...) end return f(20, unpack(t)) end)()`,

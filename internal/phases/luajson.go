@@ -195,7 +195,7 @@ func appendObject(L *lua.LState, buf []byte, t *lua.LTable, depth int) ([]byte, 
 	var bad lua.LValue
 	t.ForEachKind(func(k string, v lua.LValue) { keys = append(keys, objectKey{k, v}) }, func(k, v lua.LValue) {
 		if kn, ok := k.(lua.LNumber); ok && !math.IsInf(float64(kn), 0) {
-			keys = append(keys, objectKey{kn.String(), v})
+			keys = append(keys, objectKey{numberKey(kn), v})
 		} else {
 			bad = k
 		}
@@ -233,6 +233,17 @@ func badKeyError(k lua.LValue) error {
 		return fmt.Errorf("cannot encode the table key %s as json", name)
 	}
 	return fmt.Errorf("cannot encode a table key of type %s as json", k.Type())
+}
+
+// numberKey is the JSON object key of a number table key: its digits when
+// it is an integer, else the shortest text that reads back as it. Lua's own
+// text (tostring) has 14 digits, which two keys may share.
+func numberKey(n lua.LNumber) string {
+	f := float64(n)
+	if f == float64(int64(f)) {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // keyTwiceError is the error of a table whose number key and string key
@@ -398,7 +409,7 @@ func (c *goConverter) object(t *lua.LTable, depth int) (any, error) {
 	}
 	t.ForEachKind(put, func(k, val lua.LValue) {
 		if kn, ok := k.(lua.LNumber); ok && !math.IsInf(float64(kn), 0) {
-			put(kn.String(), val)
+			put(numberKey(kn), val)
 		} else if err == nil {
 			err = badKeyError(k)
 		}

@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -403,37 +404,57 @@ func baseSetMetatable(L *LState) int {
 
 func baseToNumber(L *LState) int {
 	base := L.OptInt(2, 10)
-
+	if base != 10 {
+		str := L.CheckString(1) // a number is read as its text, as in Lua
+		if base < 2 || base > 36 {
+			L.ArgError(2, "base out of range")
+		}
+		if v, ok := parseInBase(str, base); ok {
+			L.Push(v)
+		} else {
+			L.Push(LNil)
+		}
+		return 1
+	}
 	switch lv := L.CheckAny(1).(type) {
 	case LNumber:
 		L.Push(lv)
-	case LString:
-		if base == 10 { // a numeral, as the compiler and arithmetic read it
-			if v, err := parseNumber(string(lv)); err == nil {
-				L.Push(v)
-			} else {
-				L.Push(LNil)
-			}
-			return 1
-		}
-		str := strings.Trim(string(lv), " \n\t")
-		if strings.Index(str, ".") > -1 {
-			if v, err := strconv.ParseFloat(str, LNumberBit); err != nil {
-				L.Push(LNil)
-			} else {
-				L.Push(LNumber(v))
-			}
+	case LString: // a numeral, as the compiler and arithmetic read it
+		if v, err := parseNumber(string(lv)); err == nil {
+			L.Push(v)
 		} else {
-			if v, err := strconv.ParseInt(str, base, LNumberBit); err != nil {
-				L.Push(LNil)
-			} else {
-				L.Push(LNumber(v))
-			}
+			L.Push(LNil)
 		}
 	default:
 		L.Push(LNil)
 	}
 	return 1
+}
+
+// parseInBase reads an integer in base 2 to 36 as Lua 5.1's tonumber does
+// with C's strtoul: white space around it, a sign, "0x" before it in base
+// 16, and at least one digit. A value past 2^64 - 1 is 2^64 - 1, as strtoul
+// gives; a negative one is negative, as in Lua 5.2, not wrapped around.
+func parseInBase(s string, base int) (LNumber, bool) {
+	s = strings.Trim(s, luaSpace)
+	neg := strings.HasPrefix(s, "-")
+	if neg || strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
+	if base == 16 && len(s) > 2 && s[0] == '0' && s[1]|0x20 == 'x' {
+		s = s[2:]
+	}
+	if s == "" || s[0] == '+' || s[0] == '-' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, base, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	if neg {
+		return -LNumber(n), true
+	}
+	return LNumber(n), true
 }
 
 func baseToString(L *LState) int {

@@ -228,3 +228,85 @@ func TestGmatchCaret(t *testing.T) {
 		{`string.match("^a", "^^")`, `"^"`, ""},
 	})
 }
+
+// TestNumberText: a number becomes text as in Lua 5.1, with C's "%.14g":
+// 14 significant digits, an exponent from 1e14 on and below 1e-4, "-0", and
+// C's inf and nan.
+func TestNumberText(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`tostring(100)`, `"100"`, ""},
+		{`tostring(-7)`, `"-7"`, ""},
+		{`tostring(12.5)`, `"12.5"`, ""},
+		{`tostring(0.1 + 0.2)`, `"0.3"`, ""},
+		{`tostring(1/3)`, `"0.33333333333333"`, ""},
+		{`tostring(99999999999999)`, `"99999999999999"`, ""},
+		{`tostring(123456789012345)`, `"1.2345678901234e+14"`, ""},
+		{`tostring(1e15)`, `"1e+15"`, ""},
+		{`tostring(2^53)`, `"9.007199254741e+15"`, ""},
+		{`tostring(2^63)`, `"9.2233720368548e+18"`, ""},
+		{`tostring(1e100)`, `"1e+100"`, ""},
+		{`tostring(1e-4)`, `"0.0001"`, ""},
+		{`tostring(1e-5)`, `"1e-05"`, ""},
+		{`tostring(-0.0)`, `"-0"`, ""},
+		{`tostring(1/0)`, `"inf"`, ""},
+		{`tostring(-1/0)`, `"-inf"`, ""},
+		{`tostring(0/0):match("nan")`, `"nan"`, ""},
+		{`1/3 .. ""`, `"0.33333333333333"`, ""},
+		{`"x" .. 1e15`, `"x1e+15"`, ""},
+		{`string.rep(0.5, 2)`, `"0.50.5"`, ""},
+		{`table.concat({1, 2.5, 1/3}, " ")`, `"1 2.5 0.33333333333333"`, ""},
+	})
+}
+
+// TestStringBytesAndCase: string.byte's j is i when missing, string.char
+// takes bytes only, and string.upper and string.lower change the letters
+// of ASCII and keep every other byte, as Lua 5.1 does in C's default locale.
+func TestStringBytesAndCase(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`string.byte("ABC")`, "65", ""},
+		{`string.byte("ABC", 2)`, "66", ""},
+		{`string.byte("ABC", -1)`, "67", ""},
+		{`string.byte("ABC", 1, 3)`, "65, 66, 67", ""},
+		{`string.byte("ABC", 2, -1)`, "66, 67", ""},
+		{`string.byte("ABC", -10, 10)`, "65, 66, 67", ""},
+		{`string.byte("ABC", 0)`, "", ""},
+		{`string.byte("ABC", 4)`, "", ""},
+		{`string.byte("ABC", 3, 1)`, "", ""},
+		{`string.byte("")`, "", ""},
+		{`string.byte(65)`, "54", ""},
+		{`("x"):byte()`, "120", ""},
+		{`string.char(72, 105, 0, 255)`, "\"Hi\x00\xff\"", ""},
+		{`string.char()`, `""`, ""},
+		{`string.char(256)`, "", "bad argument #1 to char (invalid value)"},
+		{`string.char(65, -1)`, "", "bad argument #2 to char (invalid value)"},
+		{`string.upper("aBc1 é\255z")`, "\"ABC1 é\xffZ\"", ""},
+		{`string.lower("AbC1 É\200Z")`, "\"abc1 É\xc8z\"", ""},
+		{`string.upper(12.5)`, `"12.5"`, ""},
+	})
+}
+
+// TestToNumberInBase: tonumber(s, base) reads an integer as Lua 5.1's
+// strtoul does, "0x" in base 16 included, reads a number given as its
+// text, and refuses a base outside 2..36.
+func TestToNumberInBase(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`tonumber("ff", 16)`, "255", ""},
+		{`tonumber("0xff", 16)`, "255", ""},
+		{`tonumber(" 0XFF\n", 16)`, "255", ""},
+		{`tonumber("0x", 16)`, "nil", ""},
+		{`tonumber("1010", 2)`, "10", ""},
+		{`tonumber("+12", 3)`, "5", ""},
+		{`tonumber("-ff", 16)`, "-255", ""},
+		{`tonumber("zz", 36)`, "1295", ""},
+		{`tonumber("1.5", 16)`, "nil", ""},
+		{`tonumber("12", 2)`, "nil", ""},
+		{`tonumber("", 16)`, "nil", ""},
+		{`tonumber("- 1", 16)`, "nil", ""},
+		{`tonumber("ffffffffffffffffff", 16)`, "1.844674407371e+19", ""},
+		{`tonumber(10, 16)`, "16", ""},
+		{`tonumber(" 10 ", 10)`, "10", ""},
+		{`tonumber(nil, 16)`, "", "bad argument #1 to tonumber (string expected, got nil)"},
+		{`tonumber("10", 1)`, "", "bad argument #2 to tonumber (base out of range)"},
+		{`tonumber("10", 37)`, "", "bad argument #2 to tonumber (base out of range)"},
+	})
+}

@@ -41,43 +41,39 @@ var strFuncs = map[string]LGFunction{
 	"upper":   strUpper,
 }
 
+// strByte is string.byte(s[, i[, j]]) as Lua 5.1's str_byte: j is i when
+// it is missing, so string.byte(s) is the first byte only.
 func strByte(L *LState) int {
 	str := L.CheckString(1)
-	start := L.OptInt(2, 1) - 1
-	end := L.OptInt(3, -1)
 	l := len(str)
-	if start < 0 {
-		start = l + start + 1
+	posi := strPosRelat(L.OptInt(2, 1), l)
+	pose := strPosRelat(L.OptInt(3, posi), l)
+	posi, pose = intMax(posi, 1), intMin(pose, l)
+	for i := posi; i <= pose; i++ {
+		L.Push(LNumber(str[i-1]))
 	}
-	if end < 0 {
-		end = l + end + 1
-	}
-
-	if L.GetTop() == 2 {
-		if start < 0 || start >= l {
-			return 0
-		}
-		L.Push(LNumber(str[start]))
-		return 1
-	}
-
-	start = intMax(start, 0)
-	end = intMin(end, l)
-	if end < 0 || end <= start || start >= l {
-		return 0
-	}
-
-	for i := start; i < end; i++ {
-		L.Push(LNumber(str[i]))
-	}
-	return end - start
+	return intMax(pose-posi+1, 0)
 }
 
+// strPosRelat is Lua 5.1's posrelat: a negative position counts from the
+// end of a string of length l, and one before its start is 0.
+func strPosRelat(pos, l int) int {
+	if pos < 0 {
+		pos += l + 1
+	}
+	return intMax(pos, 0)
+}
+
+// strChar is string.char(...): each argument must be a byte, as in Lua 5.1.
 func strChar(L *LState) int {
 	top := L.GetTop()
 	bytes := make([]byte, L.GetTop())
 	for i := 1; i <= top; i++ {
-		bytes[i-1] = uint8(L.CheckInt(i))
+		c := L.CheckInt(i)
+		if c < 0 || c > 255 {
+			L.ArgError(i, "invalid value")
+		}
+		bytes[i-1] = uint8(c)
 	}
 	L.Push(LString(string(bytes)))
 	return 1
@@ -366,10 +362,25 @@ func strLen(L *LState) int {
 	return 1
 }
 
+// strLower is string.lower(s): A to Z become a to z, and every other byte
+// stays, as C's tolower does in Lua 5.1's default locale. Go's
+// strings.ToLower would change letters outside ASCII and turn bytes that
+// are not UTF-8 into U+FFFD.
 func strLower(L *LState) int {
-	str := L.CheckString(1)
-	L.Push(LString(strings.ToLower(str)))
+	L.Push(LString(mapASCII(L.CheckString(1), 'A', 'Z', 'a')))
 	return 1
+}
+
+// mapASCII moves each byte of s from lo to hi to the range that starts at
+// to.
+func mapASCII(s string, lo, hi, to byte) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= lo && c <= hi {
+			b[i] = c - lo + to
+		}
+	}
+	return string(b)
 }
 
 func strMatch(L *LState) int {
@@ -438,9 +449,10 @@ func strSub(L *LState) int {
 	return 1
 }
 
+// strUpper is string.upper(s): a to z become A to Z, and every other byte
+// stays, as in strLower.
 func strUpper(L *LState) int {
-	str := L.CheckString(1)
-	L.Push(LString(strings.ToUpper(str)))
+	L.Push(LString(mapASCII(L.CheckString(1), 'a', 'z', 'A')))
 	return 1
 }
 

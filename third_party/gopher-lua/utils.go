@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -135,6 +136,26 @@ func isInteger(v LNumber) bool {
 	return float64(v) == float64(int64(v))
 	//_, frac := math.Modf(float64(v))
 	//return frac == 0.0
+}
+
+// number2str writes f as Lua 5.1's lua_number2str does, with C's "%.14g":
+// 14 significant digits, an exponent from 1e+14 on and below 1e-4 (1e15 is
+// "1e+15", 1/3 "0.33333333333333", 0.1 + 0.2 "0.3"), "-0", and C's "inf",
+// "-inf", "nan" and "-nan".
+func number2str(f float64) string {
+	switch {
+	case f > -1e14 && f < 1e14 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)):
+		return strconv.FormatInt(int64(f), 10) // the common case, without rounding
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f) && math.Signbit(f):
+		return "-nan"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
 func isArrayKey(v LNumber) bool {
