@@ -112,8 +112,9 @@ func openForReplay(dir string, cfg *config.Config) (*stash.Set, error) {
 }
 
 // checkLog reads every page of minimi.db in data (stash.CheckFiles) and
-// decodes every event of its log. Replay runs it before it empties any
-// store: the stores can be rebuilt only from a log that reads through.
+// checks that every event of its log is JSON (eventsource.CheckLog).
+// Replay runs it before it empties any store: the stores can be rebuilt
+// only from a log that reads through.
 func checkLog(data string) error {
 	if _, err := stash.CheckFiles(stash.Options{DataDir: data, Timeout: toolLockTimeout}); err != nil {
 		return err
@@ -123,7 +124,7 @@ func checkLog(data string) error {
 		return err
 	}
 	defer db.Close()
-	err = eventsource.ReadLog(db, 0, 0, func(*eventsource.Event) error { return nil })
+	err = eventsource.CheckLog(db)
 	if err != nil && !errors.Is(err, stash.ErrDamaged) { // ErrDamaged says what to do
 		err = fmt.Errorf("the event log in %s: %w; restore it from a backup (docs/operations.md)", db.Path(), err)
 	}

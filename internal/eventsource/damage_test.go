@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/minimi-go/minimi/internal/stash"
 	"github.com/minimi-go/minimi/internal/stash/stashtest"
 )
@@ -77,5 +79,46 @@ func TestReadDamagedLog(t *testing.T) {
 	err = ReadLog(db, 0, 0, func(*Event) error { return nil })
 	if !errors.Is(err, stash.ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "restore it from a backup") {
 		t.Fatalf("ReadLog() through a damaged page=%v, want ErrDamaged naming %s and saying to restore it", err, path)
+	}
+	if err := CheckLog(db); !errors.Is(err, stash.ErrDamaged) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("CheckLog() through a damaged page=%v, want ErrDamaged naming %s", err, path)
+	}
+}
+
+// TestCheckLog: CheckLog passes a healthy log and names the first event
+// that is not JSON, which a rebuild could not replay.
+func TestCheckLog(t *testing.T) {
+	s := newService(t, Options{})
+	for i := range 20 {
+		create(t, s.log, s.set, cache, stash.Record{"id": fmt.Sprintf("c%03d", i)})
+	}
+	s.close(t)
+	path := filepath.Join(s.dir, stash.DefaultFile)
+	check := func() error {
+		db, err := stash.OpenLogReadOnly(s.dir, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		return CheckLog(db)
+	}
+	if err := check(); err != nil {
+		t.Fatalf("CheckLog() of a healthy log=%v", err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(eventsBucket)
+		v := b.Get(seqKey(7))
+		return b.Put(seqKey(7), append([]byte(nil), v[:len(v)/2]...))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); !errors.Is(err, ErrBadEvent) || !strings.Contains(err.Error(), "event 7 ") {
+		t.Fatalf("CheckLog() of a log whose event 7 is cut in half=%v, want ErrBadEvent naming event 7", err)
 	}
 }

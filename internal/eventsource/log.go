@@ -152,6 +152,33 @@ func ReadLog(db *bbolt.DB, after uint64, limit int, fn func(*Event) error) error
 	}
 }
 
+// CheckLog reads the whole log in db, the default store's bbolt database of
+// a stopped service, as a rebuild would, and returns the first thing that
+// would stop one half-way: a damaged page (stash.ErrDamaged), a key that is
+// not a seq, or an event that is not JSON (ErrBadEvent). It checks each
+// event's JSON without decoding it, so it costs a fraction of the replay it
+// comes before.
+func CheckLog(db *bbolt.DB) error {
+	return stash.GuardLog(db.Path(), func() error {
+		return db.View(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(eventsBucket)
+			if b == nil {
+				return nil
+			}
+			c := b.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if len(k) != 8 {
+					return fmt.Errorf("%w: a key of %d bytes in the log", ErrBadEvent, len(k))
+				}
+				if !json.Valid(v) {
+					return fmt.Errorf("%w: event %d is not JSON", ErrBadEvent, keySeq(k))
+				}
+			}
+			return nil
+		})
+	})
+}
+
 // readChunk decodes up to n events of the log with seq > after.
 func (l *Log) readChunk(after uint64, n int) ([]*Event, error) { return readEvents(l.db, after, n, 0) }
 
