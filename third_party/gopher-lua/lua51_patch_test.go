@@ -310,3 +310,27 @@ func TestToNumberInBase(t *testing.T) {
 		{`tonumber("10", 37)`, "", "bad argument #2 to tonumber (base out of range)"},
 	})
 }
+
+// TestTableRemoveAndSort: table.remove removes nothing and returns nothing
+// for a position outside 1..#t, as Lua 5.1's tremove, and table.sort takes
+// a nil comparator as none.
+func TestTableRemoveAndSort(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`table.remove({1, 2, 3})`, "3", ""},
+		{`table.remove({1, 2, 3}, 1)`, "1", ""},
+		{`table.remove({1, 2, 3}, 3)`, "3", ""},
+		{`table.remove({1, 2, 3}, nil)`, "3", ""},
+		{`table.remove({1, 2, 3}, "2")`, "2", ""},
+		{`table.remove({1, 2, 3}, 0)`, "", ""},
+		{`table.remove({1, 2, 3}, -1)`, "", ""},
+		{`table.remove({1, 2, 3}, 4)`, "", ""},
+		{`table.remove({})`, "", ""},
+		{`table.remove({}, 1)`, "", ""},
+		{`(function() local t = {1, 2, 3} table.remove(t, 0) table.remove(t, -1) table.remove(t, 4) return #t, t[3] end)()`, "3, 3", ""},
+		{`(function() local t = {1, 2, 3} table.remove(t, 2) return #t, t[1], t[2], t[3] end)()`, "2, 1, 3, nil", ""},
+		{`table.remove({1}, "x")`, "", "bad argument #2 to remove (number expected, got string)"},
+		{`(function() local t = {3, 1, 2} table.sort(t, nil) return t[1], t[2], t[3] end)()`, "1, 2, 3", ""},
+		{`(function() local t = {1, 3, 2} table.sort(t, function(a, b) return a > b end) return t[1], t[2], t[3] end)()`, "3, 2, 1", ""},
+		{`table.sort({2, 1}, false)`, "", "bad argument #2 to sort (function expected, got boolean)"},
+	})
+}

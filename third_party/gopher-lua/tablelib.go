@@ -22,7 +22,7 @@ var tableFuncs = map[string]LGFunction{
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
 	sorter := &lValueArraySorter{L: L, Values: tbl.array}
-	if L.GetTop() != 1 {
+	if L.Get(2) != LNil {
 		sorter.Fn = L.CheckFunction(2)
 	}
 	sort.Sort(sorter)
@@ -41,11 +41,12 @@ func tableMaxN(L *LState) int {
 
 func tableRemove(L *LState) int {
 	tbl := L.CheckTable(1)
-	if L.GetTop() == 1 {
-		L.Push(tbl.Remove(-1))
-	} else {
-		L.Push(tbl.Remove(L.CheckInt(2)))
+	n := tbl.Len()
+	pos := L.OptInt(2, n)
+	if pos < 1 || pos > n {
+		return 0 // as Lua 5.1's tremove: nothing to remove
 	}
+	L.Push(tbl.Remove(pos))
 	return 1
 }
 
