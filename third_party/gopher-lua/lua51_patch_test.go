@@ -334,3 +334,15 @@ func TestTableRemoveAndSort(t *testing.T) {
 		{`table.sort({2, 1}, false)`, "", "bad argument #2 to sort (function expected, got boolean)"},
 	})
 }
+
+// TestMathModf: math.modf of an infinity has the fraction 0 with its sign,
+// as C's modf gives Lua 5.1, not Go's NaN.
+func TestMathModf(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`math.modf(2.5)`, "2, 0.5", ""},
+		{`math.modf(-2.5)`, "-2, -0.5", ""},
+		{`math.modf(3)`, "3, 0", ""},
+		{`math.modf(1/0)`, "inf, 0", ""},
+		{`math.modf(-1/0)`, "-inf, -0", ""},
+	})
+}

@@ -168,6 +168,9 @@ func mathMod(L *LState) int {
 
 func mathModf(L *LState) int {
 	v1, v2 := math.Modf(float64(L.CheckNumber(1)))
+	if math.IsInf(v1, 0) {
+		v2 = math.Copysign(0, v1) // C's modf, where Go's is NaN
+	}
 	L.Push(LNumber(v1))
 	L.Push(LNumber(v2))
 	return 2
