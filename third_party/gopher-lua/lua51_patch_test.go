@@ -346,3 +346,22 @@ func TestMathModf(t *testing.T) {
 		{`math.modf(-1/0)`, "-inf, -0", ""},
 	})
 }
+
+// TestSelectAndRawset: select reads a numeral string as its index, as Lua
+// 5.1's luaL_checkint, and counts its arguments for any string that starts
+// with '#'; rawset returns its table.
+func TestSelectAndRawset(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`select(2, "a", "b", "c")`, `"b", "c"`, ""},
+		{`select("2", "a", "b", "c")`, `"b", "c"`, ""},
+		{`select("-1", "a", "b")`, `"b"`, ""},
+		{`select(" 0x2 ", "a", "b", "c")`, `"b", "c"`, ""},
+		{`select("#", "a", "b")`, "2", ""},
+		{`select("#x", "a", "b")`, "2", ""},
+		{`select("x", 1)`, "", "bad argument #1 to select (number expected, got string)"},
+		{`select(nil)`, "", "bad argument #1 to select (number expected, got nil)"},
+		{`select("0", 1)`, "", "bad argument #1 to select (index out of range)"},
+		{`(function() local t = {} return rawset(t, 1, 2) == t, t[1] end)()`, "true, 2", ""},
+		{`select("#", rawset({}, "k", nil))`, "1", ""},
+	})
+}
