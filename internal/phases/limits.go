@@ -187,10 +187,13 @@ func (bb *boundedBuilder) add(s string) {
 }
 
 // tableConcat is table.concat(t[, sep[, i[, j]]]) as in Lua 5.1: every t[k]
-// for i <= k <= j must be a string or a number.
+// for i <= k <= j must be a string or a number, and so must sep.
 func tableConcat(L *lua.LState) int {
 	t := L.CheckTable(1)
-	sep := L.OptString(2, "")
+	sep := ""
+	if L.Get(2) != lua.LNil {
+		sep = L.CheckString(2) // a number is written as its text
+	}
 	i := L.OptInt(3, 1)
 	j := L.OptInt(4, t.Len())
 	bb := boundedBuilder{L: L, fn: "table.concat"}

@@ -154,6 +154,10 @@ func TestTableConcat(t *testing.T) {
 	runCases(t, []luaCase{
 		{name: "numbers", expr: `table.concat({1, 2.5, 3}, ",")`, want: `{"v":"1,2.5,3"}`},
 		{name: "no separator", expr: `table.concat({"a", "b"})`, want: `{"v":"ab"}`},
+		{name: "number separator", expr: `table.concat({1, 2, 3}, 0)`, want: `{"v":"10203"}`},
+		{name: "fraction separator", expr: `table.concat({"a", "b"}, 0.5)`, want: `{"v":"a0.5b"}`},
+		{name: "nil separator", expr: `table.concat({"a", "b"}, nil)`, want: `{"v":"ab"}`},
+		{name: "bad separator", expr: `table.concat({"a", "b"}, {})`, err: "bad argument #2 to concat (string expected, got table)"},
 		{name: "empty", expr: `table.concat({}, ",")`, want: `{"v":""}`},
 		{name: "from i", expr: `table.concat({1, 2, 3}, "-", 2)`, want: `{"v":"2-3"}`},
 		{name: "i to j", expr: `table.concat({1, 2, 3}, "-", 2, 2)`, want: `{"v":"2"}`},
