@@ -111,10 +111,12 @@ func strByte(orig lua.LGFunction) lua.LGFunction {
 // safeXPCall is xpcall(f, handler) that calls handler after the error has
 // unwound f's stack, not at the point of the error. Without the debug
 // library a handler cannot tell the difference, and it then always has the
-// stack room to run (gopher-lua's xpcall fails on a full stack).
+// stack room to run (gopher-lua's xpcall fails on a full stack). As in
+// Lua 5.1, handler may be any value, and when it is not a function or it
+// fails, xpcall returns false and "error in error handling".
 func safeXPCall(L *lua.LState) int {
 	fn := L.CheckFunction(1)
-	handler := L.CheckFunction(2)
+	handler := L.CheckAny(2)
 	top := L.GetTop()
 	L.Push(fn)
 	err := L.PCall(0, lua.MultRet, nil)
@@ -124,9 +126,9 @@ func safeXPCall(L *lua.LState) int {
 	}
 	L.Push(handler)
 	L.Push(errorValue(err))
-	if herr := L.PCall(1, 1, nil); herr != nil {
+	if _, ok := handler.(*lua.LFunction); !ok || L.PCall(1, 1, nil) != nil {
 		L.Push(lua.LFalse)
-		L.Push(errorValue(herr))
+		L.Push(lua.LString("error in error handling"))
 		return 2
 	}
 	result := L.Get(-1)

@@ -250,6 +250,19 @@ func TestStackLimits(t *testing.T) {
 	})
 }
 
+// TestXPCallHandler: as in Lua 5.1, xpcall takes any value as its handler,
+// and a handler that fails, or is not a function, gives "error in error
+// handling".
+func TestXPCallHandler(t *testing.T) {
+	runCases(t, []luaCase{
+		{name: "nil handler, success", expr: `{xpcall(function() return 1, 2 end, nil)}`, want: `{"v":[true,1,2]}`},
+		{name: "number handler, success", expr: `{xpcall(function() return "ok" end, 42)}`, want: `{"v":[true,"ok"]}`},
+		{name: "nil handler, error", expr: `{xpcall(function() error("x") end, nil)}`, want: `{"v":[false,"error in error handling"]}`},
+		{name: "handler fails", expr: `{xpcall(function() error("x") end, function(e) error("y") end)}`, want: `{"v":[false,"error in error handling"]}`},
+		{name: "no handler", expr: `xpcall(function() end)`, err: "bad argument #2 to xpcall (value expected)"},
+	})
+}
+
 // TestMemoryWatchdog runs scripts that grow the heap without bound, under a
 // limit a little above the current heap: the watchdog must stop them well
 // before their loops end (each would reach gigabytes) and the time budget.
