@@ -178,3 +178,36 @@ func TestBindingErrorsInTheLog(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorWithAnyValue: a handler that raises a number, nil, true or no value
+// answers a 500 problem and logs the failure with its source, as for a
+// string.
+func TestErrorWithAnyValue(t *testing.T) {
+	ts, logs := serveLogged(t, map[string]string{
+		"endpoints/n/n.execute.lua":     "return { GET = function(req, res)\n  error(42)\nend }",
+		"endpoints/z/z.execute.lua":     "return { GET = function(req, res)\n  error()\nend }",
+		"endpoints/nil/nil.execute.lua": "return { GET = function(req, res)\n  error(nil)\nend }",
+		"endpoints/b/b.execute.lua":     "return { GET = function(req, res)\n  error(true)\nend }",
+	})
+	for _, path := range []string{"/n", "/z", "/nil", "/b"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		derr := json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != "application/problem+json" || derr != nil || body["status"] != 500.0 {
+			t.Errorf("GET %s=%d %q %v (%v), want a 500 problem", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, derr)
+		}
+	}
+	lines := logLines(t, logs, "request failed")
+	if len(lines) != 4 {
+		t.Fatalf("request failed log lines=%v, want 4", lines)
+	}
+	for i, name := range []string{"n", "z", "nil", "b"} {
+		if want := "endpoints/" + name + "/" + name + ".execute.lua:2"; lines[i]["source"] != want || lines[i]["error"] == "" {
+			t.Errorf("log line %v, want source %q and an error", lines[i], want)
+		}
+	}
+}
