@@ -83,8 +83,11 @@ func baseDoFile(L *LState) int {
 }
 
 func baseError(L *LState) int {
-	obj := L.CheckAny(1)
+	obj := L.Get(1) // error() raises nil, as in Lua 5.1
 	level := L.OptInt(2, 1)
+	if n, ok := obj.(LNumber); ok && level > 0 {
+		obj = LString(n.String()) // Lua 5.1 adds the position to a number as to a string
+	}
 	L.Error(obj, level)
 	return 0
 }

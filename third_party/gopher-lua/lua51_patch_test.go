@@ -365,3 +365,18 @@ func TestSelectAndRawset(t *testing.T) {
 		{`select("#", rawset({}, "k", nil))`, "1", ""},
 	})
 }
+
+// TestErrorValue: error() raises nil, and error(n) with a number adds the
+// position to it as to a string, as Lua 5.1's luaB_error does.
+func TestErrorValue(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`pcall(error)`, "false, nil", ""},
+		{`pcall(error, nil)`, "false, nil", ""},
+		{`pcall(function() error() end)`, "false, nil", ""},
+		{`pcall(function() error(42) end)`, `false, "<string>:1: 42"`, ""},
+		{`pcall(function() error(1.5) end)`, `false, "<string>:1: 1.5"`, ""},
+		{`pcall(error, 42, 0)`, "false, 42", ""},
+		{`pcall(function() error("x") end)`, `false, "<string>:1: x"`, ""},
+		{`pcall(function() error(true) end)`, "false, true", ""},
+	})
+}
