@@ -664,3 +664,19 @@ func TestGmatchGsubDoc(t *testing.T) {
 		t.Errorf("reply %s", got)
 	}
 }
+
+// TestErrorLevelDoc runs the error(msg, 2) example of docs/lua.md: the
+// message names the line that called the helper, not the helper's own.
+func TestErrorLevelDoc(t *testing.T) {
+	block := docBlock(t, "lua.md", `local function need(v, what) if v == nil then error(what .. " is required", 2) end return v end`)
+	src := "return { GET = function(req, res)\n" + block + "\nres:json({ err = err, ok = ok }) end }"
+	e := load(t, map[string]string{"w/w.execute.lua": src}, Options{})
+	resp, err := run(t, e, "GET", "/w", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode(t, resp)
+	if got["ok"] != false || !strings.HasSuffix(fmt.Sprint(got["err"]), "w.execute.lua:3: title is required") {
+		t.Errorf("reply %v, want the error at line 3, where need is called", got)
+	}
+}

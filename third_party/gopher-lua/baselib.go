@@ -88,7 +88,15 @@ func baseError(L *LState) int {
 	if n, ok := obj.(LNumber); ok && level > 0 {
 		obj = LString(n.String()) // Lua 5.1 adds the position to a number as to a string
 	}
-	L.Error(obj, level)
+	if s, ok := obj.(LString); ok && level > 0 {
+		// As Lua 5.1's luaL_where: the position of the function at that
+		// level (1: error's caller), and none when it is a Go function
+		// (pcall(error, "x")) or there is no such level.
+		if dbg, ok := L.GetStack(level); ok && dbg.frame.Fn.Proto != nil {
+			obj = LString(frameWhere(dbg.frame) + " " + string(s))
+		}
+	}
+	L.Error(obj, 0)
 	return 0
 }
 

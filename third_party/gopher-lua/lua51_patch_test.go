@@ -380,3 +380,30 @@ func TestErrorValue(t *testing.T) {
 		{`pcall(function() error(true) end)`, "false, true", ""},
 	})
 }
+
+// TestErrorLevel: error(msg, level) adds the position of the function at
+// that level, as Lua 5.1's luaL_where: 2 is the caller of the function that
+// raised, and a Go function there (pcall) adds none. The results are Lua
+// 5.1's for the same chunk.
+func TestErrorLevel(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	err := L.DoString(`local out = {}
+local function add(...) out[#out + 1] = select(2, ...) end
+add(pcall(error, "x"))
+add(pcall(function() error("y") end))
+local function f() error("lvl2", 2) end
+add(pcall(function() f() end))
+add(pcall(f))
+add(pcall(error, "w", 2))
+add(pcall(function() error("n0", 0) end))
+add(pcall(error, 42))
+got = table.concat(out, "|")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `x|<string>:4: y|<string>:6: lvl2|lvl2|<string>:8: w|n0|42`
+	if got := L.GetGlobal("got").String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
