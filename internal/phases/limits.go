@@ -112,11 +112,11 @@ func strByte(orig lua.LGFunction) lua.LGFunction {
 // unwound f's stack, not at the point of the error. Without the debug
 // library a handler cannot tell the difference, and it then always has the
 // stack room to run (gopher-lua's xpcall fails on a full stack). As in
-// Lua 5.1, handler may be any value, and when it is not a function or it
-// fails, xpcall returns false and "error in error handling".
+// Lua 5.1, f and handler may be any values; when handler is not a function
+// or it fails, xpcall returns false and "error in error handling".
 func safeXPCall(L *lua.LState) int {
-	fn := L.CheckFunction(1)
 	handler := L.CheckAny(2)
+	fn := L.Get(1) // any value: calling one that is not a function is an error the handler gets
 	top := L.GetTop()
 	L.Push(fn)
 	err := L.PCall(0, lua.MultRet, nil)

@@ -260,6 +260,8 @@ func TestXPCallHandler(t *testing.T) {
 		{name: "nil handler, error", expr: `{xpcall(function() error("x") end, nil)}`, want: `{"v":[false,"error in error handling"]}`},
 		{name: "handler fails", expr: `{xpcall(function() error("x") end, function(e) error("y") end)}`, want: `{"v":[false,"error in error handling"]}`},
 		{name: "no handler", expr: `xpcall(function() end)`, err: "bad argument #2 to xpcall (value expected)"},
+		{name: "f not a function", expr: `{xpcall(nil, function(e) return "handled" end)}`, want: `{"v":[false,"handled"]}`},
+		{name: "f a table", expr: `select("#", xpcall({}, function(e) return type(e) end))`, want: `{"v":2}`},
 	})
 }
 
