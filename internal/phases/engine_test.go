@@ -680,3 +680,24 @@ func TestErrorLevelDoc(t *testing.T) {
 		t.Errorf("reply %v, want the error at line 3, where need is called", got)
 	}
 }
+
+// TestStringMetatableStays: a script cannot replace the metatable that all
+// strings of its state share, so what ("x"):upper() means does not change
+// for the next request the state serves, at another endpoint.
+func TestStringMetatableStays(t *testing.T) {
+	e := load(t, map[string]string{
+		"a/a.execute.lua": `return { GET = function(req, res)
+			local ok = pcall(setmetatable, "", { __index = { upper = function() return "hijacked" end } })
+			res:json({ ok = ok }) end }`,
+		"b/b.execute.lua": `return { GET = function(req, res) res:json({ v = ("x"):upper() }) end }`,
+	}, Options{PoolSize: 1})
+	for _, tc := range []struct{ url, want string }{{"/a", `{"ok":false}`}, {"/b", `{"v":"X"}`}} {
+		resp, err := run(t, e, "GET", tc.url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(resp.Body) != tc.want {
+			t.Errorf("GET %s=%s, want %s", tc.url, resp.Body, tc.want)
+		}
+	}
+}

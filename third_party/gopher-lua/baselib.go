@@ -392,11 +392,11 @@ func baseSetFEnv(L *LState) int {
 }
 
 func baseSetMetatable(L *LState) int {
+	// As in Lua 5.1, only a table's metatable is set from Lua: the metatable
+	// of a string or a number is shared by every value of its type in the
+	// state, so one script could change what ("x"):upper() means for all.
+	obj := L.CheckTable(1)
 	L.CheckTypes(2, LTNil, LTTable)
-	obj := L.Get(1)
-	if obj == LNil {
-		L.RaiseError("cannot set metatable to a nil object.")
-	}
 	mt := L.Get(2)
 	if m := L.metatable(obj, true); m != LNil {
 		if tb, ok := m.(*LTable); ok && tb.RawGetString("__metatable") != LNil {

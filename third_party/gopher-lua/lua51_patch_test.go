@@ -407,3 +407,18 @@ got = table.concat(out, "|")`)
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestSetMetatableTablesOnly: setmetatable takes a table only, as in Lua
+// 5.1; a string's or a number's metatable, shared by every value of its
+// type in the state, cannot be replaced from Lua.
+func TestSetMetatableTablesOnly(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`setmetatable(1, {})`, "", "table expected, got number"},
+		{`setmetatable("s", { __index = { upper = function() return "X" end } })`, "", "table expected, got string"},
+		{`setmetatable(nil, {})`, "", "table expected, got nil"},
+		{`setmetatable({}, 1)`, "", "nil or table expected"},
+		{`(function() setmetatable({}, nil) return "ok" end)()`, `"ok"`, ""},
+		{`getmetatable(setmetatable({}, { __metatable = "locked" }))`, `"locked"`, ""},
+		{`(function() pcall(setmetatable, "", { __index = {} }) return ("x"):upper() end)()`, `"X"`, ""},
+	})
+}
