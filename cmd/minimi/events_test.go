@@ -305,8 +305,8 @@ func TestFollowerReconnects(t *testing.T) {
 	}))
 	defer srv.Close()
 	var out, errOut bytes.Buffer
-	f := &follower{out: &out, errOut: &errOut, key: "mk_test", first: time.Millisecond, most: 4 * time.Millisecond,
-		idle: 100 * time.Millisecond, maxLine: 1 << 10}
+	f := &follower{out: &out, errOut: &errOut, key: "mk_test", first: time.Millisecond, most: 100 * time.Millisecond,
+		idle: 300 * time.Millisecond, maxLine: 1 << 10}
 	err := f.follow(t.Context(), srv.URL, 0)
 	var final *finalError
 	if !errors.As(err, &final) || !strings.Contains(err.Error(), "401") {
@@ -322,8 +322,11 @@ func TestFollowerReconnects(t *testing.T) {
 		t.Errorf("sent the keys %v, want %v", keys, want)
 	}
 	for _, want := range []string{"the service ended the stream; reconnecting after seq 7 in 1ms",
-		"503 Service Unavailable; reconnecting after seq 7 in 2ms", // The silent stream was up longer than the longest wait: the waits start over.
-		"nothing, not even a heartbeat, for 100ms; reconnecting after seq 7 in 1ms"} {
+		// The 503 came well within the longest wait (most is far above a
+		// slow machine's delays), so the wait doubled; the silent stream
+		// was up longer than the longest wait: the waits start over.
+		"503 Service Unavailable; reconnecting after seq 7 in 2ms",
+		"nothing, not even a heartbeat, for 300ms; reconnecting after seq 7 in 1ms"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr=%q, want %q", errOut.String(), want)
 		}
