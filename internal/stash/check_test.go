@@ -26,3 +26,13 @@ func TestCheckFiles(t *testing.T) {
 	}
 	wantDamaged(t, "CheckFiles()", err, path)
 }
+
+// TestCheckFilesBranchKey: a branch page whose key points outside the file
+// is damage that CheckFiles reports, naming the file, rather than a fault
+// that ends the process in bbolt's own check.
+func TestCheckFilesBranchKey(t *testing.T) {
+	opts, path := damagedNotes(t)
+	stashtest.DamageBranchKey(t, path)
+	_, err := CheckFiles(opts)
+	wantDamaged(t, "CheckFiles()", err, path)
+}

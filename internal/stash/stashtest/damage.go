@@ -3,6 +3,7 @@
 package stashtest
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -77,4 +78,48 @@ func DamageMiddleLeaf(t testing.TB, path string) int {
 	id := ids[len(ids)/2]
 	DamagePage(t, path, id)
 	return id
+}
+
+// DamageBranchKey points the key of the last element of the first branch
+// page of the bbolt file at path far past the end of the file, and returns
+// the page's id. Walking the tree from key to key reads no branch key, so a
+// read of every key and value finds nothing wrong; a search through the page,
+// or a check of its key order, reads outside the file.
+func DamageBranchKey(t testing.TB, path string) int {
+	t.Helper()
+	ids := Pages(t, path, "branch")
+	if len(ids) == 0 {
+		t.Fatalf("%s has no branch page", path)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := int64(db.Info().PageSize)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A page starts with a 16-byte header whose count of elements is a
+	// uint16 at byte 10; a branch element is 16 bytes: the key's offset from
+	// the element (uint32), the key's size (uint32) and the child's page id.
+	page := int64(ids[0]) * size
+	var count [2]byte
+	if _, err := f.ReadAt(count[:], page+10); err != nil {
+		t.Fatal(err)
+	}
+	last := page + 16 + 16*int64(binary.LittleEndian.Uint16(count[:])-1)
+	var pos [4]byte
+	binary.LittleEndian.PutUint32(pos[:], 1<<30)
+	if _, err := f.WriteAt(pos[:], last); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return ids[0]
 }
