@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -330,11 +331,7 @@ func replay(ctx context.Context, out io.Writer, set *stash.Set, name string) err
 		if err != nil {
 			return err
 		}
-		store := c.Store()
-		if store == "" {
-			store = stash.DefaultFile
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Path(), store, n)
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Path(), cmp.Or(c.File(), "(memory)"), n)
 	}
 	return tw.Flush()
 }

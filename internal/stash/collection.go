@@ -66,6 +66,15 @@ func (c *Collection) Path() string { return c.path }
 // Store is the name of the store the collection lives in ("" for the default store).
 func (c *Collection) Store() string { return c.store.name }
 
+// File is the file of the store the collection lives in, relative to the
+// data dir (minimi.db for the default store), or "" for a memory store.
+func (c *Collection) File() string {
+	if c.store.spec.Driver == DriverMemory {
+		return ""
+	}
+	return c.store.spec.File
+}
+
 // Schema is the collection's schema, or nil.
 func (c *Collection) Schema() *Schema { return c.schema.Load() }
 
