@@ -105,6 +105,9 @@ type Options struct {
 	// If `MinimizeStackMemory` is set, the call stack will be automatically grown or shrank up to a limit of
 	// `CallStackSize` in order to minimize memory usage. This does incur a slight performance penalty.
 	MinimizeStackMemory bool
+	// The longest string, in bytes, that the .. operator and Concat build; a
+	// longer one raises an error instead. Zero means no limit.
+	MaxStringSize int
 }
 
 /* }}} */
