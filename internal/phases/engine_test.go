@@ -480,7 +480,7 @@ func TestNumbersFromStrings(t *testing.T) {
 		{name: "arithmetic past int64", expr: `"9223372036854775808" + 0 == 2^63`, want: `{"v":true}`},
 		{name: "docs/lua.md", expr: `{ exp = tonumber("1e5"), hex = tonumber(" 0x10 "), sum = "10" + 1, word = tonumber("12a"), inf = tonumber("inf") }`,
 			want: `{"v":{"exp":100000,"hex":16,"sum":11}}`},
-		{name: "arithmetic on inf", expr: `"inf" + 0`, err: "cannot perform add operation between string and number"},
+		{name: "arithmetic on inf", expr: `"inf" + 0`, err: "attempt to perform arithmetic on a string value"},
 	})
 }
 

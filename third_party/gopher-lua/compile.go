@@ -364,10 +364,13 @@ type codeBlock struct {
 	LastLine       int
 	labels         map[string]*gotoLabelDesc
 	firstGotoIndex int
+	// The debug information of the local variables declared in the block,
+	// whose EndPc EndScope sets.
+	dbgLocals []*DbgLocalInfo
 }
 
 func newCodeBlock(localvars *varNamePool, blabel int, parent *codeBlock, pos ast.PositionHolder, firstGotoIndex int) *codeBlock {
-	bl := &codeBlock{localvars, blabel, parent, false, 0, 0, map[string]*gotoLabelDesc{}, firstGotoIndex}
+	bl := &codeBlock{localvars, blabel, parent, false, 0, 0, map[string]*gotoLabelDesc{}, firstGotoIndex, nil}
 	if pos != nil {
 		bl.LineStart = pos.Line()
 		bl.LastLine = pos.LastLine()
@@ -543,7 +546,9 @@ func (fc *funcContext) BlockLocalVarsCount() int {
 
 func (fc *funcContext) RegisterLocalVar(name string) int {
 	ret := fc.Block.LocalVars.Register(name)
-	fc.Proto.DbgLocals = append(fc.Proto.DbgLocals, &DbgLocalInfo{Name: name, StartPc: fc.Code.LastPC() + 1})
+	info := &DbgLocalInfo{Name: name, StartPc: fc.Code.LastPC() + 1}
+	fc.Proto.DbgLocals = append(fc.Proto.DbgLocals, info)
+	fc.Block.dbgLocals = append(fc.Block.dbgLocals, info)
 	fc.SetRegTop(fc.RegTop() + 1)
 	return ret
 }
@@ -585,8 +590,8 @@ func (fc *funcContext) CloseUpvalues() int {
 }
 
 func (fc *funcContext) LeaveBlock() int {
-	closed := fc.CloseUpvalues()
 	fc.EndScope()
+	closed := fc.CloseUpvalues()
 
 	if fc.Block.Parent != nil {
 		fc.ResolveCurrentBlockGotosWithParentBlock()
@@ -596,9 +601,12 @@ func (fc *funcContext) LeaveBlock() int {
 	return closed
 }
 
+// EndScope ends the block's local variables at the next instruction, as
+// Lua's removevars does: a variable is active from its StartPc up to, not
+// including, its EndPc.
 func (fc *funcContext) EndScope() {
-	for _, vr := range fc.Block.LocalVars.List() {
-		fc.Proto.DbgLocals[vr.Index].EndPc = fc.Code.LastPC()
+	for _, info := range fc.Block.dbgLocals {
+		info.EndPc = fc.Code.LastPC() + 1
 	}
 }
 
