@@ -32,7 +32,7 @@ func newCollection(spec CollectionSpec, st *store) *Collection {
 	c := &Collection{
 		path:     spec.Path,
 		store:    st,
-		records:  newBucket(spec.Path, "records"),
+		records:  newBucket(spec.Path, recordsBucket),
 		deleted:  newBucket(spec.Path, "deleted"),
 		indexes:  map[string]bucket{},
 		unique:   map[string]bool{},

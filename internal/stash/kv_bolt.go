@@ -13,20 +13,31 @@ import (
 const topBucket = "stash"
 
 type boltStore struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	cache *recordCache
 }
 
 var _ kvStore = (*boltStore)(nil)
 
 func (s *boltStore) begin(writable bool) (kvTx, error) {
+	if writable {
+		s.cache.writing()
+	}
 	tx, err := s.db.Begin(writable)
+	if err != nil && writable {
+		s.cache.written()
+	}
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return nil, ErrClosed
 	}
 	if err != nil {
 		return nil, err
 	}
-	return newBoltTx(tx), nil
+	t := newBoltTx(tx)
+	if writable {
+		t.cache = s.cache
+	}
+	return t, nil
 }
 
 func (s *boltStore) close() error { return s.db.Close() }
@@ -36,6 +47,9 @@ type boltTx struct {
 	tx      *bbolt.Tx
 	buckets []openBucket // the buckets found so far: a read finds one or two
 	inline  [4]openBucket
+	// cache is the store's record cache, for a write transaction until it
+	// ends: it forgets each record the transaction writes.
+	cache *recordCache
 }
 
 // openBucket is a bucket of the transaction and its bucket id.
@@ -116,6 +130,7 @@ func (t *boltTx) put(b bucket, key, val []byte) error {
 	if err != nil {
 		return err
 	}
+	t.forget(b, key)
 	return bk.Put(key, val)
 }
 
@@ -124,7 +139,16 @@ func (t *boltTx) del(b bucket, key []byte) error {
 	if bk == nil {
 		return nil
 	}
+	t.forget(b, key)
 	return bk.Delete(key)
+}
+
+// forget removes the record at key of b from the cache, if b holds a
+// collection's records.
+func (t *boltTx) forget(b bucket, key []byte) {
+	if t.cache != nil && len(b.names) == 2 && b.names[1] == recordsBucket {
+		t.cache.forget(b.names[0], key)
+	}
 }
 
 func (t *boltTx) scan(b bucket, from []byte, fn func(k, v []byte) bool) {
@@ -141,6 +165,9 @@ func (t *boltTx) scan(b bucket, from []byte, fn func(k, v []byte) bool) {
 }
 
 func (t *boltTx) drop() error {
+	if t.cache != nil {
+		t.cache.clear()
+	}
 	clear(t.buckets)
 	t.buckets = t.buckets[:0]
 	err := t.tx.DeleteBucket([]byte(topBucket))
@@ -151,6 +178,21 @@ func (t *boltTx) drop() error {
 	return err
 }
 
-func (t *boltTx) commit() error { return t.tx.Commit() }
+func (t *boltTx) commit() error {
+	err := t.tx.Commit()
+	t.end()
+	return err
+}
 
-func (t *boltTx) rollback() { _ = t.tx.Rollback() }
+func (t *boltTx) rollback() {
+	_ = t.tx.Rollback()
+	t.end()
+}
+
+// end tells the cache, once, that a write transaction ended.
+func (t *boltTx) end() {
+	if t.cache != nil {
+		t.cache.written()
+		t.cache = nil
+	}
+}

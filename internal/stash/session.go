@@ -185,6 +185,12 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 		}
 		return fn(doc, p.version, drop)
 	}
+	rc := c.store.cache
+	if raw := rc.get(c.path, id); raw != nil && !ss.s.closed.Load() {
+		ss.noteRead(c, id, storedVersion(raw))
+		return fn(raw[8:], storedVersion(raw), drop)
+	}
+	gen := rc.start()
 	found := false
 	err = ss.s.read(c.store, func(tx kvTx) error {
 		raw := loadRaw(tx, c, id)
@@ -198,6 +204,7 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 			return fmt.Errorf("%s %s: stored record is truncated", c.path, id)
 		}
 		found = true
+		rc.keep(gen, c.path, id, raw)
 		ss.noteRead(c, id, storedVersion(raw))
 		return fn(raw[8:], storedVersion(raw), drop)
 	})

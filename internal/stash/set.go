@@ -114,7 +114,8 @@ func openStore(opts Options, sp StoreSpec) (*store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", st.path, err)
 	}
-	st.kv = &boltStore{db: db}
+	st.cache = newRecordCache(cacheBytes)
+	st.kv = &boltStore{db: db, cache: st.cache}
 	return st, nil
 }
 

@@ -13,6 +13,8 @@ type store struct {
 	spec StoreSpec
 	path string // the bbolt file; "" for memory
 	kv   kvStore
+	// cache holds records read by id; nil for a memory store.
+	cache *recordCache
 	// behind is set when the store failed to commit after the default store
 	// did: later groups must not commit to it before the missed one.
 	behind atomic.Bool
@@ -24,6 +26,9 @@ var (
 	metaBucket = newBucket("meta")
 	appliedKey = []byte("applied")
 )
+
+// recordsBucket is the name of a collection's bucket of records.
+const recordsBucket = "records"
 
 // indexMark is the value of every index entry (bbolt values must not be empty).
 var indexMark = []byte{1}
