@@ -186,7 +186,7 @@ const (
 // timeISO formats seconds since the epoch (default now) as RFC 3339 UTC,
 // to the millisecond.
 func timeISO(L *lua.LState) int {
-	t := time.Now()
+	t := time.UnixMilli(time.Now().UnixMilli()) // to the millisecond, as with seconds given
 	if L.GetTop() >= 1 {
 		sec := float64(L.CheckNumber(1))
 		if !(sec >= minISOSeconds && sec < endISOSeconds) { // NaN too
