@@ -108,6 +108,24 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestCheckConfigProblems: check prints every problem of config.json on a
+// line of its own, each naming the file, as docs/config.md shows.
+func TestCheckConfigProblems(t *testing.T) {
+	dir := writeService(t, map[string]string{
+		"config.json":                       `{"port": "3000", "nats": {"prt": 1}, "limits": {"script_ms": 0}}`,
+		"endpoints/notes/notes.execute.lua": brokenNotes,
+	})
+	file := filepath.Join(dir, "config.json")
+	want := []string{
+		fmt.Sprintf(`load %s: config: unknown key "nats.prt"`, file),
+		fmt.Sprintf(`load %s: config: port: want integer, got string`, file),
+		fmt.Sprintf(`load %s: config: limits.script_ms: must be positive, got 0`, file),
+	}
+	if got := runCheck(t, dir, 1); !slices.Equal(got, want) {
+		t.Errorf("check printed %q, want %q", got, want)
+	}
+}
+
 // TestCheckBadConfigFirst: a bad config.json is reported alone, as
 // docs/cli.md says: the endpoints are checked against its phases.
 func TestCheckBadConfigFirst(t *testing.T) {

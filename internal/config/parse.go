@@ -69,9 +69,23 @@ func ReadConfigFile(path string, mustExist bool) (*Config, error) {
 	defer f.Close()
 	c, err := ParseConfig(f)
 	if err != nil {
-		return nil, &PathError{Op: "load", Path: path, Err: err}
+		return nil, eachPathError("load", path, err)
 	}
 	return c, nil
+}
+
+// eachPathError wraps each problem that err joins in its own *PathError, so
+// that every line of a report names the file, not only the first.
+func eachPathError(op, path string, err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return &PathError{Op: op, Path: path, Err: err}
+	}
+	var errs []error
+	for _, e := range j.Unwrap() {
+		errs = append(errs, &PathError{Op: op, Path: path, Err: e})
+	}
+	return errors.Join(errs...)
 }
 
 // decodeDocument decodes data as one JSON value, keeping numbers as json.Number.
