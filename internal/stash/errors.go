@@ -30,6 +30,8 @@ var (
 	ErrSchemaShape = errors.New("the schema's indexes, unique, x-hash or x-lowercase fields changed")
 	// ErrInvalidStore is a stash file (or StoreSpec) that cannot be used.
 	ErrInvalidStore = errors.New("invalid store")
+	// ErrUnknownKey is a key of a schema or stash file that MiniMi does not take.
+	ErrUnknownKey = errors.New("unknown key")
 	// ErrInvalidOptions is an Options value that fails Validate.
 	ErrInvalidOptions = errors.New("invalid options")
 	// ErrBadChange is a Change that could not have come from a Session.

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 )
 
 // ParseStore parses a <folder>.stash.json file: {"driver": "bbolt", "file":
@@ -16,7 +19,7 @@ func ParseStore(file string, data []byte) (StoreSpec, error) {
 		Driver string `json:"driver"`
 		File   string `json:"file"`
 	}
-	if err := decodeStrict(data, &raw); err != nil {
+	if err := decodeStrict(data, &raw, "driver", "file"); err != nil {
 		return StoreSpec{}, &PathError{Op: "parse", Path: file, Err: fmt.Errorf("%w: %w", ErrInvalidStore, err)}
 	}
 	sp := StoreSpec{Driver: raw.Driver, File: raw.File}
@@ -26,12 +29,16 @@ func ParseStore(file string, data []byte) (StoreSpec, error) {
 	return sp, nil
 }
 
-// decodeStrict decodes one JSON object into v; unknown keys and trailing
-// data are errors, and syntax errors give line:column.
-func decodeStrict(data []byte, v any) error {
+// decodeStrict decodes one JSON object into v, whose keys are keys; an
+// unknown key (named, with the keys v takes) and trailing data are errors,
+// and syntax errors give line:column.
+func decodeStrict(data []byte, v any, keys ...string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if k := unknownKey(data, keys); k != "" {
+			return fmt.Errorf("%w %q (want %s)", ErrUnknownKey, k, orList(keys))
+		}
 		return jsonError(data, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -40,6 +47,35 @@ func decodeStrict(data []byte, v any) error {
 		return fmt.Errorf("line %d:%d: unexpected data after the JSON object", line, col)
 	}
 	return nil
+}
+
+// unknownKey returns a key of the JSON object in data that is none of keys
+// (compared as encoding/json matches them, without case), or "" for none.
+func unknownKey(data []byte, keys []string) string {
+	for _, k := range objectKeys(data) {
+		if !slices.ContainsFunc(keys, func(want string) bool { return strings.EqualFold(k, want) }) {
+			return k
+		}
+	}
+	return ""
+}
+
+// objectKeys returns the keys of the JSON object in data, sorted; none when
+// data is no JSON object.
+func objectKeys(data []byte) []string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(obj))
+}
+
+// orList writes names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // jsonError rewrites an encoding/json error with a line:column position.

@@ -75,7 +75,11 @@ func parseSchema(data []byte) (*Schema, error) {
 		Indexes []string        `json:"indexes"`
 		Unique  []string        `json:"unique"`
 	}
-	if err := decodeStrict(data, &raw); err != nil {
+	if err := decodeStrict(data, &raw, "schema", "indexes", "unique"); err != nil {
+		if errors.Is(err, ErrUnknownKey) && !slices.Contains(objectKeys(data), "schema") {
+			// most likely a JSON Schema written as the whole file
+			return nil, fmt.Errorf(`%w: the JSON Schema goes under "schema", as in {"schema": {"type": "object", …}}`, err)
+		}
 		return nil, err
 	}
 	if len(raw.Schema) == 0 || bytes.Equal(raw.Schema, []byte("null")) {
