@@ -204,19 +204,25 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 			return err
 		}
 	}
+	// The watches are set before the service answers, so that no change
+	// made once it does is missed.
+	var watcher *server.Watcher
+	if f.watch || cfg.Dev {
+		cfgFile, _ := f.configFile()
+		if watcher, err = server.NewWatcher(f.dir, cfgFile, lg); err != nil {
+			lg.Error("watch stopped", "error", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
+		if watcher != nil {
+			watcher.Close()
+		}
 		return fmt.Errorf("listen: %w", err)
 	}
 	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", f.dir, "nats", svc.bus.ClientURL())
-	if f.watch || cfg.Dev {
-		go func() {
-			reload := func() { reloadSite(f, cmd, srv, svc, lg) }
-			cfgFile, _ := f.configFile()
-			if err := server.Watch(ctx, f.dir, cfgFile, reload, lg); err != nil {
-				lg.Error("watch stopped", "error", err)
-			}
-		}()
+	if watcher != nil {
+		go watcher.Run(ctx, func() { reloadSite(f, cmd, srv, svc, lg) })
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

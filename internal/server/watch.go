@@ -23,63 +23,86 @@ import (
 // files.
 var ErrRestart = errors.New("this change needs a restart")
 
-// Quiet is how long Watch waits after the last change before it reloads, so
+// Quiet is how long a Watcher waits after the last change before it reloads, so
 // that an editor's burst of writes is one reload.
 const Quiet = 100 * time.Millisecond
 
-// Watch calls reload after each burst of changes to dir/endpoints, dir/lib or
-// the config file configFile (where it is, in dir or not), until ctx ends.
-// Before each reload it watches the folders on disk again, so that a folder
-// created, renamed or moved in (by a mv, or a git checkout) is watched under
-// its new name.
-func Watch(ctx context.Context, dir, configFile string, reload func(), lg *slog.Logger) error {
+// Watcher watches dir/endpoints, dir/lib and the config file of a service
+// for changes. Its watches are set when NewWatcher returns, so a change made
+// from then on is seen, however soon Run starts.
+type Watcher struct {
+	w        *fsnotify.Watcher
+	t        *tree
+	relevant func(path string) bool
+	lg       *slog.Logger
+}
+
+// NewWatcher watches dir/endpoints, dir/lib and the config file configFile
+// (where it is, in dir or not). Run reports what changes; Close ends the
+// watches of a Watcher that never runs.
+func NewWatcher(dir, configFile string, lg *slog.Logger) (*Watcher, error) {
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer w.Close()
 	if err := w.Add(dir); err != nil {
-		return err
+		w.Close()
+		return nil, err
 	}
 	// The config file's folder, not the file: an editor that saves by
 	// writing a new file and renaming it over the old one would end a
 	// watch on the file itself.
 	if cd := filepath.Dir(configFile); !sameDir(cd, dir) {
 		if err := w.Add(cd); err != nil {
-			return err
+			w.Close()
+			return nil, err
 		}
 	}
-	relevant := relevance(dir, configFile)
 	t := &tree{w: w, roots: []string{filepath.Join(dir, "endpoints"), filepath.Join(dir, "lib")}, dirs: map[string]os.FileInfo{}}
 	t.sync()
+	return &Watcher{w: w, t: t, relevant: relevance(dir, configFile), lg: lg}, nil
+}
+
+// Close ends the watches.
+func (wa *Watcher) Close() error { return wa.w.Close() }
+
+// Run calls reload after each burst of changes since NewWatcher, until ctx
+// ends; then it closes the watches. Before each reload it watches the
+// folders on disk again, so that a folder created, renamed or moved in (by a
+// mv, or a git checkout) is watched under its new name.
+func (wa *Watcher) Run(ctx context.Context, reload func()) {
+	defer wa.w.Close()
 	var timer <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
+			return
+		case ev, ok := <-wa.w.Events:
 			if !ok {
-				return nil
+				return
 			}
-			if relevant(ev.Name) {
+			if wa.relevant(ev.Name) {
 				timer = time.After(Quiet)
 			}
-		case err, ok := <-w.Errors:
+		case err, ok := <-wa.w.Errors:
 			if !ok {
-				return nil
+				return
 			}
-			lg.Warn("watch", keyError, err)
+			wa.lg.Warn("watch", keyError, err)
 		case <-timer:
 			timer = nil
 			// What changed before the sync is read by the reload; what
 			// changes after it is seen by the watches it set.
-			t.sync()
+			wa.t.sync()
 			reload()
 		}
 	}
 }
 
-// tree is the set of folders under roots that a Watch watches. An inotify
+// tree is the set of folders under roots that a Watcher watches. An inotify
 // watch follows a folder, not its path: a renamed folder's watch reports
 // under the old name until fsnotify drops it, so each folder's watch is
 // checked against what is on disk at its path.
