@@ -103,6 +103,23 @@ func TestAccessEndToEnd(t *testing.T) {
 // TestOpenPathsAsSent: the paths open without a key are matched as sent.
 // /_minimi%2Fhealth decodes to /_minimi/health but routes to a root [any]
 // folder, so it needs a key like any other endpoint.
+// TestEventsURLRefused: events --url against a service with client keys
+// says why the stream was refused, and, without a key, where it goes.
+func TestEventsURLRefused(t *testing.T) {
+	p := startServe(t, copyTree(t, "testdata/access"))
+	for _, tc := range []struct{ key, want string }{
+		{"", "401 Unauthorized: send a client key in the X-Client-Key header (events --url sends the client key in $MINIMI_CLIENT_KEY)"},
+		{"guess", "401 Unauthorized: the client key is not known\n"},
+	} {
+		cmd := exec.Command(binary, "events", "--url", p.base)
+		cmd.Env = append(os.Environ(), "MINIMI_CLIENT_KEY="+tc.key)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("events --url with key %q: %v, output %q, want it to say %q", tc.key, err, out, tc.want)
+		}
+	}
+}
+
 func TestOpenPathsAsSent(t *testing.T) {
 	dir := copyTree(t, "testdata/access")
 	mkdir(t, filepath.Join(dir, "endpoints/[any]"))

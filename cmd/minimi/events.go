@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,6 +217,25 @@ func retryable(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
 }
 
+// refusal is what a reply that refused the stream says: the detail of its
+// problem, and for a 401 to a request without a key, where the key goes.
+func (f *follower) refusal(resp *http.Response) string {
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	var why string
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		if json.Unmarshal(body, &p) == nil && p.Detail != "" {
+			why = ": " + p.Detail
+		}
+	}
+	if resp.StatusCode == http.StatusUnauthorized && f.key == "" {
+		why += " (events --url sends the client key in $MINIMI_CLIENT_KEY)"
+	}
+	return why
+}
+
 // read reads one connection of the stream from *after on, moving *after to
 // each event it prints. It returns the number of events printed, -1 if no
 // stream started, and why the stream ended.
@@ -241,7 +261,7 @@ func (f *follower) read(ctx context.Context, u *url.URL, after *uint64, connecte
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("events: GET %s: %s", q.Redacted(), resp.Status)
+		err := fmt.Errorf("events: GET %s: %s%s", q.Redacted(), resp.Status, f.refusal(resp))
 		if !connected || !retryable(resp.StatusCode) {
 			err = &finalError{err}
 		}
