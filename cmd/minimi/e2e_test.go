@@ -401,6 +401,24 @@ func TestServeRefusesToStart(t *testing.T) {
 	}
 }
 
+// TestServePortInUse: a second service on a port another process holds
+// stops at once, and says which setting to change.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	serve := exec.Command(binary, "serve", "--dir", copyTree(t, "testdata/service"), "--port", fmt.Sprint(port))
+	serve.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false")
+	out, err := serve.CombinedOutput()
+	want := "address already in use (another MiniMi service?): give this service another port (--port or MINIMI_PORT, 0 for any free port)"
+	if err == nil || !bytes.Contains(out, []byte(want)) {
+		t.Errorf("serve on a port in use: %v, output:\n%s\nwant it to say %q", err, out, want)
+	}
+}
+
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -217,6 +218,10 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if err != nil {
 		if watcher != nil {
 			watcher.Close()
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen: %w (another MiniMi service?): give this service another port "+
+				"(--port or MINIMI_PORT, 0 for any free port)", err)
 		}
 		return fmt.Errorf("listen: %w", err)
 	}
