@@ -699,13 +699,13 @@ func init() {
 							// +inline-call reg.SetTop RA+1
 						}
 					} else {
-						L.RaiseError("for statement step must be a number")
+						L.RaiseError("'for' step must be a number")
 					}
 				} else {
-					L.RaiseError("for statement limit must be a number")
+					L.RaiseError("'for' limit must be a number")
 				}
 			} else {
-				L.RaiseError("for statement init must be a number")
+				L.RaiseError("'for' initial value must be a number")
 			}
 			return 0
 		},
@@ -716,15 +716,13 @@ func init() {
 			A := int(inst>>18) & 0xff //GETA
 			RA := lbase + A
 			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
-			if init, ok1 := reg.Get(RA).(LNumber); ok1 {
-				if step, ok2 := reg.Get(RA + 2).(LNumber); ok2 {
-					// +inline-call reg.SetNumber RA LNumber(init-step)
-				} else {
-					L.RaiseError("for statement step must be a number")
-				}
-			} else {
-				L.RaiseError("for statement init must be a number")
+			init, ok1 := reg.Get(RA).(LNumber)
+			_, ok2 := reg.Get(RA + 1).(LNumber)
+			step, ok3 := reg.Get(RA + 2).(LNumber)
+			if !ok1 || !ok2 || !ok3 {
+				init, step = forPrepNumbers(L, RA)
 			}
+			// +inline-call reg.SetNumber RA LNumber(init-step)
 			cf.Pc += Sbx
 			return 0
 		},
@@ -849,6 +847,28 @@ func opArith(L *LState, inst uint32, baseframe *callFrame) int { //OP_ADD, OP_SU
 		// +inline-call reg.Set RA v
 	}
 	return 0
+}
+
+// forPrepNumbers reads the initial value, limit and step of a numeric for
+// loop that are not all numbers, as Lua 5.1's OP_FORPREP does: a string that
+// reads as a number is converted in its register, and the first of the three
+// that is neither raises Lua's error.
+func forPrepNumbers(L *LState, RA int) (init, step LNumber) {
+	reg := L.reg
+	for i, what := range [3]string{"initial value", "limit", "step"} {
+		switch v := reg.Get(RA + i).(type) {
+		case LNumber:
+		case LString:
+			n, err := parseNumber(string(v))
+			if err != nil {
+				L.RaiseError("'for' %s must be a number", what)
+			}
+			reg.Set(RA+i, n)
+		default:
+			L.RaiseError("'for' %s must be a number", what)
+		}
+	}
+	return reg.Get(RA).(LNumber), reg.Get(RA + 2).(LNumber)
 }
 
 func luaModulo(lhs, rhs LNumber) LNumber {
