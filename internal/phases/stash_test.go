@@ -96,7 +96,7 @@ func TestStashVersionArgument(t *testing.T) {
 		{"max int64", `{"v": "big"}`, 409, "based on 9223372036854776000"},
 		{"NaN", `{"v": "nan"}`, 409, "based on NaN"},
 		{"inf", `{"v": "inf"}`, 409, "based on +Inf"},
-		{"string", `{"v": "1"}`, 500, "bad argument #3 to patch (version must be a number or nil, not a string)"},
+		{"string", `{"v": "1"}`, 500, "bad argument #3 to 'patch' (version must be a number or nil, not a string)"},
 		{"table", `{"v": "table"}`, 500, "version must be a number or nil, not a table"},
 	}
 	for _, tc := range tests {
@@ -326,7 +326,7 @@ func TestStashListOptions(t *testing.T) {
 		{"where", "", 200, "a"},
 		{"page", "", 200, "b"},
 		{"where_hidden_ok", "", 200, "b"},
-		{"wehre", "", 500, `bad argument #1 to list (unknown option "wehre" (want after, limit, where, prefix or hidden))`},
+		{"wehre", "", 500, `bad argument #1 to 'list' (unknown option "wehre" (want after, limit, where, prefix or hidden))`},
 		{"limt", "", 500, `unknown option "limt"`},
 		{"numkey", "", 500, `unknown option 1`},
 		{"where_string", "", 500, "option where must be a table of field = value, not a string"},
@@ -342,7 +342,7 @@ func TestStashListOptions(t *testing.T) {
 		{"limit_neg", "", 400, "not -1"},
 		{"where_hidden", "", 400, "where secret: the field is hidden (x-hidden); filter on it with hidden = true"},
 		{"where_hashed", "", 400, "where password: the field is hashed (x-hash)"},
-		{"get_typo", "1", 500, `bad argument #2 to get (unknown option "hiden" (want hidden))`},
+		{"get_typo", "1", 500, `bad argument #2 to 'get' (unknown option "hiden" (want hidden))`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.c, func(t *testing.T) {

@@ -17,14 +17,14 @@ func TestMethodArgErrors(t *testing.T) {
 		return 0
 	}))
 	tests := []struct{ code, want string }{
-		{`("x"):rep({})`, "bad argument #1 to rep (number expected, got table)"},
-		{`string.rep("x", {})`, "bad argument #2 to rep (number expected, got table)"},
-		{`local s = "hello" s:sub({})`, "bad argument #1 to sub (number expected, got table)"},
-		{`local o = { check = check } o:check("n")`, "bad argument #1 to check (number expected, got string)"},
-		{`local o = { check = check } o.check(o, "n")`, "bad argument #2 to check (number expected, got string)"},
-		{`local o = setmetatable({}, { __index = { check = check } }) o.check("self", 1)`, "bad argument #1 to check (table expected, got string)"},
-		{`local s = "x" local o = { check = check } o.check(s, 1)`, "bad argument #1 to check (table expected, got string)"},
-		{`string.check = check; ("x"):check(1)`, "calling check on bad self (table expected, got string)"},
+		{`("x"):rep({})`, "bad argument #1 to 'rep' (number expected, got table)"},
+		{`string.rep("x", {})`, "bad argument #2 to 'rep' (number expected, got table)"},
+		{`local s = "hello" s:sub({})`, "bad argument #1 to 'sub' (number expected, got table)"},
+		{`local o = { check = check } o:check("n")`, "bad argument #1 to 'check' (number expected, got string)"},
+		{`local o = { check = check } o.check(o, "n")`, "bad argument #2 to 'check' (number expected, got string)"},
+		{`local o = setmetatable({}, { __index = { check = check } }) o.check("self", 1)`, "bad argument #1 to 'check' (table expected, got string)"},
+		{`local s = "x" local o = { check = check } o.check(s, 1)`, "bad argument #1 to 'check' (table expected, got string)"},
+		{`string.check = check; ("x"):check(1)`, "calling 'check' on bad self (table expected, got string)"},
 	}
 	for _, tc := range tests {
 		err := L.DoString(tc.code)

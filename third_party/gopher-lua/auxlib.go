@@ -225,13 +225,30 @@ func (ls *LState) OptUserData(n int, d *LUserData) *LUserData {
 /* error operations {{{ */
 
 func (ls *LState) ArgError(n int, message string) {
-	name := ls.rawFrameFuncName(ls.currentFrame)
+	name := ls.argFuncName()
 	if ls.calledAsMethod() { // as luaL_argerror: self is not counted
 		if n--; n == 0 {
-			ls.RaiseError("calling %v on bad self (%v)", name, message)
+			ls.RaiseError("calling '%v' on bad self (%v)", name, message)
 		}
 	}
-	ls.RaiseError("bad argument #%v to %v (%v)", n, name, message)
+	ls.RaiseError("bad argument #%v to '%v' (%v)", n, name, message)
+}
+
+// argFuncName is the name Lua 5.1's luaL_argerror gives the running
+// function: the one the calling Lua instruction names, or "?" when it names
+// none, or a Go function, a metamethod or a tail call called it.
+func (ls *LState) argFuncName() string {
+	fr := ls.currentFrame
+	if fr == nil || fr.Parent == nil || fr.Parent.Fn.IsG || (!fr.Fn.IsG && fr.TailCall > 0) {
+		return "?"
+	}
+	pc := fr.Parent.Pc - 1
+	for _, call := range fr.Parent.Fn.Proto.DbgCalls {
+		if call.Pc == pc {
+			return call.Name
+		}
+	}
+	return "?"
 }
 
 func (ls *LState) TypeError(n int, typ LValueType) {

@@ -115,9 +115,9 @@ func TestMathRandomArguments(t *testing.T) {
 	const inRange = `(function() for i = 1, 200 do local r = math.random(%s) if r < %s or r > %s or r %% 1 ~= 0 then return r end end return true end)()`
 	within := func(args, lo, hi string) string { return fmt.Sprintf(inRange, args, lo, hi) }
 	runLua51Cases(t, []lua51Case{
-		{`math.random(0)`, "", "bad argument #1 to random (interval is empty)"},
-		{`math.random(-1)`, "", "bad argument #1 to random (interval is empty)"},
-		{`math.random(3, 2)`, "", "bad argument #2 to random (interval is empty)"},
+		{`math.random(0)`, "", "bad argument #1 to 'random' (interval is empty)"},
+		{`math.random(-1)`, "", "bad argument #1 to 'random' (interval is empty)"},
+		{`math.random(3, 2)`, "", "bad argument #2 to 'random' (interval is empty)"},
 		{`math.random(1, 2, 3)`, "", "wrong number of arguments"},
 		{`math.random(1)`, "1", ""},
 		{`math.random(3, 3)`, "3", ""},
@@ -277,8 +277,8 @@ func TestStringBytesAndCase(t *testing.T) {
 		{`("x"):byte()`, "120", ""},
 		{`string.char(72, 105, 0, 255)`, "\"Hi\x00\xff\"", ""},
 		{`string.char()`, `""`, ""},
-		{`string.char(256)`, "", "bad argument #1 to char (invalid value)"},
-		{`string.char(65, -1)`, "", "bad argument #2 to char (invalid value)"},
+		{`string.char(256)`, "", "bad argument #1 to 'char' (invalid value)"},
+		{`string.char(65, -1)`, "", "bad argument #2 to 'char' (invalid value)"},
 		{`string.upper("aBc1 é\255z")`, "\"ABC1 é\xffZ\"", ""},
 		{`string.lower("AbC1 É\200Z")`, "\"abc1 É\xc8z\"", ""},
 		{`string.upper(12.5)`, `"12.5"`, ""},
@@ -305,9 +305,9 @@ func TestToNumberInBase(t *testing.T) {
 		{`tonumber("ffffffffffffffffff", 16)`, "1.844674407371e+19", ""},
 		{`tonumber(10, 16)`, "16", ""},
 		{`tonumber(" 10 ", 10)`, "10", ""},
-		{`tonumber(nil, 16)`, "", "bad argument #1 to tonumber (string expected, got nil)"},
-		{`tonumber("10", 1)`, "", "bad argument #2 to tonumber (base out of range)"},
-		{`tonumber("10", 37)`, "", "bad argument #2 to tonumber (base out of range)"},
+		{`tonumber(nil, 16)`, "", "bad argument #1 to 'tonumber' (string expected, got nil)"},
+		{`tonumber("10", 1)`, "", "bad argument #2 to 'tonumber' (base out of range)"},
+		{`tonumber("10", 37)`, "", "bad argument #2 to 'tonumber' (base out of range)"},
 	})
 }
 
@@ -328,10 +328,10 @@ func TestTableRemoveAndSort(t *testing.T) {
 		{`table.remove({}, 1)`, "", ""},
 		{`(function() local t = {1, 2, 3} table.remove(t, 0) table.remove(t, -1) table.remove(t, 4) return #t, t[3] end)()`, "3, 3", ""},
 		{`(function() local t = {1, 2, 3} table.remove(t, 2) return #t, t[1], t[2], t[3] end)()`, "2, 1, 3, nil", ""},
-		{`table.remove({1}, "x")`, "", "bad argument #2 to remove (number expected, got string)"},
+		{`table.remove({1}, "x")`, "", "bad argument #2 to 'remove' (number expected, got string)"},
 		{`(function() local t = {3, 1, 2} table.sort(t, nil) return t[1], t[2], t[3] end)()`, "1, 2, 3", ""},
 		{`(function() local t = {1, 3, 2} table.sort(t, function(a, b) return a > b end) return t[1], t[2], t[3] end)()`, "3, 2, 1", ""},
-		{`table.sort({2, 1}, false)`, "", "bad argument #2 to sort (function expected, got boolean)"},
+		{`table.sort({2, 1}, false)`, "", "bad argument #2 to 'sort' (function expected, got boolean)"},
 	})
 }
 
@@ -358,9 +358,9 @@ func TestSelectAndRawset(t *testing.T) {
 		{`select(" 0x2 ", "a", "b", "c")`, `"b", "c"`, ""},
 		{`select("#", "a", "b")`, "2", ""},
 		{`select("#x", "a", "b")`, "2", ""},
-		{`select("x", 1)`, "", "bad argument #1 to select (number expected, got string)"},
-		{`select(nil)`, "", "bad argument #1 to select (number expected, got nil)"},
-		{`select("0", 1)`, "", "bad argument #1 to select (index out of range)"},
+		{`select("x", 1)`, "", "bad argument #1 to 'select' (number expected, got string)"},
+		{`select(nil)`, "", "bad argument #1 to 'select' (number expected, got nil)"},
+		{`select("0", 1)`, "", "bad argument #1 to 'select' (index out of range)"},
 		{`(function() local t = {} return rawset(t, 1, 2) == t, t[1] end)()`, "true, 2", ""},
 		{`select("#", rawset({}, "k", nil))`, "1", ""},
 	})
