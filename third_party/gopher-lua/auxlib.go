@@ -121,7 +121,7 @@ func (ls *LState) CheckTypes(n int, typs ...LValueType) {
 	for _, typ := range typs {
 		buf = append(buf, typ.String())
 	}
-	ls.ArgError(n, strings.Join(buf, " or ")+" expected, got "+ls.Get(n).Type().String())
+	ls.ArgError(n, strings.Join(buf, " or ")+" expected, got "+ls.argTypeName(n))
 }
 
 func (ls *LState) CheckOption(n int, options []string) int {
@@ -252,7 +252,17 @@ func (ls *LState) argFuncName() string {
 }
 
 func (ls *LState) TypeError(n int, typ LValueType) {
-	ls.ArgError(n, fmt.Sprintf("%v expected, got %v", typ.String(), ls.Get(n).Type().String()))
+	ls.ArgError(n, fmt.Sprintf("%v expected, got %v", typ.String(), ls.argTypeName(n)))
+}
+
+// argTypeName is the type of argument n as Lua 5.1's luaL_typename writes it
+// in a bad-argument message: "no value" for an argument not given, which
+// Get reads as nil.
+func (ls *LState) argTypeName(n int) string {
+	if n > ls.GetTop() {
+		return "no value"
+	}
+	return ls.Get(n).Type().String()
 }
 
 // calledAsMethod reports whether the running function was called as
