@@ -644,6 +644,40 @@ func (ls *LState) closeAllUpvalues() { // +inline-start
 } // +inline-end
 
 func (ls *LState) raiseError(level int, format string, args ...interface{}) {
+	where := ""
+	if level > 0 {
+		where = ls.where(level-1, true)
+	}
+	ls.raiseErrorAt(where, format, args...)
+}
+
+// errorWhere is the position Lua 5.1 gives an error the running function
+// raises: its current line when it is a Lua function (luaG_runerror), and
+// for a Go function the line of the Lua function that called it, or none
+// when a Go function called it (luaL_error's luaL_where(L, 1)).
+func (ls *LState) errorWhere() string {
+	cf := ls.currentFrame
+	if cf != nil && cf.Fn.IsG {
+		cf = cf.Parent
+	}
+	if cf == nil || cf.Fn.IsG {
+		return ""
+	}
+	return frameWhere(cf)
+}
+
+// runtimeError raises an error of an operation, as Lua 5.1's luaG_runerror:
+// with the position of the running function when it is a Lua function, and
+// none when a Go function made the operation (a comparison in table.sort).
+func (ls *LState) runtimeError(format string, args ...interface{}) {
+	where := ""
+	if cf := ls.currentFrame; cf != nil && !cf.Fn.IsG {
+		where = frameWhere(cf)
+	}
+	ls.raiseErrorAt(where, format, args...)
+}
+
+func (ls *LState) raiseErrorAt(where string, format string, args ...interface{}) {
 	if !ls.hasErrorFunc {
 		ls.closeAllUpvalues()
 	}
@@ -651,8 +685,8 @@ func (ls *LState) raiseError(level int, format string, args ...interface{}) {
 	if len(args) > 0 {
 		message = fmt.Sprintf(format, args...)
 	}
-	if level > 0 {
-		message = fmt.Sprintf("%v %v", ls.where(level-1, true), message)
+	if where != "" {
+		message = where + " " + message
 	}
 	if ls.reg.IsFull() {
 		// if the registry is full then it won't be possible to push a value, in this case, force a larger size
@@ -1554,7 +1588,7 @@ func (ls *LState) registryOverflow() {
 
 // This function is equivalent to luaL_error( http://www.lua.org/manual/5.1/manual.html#luaL_error ).
 func (ls *LState) RaiseError(format string, args ...interface{}) {
-	ls.raiseError(1, format, args...)
+	ls.raiseErrorAt(ls.errorWhere(), format, args...)
 }
 
 // This function is equivalent to lua_error( http://www.lua.org/manual/5.1/manual.html#lua_error ).
@@ -1741,9 +1775,9 @@ func (ls *LState) GetTable(obj LValue, key LValue) LValue {
 
 func (ls *LState) RawSet(tb *LTable, key LValue, value LValue) {
 	if n, ok := key.(LNumber); ok && math.IsNaN(float64(n)) {
-		ls.RaiseError("table index is NaN")
+		ls.runtimeError("table index is NaN")
 	} else if key == LNil {
-		ls.RaiseError("table index is nil")
+		ls.runtimeError("table index is nil")
 	}
 	tb.RawSet(key, value)
 }

@@ -12,9 +12,9 @@ package lua
 // otherwise. A reg below 0 means v came from elsewhere.
 func (ls *LState) typeError(v LValue, op string, reg int) {
 	if kind, name := ls.objName(v, reg); kind != "" {
-		ls.RaiseError("attempt to %s %s '%s' (a %s value)", op, kind, name, v.Type().String())
+		ls.runtimeError("attempt to %s %s '%s' (a %s value)", op, kind, name, v.Type().String())
 	}
-	ls.RaiseError("attempt to %s a %s value", op, v.Type().String())
+	ls.runtimeError("attempt to %s a %s value", op, v.Type().String())
 }
 
 // indexError is typeError for v, which cannot be indexed. first is false for
@@ -94,9 +94,9 @@ func (ls *LState) concatError(lhs, rhs LValue, i int) {
 func (ls *LState) compareError(lhs, rhs LValue) {
 	t1, t2 := lhs.Type().String(), rhs.Type().String()
 	if t1 == t2 {
-		ls.RaiseError("attempt to compare two %s values", t1)
+		ls.runtimeError("attempt to compare two %s values", t1)
 	}
-	ls.RaiseError("attempt to compare %s with %s", t1, t2)
+	ls.runtimeError("attempt to compare %s with %s", t1, t2)
 }
 
 // currentInst is the instruction the running function is executing, if it is
