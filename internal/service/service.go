@@ -222,6 +222,14 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	// The drains sent their unsubscriptions; a flush returns once the server
+	// has read them, so that no request reaches this service after Close
+	// (a caller gets no responders instead of no reply).
+	fctx, cancel := context.WithTimeout(ctx, flushWait)
+	if ferr := s.nc.FlushWithContext(fctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+		err = errors.Join(err, fmt.Errorf("flush: %w", ferr))
+	}
+	cancel()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -237,6 +245,9 @@ func (s *Service) Close(ctx context.Context) error {
 	s.cancel()
 	return err
 }
+
+// flushWait bounds Close's wait for the server to read the unsubscriptions.
+const flushWait = 2 * time.Second
 
 // cutOffWait bounds the wait, once Close's context has ended and the
 // requests still running were cancelled, for their handlers to end.
