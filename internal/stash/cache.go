@@ -73,8 +73,9 @@ func (c *recordCache) keep(gen uint64, coll, id string, raw []byte) {
 		return
 	}
 	k := recordKey{coll, id}
-	if old, ok := c.recs[k]; ok {
+	if old, ok := c.recs[k]; ok { // another reader kept it meanwhile
 		c.bytes -= len(old)
+		delete(c.recs, k)
 	}
 	for k := range c.recs { // evict at random until raw fits
 		if c.bytes+len(raw) <= c.limit {

@@ -190,6 +190,23 @@ func TestCacheLimit(t *testing.T) {
 	if len(c.recs) != 3 || c.get("/notes", "9") == nil {
 		t.Errorf("cache holds %d records, the last one %v; want 3, the last one among them", len(c.recs), c.get("/notes", "9") != nil)
 	}
+	// Readers that missed a record at once each keep it; a later copy may
+	// be larger (a write came between), and need room.
+	for range 20 {
+		c := newRecordCache(1000)
+		for i := range 3 {
+			c.keep(c.start(), "/notes", fmt.Sprint(i), rec)
+		}
+		c.keep(c.start(), "/notes", "0", make([]byte, 500))
+		sum := 0
+		for _, raw := range c.recs {
+			sum += len(raw)
+		}
+		if c.bytes != sum || sum > 1000 || len(c.get("/notes", "0")) != 500 {
+			t.Fatalf("after keeping a record again: counted %d bytes, holds %d, record 0 of %d bytes; want them equal, at most 1000, and 500",
+				c.bytes, sum, len(c.get("/notes", "0")))
+		}
+	}
 	c.keep(c.start(), "/notes", "big", make([]byte, 1001))
 	if c.get("/notes", "big") != nil {
 		t.Error("a record larger than the limit is cached")
