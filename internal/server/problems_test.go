@@ -106,3 +106,30 @@ func TestInstallTopLevelUsesTheStash(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointKeyNotation: a config endpoints key that writes a parameter as
+// the request log's route does ({id}) or as :id is told the folder's name.
+func TestEndpointKeyNotation(t *testing.T) {
+	files := map[string]string{"endpoints/todos/[id]/[id].execute.lua": "return { GET = function() end }"}
+	for key, want := range map[string]string{
+		"/todos/{id}":   `endpoints./todos/{id}: no folder serves this URL; the folder is "/todos/[id]"`,
+		"/todos/:id":    `endpoints./todos/:id: no folder serves this URL; the folder is "/todos/[id]"`,
+		"/todos/{name}": `endpoints./todos/{name}: no folder serves this URL`,
+		"/nothing":      `endpoints./nothing: no folder serves this URL`,
+	} {
+		cfg := config.DefaultConfig()
+		cfg.Endpoints = map[string]config.Endpoint{key: {}}
+		_, err := LoadSite(writeTree(t, files), cfg, SiteOptions{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadSite() with endpoints key %q=%v, want %q", key, err, want)
+		}
+		if strings.HasSuffix(want, "this URL") && strings.Contains(err.Error(), "the folder is") {
+			t.Errorf("LoadSite() with endpoints key %q=%v, want no folder named", key, err)
+		}
+	}
+	cfg := config.DefaultConfig()
+	cfg.Endpoints = map[string]config.Endpoint{"/todos/[id]": {}}
+	if _, err := LoadSite(writeTree(t, files), cfg, SiteOptions{}); err != nil {
+		t.Errorf("LoadSite() with endpoints key /todos/[id]=%v, want nil", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/minimi-go/minimi/internal/config"
@@ -270,14 +271,36 @@ func readStore(endpoints fs.FS, f *router.Folder) (stash.StoreSpec, error) {
 }
 
 // checkEndpointKeys refuses config endpoints entries that name no folder.
+// A key that names a parameter as a route pattern or the request log does
+// ({id}, :id) is told the folder's name when that folder exists.
 func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 	var errs []error
 	for key := range cfg.Endpoints {
-		if key != "/" && t.Lookup(key) == nil {
-			errs = append(errs, &config.KeyError{Key: "endpoints." + key, Err: errors.New("no folder serves this URL")})
+		if key == "/" || t.Lookup(key) != nil {
+			continue
 		}
+		err := errors.New("no folder serves this URL")
+		if alt := folderNotation(key); alt != key && t.Lookup(alt) != nil {
+			err = fmt.Errorf("no folder serves this URL; the folder is %q: a key names a parameter as its folder does", alt)
+		}
+		errs = append(errs, &config.KeyError{Key: "endpoints." + key, Err: err})
 	}
 	return errors.Join(errs...)
+}
+
+// folderNotation writes the segments {name} and :name of url as a folder
+// names its parameter: [name].
+func folderNotation(url string) string {
+	segs := strings.Split(url, "/")
+	for i, seg := range segs {
+		switch {
+		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && len(seg) > 2:
+			segs[i] = "[" + seg[1:len(seg)-1] + "]"
+		case strings.HasPrefix(seg, ":") && len(seg) > 1:
+			segs[i] = "[" + seg[1:] + "]"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // Schema returns the JSON Schema of the collection requests to f use, or nil.
