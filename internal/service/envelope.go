@@ -3,9 +3,11 @@ package service
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"unicode/utf8"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
@@ -118,7 +120,7 @@ func decodeRequest(data []byte) (*request, error) {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(req); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
+			return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, envelopeError(err))
 		}
 		if _, err := dec.Token(); err != io.EOF { // a second envelope, or garbage, after the first
 			return nil, fmt.Errorf("%w: data after the envelope at offset %d", ErrBadEnvelope, dec.InputOffset())
@@ -131,6 +133,43 @@ func decodeRequest(data []byte) (*request, error) {
 		return nil, fmt.Errorf("%w: timeout_ms %d is negative", ErrBadEnvelope, req.TimeoutMS)
 	}
 	return req, nil
+}
+
+// envelopeError words a decoding error of a request envelope for the
+// sender, who wrote JSON, not Go: data that is not a JSON object gets the
+// envelope's shape, a member of the wrong type its name.
+func envelopeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("not JSON (%v); send an object such as "+
+			`{"method": "POST", "query": "a=1", "headers": {"X-Client-Key": "…"}, "body": {…}}, or nothing for a GET`, err)
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Errorf("a JSON %s, want an object such as "+
+			`{"method": "POST", "query": "a=1", "headers": {"X-Client-Key": "…"}, "body": {…}}, or nothing for a GET`, typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s: a JSON %s, want %s", typ.Field, typ.Value, jsonKind(typ.Type.Kind()))
+	}
+	return err
+}
+
+// jsonKind is the JSON type a Go value of kind k decodes from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return k.String()
 }
 
 // decodeReply reads a reply envelope into a Reply.

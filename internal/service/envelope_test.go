@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -188,4 +189,26 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		_, _ = r.bytes(http.Header(r.Headers).Get("Content-Type"))
 	})
+}
+
+// TestEnvelopeErrors: a request envelope that does not decode is told what
+// was wrong in JSON's terms, not Go's.
+func TestEnvelopeErrors(t *testing.T) {
+	for data, want := range map[string]string{
+		`{"method":`:             `bad envelope: not JSON (unexpected EOF); send an object such as {"method": "POST"`,
+		`{"method" "GET"}`:       `bad envelope: not JSON (invalid character '"' after object key); send an object`,
+		`"GET /notes"`:           `bad envelope: a JSON string, want an object such as {"method": "POST"`,
+		`[1]`:                    `bad envelope: a JSON array, want an object`,
+		`{"method": 1}`:          `bad envelope: method: a JSON number, want a string`,
+		`{"timeout_ms": "soon"}`: `bad envelope: timeout_ms: a JSON string, want a number`,
+		`{"metod": "GET"}`:       `bad envelope: json: unknown field "metod"`,
+	} {
+		_, err := decodeRequest([]byte(data))
+		if !errors.Is(err, ErrBadEnvelope) || !strings.Contains(err.Error(), want) {
+			t.Errorf("decodeRequest(%s)=%v, want ErrBadEnvelope saying %q", data, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "service.request") {
+			t.Errorf("decodeRequest(%s)=%v, names a Go type", data, err)
+		}
+	}
 }
