@@ -42,11 +42,28 @@ func Pages(t testing.TB, path, typ string) []int {
 // same on every run, and leaves the file's size alone.
 func DamagePage(t testing.TB, path string, id int) {
 	t.Helper()
+	f, size := openPages(t, path)
+	defer f.Close()
+	junk := make([]byte, size)
+	r := rand.NewChaCha8([32]byte{byte(id)})
+	_, _ = r.Read(junk)
+	if _, err := f.WriteAt(junk, int64(id)*size); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openPages opens the bbolt file at path for writing around bbolt, and
+// returns it with its page size.
+func openPages(t testing.TB, path string) (*os.File, int64) {
+	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := db.Info().PageSize
+	size := int64(db.Info().PageSize)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,16 +71,7 @@ func DamagePage(t testing.TB, path string, id int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	junk := make([]byte, size)
-	r := rand.NewChaCha8([32]byte{byte(id)})
-	_, _ = r.Read(junk)
-	if _, err := f.WriteAt(junk, int64(id)*int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	return f, size
 }
 
 // DamageMiddleLeaf overwrites the middle one of the leaf pages of the bbolt
@@ -91,18 +99,7 @@ func DamageBranchKey(t testing.TB, path string) int {
 	if len(ids) == 0 {
 		t.Fatalf("%s has no branch page", path)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := int64(db.Info().PageSize)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, size := openPages(t, path)
 	defer f.Close()
 	// A page starts with a 16-byte header whose count of elements is a
 	// uint16 at byte 10; a branch element is 16 bytes: the key's offset from
