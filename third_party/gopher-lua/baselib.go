@@ -57,9 +57,15 @@ var baseFuncs = map[string]LGFunction{
 }
 
 func baseAssert(L *LState) int {
+	// As Lua 5.1's luaB_assert: assert() is a bad argument, and the message
+	// is read as luaL_optstring reads it, so a number is its text.
+	L.CheckAny(1)
 	if !L.ToBool(1) {
-		L.RaiseError(L.OptString(2, "assertion failed!"))
-		return 0
+		msg := "assertion failed!"
+		if L.Get(2) != LNil {
+			msg = L.CheckString(2)
+		}
+		L.RaiseError("%s", msg)
 	}
 	return L.GetTop()
 }

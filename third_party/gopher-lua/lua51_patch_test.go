@@ -422,3 +422,30 @@ func TestSetMetatableTablesOnly(t *testing.T) {
 		{`(function() pcall(setmetatable, "", { __index = {} }) return ("x"):upper() end)()`, `"X"`, ""},
 	})
 }
+
+// TestAssertArguments: assert checks its arguments as Lua 5.1's luaB_assert
+// does: assert() is a bad argument, a message is read as luaL_optstring
+// reads it, so a number is its text, and a true value returns every
+// argument. The message gets the position of the calling line.
+func TestAssertArguments(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`assert()`, "c:1: bad argument #1 to 'assert' (value expected)"},
+		{`assert(nil)`, "c:1: assertion failed!"},
+		{`assert(false)`, "c:1: assertion failed!"},
+		{`assert(false, nil)`, "c:1: assertion failed!"},
+		{`assert(nil, "msg")`, "c:1: msg"},
+		{`assert(false, 42)`, "c:1: 42"},
+		{`assert(false, 0.1)`, "c:1: 0.1"},
+		{`assert(false, "100%d")`, "c:1: 100%d"},
+		{`assert(false, "a", "b")`, "c:1: a"},
+		{`assert(false, {})`, "c:1: bad argument #2 to 'assert' (string expected, got table)"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`assert(1, 2, 3)`, "1, 2, 3", ""},
+		{`assert(true)`, "true", ""},
+		{`assert(0)`, "0", ""},
+		{`assert("", nil, nil)`, `"", nil, nil`, ""},
+		{`pcall(assert)`, `false, "bad argument #1 to '?' (value expected)"`, ""},
+		{`pcall(assert, false, 42)`, `false, "42"`, ""},
+	})
+}
