@@ -449,3 +449,20 @@ func TestAssertArguments(t *testing.T) {
 		{`pcall(assert, false, 42)`, `false, "42"`, ""},
 	})
 }
+
+// TestMathMaxMinNoValue: math.max() and math.min() raise Lua 5.1's
+// bad-argument message for their missing first argument.
+func TestMathMaxMinNoValue(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`math.max()`, "c:1: bad argument #1 to 'max' (number expected, got no value)"},
+		{`math.min()`, "c:1: bad argument #1 to 'min' (number expected, got no value)"},
+		{`math.max(nil)`, "c:1: bad argument #1 to 'max' (number expected, got nil)"},
+		{`math.min(1, nil)`, "c:1: bad argument #2 to 'min' (number expected, got nil)"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`math.max(1)`, "1", ""},
+		{`math.min(3, 7, 2)`, "2", ""},
+		{`math.max("5", 3)`, "5", ""},
+		{`pcall(math.max)`, `false, "bad argument #1 to '?' (number expected, got no value)"`, ""},
+	})
+}

@@ -128,10 +128,7 @@ func mathLog10(L *LState) int {
 }
 
 func mathMax(L *LState) int {
-	if L.GetTop() == 0 {
-		L.RaiseError("wrong number of arguments")
-	}
-	max := L.CheckNumber(1)
+	max := L.CheckNumber(1) // math.max() is bad argument #1, as in Lua 5.1
 	top := L.GetTop()
 	for i := 2; i <= top; i++ {
 		v := L.CheckNumber(i)
@@ -144,10 +141,7 @@ func mathMax(L *LState) int {
 }
 
 func mathMin(L *LState) int {
-	if L.GetTop() == 0 {
-		L.RaiseError("wrong number of arguments")
-	}
-	min := L.CheckNumber(1)
+	min := L.CheckNumber(1) // math.min() is bad argument #1, as in Lua 5.1
 	top := L.GetTop()
 	for i := 2; i <= top; i++ {
 		v := L.CheckNumber(i)
