@@ -85,17 +85,60 @@ func tableConcat(L *LState) int {
 
 func tableInsert(L *LState) int {
 	tbl := L.CheckTable(1)
-	nargs := L.GetTop()
-	if nargs == 1 {
-		L.RaiseError("wrong number of arguments")
-	}
-
-	if L.GetTop() == 2 {
+	switch L.GetTop() {
+	case 2:
 		tbl.Append(L.Get(2))
-		return 0
+	case 3:
+		tableInsertAt(tbl, L.CheckInt(2), L.Get(3))
+	default:
+		L.RaiseError("wrong number of arguments to 'insert'")
 	}
-	tbl.Insert(int(L.CheckInt(2)), L.CheckAny(3))
 	return 0
+}
+
+// tableInsertAt is Lua 5.1's tinsert with a position: with e = #t + 1, or
+// pos when that is larger, it sets t[i] = t[i-1] for i from e down to
+// pos + 1, then t[pos] = v. A position below 1 moves the keys from pos to 0
+// up too; only those the hash part holds are visited, so the time does not
+// grow with how far below 1 the position is.
+func tableInsertAt(tb *LTable, pos int, v LValue) {
+	e := tb.Len() + 1
+	switch {
+	case pos >= e:
+		tb.RawSetInt(pos, v)
+		return
+	case pos >= 1 && e-1 == len(tb.array) && len(tb.dict) == 0:
+		tb.Insert(pos, v) // the array part is the sequence: one copy moves it
+		return
+	}
+	for i := e; i > max(pos, 1); i-- {
+		tb.RawSetInt(i, tb.RawGetInt(i-1))
+	}
+	if pos < 1 {
+		tableShiftNonPositive(tb, pos)
+	}
+	tb.RawSetInt(pos, v)
+}
+
+// tableShiftNonPositive sets t[i] = t[i-1] for i from 1 down to pos + 1,
+// where pos < 1, reading only the integer keys from pos to 0 that the hash
+// part holds.
+func tableShiftNonPositive(tb *LTable, pos int) {
+	var keys []int
+	for k, v := range tb.dict {
+		if n, ok := k.(LNumber); ok && v != LNil && n >= LNumber(pos) && n <= 0 && n == LNumber(int(n)) {
+			keys = append(keys, int(n))
+		}
+	}
+	vals := make([]LValue, len(keys))
+	for i, k := range keys {
+		vals[i] = tb.RawGetInt(k)
+		tb.RawSetInt(k, LNil)
+	}
+	tb.RawSetInt(1, LNil)
+	for i, k := range keys {
+		tb.RawSetInt(k+1, vals[i])
+	}
 }
 
 //
