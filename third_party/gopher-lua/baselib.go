@@ -402,8 +402,10 @@ func baseSetMetatable(L *LState) int {
 	// of a string or a number is shared by every value of its type in the
 	// state, so one script could change what ("x"):upper() means for all.
 	obj := L.CheckTable(1)
-	L.CheckTypes(2, LTNil, LTTable)
 	mt := L.Get(2)
+	if t := mt.Type(); L.GetTop() < 2 || (t != LTNil && t != LTTable) {
+		L.ArgError(2, "nil or table expected") // luaB_setmetatable's text: no type, and none is not nil
+	}
 	if m := L.metatable(obj, true); m != LNil {
 		if tb, ok := m.(*LTable); ok && tb.RawGetString("__metatable") != LNil {
 			L.RaiseError("cannot change a protected metatable")

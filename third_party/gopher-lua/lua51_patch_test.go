@@ -499,3 +499,28 @@ func TestTableInsertArguments(t *testing.T) {
 		{`(function() local t = {1, 2, 3} table.insert(t, -2^30, "v") return t[-2^30], t[0], t[1], t[2], t[4] end)()`, `"v", nil, nil, 1, 3`, ""},
 	})
 }
+
+// TestSetMetatableSecondArgument: setmetatable's second argument must be
+// given, as nil or a table, with luaB_setmetatable's message, which names
+// no type; a protected metatable is neither read nor replaced.
+func TestSetMetatableSecondArgument(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`setmetatable({}, 1)`, "c:1: bad argument #2 to 'setmetatable' (nil or table expected)"},
+		{`setmetatable({}, "x")`, "c:1: bad argument #2 to 'setmetatable' (nil or table expected)"},
+		{`setmetatable({})`, "c:1: bad argument #2 to 'setmetatable' (nil or table expected)"},
+		{`setmetatable()`, "c:1: bad argument #1 to 'setmetatable' (table expected, got no value)"},
+		{`setmetatable(1)`, "c:1: bad argument #1 to 'setmetatable' (table expected, got number)"},
+		{`setmetatable(setmetatable({}, { __metatable = "locked" }), {})`, "c:1: cannot change a protected metatable"},
+		{`setmetatable(setmetatable({}, { __metatable = "locked" }), nil)`, "c:1: cannot change a protected metatable"},
+		{`setmetatable(setmetatable({}, { __metatable = false }), {})`, "c:1: cannot change a protected metatable"},
+		{`getmetatable()`, "c:1: bad argument #1 to 'getmetatable' (value expected)"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`pcall(setmetatable, {}, 1)`, `false, "bad argument #2 to '?' (nil or table expected)"`, ""},
+		{`(function() local t = {} return setmetatable(t, nil) == t, setmetatable(t, {}, 3) == t end)()`, "true, true", ""},
+		{`getmetatable(setmetatable({}, { __metatable = false }))`, "false", ""},
+		{`getmetatable(nil)`, "nil", ""},
+		{`getmetatable(1)`, "nil", ""},
+		{`getmetatable({})`, "nil", ""},
+	})
+}
