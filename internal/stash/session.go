@@ -185,10 +185,17 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 		}
 		return fn(doc, p.version, drop)
 	}
-	rc := c.store.cache
-	if raw := rc.get(c.path, id); raw != nil && !ss.s.closed.Load() {
+	// stored hands fn a record in its stored form (version, then JSON).
+	stored := func(raw []byte) error {
 		ss.noteRead(c, id, storedVersion(raw))
 		return fn(raw[8:], storedVersion(raw), drop)
+	}
+	rc := c.store.cache
+	if raw := rc.get(c.path, id); raw != nil && !ss.s.closed.Load() {
+		if err := stored(raw); err != nil {
+			return fmt.Errorf("get %s %s: %w", coll, id, err)
+		}
+		return nil
 	}
 	gen := rc.start()
 	found := false
@@ -205,8 +212,7 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 		}
 		found = true
 		rc.keep(gen, c.path, id, raw)
-		ss.noteRead(c, id, storedVersion(raw))
-		return fn(raw[8:], storedVersion(raw), drop)
+		return stored(raw)
 	})
 	if err != nil {
 		return fmt.Errorf("get %s %s: %w", coll, id, err)
