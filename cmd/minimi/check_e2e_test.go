@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -51,14 +52,21 @@ func runCheck(t *testing.T, dir string, code int, args ...string) []string {
 // docs/cli.md.
 func docsCheckExample(t *testing.T) []string {
 	t.Helper()
+	return docsExample(t, "$ go run ./cmd/minimi check --dir broken\n")
+}
+
+// docsExample returns the output lines that follow the command line cmd
+// in docs/cli.md, up to the end of its block.
+func docsExample(t *testing.T, cmd string) []string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "cli.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "$ go run ./cmd/minimi check --dir broken\n")
+	_, rest, ok := strings.Cut(string(b), cmd)
 	block, _, closed := strings.Cut(rest, "```")
 	if !ok || !closed {
-		t.Fatal("docs/cli.md has no check example")
+		t.Fatalf("docs/cli.md has no example of %q", strings.TrimSpace(cmd))
 	}
 	return strings.Split(strings.TrimSpace(block), "\n")
 }
@@ -137,4 +145,70 @@ func TestCheckBadConfigFirst(t *testing.T) {
 	if got := runCheck(t, dir, 1); !slices.Equal(got, want) {
 		t.Errorf("check printed %q, want %q", got, want)
 	}
+}
+
+// usersSchema is the schema of docs/cli.md's check --stores example of a
+// unique field, before (extra "") and after the edit that makes email unique.
+func usersSchema(extra string) string {
+	return `{ "schema": { "type": "object", "required": ["email"], "properties": { "email": { "type": "string" } } }` + extra + " }\n"
+}
+
+// TestCheckStoresUnique: once a schema edit makes a field unique that two
+// stored records share, check --stores names both, as docs/cli.md shows,
+// and exits 1 without writing to the store file; serve refuses to start
+// with the same message. Under the old schema both pass.
+func TestCheckStoresUnique(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "users")
+	schema := filepath.Join(dir, "endpoints", "users", "users.schema.json")
+	if _, _, err := writeFiles(dir, map[string][]byte{
+		"endpoints/users/users.schema.json": []byte(usersSchema("")),
+		"endpoints/users/users.execute.lua": []byte("return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }\n"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, dir)
+	for _, id := range []string{"u1", "u2"} {
+		if r := do(t, "POST", p.base+"/users", jsonType, `{"id": "`+id+`", "email": "ann@example.com"}`); r.status != 201 {
+			t.Fatalf("POST /users %s: %d %s", id, r.status, r.body)
+		}
+	}
+	p.stop(t)
+	runCheck(t, dir, 0, "--stores")
+
+	if err := os.WriteFile(schema, []byte(usersSchema(`,
+  "unique": ["email"]`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "data", "minimi.db")
+	before, err := os.ReadFile(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := exec.Command(binary, "check", "--dir", "users", "--stores")
+	check.Dir = root // the paths it prints are relative, as in the docs
+	out, err := check.Output()
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("check --stores: %v, want exit 1; output:\n%s", err, out)
+	}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if want := docsExample(t, "$ go run ./cmd/minimi check --dir users --stores\n"); !slices.Equal(got, want) {
+		t.Errorf("check --stores printed\n%s\nwant, as docs/cli.md shows,\n%s", out, strings.Join(want, "\n"))
+	}
+	if after, err := os.ReadFile(store); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("minimi.db after check --stores: %v, changed=%v; want it as it was", err, !bytes.Equal(after, before))
+	}
+
+	serve := exec.Command(binary, "serve", "--dir", dir, "--port", fmt.Sprint(freePort(t)))
+	serve.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false")
+	served, err := serve.CombinedOutput()
+	_, conflict, _ := strings.Cut(got[0], ": ") // what follows "check <file>: "
+	if err == nil || conflict == "" || !strings.Contains(string(served), "open stash: "+conflict) {
+		t.Fatalf("serve: %v\n%s\nwant it to refuse to start with %q", err, served, conflict)
+	}
+
+	if err := os.WriteFile(schema, []byte(usersSchema("")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runCheck(t, dir, 0, "--stores")
 }

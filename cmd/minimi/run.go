@@ -119,7 +119,9 @@ func checkCmd() *cobra.Command {
 		Short: "Load the config and every script; report every problem with file and line",
 		Long: `Load the config and every script, and report every problem with file and
 line; exit 1 on any. With --stores, also read every page of every store file
-of the service, which must be stopped, and report each damaged file.`,
+of the service, which must be stopped, and report each damaged file, and each
+collection whose records share a value of a field its schema makes unique
+(serve would refuse to start).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -131,7 +133,7 @@ of the service, which must be stopped, and report each damaged file.`,
 					site.Close()
 					var files []string
 					if stores {
-						files, err = checkStores(f.dir, cfg, site.Spec.Stores)
+						files, err = checkStores(f.dir, cfg, site.Spec)
 					}
 					if err == nil {
 						fmt.Fprintf(out, "ok: %d folders%s\n", len(site.Table.Folders), storesChecked(stores, files))
@@ -146,14 +148,17 @@ of the service, which must be stopped, and report each damaged file.`,
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&stores, "stores", false, "also read every store file of the stopped service and report damaged ones")
+	cmd.Flags().BoolVar(&stores, "stores", false, "also read every store file of the stopped service and report damaged ones and unique values that records share")
 	return cmd
 }
 
-// checkStores checks every store file of the stopped service in dir for
-// damage and returns the files it checked.
-func checkStores(dir string, cfg *config.Config, stores []stash.StoreSpec) ([]string, error) {
-	files, err := stash.CheckFiles(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: stores, Timeout: toolLockTimeout})
+// checkStores checks every store file of the stopped service in dir, whose
+// endpoints declare spec, for damage and for records that would stop serve
+// from rebuilding the indexes of spec's collections, and returns the files
+// it checked.
+func checkStores(dir string, cfg *config.Config, spec *server.Spec) ([]string, error) {
+	files, err := stash.CheckFiles(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: spec.Stores,
+		Collections: spec.Collections, Timeout: toolLockTimeout})
 	if errors.Is(err, stash.ErrInUse) {
 		return nil, fmt.Errorf("%w: is the service running? Stop it first: --stores reads its store files", err)
 	}

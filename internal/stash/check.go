@@ -8,17 +8,25 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
 
 // CheckFiles checks the bbolt file of every store in opts, the default
-// store's first, for damage, read-only: every page that the file's buckets
-// reach is read, and bbolt's own consistency check runs on it. This costs a read of every file. A file that does not exist yet is
-// skipped. It returns the files it checked, and an error for each one that
-// is damaged, wrapping ErrDamaged and naming it. The files must not be in
-// use: a file held for writing (by a running service) stops CheckFiles with
-// ErrInUse after opts.Timeout.
+// store's first, read-only: every page that the file's buckets reach is
+// read, and bbolt's own consistency check runs on it. This costs a read of
+// every file. Then, for each collection of opts.Collections in an undamaged
+// file, it runs what Reindex runs at start-up, without writing: a
+// collection whose indexed or unique fields are not the ones its store
+// recorded has its records scanned for two that share a value of a unique
+// field. A memory store (it has no file) and a file that does not exist
+// yet are skipped. It returns the files it checked, and an error for each
+// one that is damaged, wrapping ErrDamaged and naming it, and for each
+// collection that Reindex would stop on, naming the file and wrapping what
+// Reindex would return (a *ConflictError for a shared unique value). The
+// files must not be in use: a file held for writing (by a running service)
+// stops CheckFiles with ErrInUse after opts.Timeout.
 func CheckFiles(opts Options) ([]string, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -47,7 +55,11 @@ func CheckFiles(opts Options) ([]string, error) {
 			continue
 		}
 		defer db.Close()
-		errs = append(errs, st.check(db))
+		if err := st.check(db); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, st.checkIndexes(db, collectionsIn(opts.Collections, st)))
 	}
 	return files, errors.Join(errs...)
 }
@@ -81,6 +93,42 @@ func (st *store) check(db *bbolt.DB) error {
 			return fmt.Errorf("check %s: %w: %v%s; %s", st.path, ErrDamaged, first, also, damageFix(st.name == ""))
 		})
 	})
+}
+
+// collectionsIn returns the collections of specs that live in st, sorted
+// by path, as Reindex visits them.
+func collectionsIn(specs []CollectionSpec, st *store) []*Collection {
+	var colls []*Collection
+	for _, cs := range specs {
+		if cs.Store == st.name {
+			colls = append(colls, newCollection(cs, st))
+		}
+	}
+	slices.SortFunc(colls, func(a, b *Collection) int { return cmp.Compare(a.path, b.path) })
+	return colls
+}
+
+// checkIndexes runs on colls, the collections in db (st's file), in one
+// read transaction, the scan that Reindex runs at start-up on those whose
+// indexed or unique fields are not the ones the store recorded. It returns
+// an error for each collection the scan stops on, naming the file.
+func (st *store) checkIndexes(db *bbolt.DB, colls []*Collection) error {
+	var errs []error
+	err := st.guard(func() error {
+		return db.View(func(btx *bbolt.Tx) error {
+			tx := newBoltTx(btx)
+			for _, c := range colls {
+				if _, stale := staleIndexes(tx, c); !stale {
+					continue
+				}
+				if _, err := indexRecords(tx, c, nil); err != nil {
+					errs = append(errs, fmt.Errorf("check %s: %w", st.path, err))
+				}
+			}
+			return nil
+		})
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // readAll reads every byte of every key and value in b and in the buckets

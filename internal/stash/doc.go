@@ -112,7 +112,9 @@
 //     cannot commit. A panic that bbolt did not raise goes on. GuardLog does
 //     the same for the event log's own reads and writes. CheckFiles reads
 //     every page of the files of a stopped service, to find the damage
-//     before a call does.
+//     before a call does, and runs Reindex's scan of the collections whose
+//     indexes changed in a read transaction, to find the records that
+//     would stop the next start.
 //   - Records of Changes are shared with the session; do not modify them.
 //   - A Where on an x-hash field is an error (hashes are salted).
 package stash

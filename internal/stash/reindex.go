@@ -66,20 +66,15 @@ func (s *Set) reindexStore(st *store, colls []*Collection) (err error) {
 	defer tx.rollback()
 	wrote := false
 	for _, c := range colls {
-		want := indexedFields(c)
-		had := tx.get(metaBucket, indexedKey(c))
-		if bytes.Equal(had, want) {
+		old, stale := staleIndexes(tx, c)
+		if !stale {
 			continue
-		}
-		var old indexed
-		if had != nil {
-			_ = json.Unmarshal(had, &old) // unreadable: only the current fields are emptied
 		}
 		n, err := rebuildIndexes(tx, c, old.Fields)
 		if err != nil {
 			return err
 		}
-		if err := tx.put(metaBucket, indexedKey(c), want); err != nil {
+		if err := tx.put(metaBucket, indexedKey(c), indexedFields(c)); err != nil {
 			return fmt.Errorf("%s: record the indexed fields: %w", c.path, err)
 		}
 		wrote = true
@@ -96,20 +91,55 @@ func (s *Set) reindexStore(st *store, colls []*Collection) (err error) {
 	return nil
 }
 
+// staleIndexes reports whether the indexed and unique fields that tx's
+// store recorded for c are not those of c's schema, and returns the
+// recorded ones (none when the store recorded none, or nothing readable).
+func staleIndexes(tx kvTx, c *Collection) (old indexed, stale bool) {
+	had := tx.get(metaBucket, indexedKey(c))
+	if bytes.Equal(had, indexedFields(c)) {
+		return old, false
+	}
+	if had != nil {
+		_ = json.Unmarshal(had, &old) // unreadable: only the current fields are emptied
+	}
+	return old, true
+}
+
 // rebuildIndexes empties the indexes of the fields in old and of c's
 // current ones, then indexes every record of c again, checking its unique
 // fields. It returns the number of records.
 func rebuildIndexes(tx kvTx, c *Collection, old []string) (int, error) {
+	type entry struct {
+		field string
+		key   []byte
+	}
+	// The entries are made first: a bbolt cursor must not see writes it
+	// walks past.
+	var entries []entry
+	n, err := indexRecords(tx, c, func(f string, key []byte) { entries = append(entries, entry{f, key}) })
+	if err != nil {
+		return 0, err
+	}
 	for _, f := range append(old, c.indexOrder...) {
 		if err := emptyBucket(tx, newBucket(c.path, "index", f)); err != nil {
 			return 0, fmt.Errorf("%s: empty the index of %s: %w", c.path, f, err)
 		}
 	}
-	type entry struct {
-		field string
-		key   []byte
+	for _, e := range entries {
+		if err := tx.put(c.indexes[e.field], e.key, indexMark); err != nil {
+			return 0, fmt.Errorf("%s: index %s: %w", c.path, e.field, err)
+		}
 	}
-	var entries []entry            // made first: a bbolt cursor must not see writes it walks past
+	return n, nil
+}
+
+// indexRecords reads every record of c and calls add (unless nil) with
+// each index entry that c's indexed fields give it; it writes nothing, so
+// that CheckFiles runs it in a read transaction. Two records that hold the
+// same value of a unique field stop it with a *ConflictError naming both; a
+// record that does not decode stops it with an error naming the record. It
+// returns the number of records.
+func indexRecords(tx kvTx, c *Collection, add func(field string, key []byte)) (int, error) {
 	holders := map[string]string{} // unique field + 0x00 + encoded value → id
 	n := 0
 	var serr error
@@ -137,19 +167,13 @@ func rebuildIndexes(tx kvTx, c *Collection, old []string) (int, error) {
 				}
 				holders[hk] = id
 			}
-			entries = append(entries, entry{f, indexKey(enc, id)})
+			if add != nil {
+				add(f, indexKey(enc, id))
+			}
 		}
 		return true
 	})
-	if serr != nil {
-		return 0, serr
-	}
-	for _, e := range entries {
-		if err := tx.put(c.indexes[e.field], e.key, indexMark); err != nil {
-			return 0, fmt.Errorf("%s: index %s: %w", c.path, e.field, err)
-		}
-	}
-	return n, nil
+	return n, serr
 }
 
 // emptyBucket deletes every key of b.
