@@ -14,15 +14,26 @@ import (
 	"github.com/minimi-go/minimi/internal/jsontext"
 )
 
-// MaxJSONDepth bounds the nesting of JSON documents decoded into Lua and of Lua
-// tables encoded as JSON, so that hostile input cannot exhaust the stack.
+// MaxJSONDepth bounds the nesting of JSON documents decoded into Lua (request
+// bodies, json.decode, stored records, messages) and of the records and
+// values a script stores, so that hostile input cannot exhaust the stack.
 const MaxJSONDepth = 64
+
+// MaxEncodeDepth bounds the nesting of the JSON a script encodes (res:json,
+// json.encode, emit, nats): twice MaxJSONDepth, so that a reply, event or
+// message can hold what was stored or received, a list of records nested
+// MaxJSONDepth deep included, while a table that contains itself still
+// fails with an error.
+const MaxEncodeDepth = 2 * MaxJSONDepth
 
 // arrayMeta is the registry key of the metatable that marks a Lua table as a
 // JSON array, so that an empty one still encodes as [] rather than {}.
 const arrayMeta = "minimi.array"
 
-var errJSONDepth = fmt.Errorf("json nested deeper than %d levels", MaxJSONDepth)
+var (
+	errJSONDepth   = fmt.Errorf("json nested deeper than %d levels", MaxJSONDepth)
+	errEncodeDepth = fmt.Errorf("json nested deeper than %d levels", MaxEncodeDepth)
+)
 
 // MaxJSONBytes bounds the JSON a script can encode (json.encode, res:json):
 // a table that holds one large string many times would otherwise grow the
@@ -50,8 +61,8 @@ func appendJSON(L *lua.LState, buf []byte, v lua.LValue, depth int) ([]byte, err
 		}
 		return jsontext.AppendString(buf, string(v)), nil
 	case *lua.LTable:
-		if depth >= MaxJSONDepth {
-			return buf, errJSONDepth
+		if depth >= MaxEncodeDepth {
+			return buf, errEncodeDepth
 		}
 		if len(buf) > MaxJSONBytes {
 			return buf, errJSONSize

@@ -1,11 +1,13 @@
 package phases
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -494,5 +496,72 @@ func TestCommitDeadline(t *testing.T) {
 		if d.Before(before.Add(budget)) || d.After(after.Add(budget)) {
 			t.Errorf("deadline=%v, want %v after the scripts started (between %v and %v)", d, budget, before.Add(budget), after.Add(budget))
 		}
+	}
+}
+
+// TestDeepRecordInReplies: a record nested as deep as a body may be
+// (MaxJSONDepth levels) is stored, and a reply, an event or json.encode can
+// hold a list of such records, one level or more deeper; a record one level
+// deeper is refused; encoding stops at MaxEncodeDepth, so a table that
+// holds itself is an error, not a crash.
+func TestDeepRecordInReplies(t *testing.T) {
+	e := loadRecs(t, `return {
+		POST = function(req, res)
+			if req.query.how == "emit" then emit("listed", { items = req.stash:list({}) }) return res:json({ ok = true }) end
+			if req.query.how == "deeper" then req.body.a = { req.body.a } end
+			res:status(201):json(req.stash:create(req.body))
+		end,
+		GET = function(req, res)
+			local how, list = req.query.how, req.stash:list({})
+			if how == "json" then res:json({ items = list })
+			elseif how == "encode" then res:send(json.encode({ page = { items = list } }), "application/json")
+			elseif how == "self" then local t = {} t.t = t res:json(t)
+			else
+				local t = {} for i = 1, tonumber(how) - 1 do t = { t } end res:json(t)
+			end
+		end,
+	}`)
+	body := `{"id":"deep","a":` + strings.Repeat("[", MaxJSONDepth-1) + strings.Repeat("]", MaxJSONDepth-1) + `}`
+	if resp, err := run(t, e, "POST", "/recs", body); err != nil || resp.Status != 201 {
+		t.Fatalf("POST a record %d levels deep=%v %v, want 201", MaxJSONDepth, resp, err)
+	}
+	call := func(method, how, body string) (*Response, error) {
+		c := &Call{Folder: e.Table().Lookup("/recs"), Method: method, Path: "/recs", Header: http.Header{}, ID: "t1",
+			RawQuery: "how=" + how}
+		if body != "" {
+			c.Body = []byte(body)
+			c.Header.Set("Content-Type", "application/json")
+		}
+		return e.Run(t.Context(), c)
+	}
+	get := func(how string) (*Response, error) { return call("GET", how, "") }
+	for _, how := range []string{"json", "encode", "emit"} {
+		method := "GET"
+		if how == "emit" {
+			method = "POST"
+		}
+		resp, err := call(method, how, "")
+		if err != nil || resp.Status != 200 {
+			t.Errorf("GET how=%s=%v, want 200", how, err)
+			continue
+		}
+		if how != "emit" && !bytes.Contains(resp.Body, []byte(`"id":"deep"`)) {
+			t.Errorf("GET how=%s=%s, want the record", how, resp.Body)
+		}
+	}
+	if resp, err := get(strconv.Itoa(MaxEncodeDepth)); err != nil || resp.Status != 200 {
+		t.Errorf("res:json of %d levels=%v, want 200", MaxEncodeDepth, err)
+	}
+	for _, how := range []string{strconv.Itoa(MaxEncodeDepth + 1), "self"} {
+		_, err := get(how)
+		if !isStatus(err, 500) || !strings.Contains(err.Error(), "json nested deeper than 128 levels") {
+			t.Errorf("GET how=%s=%v, want a 500 saying json nested deeper than 128 levels", how, err)
+		}
+	}
+	deeper := strings.Replace(body, `"deep"`, `"deeper"`, 1)
+	if _, err := call("POST", "deeper", deeper); !isStatus(err, 500) ||
+		!strings.Contains(err.Error(), "json nested deeper than 64 levels") {
+		t.Errorf("create of a record %d levels deep=%v, want a 500 saying json nested deeper than 64 levels",
+			MaxJSONDepth+1, err)
 	}
 }
