@@ -597,7 +597,8 @@ func TestPathCleaning(t *testing.T) {
 }
 
 // TestCatchAllNeedsASegment: [...name] binds at least one segment, at the
-// root too; cleaning keeps /users//42 off the root's catch-all.
+// root too; cleaning keeps /users//42 off the root's catch-all; a URL whose
+// folder has no handler goes to the catch-all above it, as in Next.js.
 func TestCatchAllNeedsASegment(t *testing.T) {
 	files := maps.Clone(paramsSite)
 	files["endpoints/[...all]/[...all].execute.lua"] = `return { GET = function(req, res) res:json({ all = req.params.all }) end }`
@@ -611,7 +612,9 @@ func TestCatchAllNeedsASegment(t *testing.T) {
 		{paramsSite, "/files/", 404, ""},
 		{paramsSite, "/files/x", 200, `{"params":{"rest":"x"},"path":"/files/x"}`},
 		{files, "/", 404, ""},
-		{files, "/files", 200, `{"all":"files"}`},
+		{files, "/files", 200, `{"all":"files"}`}, // files/ has no handler of its own: the catch-all above serves it
+		{paramsSite, "/users", 404, ""},
+		{files, "/users", 200, `{"all":"users"}`},
 		{files, "/users//42", 200, `{"params":{"id":"42"},"path":"/users/42"}`},
 		{files, "/a/b", 200, `{"all":"a/b"}`},
 	}
