@@ -74,6 +74,15 @@ func (c *Config) Endpoint(url string) Endpoint {
 	return out
 }
 
+// Custom is Endpoint(url) without MiniMi's own keys (clients, log_body): the
+// custom config that scripts read as req.config.
+func (c *Config) Custom(url string) map[string]any {
+	e := c.Endpoint(url)
+	delete(e, keyClients)
+	delete(e, keyLogBody)
+	return e
+}
+
 // LogBody is Endpoint(url).LogBody() without building the merged settings:
 // the "log_body" of the deepest Endpoints entry that applies to url and sets it.
 func (c *Config) LogBody(url string) bool {

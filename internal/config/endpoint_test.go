@@ -134,3 +134,26 @@ func TestConfigLogBody(t *testing.T) {
 		t.Error("nil LogBody(\"/\")=true, want false")
 	}
 }
+
+// TestConfigCustom: req.config holds the custom keys only, not MiniMi's
+// own clients and log_body, wherever they are set.
+func TestConfigCustom(t *testing.T) {
+	c := DefaultConfig()
+	c.Endpoints = map[string]Endpoint{
+		"/notes":      {"page_size": 20.0, "clients": []any{"web"}},
+		"/notes/[id]": {"log_body": true},
+	}
+	for url, want := range map[string]map[string]any{
+		"/notes":      {"page_size": 20.0},
+		"/notes/[id]": {"page_size": 20.0},
+		"/users":      {},
+	} {
+		if got := c.Custom(url); !reflect.DeepEqual(got, want) {
+			t.Errorf("Custom(%q)=%v, want %v", url, got, want)
+		}
+	}
+	if !c.LogBody("/notes/[id]") || !reflect.DeepEqual(c.Endpoint("/notes/[id]").Clients(), []string{"web"}) {
+		t.Errorf("Custom changed the settings MiniMi reads: log_body %v, clients %v",
+			c.LogBody("/notes/[id]"), c.Endpoint("/notes/[id]").Clients())
+	}
+}

@@ -873,3 +873,21 @@ func TestSlowBody(t *testing.T) {
 		t.Errorf("slow body=%d %s %v, want a 408 problem", resp.StatusCode, resp.Header.Get("Content-Type"), p)
 	}
 }
+
+// TestReqConfigIsCustom: req.config is the endpoint's custom config, without
+// the keys MiniMi reads itself (log_body, clients).
+func TestReqConfigIsCustom(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Endpoints = map[string]config.Endpoint{"/notes": {"page_size": 20.0}, "/notes/[id]": {"log_body": true}}
+	s := newServer(t, map[string]string{
+		"endpoints/notes/notes.execute.lua":     `return { GET = function(req, res) res:json(req.config) end }`,
+		"endpoints/notes/[id]/[id].execute.lua": `return { GET = function(req, res) res:json(req.config) end }`,
+	}, cfg)
+	for _, target := range []string{"/notes", "/notes/5"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if rec.Code != 200 || rec.Body.String() != `{"page_size":20}` {
+			t.Errorf("GET %s=%d %s, want 200 {\"page_size\":20}", target, rec.Code, rec.Body)
+		}
+	}
+}

@@ -191,9 +191,7 @@ func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts S
 		CallStackSize: cfg.Limits.CallStack,
 		RegistrySize:  cfg.Limits.Registry,
 		Dev:           cfg.Dev,
-		EndpointConfig: func(url string) map[string]any {
-			return cfg.Endpoint(url)
-		},
+		EndpointConfig: cfg.Custom,
 		Stash:        b.Stash,
 		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
 		Commit:       b.commit(cfg),
