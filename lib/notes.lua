@@ -34,14 +34,17 @@ function M.etag(note)
 end
 
 -- ifMatch reads If-Match: "3" (an ETag sent back) or 3. It is nil without
--- the header or with "*", and a 400 when it is not a version, never nil:
--- that would skip the check. A version no note is at (0) is a 409.
+-- the header or with "*". Another value ("latest", W/"3") is no version of
+-- a note, never nil, which would skip the check: the precondition cannot
+-- hold, so it is a 412 and nothing is written. A version no note is at (0)
+-- is a 409.
 function M.ifMatch(req)
   local h = req.headers["if-match"]
   if h == nil or h == "*" then return nil end
-  local v = tonumber(string.match(h, '^"?(%d+)"?$') or "") -- too many digits: a huge number no note is at, a 409
+  -- Too many digits read as a huge number no note is at: a 409.
+  local v = tonumber(string.match(h, '^(%d+)$') or string.match(h, '^"(%d+)"$') or "")
   if not v then
-    error({ status = 400, title = "Bad Request", detail = "If-Match must be a version, like \"3\"" })
+    error({ status = 412, title = "Precondition Failed", detail = "If-Match must be a version of the note, like \"3\"" })
   end
   return v
 end

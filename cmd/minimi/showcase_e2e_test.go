@@ -236,7 +236,10 @@ func TestShowcaseWalkthrough(t *testing.T) {
 			body, ifMatch string
 			status        int
 		}{
-			{`{"title": "x"}`, "soon", 400},
+			{`{"title": "x"}`, "soon", 412},
+			{`{"title": "x"}`, `W/"2"`, 412},
+			{`{"title": "x"}`, `"2`, 412},
+			{`{"title": "x"}`, `2"`, 412},
 			{`{"title": "x"}`, "99999999999999999999", 409}, // a version no record is at: never read as no header
 			{`{"title": "x"}`, "0", 409},
 			{`42`, `"2"`, 422},
