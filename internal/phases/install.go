@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -148,7 +149,22 @@ func (e *Engine) runInstall(v *vm, f *router.Folder, proto *lua.FunctionProto, s
 	v.L.Push(run)
 	v.L.Push(v.newReq())
 	if err := v.L.PCall(1, 0, v.onErr); err != nil {
-		return nil, v.handlerError(&processor{file: "endpoints/" + f.Install}, err)
+		return nil, installError("endpoints/"+f.Install, v.handlerError(&processor{file: "endpoints/" + f.Install}, err))
 	}
 	return &Command{Call: c, Status: http.StatusOK, Changes: ss.Changes(), Emits: cs.emits}, nil
+}
+
+// installError names the install script file in err, with the line it came
+// from when known: a Lua error's message already holds its position, but a
+// record the schema refused or an error table ({ status = 409, … }) holds
+// none.
+func installError(file string, err error) error {
+	if strings.Contains(err.Error(), file) {
+		return err
+	}
+	var pe *Error
+	if errors.As(err, &pe) && pe.Source != "" {
+		return fmt.Errorf("%s: %w", pe.Source, err)
+	}
+	return fmt.Errorf("%s: %w", file, err)
 }

@@ -565,3 +565,35 @@ func TestDeepRecordInReplies(t *testing.T) {
 			MaxJSONDepth+1, err)
 	}
 }
+
+// TestInstallErrorNamesTheFile: an install script that fails names its file
+// and line, also when the error carries no position of its own: a record the
+// schema refuses, or an error table.
+func TestInstallErrorNamesTheFile(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"schema":  {"  req.stash:create({ title = 42 })", "endpoints/recs/recs.install.lua:2: 422 "},
+		"table":   {"  error({ status = 409, title = 'Conflict', detail = 'x' })", "endpoints/recs/recs.install.lua:2: 409 "},
+		"message": {"  error('boom')", "endpoints/recs/recs.install.lua:2: boom"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := stash.Open(stash.Options{DataDir: t.TempDir(), Timeout: time.Second, NoSync: true,
+				Collections: []stash.CollectionSpec{{Path: "/recs", Schema: sc}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { set.Close() })
+			e := load(t, map[string]string{
+				"recs/recs.install.lua": "return function(req)\n" + tc.body + "\nend",
+				"recs/recs.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+			}, Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }})
+			_, err = e.RunInstall(t.Context(), e.Installs()[0], set.Session())
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Count(err.Error(), "recs.install.lua") != 1 {
+				t.Errorf("RunInstall()=%v, want it to name the file and line once: %q", err, tc.want)
+			}
+		})
+	}
+}
