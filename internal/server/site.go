@@ -184,21 +184,21 @@ func engineOptions(dir string, cfg *config.Config, spec *Spec, b Backend, opts S
 		lib = os.DirFS(filepath.Join(dir, "lib"))
 	}
 	return phases.Options{
-		Phases:        cfg.Phases,
-		Endpoints:     os.DirFS(filepath.Join(dir, "endpoints")),
-		Lib:           lib,
-		ScriptTimeout: time.Duration(cfg.Limits.ScriptMS) * time.Millisecond,
-		CallStackSize: cfg.Limits.CallStack,
-		RegistrySize:  cfg.Limits.Registry,
-		Dev:           cfg.Dev,
+		Phases:         cfg.Phases,
+		Endpoints:      os.DirFS(filepath.Join(dir, "endpoints")),
+		Lib:            lib,
+		ScriptTimeout:  time.Duration(cfg.Limits.ScriptMS) * time.Millisecond,
+		CallStackSize:  cfg.Limits.CallStack,
+		RegistrySize:   cfg.Limits.Registry,
+		Dev:            cfg.Dev,
 		EndpointConfig: cfg.Custom,
-		Stash:        b.Stash,
-		CollectionOf: func(f *router.Folder) string { return spec.collectionOf[f] },
-		Commit:       b.commit(cfg),
-		Logger:       opts.Logger,
-		AuthSecret:   cfg.Auth.Secret,
-		Bus:          opts.Bus,
-		Observer:     opts.Observer,
+		Stash:          b.Stash,
+		CollectionOf:   func(f *router.Folder) string { return spec.collectionOf[f] },
+		Commit:         b.commit(cfg),
+		Logger:         opts.Logger,
+		AuthSecret:     cfg.Auth.Secret,
+		Bus:            opts.Bus,
+		Observer:       opts.Observer,
 	}
 }
 
