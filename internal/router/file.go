@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/minimi-go/minimi/internal/suggest"
 )
 
 // The suffixes of a folder's non-processor files, after "<base>.".
@@ -58,11 +60,11 @@ func classifyFile(base, name string, phases []string) (fileKind, error) {
 	}
 	if phase, ok := processorPhase(base, name); ok {
 		return fileKind{}, fmt.Errorf("%w: %q (configured: %s)%s",
-			ErrUnknownPhase, phase, strings.Join(phases, ", "), suggest(name, base, suffixes))
+			ErrUnknownPhase, phase, strings.Join(phases, ", "), didYouMean(name, base, suffixes))
 	}
 	return fileKind{}, fmt.Errorf("%w: want %s.<phase>.lua, %s.%s, %s.%s or %s.%s%s",
 		ErrUnknownFile, base, base, schemaSuffix, base, stashSuffix, base, installSuffix,
-		suggest(name, base, suffixes))
+		didYouMean(name, base, suffixes))
 }
 
 // fileSuffix is one name ending a folder's file may have after "<base>.".
@@ -97,41 +99,18 @@ func processorPhase(base, name string) (string, bool) {
 	return phase, true
 }
 
-// suggest returns `; did you mean "x"?` for the valid file name closest to
+// didYouMean returns `; did you mean "x"?` for the valid file name closest to
 // name, when one is within two edits; "" otherwise.
-func suggest(name, base string, suffixes []fileSuffix) string {
-	best, bestDist := "", 3
-	for _, s := range suffixes {
-		want := base + "." + s.suffix
-		if d := editDistance(name, want); d < bestDist {
-			best, bestDist = want, d
-		}
+func didYouMean(name, base string, suffixes []fileSuffix) string {
+	names := make([]string, len(suffixes))
+	for i, s := range suffixes {
+		names[i] = base + "." + s.suffix
 	}
+	best := suggest.Closest(name, names, 2)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // checkPhases rejects phase names that cannot name processor files.

@@ -53,7 +53,7 @@ func TestClassifyFile(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
+func TestDidYouMean(t *testing.T) {
 	suffixes := fileSuffixes(testPhases)
 	tests := []struct {
 		name string
@@ -68,30 +68,10 @@ func TestSuggest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := suggest(tc.name, "bar", suffixes); got != tc.want {
-				t.Errorf("suggest(%q)=%q, want %q", tc.name, got, tc.want)
+			if got := didYouMean(tc.name, "bar", suffixes); got != tc.want {
+				t.Errorf("didYouMean(%q)=%q, want %q", tc.name, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0},
-		{"abc", "", 3},
-		{"", "abc", 3},
-		{"load", "load", 0},
-		{"lod", "load", 1},
-		{"kitten", "sitting", 3},
-		{"exectue", "execute", 2},
-	}
-	for _, tc := range tests {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("editDistance(%q, %q)=%d, want %d", tc.a, tc.b, got, tc.want)
-		}
 	}
 }
 

@@ -67,6 +67,18 @@ func TestParseSchema(t *testing.T) {
 		{"dependencies", `{"schema": {"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": {"properties": {"b": {"x-hidden": true}}}, "c": ["a"]}}}`, "/schema/dependencies/a/properties/b: x-hidden applies"},
 		{"unknown keyword", `{"schema": {"properties": {"a": {"x-note": {"x-hash": true}}}}}`, "/schema/properties/a/x-note: x-hash applies"},
 		{"top level", `{"schema": {"type": "object", "x-hidden": true}}`, "/schema: x-hidden applies to top-level properties only"},
+
+		// A misspelt transform keyword would leave its field served or
+		// stored in the clear: it is refused with the keyword meant. Other
+		// x- keywords are annotations.
+		{"misspelt hidden", `{"schema": {"properties": {"pw": {"type": "string", "x-hiden": true}}}}`,
+			`/schema/properties/pw: unknown keyword "x-hiden"; did you mean "x-hidden"?`},
+		{"misspelt hash", `{"schema": {"properties": {"pw": {"type": "string", "x_hash": true}}}}`, `unknown keyword "x_hash"; did you mean "x-hash"?`},
+		{"capitalised", `{"schema": {"properties": {"pw": {"type": "string", "X-Hidden": true}}}}`, `unknown keyword "X-Hidden"; did you mean "x-hidden"?`},
+		{"misspelt lowercase", `{"schema": {"properties": {"e": {"type": "string", "x-lowercse": true}}}}`, `did you mean "x-lowercase"?`},
+		{"misspelt nested", `{"schema": {"properties": {"a": {"items": {"xhidden": true}}}}}`, `/schema/properties/a/items: unknown keyword "xhidden"`},
+		{"annotations", `{"schema": {"x-order": 1, "properties": {"a": {"type": "string", "x-go-name": "A", "x-note": "n", "x-hidden": true}}}}`, ""},
+		{"misspelt property name", `{"schema": {"properties": {"x-hiden": {"type": "string"}}, "required": ["x-hiden"]}}`, ""},
 		{"keyword names", `{"schema": {"required": ["x-hash"], "dependentRequired": {"x-hidden": ["x-hash"]}, "default": {"x-hash": true},
 			"properties": {"x-hash": {"type": "string", "const": {"x-hidden": true}, "enum": [{"x-lowercase": true}], "examples": [{"x-hash": 1}]}}}}`, ""},
 

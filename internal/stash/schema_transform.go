@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/minimi-go/minimi/internal/suggest"
 )
 
 // Transform keywords. MiniMi applies them to the top-level properties of a
@@ -117,6 +119,8 @@ func strayTransforms(node any, ptr string, top bool, errs *[]string) {
 				if !top {
 					*errs = append(*errs, fmt.Sprintf("%s: %s applies to top-level properties only", ptr, k))
 				}
+			case nearTransform(k) != "":
+				*errs = append(*errs, fmt.Sprintf("%s: unknown keyword %q; did you mean %q?", ptr, k, nearTransform(k)))
 			case dataKeywords[k]:
 			case nameKeyed[k]:
 				members, _ := n[k].(map[string]any)
@@ -128,6 +132,25 @@ func strayTransforms(node any, ptr string, top bool, errs *[]string) {
 			}
 		}
 	}
+}
+
+// nearTransform returns the transform keyword that k, a keyword no JSON
+// Schema vocabulary knows, was most likely meant to be ("x-hiden",
+// "X-Hidden", "x_hash"): a misspelt x-hidden would leave the field it marks
+// served to every client. Other keywords, "x-" ones included, stay
+// annotations, as JSON Schema and OpenAPI let them be.
+func nearTransform(k string) string {
+	if slices.Contains(transformKeys, k) {
+		return ""
+	}
+	norm := strings.ReplaceAll(strings.ToLower(k), "_", "-")
+	if !strings.HasPrefix(norm, "x") {
+		return ""
+	}
+	if slices.Contains(transformKeys, norm) {
+		return norm
+	}
+	return suggest.Closest(norm, transformKeys, 2)
 }
 
 // reusedTransforms returns an error for each reference to a schema whose
