@@ -120,12 +120,13 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 // line of its own, each naming the file, as docs/config.md shows.
 func TestCheckConfigProblems(t *testing.T) {
 	dir := writeService(t, map[string]string{
-		"config.json":                       `{"port": "3000", "nats": {"prt": 1}, "limits": {"script_ms": 0}}`,
+		"config.json":                       "{\"port\": \"3000\", \"nats\": {\"prt\": 1}, \"limits\": {\"script_ms\": 0}, \"dev\": true,\n  \"dev\": false}",
 		"endpoints/notes/notes.execute.lua": brokenNotes,
 	})
 	file := filepath.Join(dir, "config.json")
 	want := []string{
-		fmt.Sprintf(`load %s: config: unknown key "nats.prt"`, file),
+		fmt.Sprintf(`load %s: config: dev: given on lines 1 and 2; a JSON decoder keeps the last and drops the first`, file),
+		fmt.Sprintf(`load %s: config: unknown key "nats.prt"; did you mean "nats.port"?`, file),
 		fmt.Sprintf(`load %s: config: port: want integer, got string`, file),
 		fmt.Sprintf(`load %s: config: limits.script_ms: must be positive, got 0`, file),
 	}
@@ -141,7 +142,7 @@ func TestCheckBadConfigFirst(t *testing.T) {
 		"config.json":                       `{"prot": 3000}`,
 		"endpoints/notes/notes.execute.lua": brokenNotes,
 	})
-	want := []string{fmt.Sprintf(`load %s: config: unknown key "prot"`, filepath.Join(dir, "config.json"))}
+	want := []string{fmt.Sprintf(`load %s: config: unknown key "prot"; did you mean "port"?`, filepath.Join(dir, "config.json"))}
 	if got := runCheck(t, dir, 1); !slices.Equal(got, want) {
 		t.Errorf("check printed %q, want %q", got, want)
 	}

@@ -31,10 +31,13 @@
 // # Strictness
 //
 // The file is decoded with encoding/json and checked against Config before anything is
-// merged: an unknown key is an error that names it in dotted form (unknown key "nats.prt"),
-// and so is a value of the wrong JSON type (port: want integer, got string) — the file's
-// values are not converted, "3000" is not a port. Keys are case-sensitive. Syntax errors
-// report line and column. If a key appears twice, the last one counts, as in JavaScript.
+// merged: an unknown key is an error that names it in dotted form (unknown key "nats.prt",
+// with the known key within two edits of it, if any: did you mean "nats.port"?), and so is
+// a value of the wrong JSON type (port: want integer, got string) — the file's values are
+// not converted, "3000" is not a port. Keys are case-sensitive. Syntax errors report line
+// and column. A key given twice in one object is an error naming both lines: a decoder
+// would keep the last value, so a second "endpoints" object would drop the first one's
+// client lists without a word.
 //
 // Then Validate checks the values: ranges, phase names, origins, client keys and CIDRs,
 // endpoint URLs and the endpoint keys MiniMi reads itself. Every problem is a [*KeyError]

@@ -16,6 +16,9 @@ var (
 	ErrWrongType = errors.New("wrong type")
 	// ErrBadValue is a value of the right type that breaks a rule (range, format, reference).
 	ErrBadValue = errors.New("bad value")
+	// ErrDuplicateKey is a key given twice in one object of the file, of
+	// which a JSON decoder would keep the last without a word.
+	ErrDuplicateKey = errors.New("duplicate key")
 )
 
 // KeyError is a problem with one key of the config, named in dotted form
@@ -23,13 +26,17 @@ var (
 // An empty Key is the document itself. For ErrUnknownEnv, Key is the variable's name.
 type KeyError struct {
 	Key string
-	Err error // wraps ErrUnknownKey, ErrWrongType or ErrBadValue
+	Err error // wraps ErrUnknownKey, ErrWrongType, ErrBadValue or ErrDuplicateKey
+	// Hint is, for an unknown key, the known key it most likely meant.
+	Hint string
 }
 
 func (e *KeyError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrUnknownEnv):
 		return "config: unknown environment variable " + e.Key
+	case errors.Is(e.Err, ErrUnknownKey) && e.Hint != "":
+		return "config: unknown key " + strconv.Quote(e.Key) + "; did you mean " + strconv.Quote(e.Hint) + "?"
 	case errors.Is(e.Err, ErrUnknownKey):
 		return "config: unknown key " + strconv.Quote(e.Key)
 	case e.Key == "":

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/minimi-go/minimi/internal/suggest"
 )
 
 // ParseConfig reads config.json text from r and returns the config it describes:
@@ -27,10 +29,11 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	dups := duplicateKeys(data)
 	// A key that is unknown or of the wrong type is left out (see
 	// checkObject), so that the values of the others are checked too and
 	// one run reports every problem.
-	errs := checkValue("", doc, reflect.TypeFor[Config]())
+	errs := append(dups, checkValue("", doc, reflect.TypeFor[Config]())...)
 	if _, ok := doc.(map[string]any); !ok && len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -102,6 +105,67 @@ func decodeDocument(data []byte) (any, error) {
 		return nil, &SyntaxError{Line: line, Column: col, Err: errors.New("unexpected data after the top-level value")}
 	}
 	return doc, nil
+}
+
+// duplicateKeys returns an error for each key that an object of data, a
+// valid JSON document, gives more than once, naming it in dotted form and
+// the lines of both. A decoder keeps the last value and drops the first
+// without a word, so "port" given twice would run on the second port.
+func duplicateKeys(data []byte) []error {
+	type frame struct {
+		key  string         // the dotted name of the object or array
+		seen map[string]int // an object's keys so far → their line; nil for an array
+		next int            // an array's next index
+		name string         // an object's key whose value comes next; "" when a key comes next
+		has  bool           // name is set
+	}
+	var errs []error
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	// valueName names the value about to be read in the innermost frame.
+	valueName := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if f.seen == nil {
+			f.next++
+			return fmt.Sprintf("%s[%d]", f.key, f.next-1)
+		}
+		f.has = false
+		return dotted(f.key, f.name)
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil { // io.EOF: data was decoded whole before
+			return errs
+		}
+		if len(stack) > 0 {
+			if f := stack[len(stack)-1]; f.seen != nil && !f.has && tok != json.Delim('}') {
+				k, _ := tok.(string)
+				line, _ := position(data, int(dec.InputOffset()))
+				if first, ok := f.seen[k]; ok {
+					errs = append(errs, keyErr(dotted(f.key, k), ErrDuplicateKey,
+						"given on lines %d and %d; a JSON decoder keeps the last and drops the first", first, line))
+				} else {
+					f.seen[k] = line
+				}
+				f.name, f.has = k, true
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{key: valueName(), seen: map[string]int{}})
+		case json.Delim('['):
+			stack = append(stack, &frame{key: valueName()})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			valueName()
+		}
+	}
 }
 
 // syntaxError places a decoding error at its line and column.
@@ -183,7 +247,11 @@ func checkObject(key string, v any, t reflect.Type) []error {
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		elem, ok := elemType(t, k)
 		if !ok {
-			errs = append(errs, &KeyError{Key: dotted(key, k), Err: ErrUnknownKey})
+			ke := &KeyError{Key: dotted(key, k), Err: ErrUnknownKey}
+			if near := suggest.Closest(k, jsonNames(t), 2); near != "" {
+				ke.Hint = dotted(key, near)
+			}
+			errs = append(errs, ke)
 			delete(obj, k)
 			continue
 		}
@@ -280,6 +348,17 @@ func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
 		}
 	}
 	return reflect.StructField{}, false
+}
+
+// jsonNames lists the JSON names of the fields of struct type t.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if name := jsonName(t.Field(i)); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func jsonName(f reflect.StructField) string {

@@ -26,7 +26,6 @@ func TestParseConfig(t *testing.T) {
 			c.NATS.URL = "nats://bus.example:4222"
 		}},
 		{"limits partial", `{"limits": {"script_ms": 50}}`, func(c *Config) { c.Limits.ScriptMS = 50 }},
-		{"last duplicate wins", `{"port": 1, "port": 2}`, func(c *Config) { c.Port = 2 }},
 		{"int64 limit", `{"limits": {"body_bytes": 9007199254740993}}`, func(c *Config) {
 			c.Limits.BodyBytes = 9007199254740993 // not representable as float64
 		}},
@@ -108,10 +107,19 @@ func TestParseConfigErrorText(t *testing.T) {
 		want string
 	}{
 		{"wrong type", `{"port": "3000"}`, "config: port: want integer, got string"},
-		{"unknown key", `{"nats": {"prt": 1}}`, `config: unknown key "nats.prt"`},
+		{"unknown key", `{"nats": {"prt": 1}}`, `config: unknown key "nats.prt"; did you mean "nats.port"?`},
+		{"unknown key far from any", `{"nats": {"speed": 1}}`, `config: unknown key "nats.speed"`},
 		{"bad value", `{"port": 70000}`, "config: port: must be 0..65535, got 70000"},
 		{"every problem, in key order", `{"prot": 1, "nats": {"prt": 1}, "dev": 1}`,
-			"config: dev: want boolean, got number\n" + `config: unknown key "nats.prt"` + "\n" + `config: unknown key "prot"`},
+			"config: dev: want boolean, got number\n" + `config: unknown key "nats.prt"; did you mean "nats.port"?` + "\n" +
+				`config: unknown key "prot"; did you mean "port"?`},
+		// A key given twice is an error naming both lines; a decoder would
+		// keep the last without a word.
+		{"duplicate key", "{\"port\": 3000,\n \"port\": 4000}", "config: port: given on lines 1 and 2; a JSON decoder keeps the last and drops the first"},
+		{"duplicate nested keys", "{\"nats\": {\"url\": \"a\", \"url\": \"b\"},\n \"endpoints\": {\"/\": {\"x\": [{\"k\": 1, \"k\": 2}]}}}",
+			"config: nats.url: given on lines 1 and 1; a JSON decoder keeps the last and drops the first\n" +
+				"config: endpoints./.x[0].k: given on lines 2 and 2; a JSON decoder keeps the last and drops the first"},
+		{"same key in two objects", `{"nats": {"url": "nats://x:4222"}, "clients": {}, "limits": {"script_ms": 5}, "endpoints": {"/": {"url": 1}}}`, ""},
 		{"every bad value", `{"name": "", "port": -1}`,
 			"config: name: must not be empty\nconfig: port: must be 0..65535, got -1"},
 		// A key of the wrong type is left out, so the others are checked too,
@@ -136,6 +144,12 @@ func TestParseConfigErrorText(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(tc.json))
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("ParseConfig()=%v, want nil", err)
+				}
+				return
+			}
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("ParseConfig()=%v, want %q", err, tc.want)
 			}
