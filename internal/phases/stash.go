@@ -419,6 +419,10 @@ func stashError(err error) *Error {
 		}
 		return e
 	case errors.Is(err, stash.ErrConflict):
+		var ce *stash.ConflictError
+		if errors.As(err, &ce) && ce.Holder != "" {
+			return newError(http.StatusConflict, ce.Detail(), err)
+		}
 		return newError(http.StatusConflict, err.Error(), err)
 	case errors.Is(err, stash.ErrNotFound):
 		return newError(http.StatusNotFound, err.Error(), err)

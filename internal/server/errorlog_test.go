@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -164,7 +165,7 @@ func TestBindingErrorsInTheLog(t *testing.T) {
 		status       int
 		want         string
 	}{
-		{"conflict", "POST", 409, "409 Conflict: conflict on /users u2 field email: value is taken by u1"},
+		{"conflict", "POST", 409, "409 Conflict: conflict on /users field email: another record holds the same value (u1 holds it; u2 was written)"},
 		{"schema", "PATCH", 422, "422 Unprocessable Entity: the record does not match the schema of /users: /email is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,5 +210,40 @@ func TestErrorWithAnyValue(t *testing.T) {
 		if want := "endpoints/" + name + "/" + name + ".execute.lua:2"; lines[i]["source"] != want || lines[i]["error"] == "" {
 			t.Errorf("log line %v, want source %q and an error", lines[i], want)
 		}
+	}
+}
+
+// TestUniqueConflictDetail: the 409 of a unique field tells the client the
+// collection and the field, not the id of the record holding the value nor
+// the id generated for the refused one. (A script that catches the error
+// reads both: TestBindingErrorsInTheLog.)
+func TestUniqueConflictDetail(t *testing.T) {
+	ts, _ := serveLogged(t, map[string]string{
+		"endpoints/users/users.schema.json": `{"schema": {"type": "object", "properties": {"email": {"type": "string"}}}, "unique": ["email"]}`,
+		"endpoints/users/users.execute.lua": `return { POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end }`,
+	})
+	post := func() (int, map[string]any) {
+		resp, err := http.Post(ts.URL+"/users", "application/json", strings.NewReader(`{"email": "a@example.com"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, body
+	}
+	status, first := post()
+	if status != 201 {
+		t.Fatalf("first POST=%d %v, want 201", status, first)
+	}
+	holder := first["id"].(string)
+	status, body := post()
+	if want := "conflict on /users field email: another record holds the same value"; status != 409 || body["detail"] != want {
+		t.Errorf("second POST=%d %v, want 409 with detail %q", status, body, want)
+	}
+	if strings.Contains(fmt.Sprint(body), holder) {
+		t.Errorf("the 409 names %s, the record holding the value", holder)
 	}
 }

@@ -87,10 +87,14 @@ type ConflictError struct {
 	Collection string
 	ID         string
 	Field      string // the unique field, or "" for a version or id conflict
+	Holder     string // for a write that a unique field refused, the id of the record holding the value
 	Err        error  // what was found, wrapping ErrConflict
 }
 
 func (e *ConflictError) Error() string {
+	if e.Holder != "" {
+		return e.Detail() + " (" + e.Holder + " holds it; " + e.ID + " was written)"
+	}
 	s := "conflict on " + e.Collection + " " + e.ID
 	if e.Field != "" {
 		s += " field " + e.Field
@@ -100,6 +104,18 @@ func (e *ConflictError) Error() string {
 		s += ": " + strings.TrimPrefix(e.Err.Error(), ErrConflict.Error()+": ")
 	}
 	return s
+}
+
+// Detail is the conflict as a client may read it. For a unique field it
+// names neither record: not the one written, whose id may have been
+// generated for this very call, nor the one that holds the value, which the
+// client may not be allowed to know of (an account's id found by its
+// email). Error, for the log, names both.
+func (e *ConflictError) Detail() string {
+	if e.Holder == "" {
+		return e.Error()
+	}
+	return "conflict on " + e.Collection + " field " + e.Field + ": another record holds the same value"
 }
 
 // Unwrap returns the underlying error.

@@ -510,7 +510,7 @@ func (ss *Session) checkUnique(c *Collection, id string, rec map[string]any) err
 		}
 		if holder != "" {
 			return &ConflictError{Collection: c.path, ID: id, Field: f,
-				Err: fmt.Errorf("%w: value is taken by %s", ErrConflict, holder)}
+				Holder: holder, Err: ErrConflict}
 		}
 	}
 	return nil

@@ -333,7 +333,7 @@ func checkCurrent(tx kvTx, c *Collection, ch *Change) (old []byte, err error) {
 		}
 		if holder := uniqueTaken(tx, c, f, v, ch.ID, nil); holder != "" {
 			return nil, &ConflictError{Collection: c.path, ID: ch.ID, Field: f,
-				Err: fmt.Errorf("%w: value is taken by %s", ErrConflict, holder)}
+				Holder: holder, Err: ErrConflict}
 		}
 	}
 	return old, nil

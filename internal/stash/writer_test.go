@@ -120,7 +120,7 @@ func TestApplySeesEarlierCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Commit(c)
-	if want := "conflict on /users u2 field email: value is taken by u1"; !errors.Is(err, ErrConflict) || err.Error() != want {
+	if want := "conflict on /users field email: another record holds the same value (u1 holds it; u2 was written)"; !errors.Is(err, ErrConflict) || err.Error() != want {
 		t.Errorf("Commit(email taken)=%v, want ErrConflict saying %q", err, want)
 	}
 }
