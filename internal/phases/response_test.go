@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -119,5 +120,26 @@ func TestResRedirect(t *testing.T) {
 				t.Errorf("got %d Location %q, want %d %q", resp.Status, resp.Header.Get("Location"), tc.status, tc.location)
 			}
 		})
+	}
+}
+
+// TestOptionalStringNumber: an optional string argument takes a number as
+// its text, as Lua's luaL_optstring does: res:error's detail, res:send's
+// content type and auth.verify's stored hash.
+func TestOptionalStringNumber(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`res:error(400, 42)`)}, Options{})
+	_, err := run(t, e, "GET", "/t", "")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Status != 400 || pe.Detail != "42" {
+		t.Errorf("res:error(400, 42): err=%#v, want a 400 with detail 42", err)
+	}
+	e = load(t, map[string]string{"t/t.execute.lua": handlerOf(`res:send("ok", 42)`)}, Options{})
+	resp, err := run(t, e, "GET", "/t", "")
+	if err != nil || resp.ContentType != "42" || string(resp.Body) != "ok" {
+		t.Errorf("res:send(\"ok\", 42): resp=%+v err=%v, want ok with content type 42", resp, err)
+	}
+	got := eval(t, Options{}, `res:json({ ok = auth.verify(42, "42") })`)
+	if got["ok"] != false {
+		t.Errorf("auth.verify(42, \"42\")=%v, want false", got["ok"])
 	}
 }

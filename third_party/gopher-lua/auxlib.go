@@ -160,16 +160,14 @@ func (ls *LState) OptNumber(n int, d LNumber) LNumber {
 	return ls.CheckNumber(n)
 }
 
+// OptString is argument n as a string, or d when it is nil or not given. A
+// number is taken as its text, as CheckString and Lua 5.1's luaL_optlstring
+// take it.
 func (ls *LState) OptString(n int, d string) string {
-	v := ls.Get(n)
-	if v == LNil {
+	if ls.Get(n) == LNil {
 		return d
 	}
-	if lv, ok := v.(LString); ok {
-		return string(lv)
-	}
-	ls.TypeError(n, LTString)
-	return ""
+	return ls.CheckString(n)
 }
 
 func (ls *LState) OptBool(n int, d bool) bool {

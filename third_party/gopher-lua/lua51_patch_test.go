@@ -524,3 +524,25 @@ func TestSetMetatableSecondArgument(t *testing.T) {
 		{`getmetatable({})`, "nil", ""},
 	})
 }
+
+// TestOptStringNumber: an optional string argument takes a number as its
+// text, as Lua 5.1's luaL_optlstring does (through luaL_checklstring), and
+// still refuses other types: table.concat's separator, and the chunk names
+// of loadstring and load.
+func TestOptStringNumber(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`table.concat({1, 2}, 0)`, `"102"`, ""},
+		{`table.concat({1, 2}, 1.5)`, `"11.52"`, ""},
+		{`table.concat({1, 2}, 1e100)`, `"11e+1002"`, ""},
+		{`table.concat({1, 2}, -0.5)`, `"1-0.52"`, ""},
+		{`table.concat({1, 2}, nil)`, `"12"`, ""},
+		{`table.concat({1, 2}, "0")`, `"102"`, ""},
+		{`pcall(table.concat, {1, 2}, true)`, `false, "bad argument #2 to '?' (string expected, got boolean)"`, ""},
+		{`pcall(table.concat, {1, 2}, {})`, `false, "bad argument #2 to '?' (string expected, got table)"`, ""},
+		{`loadstring("return 7", 42)()`, "7", ""},
+		{`debug.getinfo(loadstring("return 7", 42), "S").source`, `"42"`, ""},
+		{`debug.getinfo(load(function() return nil end, 42), "S").source`, `"42"`, ""},
+		{`pcall(loadstring, "x", {})`, `false, "bad argument #2 to '?' (string expected, got table)"`, ""},
+		{`pcall(load, function() end, true)`, `false, "bad argument #2 to '?' (string expected, got boolean)"`, ""},
+	})
+}
