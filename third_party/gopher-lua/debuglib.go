@@ -33,13 +33,18 @@ func debugGetInfo(L *LState) int {
 	L.CheckTypes(1, LTFunction, LTNumber)
 	arg1 := L.Get(1)
 	what := L.OptString(2, "Slunf")
+	// GetInfo does not know Lua's 'L', the lines that hold code: it is read
+	// here.
+	activelines := strings.ContainsRune(what, 'L')
+	what = strings.ReplaceAll(what, "L", "")
 	var dbg *Debug
-	var fn LValue
+	var fn, target LValue
 	var err error
 	var ok bool
 	switch lv := arg1.(type) {
 	case *LFunction:
 		dbg = &Debug{}
+		target = lv
 		fn, err = L.GetInfo(">"+what, dbg, lv)
 	case LNumber:
 		dbg, ok = L.GetStack(int(lv))
@@ -47,12 +52,12 @@ func debugGetInfo(L *LState) int {
 			L.Push(LNil)
 			return 1
 		}
+		target = dbg.frame.Fn
 		fn, err = L.GetInfo(what, dbg, LNil)
 	}
 
-	if err != nil {
-		L.Push(LNil)
-		return 1
+	if err != nil { // an option GetInfo does not know, as lua_getinfo refuses it
+		L.ArgError(2, "invalid option")
 	}
 	tbl := L.NewTable()
 	if len(dbg.Name) > 0 {
@@ -67,6 +72,13 @@ func debugGetInfo(L *LState) int {
 	tbl.RawSetString("linedefined", LNumber(dbg.LineDefined))
 	tbl.RawSetString("lastlinedefined", LNumber(dbg.LastLineDefined))
 	tbl.RawSetString("func", fn)
+	if f, ok := target.(*LFunction); ok && activelines && !f.IsG {
+		lines := L.NewTable()
+		for _, line := range f.Proto.DbgSourcePositions {
+			lines.RawSetInt(line, LTrue)
+		}
+		tbl.RawSetString("activelines", lines)
+	}
 	L.Push(tbl)
 	return 1
 }

@@ -546,3 +546,24 @@ func TestOptStringNumber(t *testing.T) {
 		{`pcall(load, function() end, true)`, `false, "bad argument #2 to '?' (string expected, got boolean)"`, ""},
 	})
 }
+
+// TestDebugGetInfoOptions: debug.getinfo raises bad argument #2 (invalid
+// option) for an option it does not know, a number's digits among them, as
+// Lua 5.1's db_getinfo does when lua_getinfo refuses one, after it has found
+// the level; 'L' gives the lines that hold code, nil for a Go function.
+func TestDebugGetInfoOptions(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`debug.getinfo(1, "x")`, "c:1: bad argument #2 to 'getinfo' (invalid option)"},
+		{`debug.getinfo(print, 42)`, "c:1: bad argument #2 to 'getinfo' (invalid option)"},
+		{`debug.getinfo(print, "Sx")`, "c:1: bad argument #2 to 'getinfo' (invalid option)"},
+		{`debug.getinfo(print, ">S")`, "c:1: bad argument #2 to 'getinfo' (invalid option)"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`pcall(debug.getinfo, 1, "x")`, `false, "bad argument #2 to '?' (invalid option)"`, ""},
+		{`debug.getinfo(100, "x")`, "nil", ""},
+		{`debug.getinfo(print, "L").activelines`, "nil", ""},
+		{`debug.getinfo(1, "L").activelines[1]`, "true", ""},
+		{`(function() local t, r = debug.getinfo(loadstring("return function()\n local x = 1\n\n return x\n end")(), "L").activelines, {} for k in pairs(t) do r[#r + 1] = k end table.sort(r) return table.concat(r, " ") end)()`, `"2 4 5"`, ""},
+		{`debug.getinfo(1, "Sl").currentline`, "1", ""},
+	})
+}

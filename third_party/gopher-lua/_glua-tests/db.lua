@@ -83,4 +83,5 @@ end)
 assert(not ok and string.find(msg, "level out of range"))
 
 assert(debug.getinfo(100) == nil)
-assert(debug.getinfo(1, "a") == nil)
+local ok, msg = pcall(debug.getinfo, 1, "a")
+assert(not ok and string.find(msg, "invalid option", 1, true))
