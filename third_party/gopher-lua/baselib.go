@@ -185,9 +185,51 @@ func loadaux(L *LState, reader io.Reader, chunkname string) int {
 	}
 }
 
+// loadChunk is loadaux with a chunk name as a script gives it to Lua 5.1's
+// loadstring and load: messages name the chunk by its chunkID, and
+// debug.getinfo's source is the name itself. As in C, the name ends at its
+// first "\0".
+func loadChunk(L *LState, reader io.Reader, chunkname string) int {
+	if i := strings.IndexByte(chunkname, 0); i >= 0 {
+		chunkname = chunkname[:i]
+	}
+	n := loadaux(L, reader, chunkID(chunkname))
+	if fn, ok := L.Get(-n).(*LFunction); ok {
+		fn.Proto.setChunkName(&chunkname)
+	}
+	return n
+}
+
+// chunkID is the name Lua 5.1's luaO_chunkid gives a chunk in messages, with
+// LUA_IDSIZE 60: "=name" is name, cut to 59 bytes; "@file" is file, or "..."
+// and its last 52 bytes; any other source is [string "source"], with its first
+// line only, cut to 43 bytes, and "..." when some is left out.
+func chunkID(source string) string {
+	const idSize = 60
+	if rest, ok := strings.CutPrefix(source, "="); ok {
+		return rest[:min(len(rest), idSize-1)]
+	}
+	if rest, ok := strings.CutPrefix(source, "@"); ok {
+		const keep = idSize - len(" '...' ") - 1
+		if len(rest) > keep {
+			return "..." + rest[len(rest)-keep:]
+		}
+		return rest
+	}
+	const keep = idSize - len(` [string "..."] `) - 1
+	n := strings.IndexAny(source, "\n\r")
+	if n < 0 {
+		n = len(source)
+	}
+	if n = min(n, keep); n < len(source) {
+		return `[string "` + source[:n] + `..."]`
+	}
+	return `[string "` + source + `"]`
+}
+
 func baseLoad(L *LState) int {
 	fn := L.CheckFunction(1)
-	chunkname := L.OptString(2, "?")
+	chunkname := L.OptString(2, "=(load)")
 	top := L.GetTop()
 	buf := []string{}
 	for {
@@ -210,7 +252,7 @@ func baseLoad(L *LState) int {
 			return 2
 		}
 	}
-	return loadaux(L, strings.NewReader(strings.Join(buf, "")), chunkname)
+	return loadChunk(L, strings.NewReader(strings.Join(buf, "")), chunkname)
 }
 
 func baseLoadFile(L *LState) int {
@@ -234,7 +276,8 @@ func baseLoadFile(L *LState) int {
 }
 
 func baseLoadString(L *LState) int {
-	return loadaux(L, strings.NewReader(L.CheckString(1)), L.OptString(2, "<string>"))
+	s := L.CheckString(1)
+	return loadChunk(L, strings.NewReader(s), L.OptString(2, s))
 }
 
 func baseNext(L *LState) int {

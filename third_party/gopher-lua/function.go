@@ -41,6 +41,11 @@ type FunctionProto struct {
 	DbgUpvalues        []string
 
 	stringConstants []string
+
+	// chunkName is the chunk name a script gave loadstring or load, whose
+	// chunkID is SourceName; nil when Go loaded the chunk, with SourceName
+	// as its name.
+	chunkName *string
 }
 
 /* Upvalue {{{ */
@@ -87,6 +92,23 @@ func UpvalueIndex(i int) int {
 /* }}} */
 
 /* FunctionProto {{{ */
+
+// source is the chunk's name as debug.getinfo gives it.
+func (fp *FunctionProto) source() string {
+	if fp.chunkName != nil {
+		return *fp.chunkName
+	}
+	return fp.SourceName
+}
+
+// setChunkName records name as the chunk name of fp and of the functions
+// defined in it.
+func (fp *FunctionProto) setChunkName(name *string) {
+	fp.chunkName = name
+	for _, child := range fp.FunctionPrototypes {
+		child.setChunkName(name)
+	}
+}
 
 func newFunctionProto(name string) *FunctionProto {
 	return &FunctionProto{

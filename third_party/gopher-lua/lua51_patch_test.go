@@ -567,3 +567,59 @@ func TestDebugGetInfoOptions(t *testing.T) {
 		{`debug.getinfo(1, "Sl").currentline`, "1", ""},
 	})
 }
+
+// TestChunkNames: loadstring and load take a chunk name as Lua 5.1 does, and
+// messages name the chunk as luaO_chunkid does: "=name" is name, "@file" is
+// file, and any other source is [string "…"], cut to its first line and to
+// LUA_IDSIZE; loadstring's default name is the string itself, load's
+// "=(load)". debug.getinfo's source is the name as given. A chunk Go loads
+// keeps its name as it is, so file names stay as MiniMi gives them.
+func TestChunkNames(t *testing.T) {
+	runLua51Cases(t, []lua51Case{
+		{`pcall(loadstring("error('x')", "=mychunk"))`, `false, "mychunk:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "@mychunk.lua"))`, `false, "mychunk.lua:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "name"))`, `false, "[string "name"]:1: x"`, ""},
+		{`pcall(loadstring("error('x')"))`, `false, "[string "error('x')"]:1: x"`, ""},
+		{`pcall(loadstring("\n\nerror('x')"))`, `false, "[string "..."]:3: x"`, ""},
+		{`pcall(loadstring("error('x')", ""))`, `false, "[string ""]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "="))`, `false, ":1: x"`, ""},
+		{`pcall(loadstring("error('x')", "@"))`, `false, ":1: x"`, ""},
+		{`pcall(loadstring("error('x')", "line1\nline2"))`, `false, "[string "line1..."]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "line1\rline2"))`, `false, "[string "line1..."]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "a\0b"))`, `false, "[string "a"]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "=a\0b"))`, `false, "a:1: x"`, ""},
+		{`pcall(loadstring("error('x')", string.rep("a", 43)))`, `false, "[string "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", string.rep("a", 44)))`, `false, "[string "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..."]:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "=" .. string.rep("b", 59)))`, `false, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "=" .. string.rep("b", 60) .. "c"))`, `false, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "@" .. string.rep("c", 52)))`, `false, "cccccccccccccccccccccccccccccccccccccccccccccccccccc:1: x"`, ""},
+		{`pcall(loadstring("error('x')", "@a" .. string.rep("c", 52)))`, `false, "...cccccccccccccccccccccccccccccccccccccccccccccccccccc:1: x"`, ""},
+		{`pcall(loadstring("local t = nil; t.x = 1", "=m"))`, `false, "m:1: attempt to index local 't' (a nil value)"`, ""},
+		{`pcall(loadstring("string.rep()", "@m"))`, `false, "m:1: bad argument #1 to 'rep' (string expected, got no value)"`, ""},
+		{`pcall(loadstring("local function f() error('in f') end f()", "=m"))`, `false, "m:1: in f"`, ""},
+		{`pcall(loadstring("error('lvl', 2)", "=m"))`, `false, "lvl"`, ""},
+		{`pcall(loadstring("error(42)", "@m"))`, `false, "m:1: 42"`, ""},
+		{`pcall(load(function() return nil end))`, `true`, ""},
+		{`pcall(load((function() local i = 0 return function() i = i + 1 if i == 1 then return "error('y')" end end end)()))`, `false, "(load):1: y"`, ""},
+		{`pcall(load((function() local i = 0 return function() i = i + 1 if i == 1 then return "error('y')" end end end)(), "=q"))`, `false, "q:1: y"`, ""},
+		{`debug.getinfo(loadstring("return 1", "=m"), "S").source`, `"=m"`, ""},
+		{`debug.getinfo(loadstring("return 1", "@m"), "S").source`, `"@m"`, ""},
+		{`debug.getinfo(loadstring("return 1", "m"), "S").source`, `"m"`, ""},
+		{`debug.getinfo(loadstring("return 1"), "S").source`, `"return 1"`, ""},
+		{`debug.getinfo(loadstring("return 1", "a\0b"), "S").source`, `"a"`, ""},
+		{`debug.getinfo(loadstring("return function() end", "=m")(), "S").source`, `"=m"`, ""},
+		{`debug.getinfo(load(function() return nil end), "S").source`, `"=(load)"`, ""},
+	})
+	L := NewState()
+	defer L.Close()
+	for _, name := range []string{"endpoints/foo/foo.execute.lua", "=c", "@c", ""} {
+		fn, err := L.Load(strings.NewReader("\n\nerror('x')"), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		L.Push(fn)
+		if err := L.PCall(0, 0, nil); err == nil || err.(*ApiError).Object.String() != name+":3: x" {
+			t.Errorf("Load(%q): err=%v, want %s:3: x", name, err, name)
+		}
+	}
+}

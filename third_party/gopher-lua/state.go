@@ -1844,7 +1844,7 @@ func (ls *LState) GetInfo(what string, dbg *Debug, fn LValue) (LValue, error) {
 				dbg.What = "Lua"
 			}
 			if !f.IsG {
-				dbg.Source = f.Proto.SourceName
+				dbg.Source = f.Proto.source()
 				dbg.LineDefined = f.Proto.LineDefined
 				dbg.LastLineDefined = f.Proto.LastLineDefined
 			}
