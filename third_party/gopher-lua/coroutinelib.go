@@ -16,8 +16,13 @@ var coFuncs = map[string]LGFunction{
 	"wrap":    coWrap,
 }
 
+// coCreate is coroutine.create(f), and the start of coroutine.wrap(f): f must
+// be a Lua function, as Lua 5.1's luaB_cocreate checks.
 func coCreate(L *LState) int {
-	fn := L.CheckFunction(1)
+	fn, ok := L.Get(1).(*LFunction)
+	if !ok || fn.IsG {
+		L.ArgError(1, "Lua function expected")
+	}
 	newthread, _ := L.NewThread()
 	base := 0
 	newthread.stack.Push(callFrame{

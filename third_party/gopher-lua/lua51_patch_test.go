@@ -623,3 +623,29 @@ func TestChunkNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCoroutineCreateLuaFunction: coroutine.create and coroutine.wrap take a
+// Lua function only, as Lua 5.1's luaB_cocreate checks, with its message,
+// which names no type.
+func TestCoroutineCreateLuaFunction(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`coroutine.create(print)`, "c:1: bad argument #1 to 'create' (Lua function expected)"},
+		{`coroutine.wrap(string.rep)`, "c:1: bad argument #1 to 'wrap' (Lua function expected)"},
+		{`coroutine.create({})`, "c:1: bad argument #1 to 'create' (Lua function expected)"},
+		{`coroutine.wrap()`, "c:1: bad argument #1 to 'wrap' (Lua function expected)"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`pcall(coroutine.create, print)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.create)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.create, nil)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.create, 1)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.create, {})`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.wrap, print)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.wrap)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.wrap, string.rep)`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`pcall(coroutine.create, setmetatable({}, {__call = function() end}))`, `false, "bad argument #1 to '?' (Lua function expected)"`, ""},
+		{`coroutine.resume(coroutine.create(function(a, b) return a + b end), 1, 2)`, `true, 3`, ""},
+		{`coroutine.wrap(function(a) return a .. "!" end)("x")`, `"x!"`, ""},
+		{`type(coroutine.create(function() end))`, `"thread"`, ""},
+	})
+}
