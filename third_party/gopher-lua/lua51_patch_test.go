@@ -649,3 +649,39 @@ func TestCoroutineCreateLuaFunction(t *testing.T) {
 		{`type(coroutine.create(function() end))`, `"thread"`, ""},
 	})
 }
+
+// TestTableInsertPositionCInt: table.insert reads its position as Lua 5.1's
+// luaL_checkint does on a 64-bit machine, keeping the low 32 bits of the
+// integer: -2^40 is 0, 2^32 + 2 is 2 and 2^31 is -2^31, and a value past
+// 2^63 or NaN is 0.
+func TestTableInsertPositionCInt(t *testing.T) {
+	const insert = `(function() local t = {"a", "b", "c"} table.insert(t, %s, "v") local ks = {} for k, v in pairs(t) do ks[#ks + 1] = k .. "=" .. v end table.sort(ks) return table.concat(ks, " ") end)()`
+	var cases []lua51Case
+	for _, tc := range []struct{ pos, want string }{
+		{`-2^40`, `"0=v 2=a 3=b 4=c"`},
+		{`2^40`, `"0=v 2=a 3=b 4=c"`},
+		{`2^32 + 2`, `"1=a 2=v 3=b 4=c"`},
+		{`-2^32 + 2`, `"1=a 2=v 3=b 4=c"`},
+		{`2^32 - 1`, `"-1=v 2=a 3=b 4=c"`},
+		{`2^31`, `"-2147483648=v 2=a 3=b 4=c"`},
+		{`-2^31`, `"-2147483648=v 2=a 3=b 4=c"`},
+		{`-2^31 - 1`, `"1=a 2147483647=v 2=b 3=c"`},
+		{`2^31 - 1`, `"1=a 2147483647=v 2=b 3=c"`},
+		{`1.5`, `"1=v 2=a 3=b 4=c"`},
+		{`-0.5`, `"0=v 2=a 3=b 4=c"`},
+		{`2^53`, `"0=v 2=a 3=b 4=c"`},
+		{`2^63`, `"0=v 2=a 3=b 4=c"`},
+		{`-2^63`, `"0=v 2=a 3=b 4=c"`},
+		{`2^64`, `"0=v 2=a 3=b 4=c"`},
+		{`1/0`, `"0=v 2=a 3=b 4=c"`},
+		{`-1/0`, `"0=v 2=a 3=b 4=c"`},
+		{`0/0`, `"0=v 2=a 3=b 4=c"`},
+		{`1e300`, `"0=v 2=a 3=b 4=c"`},
+		{`2^32 + 1.5`, `"1=v 2=a 3=b 4=c"`},
+		{`-2^33 - 1`, `"-1=v 2=a 3=b 4=c"`},
+		{`"4294967298"`, `"1=a 2=v 3=b 4=c"`},
+	} {
+		cases = append(cases, lua51Case{fmt.Sprintf(insert, tc.pos), tc.want, ""})
+	}
+	runLua51Cases(t, cases)
+}

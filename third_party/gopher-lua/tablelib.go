@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"math"
 	"sort"
 )
 
@@ -89,11 +90,24 @@ func tableInsert(L *LState) int {
 	case 2:
 		tbl.Append(L.Get(2))
 	case 3:
-		tableInsertAt(tbl, L.CheckInt(2), L.Get(3))
+		tableInsertAt(tbl, cInt(L.CheckNumber(2)), L.Get(3))
 	default:
 		L.RaiseError("wrong number of arguments to 'insert'")
 	}
 	return 0
+}
+
+// cInt is n as Lua 5.1's luaL_checkint gives it on a 64-bit machine: cut
+// to a 64-bit integer, as x86-64's conversion does (a value out of range and
+// NaN give math.MinInt64), and then to C's 32-bit int, which keeps the low
+// 32 bits. So -2^40 is 0 and 2^32 + 2 is 2.
+func cInt(n LNumber) int {
+	f := float64(n)
+	i := int64(math.MinInt64)
+	if f >= -(1<<63) && f < 1<<63 {
+		i = int64(f)
+	}
+	return int(int32(i))
 }
 
 // tableInsertAt is Lua 5.1's tinsert with a position: with e = #t + 1, or
