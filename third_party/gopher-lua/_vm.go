@@ -145,6 +145,21 @@ func threadRun(L *LState) {
 			}
 			if parent := L.Parent; parent != nil {
 				if L.wrapped {
+					// As Lua 5.1's auxwrap: the coroutine is dead, its
+					// caller runs again, and an error that is a string or
+					// a number gets the position of the function that
+					// called the wrap function, luaL_where(L, 1).
+					L.G.CurrentThread = parent
+					L.Parent = nil
+					L.kill()
+					switch lv.(type) {
+					case LString, LNumber: // a number becomes a string, as lua_concat makes it
+						msg := LVAsString(lv)
+						if where := parent.errorWhere(); where != "" {
+							msg = where + " " + msg
+						}
+						lv = LString(msg)
+					}
 					L.Push(lv)
 					parent.Panic(L)
 				} else {

@@ -685,3 +685,29 @@ func TestTableInsertPositionCInt(t *testing.T) {
 	}
 	runLua51Cases(t, cases)
 }
+
+// TestCoroutineWrapErrors: an error raised in a coroutine that
+// coroutine.wrap made goes on with the position of the function that called
+// the wrap function, when that is a Lua function, and a number becomes a
+// string, as Lua 5.1's auxwrap does; the coroutine is dead after it, and the
+// caller is the running coroutine again.
+func TestCoroutineWrapErrors(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`local co = coroutine.wrap(function() error("e") end) co()`, "c:1: c:1: e"},
+		{"local co = coroutine.wrap(function()\n error('e')\nend)\n\nco()", "c:5: c:2: e"},
+		{`coroutine.wrap(function() error("e", 0) end)()`, "c:1: e"},
+		{`coroutine.wrap(function() error(42) end)()`, "c:1: c:1: 42"},
+		{`coroutine.wrap(function() string.rep() end)()`, "c:1: c:1: bad argument #1 to 'rep' (string expected, got no value)"},
+		{`coroutine.wrap(function() coroutine.wrap(function() error("deep") end)() end)()`, "c:1: c:1: c:1: deep"},
+		{`local t = nil; coroutine.wrap(function() return t.x end)()`, "c:1: c:1: attempt to index upvalue 't' (a nil value)"},
+		{`coroutine.wrap(function() coroutine.yield() end)() error("after")`, "c:1: after"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`pcall(coroutine.wrap(function() error("e", 0) end))`, `false, "e"`, ""},
+		{`pcall(coroutine.wrap(function() error(42, 0) end))`, `false, "42"`, ""},
+		{`select(2, pcall(coroutine.wrap(function() error({code = 7}) end))).code`, `7`, ""},
+		{`(function() local co local f = coroutine.wrap(function() co = coroutine.running() error("e", 0) end) pcall(f) return coroutine.status(co) end)()`, `"dead"`, ""},
+		{`coroutine.wrap(function() local me = coroutine.running() pcall(coroutine.wrap(function() error("e", 0) end)) return coroutine.running() == me end)()`, `true`, ""},
+		{`(function() local co local f = coroutine.wrap(function() co = coroutine.running() local x = nil + 1 end) pcall(f) return coroutine.status(co) end)()`, `"dead"`, ""},
+	})
+}
