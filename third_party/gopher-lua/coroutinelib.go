@@ -46,18 +46,20 @@ func coYield(L *LState) int {
 
 func coResume(L *LState) int {
 	th := L.CheckThread(1)
-	if L.G.CurrentThread == th {
-		msg := "can not resume a running thread"
-		if th.wrapped {
-			L.RaiseError(msg)
-			return 0
-		}
-		L.Push(LFalse)
-		L.Push(LString(msg))
-		return 2
+	// As Lua 5.1's auxresume, only a suspended coroutine is resumed: not the
+	// running one, a dead one, or a normal one, which resumed another and
+	// waits for it (its Parent is set until it yields, ends or fails).
+	status := ""
+	switch {
+	case L.G.CurrentThread == th:
+		status = "running"
+	case th.Dead:
+		status = "dead"
+	case th.Parent != nil:
+		status = "normal"
 	}
-	if th.Dead {
-		msg := "can not resume a dead thread"
+	if status != "" {
+		msg := "cannot resume " + status + " coroutine"
 		if th.wrapped {
 			L.RaiseError(msg)
 			return 0

@@ -711,3 +711,29 @@ func TestCoroutineWrapErrors(t *testing.T) {
 		{`(function() local co local f = coroutine.wrap(function() co = coroutine.running() local x = nil + 1 end) pcall(f) return coroutine.status(co) end)()`, `"dead"`, ""},
 	})
 }
+
+// TestCoroutineResumeStatus: coroutine.resume and a wrap function resume a
+// suspended coroutine only, and refuse the running one, a dead one and a
+// normal one (which resumed another and waits for it) with Lua 5.1's
+// messages; coroutine.status names every coroutine that waits as normal.
+// Resuming a normal coroutine recursed until Go's stack overflowed.
+func TestCoroutineResumeStatus(t *testing.T) {
+	runErrorCases(t, []struct{ code, want string }{
+		{`local f = coroutine.wrap(function() end) f() f()`, "c:1: cannot resume dead coroutine"},
+		{`local f f = coroutine.wrap(function() f() end) f()`, "c:1: c:1: cannot resume running coroutine"},
+		{`local a, b a = coroutine.wrap(function() b() end) b = coroutine.wrap(function() a() end) a()`, "c:1: c:1: c:1: cannot resume normal coroutine"},
+	})
+	runLua51Cases(t, []lua51Case{
+		{`(function() local co = coroutine.create(function() end) coroutine.resume(co) return coroutine.resume(co) end)()`, `false, "cannot resume dead coroutine"`, ""},
+		{`(function() local co co = coroutine.create(function() return coroutine.resume(co) end) return coroutine.resume(co) end)()`, `true, false, "cannot resume running coroutine"`, ""},
+		{`(function() local a, b a = coroutine.create(function() return coroutine.resume(b) end) b = coroutine.create(function() return coroutine.resume(a) end) return coroutine.resume(a) end)()`, `true, true, false, "cannot resume normal coroutine"`, ""},
+		{`(function() local a, b, c a = coroutine.create(function() return coroutine.resume(b) end) b = coroutine.create(function() return coroutine.resume(c) end) c = coroutine.create(function() return coroutine.status(a), coroutine.status(b), coroutine.status(c), coroutine.resume(a) end) return coroutine.resume(a) end)()`, `true, true, true, "normal", "normal", "running", false, "cannot resume normal coroutine"`, ""},
+		{`(function() local a, b a = coroutine.create(function() coroutine.resume(b) return coroutine.status(b) end) b = coroutine.create(function() coroutine.yield() end) return coroutine.resume(a) end)()`, `true, "suspended"`, ""},
+		{`(function() local co = coroutine.create(function() error("x", 0) end) coroutine.resume(co) return coroutine.status(co), coroutine.resume(co) end)()`, `"dead", false, "cannot resume dead coroutine"`, ""},
+		{`(function() local co = coroutine.create(function() coroutine.yield(1) return 2 end) return coroutine.resume(co), coroutine.resume(co), coroutine.status(co) end)()`, `true, true, "dead"`, ""},
+		{`pcall(coroutine.wrap(function() end)) and pcall(coroutine.wrap(function() end))`, `true`, ""},
+		{`(function() local f = coroutine.wrap(function() end) f() return pcall(f) end)()`, `false, "cannot resume dead coroutine"`, ""},
+		{`(function() local f f = coroutine.wrap(function() return pcall(f) end) return f() end)()`, `false, "cannot resume running coroutine"`, ""},
+		{`(function() local a, b a = coroutine.wrap(function() return pcall(b) end) b = coroutine.wrap(function() return pcall(a) end) return a() end)()`, `true, false, "cannot resume normal coroutine"`, ""},
+	})
+}

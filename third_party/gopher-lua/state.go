@@ -2234,7 +2234,7 @@ func (ls *LState) Status(th *LState) string {
 		status = "dead"
 	} else if ls.G.CurrentThread == th {
 		status = "running"
-	} else if ls.Parent == th {
+	} else if th.Parent != nil { // it resumed another and waits for it
 		status = "normal"
 	}
 	return status
