@@ -1080,7 +1080,13 @@ func compileNumberForStmt(context *funcContext, stmt *ast.NumberForStmt) { // {{
 	ecupdate(ec, ecLocal, rstep, 0)
 	compileExpr(context, reg, stmt.Step, ec)
 
-	code.AddASbx(OP_FORPREP, rindex, 0, sline(stmt))
+	// As in Lua 5.1, the check of the loop's values has the line of "do",
+	// and the loop's step that of "for".
+	prepline := sline(stmt)
+	if stmt.DoLine > 0 {
+		prepline = stmt.DoLine
+	}
+	code.AddASbx(OP_FORPREP, rindex, 0, prepline)
 
 	context.RegisterLocalVar(stmt.Name)
 
@@ -1123,7 +1129,9 @@ func compileGenericForStmt(context *funcContext, stmt *ast.GenericForStmt) { // 
 	context.LeaveBlock()
 
 	context.SetLabelPc(fllabel, code.LastPC())
-	code.AddABC(OP_TFORLOOP, rgen, 0, nnames, sline(stmt))
+	// As in Lua 5.1, the call of the generator has the line of the first
+	// expression after "in".
+	code.AddABC(OP_TFORLOOP, rgen, 0, nnames, sline(stmt.Exprs[0]))
 	code.AddASbx(OP_JMP, 0, bodylabel, sline(stmt))
 
 	context.SetLabelPc(endlabel, code.LastPC())

@@ -67,6 +67,9 @@ type NumberForStmt struct {
 	Limit Expr
 	Step  Expr
 	Stmts []Stmt
+	// DoLine is the line of "do", where Lua 5.1 puts the loop's check of
+	// its values (OP_FORPREP); 0 when unknown.
+	DoLine int
 }
 
 type GenericForStmt struct {

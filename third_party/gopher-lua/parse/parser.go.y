@@ -156,12 +156,12 @@ stat:
             $$.SetLastLine($8.Pos.Line)
         } |
         TFor TIdent '=' expr ',' expr TDo block TEnd {
-            $$ = &ast.NumberForStmt{Name: $2.Str, Init: $4, Limit: $6, Stmts: $8}
+            $$ = &ast.NumberForStmt{Name: $2.Str, Init: $4, Limit: $6, Stmts: $8, DoLine: $7.Pos.Line}
             $$.SetLine($1.Pos.Line)
             $$.SetLastLine($9.Pos.Line)
         } |
         TFor TIdent '=' expr ',' expr ',' expr TDo block TEnd {
-            $$ = &ast.NumberForStmt{Name: $2.Str, Init: $4, Limit: $6, Step:$8, Stmts: $10}
+            $$ = &ast.NumberForStmt{Name: $2.Str, Init: $4, Limit: $6, Step:$8, Stmts: $10, DoLine: $9.Pos.Line}
             $$.SetLine($1.Pos.Line)
             $$.SetLastLine($11.Pos.Line)
         } |
