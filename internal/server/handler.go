@@ -275,18 +275,21 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 			h[k] = v
 		}
 	}
-	switch resp.ContentType {
-	case "":
-	case jsonType[0]:
+	// A 204 or 304 has no content (RFC 9110, 15.3.5 and 15.4.5): a body a
+	// script gave it is dropped, and so is the type that would describe it.
+	noContent := resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
+	switch {
+	case resp.ContentType == "" || noContent:
+	case resp.ContentType == jsonType[0]:
 		h["Content-Type"] = jsonType
 	default:
 		h["Content-Type"] = []string{resp.ContentType}
 	}
-	if resp.Body != nil && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
+	if resp.Body != nil && !noContent && (len(resp.Body) >= smallBody || r.Method == http.MethodHead) {
 		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
 	}
 	w.WriteHeader(resp.Status)
-	if r.Method != http.MethodHead && len(resp.Body) > 0 && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
+	if r.Method != http.MethodHead && len(resp.Body) > 0 && !noContent {
 		_, _ = w.Write(resp.Body)
 	}
 }

@@ -891,3 +891,33 @@ func TestReqConfigIsCustom(t *testing.T) {
 		}
 	}
 }
+
+// TestNoContentReplies: a 204 or 304 carries no body, and no Content-Type
+// or Content-Length for the body a script gave it; the script's other
+// headers stay.
+func TestNoContentReplies(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/z/z.execute.lua": `return { GET = function(req, res)
+			res:header("ETag", '"1"'):status(tonumber(req.query.s)):json({ x = string.rep("a", 3000) })
+		end }`,
+	}, nil))
+	defer ts.Close()
+	for _, status := range []int{204, 304, 200} {
+		resp, err := http.Get(ts.URL + "/z?s=" + strconv.Itoa(status))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ct := resp.Header.Get("Content-Type")
+		switch {
+		case resp.StatusCode != status || resp.Header.Get("ETag") != `"1"`:
+			t.Errorf("GET ?s=%d=%d, ETag %q; want %d with the script's ETag", status, resp.StatusCode, resp.Header.Get("ETag"), status)
+		case status != 200 && (ct != "" || len(body) != 0 || resp.Header.Get("Content-Length") != ""):
+			t.Errorf("GET ?s=%d: Content-Type %q, Content-Length %q, %d bytes; want none", status, ct,
+				resp.Header.Get("Content-Length"), len(body))
+		case status == 200 && (ct != "application/json" || len(body) < 3000):
+			t.Errorf("GET ?s=200: Content-Type %q, %d bytes; want the JSON", ct, len(body))
+		}
+	}
+}
