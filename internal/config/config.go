@@ -30,6 +30,17 @@ type Config struct {
 	Limits Limits `mapstructure:"limits" json:"limits"`
 	// Auth configures signed tokens.
 	Auth Auth `mapstructure:"auth" json:"auth"`
+	// Events configures the event stream, GET /_minimi/events.
+	Events Events `mapstructure:"events" json:"events"`
+}
+
+// Events configures GET /_minimi/events, whose stream carries the records of
+// every command.
+type Events struct {
+	// Public serves the stream to callers on other machines while no client
+	// keys are configured. Default false: then only the machine itself (a
+	// loopback peer) may read it. With client keys, every known client may.
+	Public bool `mapstructure:"public" json:"public"`
 }
 
 // Client is one API client. A request presents a key whose SHA-256 is KeySHA256.

@@ -42,7 +42,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		getHead("/ready", s.ready)
 		getHead("/routes", s.routes)
 		if s.opts.Events != nil {
-			r.Get("/events", s.stream(s.opts.Events)) // a stream: no HEAD
+			r.Get("/events", s.stream(s.eventsGuard(site.Config, s.opts.Events))) // a stream: no HEAD
 		}
 		if s.opts.Metrics != nil {
 			getHead("/metrics", s.opts.Metrics.Handler().ServeHTTP)

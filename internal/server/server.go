@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
+	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/metrics"
+	"github.com/minimi-go/minimi/internal/phases"
 )
 
 // Options configures a Server.
@@ -109,6 +112,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream serves a long-lived reply that ends when the server shuts down.
+// eventsGuard serves h, the event stream, to the callers cfg lets read it.
+// The stream carries the records of every command, whatever checks the
+// endpoints' scripts make: with no client keys configured and events.public
+// off, only a loopback peer (the machine itself) may read it. With keys, the
+// access guard has already let a known client through.
+func (s *Server) eventsGuard(cfg *config.Config, h http.Handler) http.Handler {
+	if len(cfg.Clients) > 0 || cfg.Events.Public {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackPeer(r) {
+			s.writeError(w, r, &phases.Error{Status: http.StatusForbidden, Title: http.StatusText(http.StatusForbidden),
+				Detail: "the event stream carries every record, so it is served to this machine only: configure " +
+					"client keys, or set events.public in config.json to serve it to any address"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loopbackPeer reports whether r comes from a loopback address.
+func loopbackPeer(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
 func (s *Server) stream(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.streaming.Add(1)

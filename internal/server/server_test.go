@@ -3,6 +3,8 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -919,5 +921,63 @@ func TestNoContentReplies(t *testing.T) {
 		case status == 200 && (ct != "application/json" || len(body) < 3000):
 			t.Errorf("GET ?s=200: Content-Type %q, %d bytes; want the JSON", ct, len(body))
 		}
+	}
+}
+
+// TestEventsStreamPeers: with no client keys, the event stream is served to
+// loopback peers only, unless events.public is set; with keys, to every
+// known client from anywhere, as the other URLs are.
+func TestEventsStreamPeers(t *testing.T) {
+	const key = "a key of the web client"
+	sum := sha256.Sum256([]byte(key))
+	keyed := config.DefaultConfig()
+	keyed.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
+	public := config.DefaultConfig()
+	public.Events.Public = true
+	for _, tc := range []struct {
+		name   string
+		cfg    *config.Config
+		peer   string
+		status int
+	}{
+		{"default, loopback", nil, "127.0.0.1:4000", 200},
+		{"default, loopback v6", nil, "[::1]:4000", 200},
+		{"default, v4 in v6 loopback", nil, "[::ffff:127.0.0.1]:4000", 200},
+		{"default, another machine", nil, "192.0.2.1:4000", 403},
+		{"public, another machine", public, "192.0.2.1:4000", 200},
+		{"keys, another machine", keyed, "192.0.2.1:4000", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			if cfg == nil {
+				cfg = config.DefaultConfig()
+			}
+			site, err := LoadSite(writeTree(t, map[string]string{
+				"endpoints/a/a.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+			}), cfg, SiteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(site.Close)
+			s, err := New(Options{Site: site, AccessLog: io.Discard,
+				Events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream") })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/_minimi/events", nil)
+			req.RemoteAddr = tc.peer
+			if len(cfg.Clients) > 0 {
+				req.Header.Set("X-Client-Key", key)
+			}
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("GET /_minimi/events from %s=%d %s, want %d", tc.peer, rec.Code, rec.Body, tc.status)
+			}
+			if tc.status == 403 && (rec.Header().Get("Content-Type") != "application/problem+json" ||
+				!strings.Contains(rec.Body.String(), "events.public")) {
+				t.Errorf("403 reply %q %s, want a problem naming events.public", rec.Header().Get("Content-Type"), rec.Body)
+			}
+		})
 	}
 }
