@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/minimi-go/minimi/internal/service"

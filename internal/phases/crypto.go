@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/auth"
 )

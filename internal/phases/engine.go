@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"

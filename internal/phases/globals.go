@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/auth"
 	"github.com/minimi-go/minimi/internal/stash"

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/ast"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/ast"
 
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/pm"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/pm"
 )
 
 // MaxStringBytes is the largest string that string.rep, string.format,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 )
 
 // TestDecoderReleaseKeepsNoValues: a decoder goes back to the pool without

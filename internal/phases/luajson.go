@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
 )

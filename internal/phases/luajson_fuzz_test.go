@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 )
 
 // FuzzDecodeJSON feeds request bodies through CheckBody and decodeJSON, as a

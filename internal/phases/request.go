@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/minimi-go/minimi/internal/jsontext"
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 )
 
 // req is an empty table per call. Its fields are built on first read and

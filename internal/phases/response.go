@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 	"golang.org/x/net/http/httpguts"
 )
 

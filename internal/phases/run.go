@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"

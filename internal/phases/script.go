@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/ast"
-	"github.com/yuin/gopher-lua/parse"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/ast"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/parse"
 
 	"github.com/minimi-go/minimi/internal/router"
 )

@@ -3,7 +3,7 @@ package phases
 import (
 	"unicode/utf8"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 )
 
 // utf8CharPattern matches one UTF-8 sequence, as Lua 5.3's utf8.charpattern.

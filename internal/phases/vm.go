@@ -3,7 +3,7 @@ package phases
 import (
 	"fmt"
 
-	lua "github.com/yuin/gopher-lua"
+	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 )
 
 // vm is one pooled Lua state with everything bound to it. It runs one

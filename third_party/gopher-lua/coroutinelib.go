@@ -61,7 +61,7 @@ func coResume(L *LState) int {
 	if status != "" {
 		msg := "cannot resume " + status + " coroutine"
 		if th.wrapped {
-			L.RaiseError(msg)
+			L.RaiseError("%s", msg)
 			return 0
 		}
 		L.Push(LFalse)

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yuin/gopher-lua/parse"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/parse"
 )
 
-const maxMemory = 40
+// maxMemory is the heap limit (MiB) of SetMx in the script tests; a race
+// build raises it (race_patch_test.go).
+var maxMemory = 40
 
 var gluaTests []string = []string{
 	"base.lua",
@@ -106,7 +108,7 @@ func sleep(L *LState) int {
 }
 
 func countFinalizers(L *LState) int {
-	L.Push(LNumber(numActiveUserDatas))
+	L.Push(LNumber(atomic.LoadInt32(&numActiveUserDatas)))
 	return 1
 }
 

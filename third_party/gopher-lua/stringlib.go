@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/yuin/gopher-lua/pm"
+	"github.com/minimi-go/minimi/third_party/gopher-lua/pm"
 )
 
 const emptyLString LString = LString("")
@@ -124,7 +124,7 @@ func strFind(L *LState) int {
 
 	mds, err := findPattern(L, pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
 	if err != nil {
-		L.RaiseError(err.Error())
+		L.RaiseError("%s", err.Error())
 	}
 	if len(mds) == 0 {
 		L.Push(LNil)
@@ -168,7 +168,7 @@ func strGsub(L *LState) int {
 
 	mds, err := findPattern(L, pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
 	if err != nil {
-		L.RaiseError(err.Error())
+		L.RaiseError("%s", err.Error())
 	}
 	if len(mds) == 0 {
 		L.SetTop(1)
@@ -320,7 +320,7 @@ func strGmatchIter(L *LState, md *strMatchData) int {
 	}
 	match, err := md.it.Next(ctx)
 	if err != nil {
-		L.RaiseError(err.Error())
+		L.RaiseError("%s", err.Error())
 	}
 	if match == nil {
 		return 0
@@ -348,7 +348,7 @@ func strGmatch(L *LState) int {
 	pattern := L.CheckString(2)
 	it, err := pm.NewGmatchIterator(pattern, unsafeFastStringToReadOnlyBytes(str))
 	if err != nil {
-		L.RaiseError(err.Error())
+		L.RaiseError("%s", err.Error())
 	}
 	// One function, as in Lua 5.1, so that it can be called directly too.
 	md := &strMatchData{str, it}
@@ -390,7 +390,7 @@ func strMatch(L *LState) int {
 
 	mds, err := findPattern(L, pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
 	if err != nil {
-		L.RaiseError(err.Error())
+		L.RaiseError("%s", err.Error())
 	}
 	if len(mds) == 0 {
 		L.Push(LNil)

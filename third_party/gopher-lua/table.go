@@ -27,7 +27,7 @@ func (lv *lValueArraySorter) Less(i, j int) bool {
 	if lv.less++; lv.less%sortCheckEvery == 0 && lv.L.ctx != nil {
 		select {
 		case <-lv.L.ctx.Done():
-			lv.L.RaiseError(lv.L.ctx.Err().Error())
+			lv.L.RaiseError("%s", lv.L.ctx.Err().Error())
 		default:
 		}
 	}
