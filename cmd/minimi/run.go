@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -16,8 +17,25 @@ import (
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…". Without
+// it, init takes the module's version that the go command recorded: the
+// release of go install …/cmd/minimi@v1.2.3, or the commit of a build from a
+// clone.
 var version = "dev"
+
+func init() {
+	bi, _ := debug.ReadBuildInfo()
+	version = stampedVersion(version, bi)
+}
+
+// stampedVersion is v, or, when v is "dev", the main module's version in
+// bi when the go command recorded one.
+func stampedVersion(v string, bi *debug.BuildInfo) string {
+	if v != "dev" || bi == nil || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return v
+	}
+	return bi.Main.Version
+}
 
 // exitError ends the process with code after its output was already printed.
 type exitError struct{ code int }
