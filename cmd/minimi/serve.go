@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -241,8 +242,10 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *service, lg *slog.Logger) {
 	cur := srv.Site()
 	cfg, err := f.loadConfig(cmd)
-	if err == nil && !sameBinding(cur.Config, cfg) {
-		err = fmt.Errorf("config.json: name, port, data_dir or nats changed: %w", server.ErrRestart)
+	if err == nil {
+		if keys := bindingChanges(cur.Config, cfg); len(keys) > 0 {
+			err = fmt.Errorf("config.json: %s changed: %w", strings.Join(keys, ", "), server.ErrRestart)
+		}
 	}
 	var site *server.Site
 	if err == nil {
@@ -276,8 +279,26 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 	lg.Info("reloaded", "folders", len(site.Table.Folders))
 }
 
-// sameBinding says whether two configs bind the same name, port, files and bus.
-func sameBinding(a, b *config.Config) bool {
-	return a.Name == b.Name && a.Port == b.Port && a.DataDir == b.DataDir && a.NATS.Enabled == b.NATS.Enabled &&
-		a.NATS.URL == b.NATS.URL && a.NATS.Port == b.NATS.Port
+// bindingChanges names the keys that differ between two configs among
+// those the running process bound at start: its name, ports, files and bus,
+// and the HTTP server's read timeout (limits.request_ms) and header limit
+// (limits.header_bytes). A reload cannot apply them.
+func bindingChanges(a, b *config.Config) []string {
+	var keys []string
+	for _, k := range []struct {
+		key     string
+		changed bool
+	}{
+		{"name", a.Name != b.Name},
+		{"port", a.Port != b.Port},
+		{"data_dir", a.DataDir != b.DataDir},
+		{"nats", a.NATS != b.NATS},
+		{"limits.request_ms", a.Limits.RequestMS != b.Limits.RequestMS},
+		{"limits.header_bytes", a.Limits.HeaderBytes != b.Limits.HeaderBytes},
+	} {
+		if k.changed {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
 }
