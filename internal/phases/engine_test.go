@@ -229,6 +229,9 @@ func TestErrors(t *testing.T) {
 		"plain/plain.execute.lua":   "return {\n GET = function(req, res)\n  error(\"boom\")\n end }",
 		"tbl/tbl.execute.lua":       "return { GET = function()\n error({ status = 409, title = \"Conflict\", detail = \"taken\" })\n end }",
 		"nilidx/nilidx.execute.lua": "return { GET = function(req)\n local x = nil\n return x.y\n end }",
+		"reserr/reserr.execute.lua": "return { GET = function(req, res)\n res:error(503, \"down\")\n end }",
+		"restail/restail.execute.lua": "local function down(res)\n return res:error(500, \"down\")\nend\n" +
+			"return { GET = function(req, res)\n return down(res)\n end }",
 	}, Options{})
 	tests := []struct {
 		url      string
@@ -240,6 +243,8 @@ func TestErrors(t *testing.T) {
 		{"/plain", 500, true, "endpoints/plain/plain.execute.lua:3", "boom"},
 		{"/tbl", 409, false, "endpoints/tbl/tbl.execute.lua:2", "taken"},
 		{"/nilidx", 500, true, "endpoints/nilidx/nilidx.execute.lua:3", ""},
+		{"/reserr", 503, false, "endpoints/reserr/reserr.execute.lua:2", "down"},
+		{"/restail", 500, false, "endpoints/restail/restail.execute.lua:2", "down"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {

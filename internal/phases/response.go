@@ -3,6 +3,7 @@ package phases
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
@@ -161,12 +162,23 @@ func (v *vm) resError(L *lua.LState) int {
 		L.ArgError(2, "error status must be 400..599")
 	}
 	e := newError(status, L.OptString(3, ""), nil)
+	e.Source = callerWhere(L)
 	if len(cs.resp.Header) > 0 {
 		e.Header = cs.resp.Header // res:header before res:error: WWW-Authenticate, Retry-After…
 	}
 	cs.err = e
 	cs.finished = true
 	return 0
+}
+
+// callerWhere is "file:line" of the Lua function that called the running Go
+// function, "" when there is none: the place a 5xx's log line names.
+func callerWhere(L *lua.LState) string {
+	where := strings.TrimSuffix(L.Where(1), ":")
+	if where == "[G]" {
+		return ""
+	}
+	return where
 }
 
 // resRedirect is res:redirect(url[, status]). The status is one of the
