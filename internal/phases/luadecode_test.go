@@ -112,6 +112,24 @@ func TestBodyNumberRange(t *testing.T) {
 	}
 }
 
+// TestBodySyntaxDetail: a malformed JSON body's 400 says where it goes
+// wrong and why, as one that is not UTF-8 does.
+func TestBodySyntaxDetail(t *testing.T) {
+	tests := []struct{ body, detail string }{
+		{`{"title":`, "body is not valid json: unexpected end of JSON input at offset 9"},
+		{`{"title": "a",}`, "body is not valid json: invalid character '}' looking for beginning of object key string at offset 15"},
+		{`{"n": 01}`, "body is not valid json: invalid character '1' after object key:value pair at offset 8"},
+		{"   ", "body is not valid json: unexpected end of JSON input at offset 3"},
+	}
+	for _, tc := range tests {
+		err := CheckBody(http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Status != http.StatusBadRequest || pe.Detail != tc.detail {
+			t.Errorf("CheckBody(%s)=%v, want a 400 with the detail %q", tc.body, err, tc.detail)
+		}
+	}
+}
+
 // TestJSONDecodeUTF8: json.decode refuses text that is not UTF-8.
 func TestJSONDecodeUTF8(t *testing.T) {
 	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(`

@@ -1,6 +1,8 @@
 package phases
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math/bits"
 	"net/http"
@@ -172,7 +174,7 @@ func CheckBody(h http.Header, body []byte) error {
 		return newError(http.StatusBadRequest, err.Error(), ErrBadBody)
 	}
 	if !jsonValid(body) {
-		return newError(http.StatusBadRequest, errNotJSON.Error(), ErrBadBody)
+		return newError(http.StatusBadRequest, errNotJSON.Error()+syntaxReason(body), ErrBadBody)
 	}
 	if !utf8.Valid(body) { // json.Valid accepts it; RFC 8259 does not
 		return newError(http.StatusBadRequest, fmt.Sprintf("%s: %s at offset %d", errNotJSON, errNotUTF8, firstInvalidUTF8(body)), ErrBadBody)
@@ -181,6 +183,18 @@ func CheckBody(h http.Header, body []byte) error {
 		return newError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error(), ErrBadBody)
 	}
 	return nil
+}
+
+// syntaxReason says where and why body, which is not valid JSON, goes
+// wrong: ": invalid character '}' looking for beginning of value at offset
+// 6". It is "" when the decoder gives no position.
+func syntaxReason(body []byte) string {
+	var raw json.RawMessage
+	var se *json.SyntaxError
+	if err := json.Unmarshal(body, &raw); errors.As(err, &se) {
+		return fmt.Sprintf(": %s at offset %d", se.Error(), se.Offset)
+	}
+	return ""
 }
 
 // checkNumbers reports the first number of a valid JSON document that does
