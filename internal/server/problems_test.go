@@ -108,14 +108,20 @@ func TestInstallTopLevelUsesTheStash(t *testing.T) {
 }
 
 // TestEndpointKeyNotation: a config endpoints key that writes a parameter as
-// the request log's route does ({id}) or as :id is told the folder's name.
+// the request log's route does ({id}) or as :id is told the folder's name,
+// and one that names a group folder is told that a group has no URL.
 func TestEndpointKeyNotation(t *testing.T) {
-	files := map[string]string{"endpoints/todos/[id]/[id].execute.lua": "return { GET = function() end }"}
+	files := map[string]string{
+		"endpoints/todos/[id]/[id].execute.lua":     "return { GET = function() end }",
+		"endpoints/(admin)/panel/panel.execute.lua": "return { GET = function() end }",
+	}
 	for key, want := range map[string]string{
-		"/todos/{id}":   `endpoints./todos/{id}: no folder serves this URL; the folder is "/todos/[id]"`,
-		"/todos/:id":    `endpoints./todos/:id: no folder serves this URL; the folder is "/todos/[id]"`,
-		"/todos/{name}": `endpoints./todos/{name}: no folder serves this URL`,
-		"/nothing":      `endpoints./nothing: no folder serves this URL`,
+		"/todos/{id}":    `endpoints./todos/{id}: no folder serves this URL; the folder is "/todos/[id]"`,
+		"/todos/:id":     `endpoints./todos/:id: no folder serves this URL; the folder is "/todos/[id]"`,
+		"/todos/{name}":  `endpoints./todos/{name}: no folder serves this URL`,
+		"/nothing":       `endpoints./nothing: no folder serves this URL`,
+		"/(admin)/panel": `endpoints./(admin)/panel: no folder serves this URL; the folder's URL is "/panel": a group folder adds no segment to a URL`,
+		"/(admin)":       `endpoints./(admin): no folder serves this URL: a group folder adds no segment to a URL, so a key cannot name one; name the URLs inside it`,
 	} {
 		cfg := config.DefaultConfig()
 		cfg.Endpoints = map[string]config.Endpoint{key: {}}

@@ -270,7 +270,8 @@ func readStore(endpoints fs.FS, f *router.Folder) (stash.StoreSpec, error) {
 
 // checkEndpointKeys refuses config endpoints entries that name no folder.
 // A key that names a parameter as a route pattern or the request log does
-// ({id}, :id) is told the folder's name when that folder exists.
+// ({id}, :id) is told the folder's name when that folder exists, and one
+// that names a group folder ((admin)) is told that a group has no URL.
 func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 	var errs []error
 	for key := range cfg.Endpoints {
@@ -278,12 +279,34 @@ func checkEndpointKeys(cfg *config.Config, t *router.Table) error {
 			continue
 		}
 		err := errors.New("no folder serves this URL")
-		if alt := folderNotation(key); alt != key && t.Lookup(alt) != nil {
+		noGroups := withoutGroups(key)
+		switch alt := folderNotation(noGroups); {
+		case noGroups != key && alt != "/" && t.Lookup(alt) != nil:
+			err = fmt.Errorf("no folder serves this URL; the folder's URL is %q: a group folder adds no segment to a URL", alt)
+		case noGroups != key:
+			err = errors.New("no folder serves this URL: a group folder adds no segment to a URL, so a key cannot name one; name the URLs inside it")
+		case alt != key && t.Lookup(alt) != nil:
 			err = fmt.Errorf("no folder serves this URL; the folder is %q: a key names a parameter as its folder does", alt)
 		}
 		errs = append(errs, &config.KeyError{Key: "endpoints." + key, Err: err})
 	}
 	return errors.Join(errs...)
+}
+
+// withoutGroups is url without its group segments, (name): "/(admin)/panel"
+// is "/panel", "/(admin)" is "/".
+func withoutGroups(url string) string {
+	segs := strings.Split(url, "/")
+	out := segs[:0]
+	for _, seg := range segs {
+		if !(len(seg) > 2 && strings.HasPrefix(seg, "(") && strings.HasSuffix(seg, ")")) {
+			out = append(out, seg)
+		}
+	}
+	if joined := strings.Join(out, "/"); joined != "" {
+		return joined
+	}
+	return "/"
 }
 
 // folderNotation writes the segments {name} and :name of url as a folder
