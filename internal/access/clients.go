@@ -125,10 +125,13 @@ func parseRemote(s string) (netip.Addr, bool) {
 
 // CheckEndpoint finishes the Guard's work where the folder of a request is
 // known: it answers a preflight with the URL's methods (allow), and refuses
-// with a 403 a client that the endpoints config keeps out of folderURL. It
-// reports whether the request may go on; when false, the reply is written.
-// A request the Guard did not see (or had nothing to say about) goes on.
-func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, allow []string) bool {
+// with a 403 a client that the endpoints config keeps out of folderURL, or
+// out of pathURL, the folder the request's path lies in or below when that
+// is another one (a catch-all serves the path of a folder without a handler:
+// "/admin" keeps a client out of /admin/x/y, whoever serves it). It reports
+// whether the request may go on; when false, the reply is written. A request
+// the Guard did not see (or had nothing to say about) goes on.
+func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL, pathURL string, allow []string) bool {
 	st := stateOf(r.Context())
 	switch {
 	case st == nil:
@@ -136,9 +139,14 @@ func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, all
 	case st.preflight:
 		st.guard.answerPreflight(w, r, allow)
 		return false
-	case st.client != "" && !st.guard.endpointAllows(folderURL, st.client):
-		st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+folderURL)
-		return false
+	case st.client == "":
+		return true
+	}
+	for _, url := range [...]string{folderURL, pathURL} {
+		if url != "" && !st.guard.endpointAllows(url, st.client) {
+			st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+url)
+			return false
+		}
 	}
 	return true
 }

@@ -120,6 +120,60 @@ func (t *Table) Lookup(url string) *Folder {
 	return nil
 }
 
+// Deepest returns the deepest folder that route, a request's Path.Route,
+// passes through or ends in, matching each segment as chi does: a static
+// folder before a parameter, a parameter before a catch-all, which takes
+// the rest. Group folders are looked through; the root is returned for "/".
+// A request that a catch-all serves has its path below Deepest's folder,
+// which need not have a handler.
+func (t *Table) Deepest(route string) *Folder {
+	f := t.Root
+	for seg := range strings.SplitSeq(strings.Trim(route, "/"), "/") {
+		next := childFor(f, seg)
+		if seg == "" || next == nil {
+			break
+		}
+		f = next
+		if f.Segment.Kind == CatchAll {
+			break
+		}
+	}
+	return f
+}
+
+// childFor returns the child of f (through groups) that the route segment
+// seg goes to, or nil.
+func childFor(f *Folder, seg string) *Folder {
+	var param, catchAll *Folder
+	var static func(p *Folder) *Folder
+	static = func(p *Folder) *Folder {
+		for _, c := range p.Children {
+			switch c.Segment.Kind {
+			case Group:
+				if s := static(c); s != nil {
+					return s
+				}
+			case Static:
+				if c.Segment.pattern() == seg {
+					return c
+				}
+			case Param:
+				param = c
+			case CatchAll:
+				catchAll = c
+			}
+		}
+		return nil
+	}
+	if s := static(f); s != nil {
+		return s
+	}
+	if param != nil {
+		return param
+	}
+	return catchAll
+}
+
 // Format writes the table as text, one line per folder in Folders order:
 // the URL, then pattern=, kind=, dir= ("." for the root), params= when the
 // folder binds any, one <phase>= per processor in phase order, and schema=,

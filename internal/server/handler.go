@@ -106,7 +106,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	allow := ep.site.Engine.Allow(ep.folder)
-	if !access.CheckEndpoint(w, r, ep.folder.URL, allow) {
+	if !access.CheckEndpoint(w, r, ep.folder.URL, ep.pathURL(r), allow) {
 		return
 	}
 	if r.Method == http.MethodOptions {
@@ -145,6 +145,24 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, r, resp)
+}
+
+// pathURL is the URL of the deepest folder r's path lies in or below, when
+// a catch-all serves r and that folder is another one: the endpoints
+// settings of /admin hold for /admin/x/y that a catch-all above it serves.
+// It is "" for every other request.
+func (ep *endpoint) pathURL(r *http.Request) string {
+	if ep.folder.Segment.Kind != router.CatchAll {
+		return ""
+	}
+	rc := chi.RouteContext(r.Context())
+	if rc == nil {
+		return ""
+	}
+	if f := ep.site.Table.Deepest(rc.RoutePath); f != ep.folder {
+		return f.URL
+	}
+	return ""
 }
 
 // routePattern is what chi.RouteContext(r.Context()).RoutePattern() says,

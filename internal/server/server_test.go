@@ -981,3 +981,64 @@ func TestEventsStreamPeers(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointClientsBelowCatchAll: "/admin": {"clients": ["ops"]} keeps
+// other clients out of /admin and every path below it, also of those a
+// catch-all above it serves because no folder under /admin has a handler
+// for them; the catch-all serves the rest to every client.
+func TestEndpointClientsBelowCatchAll(t *testing.T) {
+	cfg := config.DefaultConfig()
+	cfg.Clients = map[string]config.Client{}
+	for _, name := range []string{"web", "ops"} {
+		sum := sha256.Sum256([]byte("key of " + name))
+		cfg.Clients[name] = config.Client{KeySHA256: hex.EncodeToString(sum[:])}
+	}
+	cfg.Endpoints = map[string]config.Endpoint{
+		"/admin":         {"clients": []any{"ops"}},
+		"/files/private": {"clients": []any{"ops"}},
+		"/admin2/deep":   {"clients": []any{"ops"}},
+	}
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/[...all]/[...all].execute.lua":         `return { GET = function(req, res) res:json({ all = req.params.all }) end }`,
+		"endpoints/admin/[id]/[id].execute.lua":           `return { GET = function(req, res) res:json({ id = req.params.id }) end }`,
+		"endpoints/(g)/admin2/(h)/deep/deep.execute.lua":  `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/files/[...rest]/[...rest].execute.lua": `return { GET = function(req, res) res:json({ rest = req.params.rest }) end }`,
+		"endpoints/files/private/keep/keep.execute.lua":   `return { GET = function(req, res) res:json({}) end }`,
+	}, cfg))
+	defer ts.Close()
+	get := func(client, path string) int {
+		req, err := http.NewRequest("GET", ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Client-Key", "key of "+client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		client, path string
+		status       int
+	}{
+		{"web", "/admin/1", 403},
+		{"web", "/admin", 403},
+		{"web", "/admin/1/2", 403},
+		{"web", "/admin%2F1", 200}, // one segment, admin/1: not the folder admin
+		{"web", "/files/private", 403},
+		{"web", "/files/private/x", 403},
+		{"web", "/files/public/x", 200},
+		{"web", "/admin2/x", 200},
+		{"web", "/admin2/deep/y", 403}, // through the groups (g) and (h)
+		{"web", "/other/x", 200},
+		{"ops", "/admin", 200},
+		{"ops", "/admin/1/2", 200},
+		{"ops", "/files/private/x", 200},
+	} {
+		if got := get(tc.client, tc.path); got != tc.status {
+			t.Errorf("GET %s as %s=%d, want %d", tc.path, tc.client, got, tc.status)
+		}
+	}
+}
