@@ -29,7 +29,10 @@ var (
 // the log.
 type Error struct {
 	Status int
-	Title  string
+	// Type is a URI reference naming the kind of problem (RFC 9457's
+	// "type"); "" is about:blank.
+	Type  string
+	Title string
 	// Detail is shown to the client. For a 500 it is shown only in dev mode.
 	Detail string
 	// Fields lists the failing fields of a 422 (JSON pointer → message).

@@ -46,6 +46,11 @@ func TestErrorTableBadStatus(t *testing.T) {
 		{`error({ status = true })`, `error({status=<boolean>}): status must be`},
 		{`error({})`, `error({}) with neither a status nor a detail`},
 		{`error({ title = "Oops" })`, `error({}) with neither a status nor a detail`},
+		{`error({ status = 409, type = "out of credit" })`, `error({type="out of credit"}): type must be a URI reference`},
+		{`error({ status = 409, type = "http://[::1" })`, `type must be a URI reference`},
+		{`error({ status = 409, type = {} })`, `error({type=<table>}): type must be a string`},
+		{`error({ status = 409, detail = true })`, `error({detail=<boolean>}): detail must be a string`},
+		{`error({ status = 409, title = function() end })`, `error({title=<function>}): title must be a string`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.call, func(t *testing.T) {
@@ -76,5 +81,30 @@ func TestErrorTableNoDetail(t *testing.T) {
 	}
 	if got, want := pe.Message(), "error({status=503}) without a detail"; got != want {
 		t.Errorf("Message()=%q, want %q", got, want)
+	}
+}
+
+// TestErrorTableFields: an error table's type is the problem's type, and a
+// number given as title or detail is its text, as tostring writes it.
+func TestErrorTableFields(t *testing.T) {
+	tests := []struct {
+		call               string
+		typ, title, detail string
+	}{
+		{`error({ status = 403, type = "https://example.com/probs/out-of-credit", title = "You do not have enough credit", detail = "Your balance is 30" })`,
+			"https://example.com/probs/out-of-credit", "You do not have enough credit", "Your balance is 30"},
+		{`error({ status = 409, type = "/probs/taken" })`, "/probs/taken", "Conflict", ""},
+		{`error({ status = 422, detail = 42 })`, "", "Unprocessable Entity", "42"},
+		{`error({ status = 422, title = 1.5, detail = 2^53 })`, "", "1.5", "9.007199254741e+15"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.call, func(t *testing.T) {
+			e := load(t, map[string]string{"t/t.execute.lua": handlerOf(tc.call)}, Options{})
+			_, err := run(t, e, "GET", "/t", "")
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Type != tc.typ || pe.Title != tc.title || pe.Detail != tc.detail {
+				t.Fatalf("err=%#v, want type %q title %q detail %q", err, tc.typ, tc.title, tc.detail)
+			}
+		})
 	}
 }

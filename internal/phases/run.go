@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
@@ -258,19 +260,32 @@ func (v *vm) handlerError(p *processor, err error) error {
 	return &Error{Status: 500, Title: http.StatusText(500), Detail: msg, Source: where, Internal: true, Err: errors.New(api.Object.String())}
 }
 
-// tableError reads error{status=…, title=…, detail=…}. A status that is not
-// an integer from 400 to 599 makes it a 500 whose log line says so.
+// tableError reads error{status=…, type=…, title=…, detail=…}. A status
+// that is not an integer from 400 to 599, a type that is not a URI
+// reference, or a title or detail that is neither a string nor a number
+// makes it a 500 whose log line says so.
 func tableError(t *lua.LTable, where string) *Error {
 	status, err := tableStatus(t.RawGetString("status"))
+	var typ, title, detail string
+	if err == nil {
+		typ, err = tableText(t, "type")
+	}
+	if err == nil && typ != "" {
+		err = checkProblemType(typ)
+	}
+	if err == nil {
+		title, err = tableText(t, "title")
+	}
+	if err == nil {
+		detail, err = tableText(t, "detail")
+	}
 	if err != nil {
 		return &Error{Status: 500, Title: http.StatusText(500), Source: where, Internal: true, Err: err}
 	}
-	e := newError(status, "", nil)
-	if s, ok := t.RawGetString("title").(lua.LString); ok {
-		e.Title = string(s)
-	}
-	if s, ok := t.RawGetString("detail").(lua.LString); ok {
-		e.Detail = string(s)
+	e := newError(status, detail, nil)
+	e.Type = typ
+	if title != "" {
+		e.Title = title
 	}
 	if e.Detail == "" && status >= 500 { // logged: say where it came from
 		if t.RawGetString("status") == lua.LNil {
@@ -281,6 +296,32 @@ func tableError(t *lua.LTable, where string) *Error {
 	}
 	e.Source = where
 	return e
+}
+
+// tableText is the text of an error table's field: a string, or a number
+// as Lua writes it; "" when the field is nil.
+func tableText(t *lua.LTable, field string) (string, error) {
+	switch v := t.RawGetString(field).(type) {
+	case *lua.LNilType:
+		return "", nil
+	case lua.LString:
+		return string(v), nil
+	case lua.LNumber:
+		return v.String(), nil
+	default:
+		return "", fmt.Errorf("error({%s=<%s>}): %s must be a string", field, v.Type(), field)
+	}
+}
+
+// checkProblemType checks the type of an error table: a URI reference
+// (RFC 9457 §3.1.1), so a client can tell the kind of problem without
+// parsing the title.
+func checkProblemType(typ string) error {
+	bad := strings.ContainsFunc(typ, func(r rune) bool { return r <= ' ' || r == 0x7f })
+	if _, err := url.Parse(typ); err != nil || bad {
+		return fmt.Errorf("error({type=%s}): type must be a URI reference", strconv.Quote(typ))
+	}
+	return nil
 }
 
 // tableStatus is the status of an error table: 500 when it has none.

@@ -323,6 +323,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if pe.Title != "" {
 		d.Title = pe.Title
 	}
+	if pe.Type != "" {
+		d.Type = pe.Type
+	}
 	d.RequestID = requestIDOf(r)
 	d.Instance = r.URL.EscapedPath()
 	for _, f := range pe.Fields {

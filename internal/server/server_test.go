@@ -344,6 +344,28 @@ func TestHostHeader(t *testing.T) {
 	}
 }
 
+// TestErrorTableType: the type of an error table is the problem's type;
+// without one it is about:blank.
+func TestErrorTableType(t *testing.T) {
+	s := newServer(t, map[string]string{
+		"endpoints/p/p.execute.lua": `return {
+			GET = function(req, res) error({ status = 403, type = "https://example.com/probs/out-of-credit", title = "Out of credit", detail = "balance 30" }) end,
+			POST = function(req, res) error({ status = 409, detail = "taken" }) end,
+		}`,
+	}, nil)
+	for _, tc := range []struct{ method, typ, title string }{
+		{"GET", "https://example.com/probs/out-of-credit", "Out of credit"},
+		{"POST", "about:blank", "Conflict"},
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(tc.method, "/p", nil))
+		var d struct{ Type, Title string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || d.Type != tc.typ || d.Title != tc.title {
+			t.Errorf("%s: %d %s, want type %q title %q", tc.method, rec.Code, rec.Body, tc.typ, tc.title)
+		}
+	}
+}
+
 func TestErrorKeepsScriptHeaders(t *testing.T) {
 	s := newServer(t, map[string]string{
 		"endpoints/p/p.execute.lua": `return { GET = function(req, res) res:header("WWW-Authenticate", "Bearer"):error(401, "no token") end }`,
