@@ -253,12 +253,13 @@ func (e *Engine) compileProcessors() []error {
 				errs = append(errs, fmt.Errorf("read %s: %w", file, err))
 				continue
 			}
-			proto, err := compile("endpoints/"+file, src)
+			chunk, proto, err := compileChunk("endpoints/"+file, src)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			e.procs = append(e.procs, &processor{id: len(e.procs), file: "endpoints/" + file, phase: phase, folder: f, proto: proto})
+			e.procs = append(e.procs, &processor{id: len(e.procs), file: "endpoints/" + file, phase: phase, folder: f, proto: proto,
+				lines: returnLines(chunk)})
 		}
 	}
 	return errs

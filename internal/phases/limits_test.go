@@ -611,7 +611,7 @@ func TestLoadStopsRunawayTopLevel(t *testing.T) {
 			if tc.line > 0 && se.Line != tc.line {
 				t.Errorf("line=%d, want %d (%v)", se.Line, tc.line, err)
 			}
-			if !strings.Contains(err.Error(), "endpoints/bad/bad.execute.lua: must return a table") {
+			if !strings.Contains(err.Error(), "endpoints/bad/bad.execute.lua:1: must return a table") {
 				t.Errorf("Load()=%v, want the other file's error too", err)
 			}
 		})

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +49,7 @@ type processor struct {
 	folder  *router.Folder
 	proto   *lua.FunctionProto
 	entries []entry
+	lines   chunkLines // where the chunk returns its handlers, for errors
 }
 
 // entry is one handler of a processor: a method ("" for any) and whether it
@@ -123,7 +125,7 @@ func (v *vm) handlers(p *processor) ([]entry, []*lua.LFunction, error) {
 	L.Pop(1)
 	t, ok := ret.(*lua.LTable)
 	if !ok {
-		return nil, nil, &ScriptError{File: p.file, Err: fmt.Errorf("must return a table of handlers, returned %s", ret.Type())}
+		return nil, nil, &ScriptError{File: p.file, Line: p.lines.ret, Err: fmt.Errorf("must return a table of handlers, returned %s", ret.Type())}
 	}
 	var (
 		entries []entry
@@ -131,17 +133,30 @@ func (v *vm) handlers(p *processor) ([]entry, []*lua.LFunction, error) {
 		errs    []error
 		seen    = map[entry]bool{}
 	)
+	// fail notes a problem with the handler of key, at the line that key
+	// is given on when the chunk shows it (a route key: the line of routes).
+	fail := func(key string, err error) {
+		if se := (*ScriptError)(nil); errors.As(err, &se) && se.File == p.file {
+			errs = append(errs, err) // raised while routes() ran: it has its line
+			return
+		}
+		errs = append(errs, &ScriptError{File: p.file, Line: p.lines.keys[key], Err: err})
+	}
 	group := p.folder.Segment.Kind == router.Group
 	add := func(key string, en entry, val lua.LValue) {
+		at := key
+		if !isMethodKey(key) {
+			at = "routes"
+		}
 		f, ok := val.(*lua.LFunction)
 		switch {
 		case !ok:
-			errs = append(errs, fmt.Errorf("handler %q is a %s, want a function", key, val.Type()))
+			fail(at, fmt.Errorf("handler %q is a %s, want a function", key, val.Type()))
 		case group && !en.wildcard:
-			errs = append(errs, fmt.Errorf("handler %q would never run: a group folder is never the target of a URL; "+
+			fail(at, fmt.Errorf("handler %q would never run: a group folder is never the target of a URL; "+
 				`handle its descendants with a "/*" route`, key))
 		case seen[en]:
-			errs = append(errs, fmt.Errorf("handler %q is declared twice (as %s)", key, en))
+			fail(at, fmt.Errorf("handler %q is declared twice (as %s)", key, en))
 		default:
 			seen[en] = true
 			entries = append(entries, en)
@@ -156,17 +171,108 @@ func (v *vm) handlers(p *processor) ([]entry, []*lua.LFunction, error) {
 	t.ForEach(func(k, _ lua.LValue) {
 		ks, isStr := k.(lua.LString)
 		if !isStr || (!isMethodKey(string(ks)) && ks != "routes") {
-			errs = append(errs, fmt.Errorf("unknown key %s in the returned table (want GET, POST, PUT, PATCH, DELETE, ANY or routes)", luaQuote(k)))
+			fail(string(ks), fmt.Errorf("unknown key %s in the returned table (want GET, POST, PUT, PATCH, DELETE, ANY or routes)", luaQuote(k)))
 		}
 	})
 	if r := t.RawGetString("routes"); r != lua.LNil {
-		rerrs := v.routes(p, r, add)
-		errs = append(errs, rerrs...)
+		for _, err := range v.routes(p, r, add) {
+			fail("routes", err)
+		}
 	}
 	if len(errs) > 0 {
-		return nil, nil, &ScriptError{File: p.file, Err: errors.Join(errs...)}
+		return nil, nil, errors.Join(errs...)
 	}
 	return entries, fns, nil
+}
+
+// chunkLines is where a processor's chunk returns its handlers: the line of
+// its last top-level return, and the line each string key of the returned
+// table is given on, found in the chunk's text. A line the text does not
+// show (a table built by a function, a key set in a loop) is 0.
+type chunkLines struct {
+	ret  int
+	keys map[string]int
+}
+
+// returnLines finds chunkLines in a parsed chunk. It follows the usual
+// shapes: return { GET = … }, and return M after local M = { … }, M.GET =
+// …, function M.GET() … end or function M:GET() … end at the top level.
+func returnLines(chunk []ast.Stmt) chunkLines {
+	var cl chunkLines
+	var ret *ast.ReturnStmt
+	at := -1
+	for i, st := range chunk {
+		if r, ok := st.(*ast.ReturnStmt); ok {
+			ret, at = r, i
+		}
+	}
+	if ret == nil {
+		return cl
+	}
+	cl.ret = ret.Line()
+	if len(ret.Exprs) == 0 {
+		return cl
+	}
+	cl.keys = map[string]int{}
+	switch x := ret.Exprs[0].(type) {
+	case *ast.TableExpr:
+		fieldLines(cl.keys, x)
+	case *ast.IdentExpr:
+		for _, st := range chunk[:at] {
+			assignedLines(cl.keys, x.Value, st)
+		}
+	}
+	return cl
+}
+
+// fieldLines notes the line of each string key of a table constructor.
+func fieldLines(keys map[string]int, t *ast.TableExpr) {
+	for _, f := range t.Fields {
+		if k, ok := f.Key.(*ast.StringExpr); ok {
+			keys[k.Value] = cmp.Or(k.Line(), f.Value.Line())
+		}
+	}
+}
+
+// assignedLines notes the keys a top-level statement gives the table in
+// the variable name.
+func assignedLines(keys map[string]int, name string, st ast.Stmt) {
+	field := func(e ast.Expr) (string, bool) { // name.key
+		a, ok := e.(*ast.AttrGetExpr)
+		if !ok {
+			return "", false
+		}
+		obj, ok := a.Object.(*ast.IdentExpr)
+		k, isStr := a.Key.(*ast.StringExpr)
+		if !ok || !isStr || obj.Value != name {
+			return "", false
+		}
+		return k.Value, true
+	}
+	switch st := st.(type) {
+	case *ast.LocalAssignStmt:
+		for i, n := range st.Names {
+			if n != name || i >= len(st.Exprs) {
+				continue
+			}
+			clear(keys)
+			if t, ok := st.Exprs[i].(*ast.TableExpr); ok {
+				fieldLines(keys, t)
+			}
+		}
+	case *ast.AssignStmt:
+		for _, lhs := range st.Lhs {
+			if k, ok := field(lhs); ok {
+				keys[k] = cmp.Or(lhs.Line(), st.Line())
+			}
+		}
+	case *ast.FuncDefStmt:
+		if k, ok := field(st.Name.Func); ok {
+			keys[k] = cmp.Or(st.Name.Func.Line(), st.Line())
+		} else if obj, ok := st.Name.Receiver.(*ast.IdentExpr); ok && obj.Value == name {
+			keys[st.Name.Method] = st.Line()
+		}
+	}
 }
 
 // routes calls a processor's routes() and adds its entries.
@@ -178,7 +284,12 @@ func (v *vm) routes(p *processor, r lua.LValue, add func(string, entry, lua.LVal
 	}
 	L.Push(rf)
 	if err := L.PCall(0, 1, nil); err != nil {
-		return []error{fmt.Errorf("routes(): %w", runError(p.file, err))}
+		err = runError(p.file, err)
+		if se := (*ScriptError)(nil); errors.As(err, &se) {
+			se.Err = fmt.Errorf("routes(): %w", se.Err)
+			return []error{se}
+		}
+		return []error{fmt.Errorf("routes(): %w", err)}
 	}
 	rt, ok := L.Get(-1).(*lua.LTable)
 	L.Pop(1)
