@@ -224,12 +224,17 @@ func (s *Service) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	// The drains sent their unsubscriptions; a flush returns once the server
 	// has read them, so that no request reaches this service after Close
-	// (a caller gets no responders instead of no reply).
-	fctx, cancel := context.WithTimeout(ctx, flushWait)
-	if ferr := s.nc.FlushWithContext(fctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
-		err = errors.Join(err, fmt.Errorf("flush: %w", ferr))
+	// (a caller gets no responders instead of no reply). While the
+	// connection is down no server can send a request, and a flush would
+	// only wait out flushWait; a request that comes after a reconnect is
+	// answered 503.
+	if s.nc.IsConnected() {
+		fctx, cancel := context.WithTimeout(ctx, flushWait)
+		if ferr := s.nc.FlushWithContext(fctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+			err = errors.Join(err, fmt.Errorf("flush: %w", ferr))
+		}
+		cancel()
 	}
-	cancel()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -604,6 +604,36 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// A stop while the NATS server is away has nothing to tell it: Close
+// returns at once, and nil, with no request in flight, rather than waiting
+// for a flush that cannot come back and reporting a time-out that reads as
+// requests cut off.
+func TestCloseWhileDisconnected(t *testing.T) {
+	ns := runNATS(t)
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(time.Hour))
+	if err != nil {
+		t.Fatalf("Connect()=%v", err)
+	}
+	t.Cleanup(nc.Close)
+	b := start(t, nc, "testdata/b", nil)
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for deadline := time.Now().Add(5 * time.Second); nc.IsConnected(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection did not notice the server's shutdown")
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	begin := time.Now()
+	if err := b.svc.Close(ctx); err != nil {
+		t.Errorf("Close()=%v, want nil", err)
+	}
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("Close() took %v, want well under a second", d)
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	ns := runNATS(t)
 	b := start(t, connect(t, ns), "testdata/b", nil)
