@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -170,10 +171,15 @@ func streamEvents(ctx context.Context, out, errOut io.Writer, base string, after
 }
 
 func (f *follower) follow(ctx context.Context, base string, after uint64) error {
-	u, err := url.Parse(strings.TrimSuffix(base, "/") + "/_minimi/events")
+	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("--url %q: want an http or https URL", base)
 	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--url %q: want the service's base URL, such as http://127.0.0.1:3000, without a query: "+
+			"events --url reads <url>/_minimi/events (--after sets where it starts)", base)
+	}
+	u = u.JoinPath("_minimi", "events")
 	wait := f.first
 	for connected := false; ; {
 		began := time.Now()
@@ -263,6 +269,15 @@ func (f *follower) read(ctx context.Context, u *url.URL, after *uint64, connecte
 	if resp.StatusCode != http.StatusOK {
 		err := fmt.Errorf("events: GET %s: %s%s", q.Redacted(), resp.Status, f.refusal(resp))
 		if !connected || !retryable(resp.StatusCode) {
+			err = &finalError{err}
+		}
+		return -1, err
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
+		// Another server, or a page: no stream comes from reconnecting.
+		err := fmt.Errorf("events: GET %s: %s is not an event stream (Content-Type %q): is --url the base URL of a "+
+			"MiniMi service?", q.Redacted(), resp.Status, resp.Header.Get("Content-Type"))
+		if !connected {
 			err = &finalError{err}
 		}
 		return -1, err

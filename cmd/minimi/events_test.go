@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,6 +292,7 @@ func TestFollowerReconnects(t *testing.T) {
 		afters, keys = append(afters, r.URL.Query().Get("after")), append(keys, r.Header.Get("X-Client-Key"))
 		n := len(afters)
 		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
 		switch n {
 		case 1:
 			fmt.Fprint(w, "id: 7\nevent: minimi\ndata: {\"seq\":7}\n\n")
@@ -339,6 +341,7 @@ func TestFollowerLongLine(t *testing.T) {
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		calls++
+		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprintf(w, "id: 1\ndata: %s\n\n", strings.Repeat("x", 100))
 	}))
 	defer srv.Close()
@@ -364,6 +367,39 @@ func TestEventsURLGivesUp(t *testing.T) {
 	gone.Close()
 	if err := streamEvents(t.Context(), io.Discard, io.Discard, gone.URL, 0); err == nil {
 		t.Error("streamEvents against a closed port=nil, want an error")
+	}
+}
+
+// TestEventsURLNotAStream: a --url that does not lead to an event stream
+// (another server, a page of the service) is an error at once, not a
+// reconnect loop that says the service ended the stream; a --url with a
+// query, which would hide the path of the stream, is refused before any
+// request.
+func TestEventsURLNotAStream(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"service":"showcase"}`)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct{ name, url, want string }{
+		{"page", srv.URL, "not an event stream"},
+		{"query", srv.URL + "?after=3", "without a query"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls.Store(0)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			var errOut bytes.Buffer
+			err := streamEvents(ctx, io.Discard, &errOut, tc.url, 0)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("streamEvents(%s)=%v, want an error saying %q", tc.url, err, tc.want)
+			}
+			if n := calls.Load(); n > 1 || errOut.Len() > 0 {
+				t.Errorf("made %d requests, stderr=%q; want at most one, and no reconnect", n, errOut.String())
+			}
+		})
 	}
 }
 
