@@ -226,7 +226,7 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 		}
 		return fmt.Errorf("listen: %w", err)
 	}
-	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", f.dir, "nats", svc.bus.ClientURL())
+	lg.Info("serving", "service", cfg.Name, "addr", ln.Addr().String(), "dir", f.dir, "nats", svc.bus.ClientURLRedacted())
 	if watcher != nil {
 		go watcher.Run(ctx, func() { reloadSite(f, cmd, srv, svc, lg) })
 	}

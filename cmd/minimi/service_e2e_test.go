@@ -178,3 +178,35 @@ func TestServeServicesReload(t *testing.T) {
 		return ""
 	})
 }
+
+// TestServeLogsNoBusSecret: the NATS URL in the log leaves out its password
+// or token, as nats.go's own lines do, so that the log of a service on a
+// protected bus holds no credential of it.
+func TestServeLogsNoBusSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret, user string
+		want               string // how the log writes the URL's credentials
+	}{
+		{"password", "s3cret-bus-pw", "minimi", "nats://minimi:xxxxx@"},
+		{"token", "s3cret-bus-token", "", "nats://xxxxx@"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := bustest.Options(t)
+			creds := tc.secret
+			if tc.user != "" {
+				opts.Username, opts.Password = tc.user, tc.secret
+				creds = tc.user + ":" + tc.secret
+			} else {
+				opts.Authorization = tc.secret
+			}
+			ns := bustest.Server(t, opts)
+			url := strings.Replace(ns.ClientURL(), "nats://", "nats://"+creds+"@", 1)
+			p := startServe(t, copyTree(t, "testdata/services/b"), "MINIMI_NATS_ENABLED=true", "MINIMI_NATS_URL="+url)
+			p.waitLog(t, `"msg":"serving"`)
+			p.waitLog(t, tc.want)
+			if strings.Contains(p.logs.String(), tc.secret) {
+				t.Errorf("the log holds the bus's secret %q:\n%s", tc.secret, p.logs)
+			}
+		})
+	}
+}

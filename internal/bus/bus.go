@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,7 +131,7 @@ func (b *Bus) connect(url, name string) error {
 	opts := append(b.connOptions(name), nats.RetryOnFailedConnect(true))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to nats %s: %w", url, err)
+		return fmt.Errorf("connect to nats %s: %w", redactURLs(url), err)
 	}
 	b.nc, b.url = nc, url
 	return nil
@@ -147,10 +149,10 @@ func (b *Bus) connOptions(name string) []nats.Option {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			b.log.Info("nats reconnected", logKeyURL, nc.ConnectedUrlRedacted())
+			b.log.Info("nats reconnected", logKeyURL, redactURLs(nc.ConnectedUrl()))
 		}),
 		nats.ConnectHandler(func(nc *nats.Conn) {
-			b.log.Info("nats connected", logKeyURL, nc.ConnectedUrlRedacted())
+			b.log.Info("nats connected", logKeyURL, redactURLs(nc.ConnectedUrl()))
 		}),
 	}
 }
@@ -161,6 +163,35 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 // ClientURL returns the URL clients use to reach the bus: the embedded
 // server's client URL, Options.URL, or "" when the bus is disabled.
 func (b *Bus) ClientURL() string { return b.url }
+
+// ClientURLRedacted is ClientURL with the password or token of each URL
+// written as xxxxx, for the log.
+func (b *Bus) ClientURLRedacted() string { return redactURLs(b.url) }
+
+// redactURLs writes the password of each comma-separated URL of urls as
+// xxxxx, and a user without a password too: to NATS, that is a token.
+func redactURLs(urls string) string {
+	if !strings.Contains(urls, "@") {
+		return urls
+	}
+	parts := strings.Split(urls, ",")
+	for i, s := range parts {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || u.User == nil {
+			if strings.Contains(s, "@") { // unparsable: keep only what follows the credentials
+				parts[i] = "xxxxx@" + s[strings.LastIndex(s, "@")+1:]
+			}
+			continue
+		}
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else {
+			u.User = url.User("xxxxx")
+		}
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
+}
 
 // Close flushes and closes the connection, then shuts the embedded server
 // down and waits for it. It is safe to call more than once.

@@ -212,3 +212,19 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactURLs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://ann:pw@bus:4222", "nats://ann:xxxxx@bus:4222"},
+		{"nats://t0ken@bus:4222", "nats://xxxxx@bus:4222"},
+		{"nats://a:pw1@b1:4222, tls://b:pw2@b2:4443", "nats://a:xxxxx@b1:4222,tls://b:xxxxx@b2:4443"},
+		{"ann:pw@bus:4222", "xxxxx@bus:4222"},
+		{"nats://ann:p%zz@bus:4222", "xxxxx@bus:4222"},
+	}
+	for _, tc := range tests {
+		if got := redactURLs(tc.in); got != tc.want {
+			t.Errorf("redactURLs(%q)=%q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
