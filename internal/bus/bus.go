@@ -133,6 +133,9 @@ func (b *Bus) connect(url, name string) error {
 	if err != nil {
 		return fmt.Errorf("connect to nats %s: %w", redactURLs(url), err)
 	}
+	if !nc.IsConnected() { // the connected line follows once it is
+		b.log.Warn("nats not reachable; connecting in the background", logKeyURL, redactURLs(url))
+	}
 	b.nc, b.url = nc, url
 	return nil
 }

@@ -120,13 +120,18 @@ func TestStartExternalDown(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	url := "nats://127.0.0.1:" + strconv.Itoa(port)
-	b, err := Start(Options{Enabled: true, URL: url})
+	var logs syncbuf.Buffer
+	b, err := Start(Options{Enabled: true, URL: url, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatalf("Start() with the server down=%v, want nil", err)
 	}
 	defer b.Close()
 	if b.Conn().IsConnected() {
 		t.Fatal("IsConnected()=true before the server started")
+	}
+	// The log says so at once: a mistyped URL is not a silent bus.
+	if want := `"level":"WARN","msg":"nats not reachable; connecting in the background","component":"bus","url":"` + url + `"`; !strings.Contains(logs.String(), want) {
+		t.Errorf("log=%q, want %q", logs.String(), want)
 	}
 	connected := b.Conn().StatusChanged(nats.CONNECTED)
 	runServer(t, port)
