@@ -12,14 +12,12 @@ import (
 	"regexp"
 
 	"github.com/spf13/cobra"
+
+	"github.com/minimi-go/minimi/internal/config"
 )
 
 // clientName is what `minimi key` accepts as a client name.
 var clientName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// keyPrefix starts every generated key, so that secret scanners and people
-// recognise one.
-const keyPrefix = "mk_"
 
 func keyCmd() *cobra.Command {
 	var cidrs []string
@@ -39,7 +37,7 @@ func keyCmd() *cobra.Command {
 func newKey() (key, sum string) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	key = keyPrefix + base64.RawURLEncoding.EncodeToString(b)
+	key = config.ClientKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
 	s := sha256.Sum256([]byte(key))
 	return key, hex.EncodeToString(s[:])
 }

@@ -134,7 +134,13 @@ func checkClients(clients map[string]Client) []error {
 		if name == "" {
 			errs = append(errs, keyErr("clients", ErrBadValue, "a client name must not be empty"))
 		}
-		if !hexSHA256.MatchString(cl.KeySHA256) {
+		switch {
+		case strings.HasPrefix(cl.KeySHA256, ClientKeyPrefix):
+			// The key itself, pasted where its hash goes: an error must not print it.
+			errs = append(errs, keyErr(key+".key_sha256", ErrBadValue,
+				"want the SHA-256 of the key, got the key itself (%s…): put the key_sha256 that minimi key printed "+
+					"beside it, and make a new key, since this one is now in the config", ClientKeyPrefix))
+		case !hexSHA256.MatchString(cl.KeySHA256):
 			errs = append(errs, keyErr(key+".key_sha256", ErrBadValue,
 				"want 64 lowercase hex digits (the SHA-256 of the key), got %q", cl.KeySHA256))
 		}
@@ -199,10 +205,28 @@ func checkNATS(n NATS) []error {
 	for s := range strings.SplitSeq(n.URL, ",") {
 		if !isNATSURL(strings.TrimSpace(s)) {
 			errs = append(errs, keyErr("nats.url", ErrBadValue,
-				"want nats://host:port (or tls, ws, wss; comma-separated for a cluster), got %q", s))
+				"want nats://host:port (or tls, ws, wss; comma-separated for a cluster), got %q", withoutCredentials(s)))
 		}
 	}
 	return errs
+}
+
+// ClientKeyPrefix starts every key that minimi key makes, so that secret
+// scanners and people recognise one.
+const ClientKeyPrefix = "mk_"
+
+// withoutCredentials writes the user information of URL s (a user and
+// password, or a token) as xxxxx, so that an error does not print it.
+func withoutCredentials(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	scheme := ""
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		scheme = s[:i+len("://")]
+	}
+	return scheme + "xxxxx" + s[at:]
 }
 
 // isNATSURL reports whether s is a server URL the NATS client accepts; like the client,

@@ -152,6 +152,34 @@ func TestValidateRejects(t *testing.T) {
 	}
 }
 
+// TestValidateHidesSecrets: an error about a value that holds a secret
+// (the password of a NATS URL, a client key pasted where its hash goes)
+// names the key and the mistake without printing the secret, since errors
+// go to the log.
+func TestValidateHidesSecrets(t *testing.T) {
+	tests := []struct {
+		name, secret, want string
+		change             func(c *Config, secret string)
+	}{
+		{"nats url password", "pw-s3cret", `got " http://xxxxx@bus.example:4222"`,
+			func(c *Config, s string) { c.NATS.URL = "nats://a.example, http://ann:" + s + "@bus.example:4222" }},
+		{"nats url token", "t0ken-s3cret", `got "nats://xxxxx@"`,
+			func(c *Config, s string) { c.NATS.URL = "nats://" + s + "@" }},
+		{"client key", "k3y-s3cret", "got the key itself (mk_…)",
+			func(c *Config, s string) { c.Clients = map[string]Client{"web": {KeySHA256: "mk_" + s}} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.change(c, tc.secret)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("Validate()=%v, want an error saying %q, without %q", err, tc.want, tc.secret)
+			}
+		})
+	}
+}
+
 func TestValidateReportsEverything(t *testing.T) {
 	c := DefaultConfig()
 	c.Name, c.Port, c.Phases, c.DataDir = "", 70000, []string{"stash"}, ""
