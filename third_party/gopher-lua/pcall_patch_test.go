@@ -46,8 +46,8 @@ func runStopped(t *testing.T, script string) (handled int, err error) {
 	select {
 	case r := <-done:
 		return r.handled, r.err
-	case <-time.After(10 * time.Second):
-		t.Fatal("the script still ran 10s after its context ended")
+	case <-time.After(10 * time.Second * raceSlowdown):
+		t.Fatalf("the script still ran %v after its context ended", 10*time.Second*raceSlowdown)
 		return 0, nil
 	}
 }

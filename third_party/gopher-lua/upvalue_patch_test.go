@@ -31,8 +31,8 @@ func TestErrorClosesUpvaluesInOnePass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no result after 10s")
+	case <-time.After(10 * time.Second * raceSlowdown):
+		t.Fatalf("no result after %v", 10*time.Second*raceSlowdown)
 	}
 }
 
