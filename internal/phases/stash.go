@@ -435,6 +435,9 @@ func stashError(err error) *Error {
 // emit is emit(type, data): a domain event recorded with the command.
 func (v *vm) emit(L *lua.LState) int {
 	typ := L.CheckString(1)
+	if typ == "" {
+		L.ArgError(1, "an event type must not be empty")
+	}
 	cs := v.call
 	if cs == nil {
 		L.RaiseError("emit outside a request")

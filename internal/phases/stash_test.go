@@ -277,6 +277,22 @@ func TestInfinityIsNotJSON(t *testing.T) {
 	}
 }
 
+// TestEmitEmptyType: an event type is a name consumers switch on; an empty
+// one is a mistake in the script, not an event with "type":"".
+func TestEmitEmptyType(t *testing.T) {
+	e := loadRecs(t, `return { POST = function(req, res) emit(req.query.t or "", { n = 1 }); res:status(204) end }`)
+	for q, want := range map[string]int{"": 500, "t=x": 204} {
+		c := &Call{Folder: e.Table().Lookup("/recs"), Method: "POST", Path: "/recs", Header: http.Header{}, ID: "t1", RawQuery: q}
+		resp, err := e.Run(t.Context(), c)
+		switch {
+		case want == 500 && (!isStatus(err, 500) || !strings.Contains(err.Error(), "bad argument #1 to 'emit' (an event type must not be empty)")):
+			t.Errorf("emit(\"\")=%v %v, want a 500 naming the empty type", resp, err)
+		case want == 204 && (err != nil || resp.Status != 204):
+			t.Errorf("emit(\"x\")=%v %v, want 204", resp, err)
+		}
+	}
+}
+
 // TestDocNumbers runs the example of docs/lua.md on numbers.
 func TestDocNumbers(t *testing.T) {
 	block := docBlock(t, "lua.md", "return {\n  POST = function(req, res)\n    local ok, err = pcall(json.encode, { n = math.huge })")
