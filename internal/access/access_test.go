@@ -40,7 +40,7 @@ func serve(t *testing.T, g *Guard, folder string, r *http.Request) (*httptest.Re
 	t.Helper()
 	ran := false
 	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !CheckEndpoint(w, r, folder, "", []string{"GET", "HEAD", "OPTIONS", "POST"}) {
+		if !CheckEndpoint(w, r, folder, nil, []string{"GET", "HEAD", "OPTIONS", "POST"}) {
 			return
 		}
 		ran = true
@@ -257,7 +257,7 @@ func TestNothingConfigured(t *testing.T) {
 
 func TestCheckEndpointWithoutGuard(t *testing.T) {
 	rec := httptest.NewRecorder()
-	if !CheckEndpoint(rec, httptest.NewRequest("GET", "/x", nil), "/x", "", nil) {
+	if !CheckEndpoint(rec, httptest.NewRequest("GET", "/x", nil), "/x", nil, nil) {
 		t.Errorf("CheckEndpoint() without a Guard=false, want true")
 	}
 	if got := ClientOf(t.Context()); got != "" {
@@ -298,7 +298,7 @@ func BenchmarkClientKey(b *testing.B) {
 		b.Fatal(err)
 	}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		CheckEndpoint(w, r, "/notes", "", nil)
+		CheckEndpoint(w, r, "/notes", nil, nil)
 	})
 	h := g.Handler(next)
 	r := req{path: "/notes", key: "admin-key", origin: app}.build()

@@ -123,15 +123,24 @@ func parseRemote(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// A Locator names the folder a request's path lies in: the deepest folder
+// of the route table that the decoded path passes through or ends in,
+// whichever folder serves it. PathFolder returns "" when that is the folder
+// serving the request.
+type Locator interface {
+	PathFolder(r *http.Request) string
+}
+
 // CheckEndpoint finishes the Guard's work where the folder of a request is
 // known: it answers a preflight with the URL's methods (allow), and refuses
 // with a 403 a client that the endpoints config keeps out of folderURL, or
-// out of pathURL, the folder the request's path lies in or below when that
-// is another one (a catch-all serves the path of a folder without a handler:
-// "/admin" keeps a client out of /admin/x/y, whoever serves it). It reports
-// whether the request may go on; when false, the reply is written. A request
-// the Guard did not see (or had nothing to say about) goes on.
-func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL, pathURL string, allow []string) bool {
+// out of the folder that at (which may be nil) says the request's path lies
+// in, when that is another one: "/admin" keeps a client out of /admin/x/y
+// and /admin%2Fx%2Fy, also when a catch-all or a parameter folder above it
+// serves them. It reports whether the request may go on; when false, the
+// reply is written. A request the Guard did not see (or had nothing to say
+// about) goes on.
+func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, at Locator, allow []string) bool {
 	st := stateOf(r.Context())
 	switch {
 	case st == nil:
@@ -139,16 +148,20 @@ func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL, pathURL st
 	case st.preflight:
 		st.guard.answerPreflight(w, r, allow)
 		return false
-	case st.client == "":
+	case st.client == "" || st.guard.opts.EndpointClients == nil:
 		return true
 	}
-	for _, url := range [...]string{folderURL, pathURL} {
-		if url != "" && !st.guard.endpointAllows(url, st.client) {
-			st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+url)
-			return false
+	url := folderURL
+	ok := st.guard.endpointAllows(url, st.client)
+	if ok && at != nil {
+		if url = at.PathFolder(r); url != "" {
+			ok = st.guard.endpointAllows(url, st.client)
 		}
 	}
-	return true
+	if !ok {
+		st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+url)
+	}
+	return ok
 }
 
 // endpointClients is the set of clients allowed on one folder URL.

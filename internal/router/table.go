@@ -120,15 +120,17 @@ func (t *Table) Lookup(url string) *Folder {
 	return nil
 }
 
-// Deepest returns the deepest folder that route, a request's Path.Route,
+// Deepest returns the deepest folder that path, a request's decoded path,
 // passes through or ends in, matching each segment as chi does: a static
 // folder before a parameter, a parameter before a catch-all, which takes
 // the rest. Group folders are looked through; the root is returned for "/".
-// A request that a catch-all serves has its path below Deepest's folder,
-// which need not have a handler.
-func (t *Table) Deepest(route string) *Folder {
+// The folder need not have a handler: a request another folder serves
+// (a catch-all, a parameter) can have its path in or below it. A slash
+// that the request sent escaped (%2F) separates segments here, as it does
+// in the path a handler reads.
+func (t *Table) Deepest(path string) *Folder {
 	f := t.Root
-	for seg := range strings.SplitSeq(strings.Trim(route, "/"), "/") {
+	for seg := range strings.SplitSeq(strings.Trim(path, "/"), "/") {
 		next := childFor(f, seg)
 		if seg == "" || next == nil {
 			break

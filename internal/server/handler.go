@@ -106,7 +106,7 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	allow := ep.site.Engine.Allow(ep.folder)
-	if !access.CheckEndpoint(w, r, ep.folder.URL, ep.pathURL(r), allow) {
+	if !access.CheckEndpoint(w, r, ep.folder.URL, ep, allow) {
 		return
 	}
 	if r.Method == http.MethodOptions {
@@ -147,19 +147,13 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, r, resp)
 }
 
-// pathURL is the URL of the deepest folder r's path lies in or below, when
-// a catch-all serves r and that folder is another one: the endpoints
-// settings of /admin hold for /admin/x/y that a catch-all above it serves.
-// It is "" for every other request.
-func (ep *endpoint) pathURL(r *http.Request) string {
-	if ep.folder.Segment.Kind != router.CatchAll {
-		return ""
-	}
-	rc := chi.RouteContext(r.Context())
-	if rc == nil {
-		return ""
-	}
-	if f := ep.site.Table.Deepest(rc.RoutePath); f != ep.folder {
+// PathFolder is the URL of the deepest folder r's decoded path lies in or
+// below, when that is not ep's folder: a catch-all, or a parameter folder,
+// serves the path of a folder without a handler, and the endpoints settings
+// of /admin hold for /admin/x/y and /admin%2Fx%2Fy whoever serves them. It
+// is "" when the path lies in ep's folder. (access.Locator)
+func (ep *endpoint) PathFolder(r *http.Request) string {
+	if f := ep.site.Table.Deepest(r.URL.Path); f != ep.folder {
 		return f.URL
 	}
 	return ""

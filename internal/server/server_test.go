@@ -1006,8 +1006,9 @@ func TestEventsStreamPeers(t *testing.T) {
 
 // TestEndpointClientsBelowCatchAll: "/admin": {"clients": ["ops"]} keeps
 // other clients out of /admin and every path below it, also of those a
-// catch-all above it serves because no folder under /admin has a handler
-// for them; the catch-all serves the rest to every client.
+// catch-all or a parameter folder above it serves because no folder under
+// /admin has a handler for them, and of those that escape their slashes;
+// the catch-all serves the rest to every client.
 func TestEndpointClientsBelowCatchAll(t *testing.T) {
 	cfg := config.DefaultConfig()
 	cfg.Clients = map[string]config.Client{}
@@ -1019,6 +1020,7 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		"/admin":         {"clients": []any{"ops"}},
 		"/files/private": {"clients": []any{"ops"}},
 		"/admin2/deep":   {"clients": []any{"ops"}},
+		"/x/secret":      {"clients": []any{"ops"}},
 	}
 	ts := httptest.NewServer(newServer(t, map[string]string{
 		"endpoints/[...all]/[...all].execute.lua":         `return { GET = function(req, res) res:json({ all = req.params.all }) end }`,
@@ -1026,6 +1028,8 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		"endpoints/(g)/admin2/(h)/deep/deep.execute.lua":  `return { GET = function(req, res) res:json({}) end }`,
 		"endpoints/files/[...rest]/[...rest].execute.lua": `return { GET = function(req, res) res:json({ rest = req.params.rest }) end }`,
 		"endpoints/files/private/keep/keep.execute.lua":   `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/x/[page]/[page].execute.lua":           `return { GET = function(req, res) res:json({ page = req.params.page }) end }`,
+		"endpoints/x/secret/users/users.execute.lua":      `return { GET = function(req, res) res:json({}) end }`,
 	}, cfg))
 	defer ts.Close()
 	get := func(client, path string) int {
@@ -1048,7 +1052,11 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		{"web", "/admin/1", 403},
 		{"web", "/admin", 403},
 		{"web", "/admin/1/2", 403},
-		{"web", "/admin%2F1", 200}, // one segment, admin/1: not the folder admin
+		{"web", "/admin%2F1", 403},   // the catch-all reads admin/1, and req.path is /admin/1
+		{"web", "/admin%2f1/2", 403}, // the same, in lower case
+		{"web", "/x/secret", 403},    // [page] serves it: /x/secret has no handler of its own
+		{"web", "/x/secret/users", 403},
+		{"web", "/x/public", 200},
 		{"web", "/files/private", 403},
 		{"web", "/files/private/x", 403},
 		{"web", "/files/public/x", 200},
