@@ -2,10 +2,10 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/minimi-go/minimi/internal/config"
 )
 
 // reconnectWait is the pause between reconnect attempts to a NATS server.
@@ -131,10 +133,13 @@ func (b *Bus) connect(url, name string) error {
 	opts := append(b.connOptions(name), nats.RetryOnFailedConnect(true))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to nats %s: %w", redactURLs(url), err)
+		if strings.Contains(err.Error(), "@") { // a parse error quotes the URL
+			err = errors.New(config.RedactURLs(err.Error()))
+		}
+		return fmt.Errorf("connect to nats %s: %w", config.RedactURLs(url), err)
 	}
 	if !nc.IsConnected() { // the connected line follows once it is
-		b.log.Warn("nats not reachable; connecting in the background", logKeyURL, redactURLs(url))
+		b.log.Warn("nats not reachable; connecting in the background", logKeyURL, config.RedactURLs(url))
 	}
 	b.nc, b.url = nc, url
 	return nil
@@ -152,10 +157,10 @@ func (b *Bus) connOptions(name string) []nats.Option {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			b.log.Info("nats reconnected", logKeyURL, redactURLs(nc.ConnectedUrl()))
+			b.log.Info("nats reconnected", logKeyURL, config.RedactURLs(nc.ConnectedUrl()))
 		}),
 		nats.ConnectHandler(func(nc *nats.Conn) {
-			b.log.Info("nats connected", logKeyURL, redactURLs(nc.ConnectedUrl()))
+			b.log.Info("nats connected", logKeyURL, config.RedactURLs(nc.ConnectedUrl()))
 		}),
 	}
 }
@@ -169,32 +174,7 @@ func (b *Bus) ClientURL() string { return b.url }
 
 // ClientURLRedacted is ClientURL with the password or token of each URL
 // written as xxxxx, for the log.
-func (b *Bus) ClientURLRedacted() string { return redactURLs(b.url) }
-
-// redactURLs writes the password of each comma-separated URL of urls as
-// xxxxx, and a user without a password too: to NATS, that is a token.
-func redactURLs(urls string) string {
-	if !strings.Contains(urls, "@") {
-		return urls
-	}
-	parts := strings.Split(urls, ",")
-	for i, s := range parts {
-		u, err := url.Parse(strings.TrimSpace(s))
-		if err != nil || u.User == nil {
-			if strings.Contains(s, "@") { // unparsable: keep only what follows the credentials
-				parts[i] = "xxxxx@" + s[strings.LastIndex(s, "@")+1:]
-			}
-			continue
-		}
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		} else {
-			u.User = url.User("xxxxx")
-		}
-		parts[i] = u.String()
-	}
-	return strings.Join(parts, ",")
-}
+func (b *Bus) ClientURLRedacted() string { return config.RedactURLs(b.url) }
 
 // Close flushes and closes the connection, then shuts the embedded server
 // down and waits for it. It is safe to call more than once.

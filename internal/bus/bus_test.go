@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/minimi-go/minimi/internal/bus/bustest"
+	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
@@ -223,13 +224,29 @@ func TestRedactURLs(t *testing.T) {
 		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
 		{"nats://ann:pw@bus:4222", "nats://ann:xxxxx@bus:4222"},
 		{"nats://t0ken@bus:4222", "nats://xxxxx@bus:4222"},
-		{"nats://a:pw1@b1:4222, tls://b:pw2@b2:4443", "nats://a:xxxxx@b1:4222,tls://b:xxxxx@b2:4443"},
-		{"ann:pw@bus:4222", "xxxxx@bus:4222"},
-		{"nats://ann:p%zz@bus:4222", "xxxxx@bus:4222"},
+		{"nats://a:pw1@b1:4222, tls://b:pw2@b2:4443", "nats://a:xxxxx@b1:4222, tls://b:xxxxx@b2:4443"},
+		{"ann:pw@bus:4222", "ann:xxxxx@bus:4222"},
+		{"nats://ann:p%zz@bus:4222", "nats://ann:xxxxx@bus:4222"},
+		{"nats://ann:p,w0rd@bus:4222", "nats://ann:xxxxx@bus:4222"}, // a raw comma in the password
+		{"nats://ann:p@ss@bus:4222", "nats://ann:xxxxx@bus:4222"},   // a raw @ in the password
+		{`parse "nats://ann:s3cret@bus:notaport": invalid port`, `parse "nats://ann:xxxxx@bus:notaport": invalid port`},
 	}
 	for _, tc := range tests {
-		if got := redactURLs(tc.in); got != tc.want {
-			t.Errorf("redactURLs(%q)=%q, want %q", tc.in, got, tc.want)
+		if got := config.RedactURLs(tc.in); got != tc.want {
+			t.Errorf("RedactURLs(%q)=%q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestStartHidesSecret: the error of a URL the NATS client cannot parse
+// does not quote its password.
+func TestStartHidesSecret(t *testing.T) {
+	b, err := Start(Options{Enabled: true, URL: "nats://ann:s3cret@bus:notaport"})
+	if err == nil {
+		b.Close()
+		t.Fatal("Start()=nil, want an error")
+	}
+	if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "ann:xxxxx@bus:notaport") {
+		t.Errorf("Start()=%v, want the URL without its password", err)
 	}
 }

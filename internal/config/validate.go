@@ -141,8 +141,9 @@ func checkClients(clients map[string]Client) []error {
 				"want the SHA-256 of the key, got the key itself (%s…): put the key_sha256 that minimi key printed "+
 					"beside it, and make a new key, since this one is now in the config", ClientKeyPrefix))
 		case !hexSHA256.MatchString(cl.KeySHA256):
+			// Not printed: it may be a key, pasted where its hash goes.
 			errs = append(errs, keyErr(key+".key_sha256", ErrBadValue,
-				"want 64 lowercase hex digits (the SHA-256 of the key), got %q", cl.KeySHA256))
+				"want 64 lowercase hex digits (the SHA-256 of the key that minimi key printed), got %s", describeHash(cl.KeySHA256)))
 		}
 		for i, cidr := range cl.CIDRs {
 			if _, err := netip.ParsePrefix(cidr); err != nil {
@@ -204,8 +205,12 @@ func checkNATS(n NATS) []error {
 	}
 	for s := range strings.SplitSeq(n.URL, ",") {
 		if !isNATSURL(strings.TrimSpace(s)) {
+			got := RedactURLs(s)
+			if !strings.Contains(s, "@") && strings.Contains(n.URL, "@") {
+				got = RedactURLs(n.URL) // a comma in a password split it: s may hold part of it
+			}
 			errs = append(errs, keyErr("nats.url", ErrBadValue,
-				"want nats://host:port (or tls, ws, wss; comma-separated for a cluster), got %q", withoutCredentials(s)))
+				"want nats://host:port (or tls, ws, wss; comma-separated for a cluster), got %q", got))
 		}
 	}
 	return errs
@@ -215,18 +220,41 @@ func checkNATS(n NATS) []error {
 // scanners and people recognise one.
 const ClientKeyPrefix = "mk_"
 
-// withoutCredentials writes the user information of URL s (a user and
-// password, or a token) as xxxxx, so that an error does not print it.
-func withoutCredentials(s string) string {
-	at := strings.LastIndex(s, "@")
-	if at < 0 {
+// describeHash says what is wrong with a key_sha256 without printing it.
+func describeHash(v string) string {
+	switch {
+	case v == "":
+		return "nothing"
+	case hexSHA256.MatchString(strings.ToLower(v)):
+		return "upper-case hex digits"
+	case len(v) == 64:
+		return "64 characters that are not all hex digits"
+	}
+	return strconv.Itoa(len(v)) + " characters"
+}
+
+// userInfo matches the user information of a URL in a list of NATS URLs:
+// what comes after the start, a "://" or a comma, up to the last "@" before
+// the next "/".
+var userInfo = regexp.MustCompile(`(^|://|,)([^/]*)@`)
+
+// RedactURLs writes the user information of each URL in s, a NATS URL or a
+// comma-separated list of them, as xxxxx, so that an error or a log line
+// does not show a password or a token: ann:xxxxx@host for a user and a
+// password, xxxxx@host for a token. It reads s as text, not as URLs, so
+// that a URL no parser takes (a bad port, a raw comma or @ in a password)
+// does not show its secret either; text without an @ is returned as is.
+func RedactURLs(s string) string {
+	if !strings.Contains(s, "@") {
 		return s
 	}
-	scheme := ""
-	if i := strings.Index(s, "://"); i >= 0 && i < at {
-		scheme = s[:i+len("://")]
-	}
-	return scheme + "xxxxx" + s[at:]
+	return userInfo.ReplaceAllStringFunc(s, func(m string) string {
+		sub := userInfo.FindStringSubmatch(m)
+		if user, _, ok := strings.Cut(sub[2], ":"); ok && !strings.ContainsAny(user, ",@") {
+			return sub[1] + user + ":xxxxx@"
+		}
+		return sub[1] + "xxxxx@"
+	})
 }
 
 // isNATSURL reports whether s is a server URL the NATS client accepts; like the client,

@@ -161,12 +161,16 @@ func TestValidateHidesSecrets(t *testing.T) {
 		name, secret, want string
 		change             func(c *Config, secret string)
 	}{
-		{"nats url password", "pw-s3cret", `got " http://xxxxx@bus.example:4222"`,
+		{"nats url password", "pw-s3cret", `got " http://ann:xxxxx@bus.example:4222"`,
 			func(c *Config, s string) { c.NATS.URL = "nats://a.example, http://ann:" + s + "@bus.example:4222" }},
 		{"nats url token", "t0ken-s3cret", `got "nats://xxxxx@"`,
 			func(c *Config, s string) { c.NATS.URL = "nats://" + s + "@" }},
 		{"client key", "k3y-s3cret", "got the key itself (mk_…)",
 			func(c *Config, s string) { c.Clients = map[string]Client{"web": {KeySHA256: "mk_" + s}} }},
+		{"client key with a space", "k3y-s3cret", "got 14 characters",
+			func(c *Config, s string) { c.Clients = map[string]Client{"web": {KeySHA256: " mk_" + s}} }},
+		{"nats url with a comma in the password", "pw,s3cret", `got "nats://ann:xxxxx@bus.example:4222"`,
+			func(c *Config, s string) { c.NATS.URL = "nats://ann:" + s + "@bus.example:4222" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
