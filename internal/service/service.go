@@ -231,7 +231,9 @@ func (s *Service) Close(ctx context.Context) error {
 	if s.nc.IsConnected() {
 		fctx, cancel := context.WithTimeout(ctx, flushWait)
 		if ferr := s.nc.FlushWithContext(fctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
-			err = errors.Join(err, fmt.Errorf("flush: %w", ferr))
+			// %v: a flush that timed out is not requests in flight cut off,
+			// which callers tell by context.DeadlineExceeded.
+			err = errors.Join(err, fmt.Errorf("flush: %v", ferr))
 		}
 		cancel()
 	}
