@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
@@ -118,7 +117,7 @@ func (v *vm) logAt(level slog.Level) lua.LGFunction {
 			attrs = append(attrs, slog.String("request_id", v.call.call.ID))
 		}
 		// Where ends "file:line:"; the request log writes file:line.
-		attrs = append(attrs, slog.String("source", strings.TrimSuffix(L.Where(1), ":")))
+		attrs = append(attrs, slog.String("source", callerWhere(L)))
 		if t, ok := L.Get(2).(*lua.LTable); ok {
 			t.ForEach(func(k, val lua.LValue) {
 				attrs = append(attrs, slog.Any(k.String(), luaAttr(L, val)))

@@ -175,7 +175,7 @@ func (v *vm) resError(L *lua.LState) int {
 // function, "" when there is none: the place a 5xx's log line names.
 func callerWhere(L *lua.LState) string {
 	where := strings.TrimSuffix(L.Where(1), ":")
-	if where == "[G]" {
+	if strings.HasPrefix(where, "[G]") {
 		return ""
 	}
 	return where

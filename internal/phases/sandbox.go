@@ -127,7 +127,7 @@ func (v *vm) raiseCycle(L *lua.LState, name string, chain []string) {
 		msg = fmt.Sprintf("require(%q): cycle %s → %s", name, strings.Join(chain, " → "), name)
 	}
 	// The line of the require that closes the cycle, unless pcall called it.
-	if at := strings.TrimSuffix(L.Where(1), ":"); at != "" && !strings.HasPrefix(at, "[G]") {
+	if at := callerWhere(L); at != "" {
 		msg += ", at " + at
 	}
 	v.cycle = &requireCycle{start: name, msg: lua.LString(msg)}
