@@ -48,6 +48,10 @@ func TestErrorTableBadStatus(t *testing.T) {
 		{`error({ title = "Oops" })`, `error({}) with neither a status nor a detail`},
 		{`error({ status = 409, type = "out of credit" })`, `error({type="out of credit"}): type must be a URI reference`},
 		{`error({ status = 409, type = "http://[::1" })`, `type must be a URI reference`},
+		{`error({ status = 409, type = "/probs/<b>" })`, `type must be a URI reference`},
+		{`error({ status = 409, type = 'a"b' })`, `type must be a URI reference`},
+		{`error({ status = 409, type = "/probs/caf\195\169" })`, `type must be a URI reference`},
+		{`error({ status = 409, type = "/probs/%zz" })`, `type must be a URI reference`},
 		{`error({ status = 409, type = {} })`, `error({type=<table>}): type must be a string`},
 		{`error({ status = 409, detail = true })`, `error({detail=<boolean>}): detail must be a string`},
 		{`error({ status = 409, title = function() end })`, `error({title=<function>}): title must be a string`},
@@ -94,6 +98,7 @@ func TestErrorTableFields(t *testing.T) {
 		{`error({ status = 403, type = "https://example.com/probs/out-of-credit", title = "You do not have enough credit", detail = "Your balance is 30" })`,
 			"https://example.com/probs/out-of-credit", "You do not have enough credit", "Your balance is 30"},
 		{`error({ status = 409, type = "/probs/taken" })`, "/probs/taken", "Conflict", ""},
+		{`error({ status = 409, type = "tag:example.com,2026:probs/taken-%C3%A9#x" })`, "tag:example.com,2026:probs/taken-%C3%A9#x", "Conflict", ""},
 		{`error({ status = 422, detail = 42 })`, "", "Unprocessable Entity", "42"},
 		{`error({ status = 422, title = 1.5, detail = 2^53 })`, "", "1.5", "9.007199254741e+15"},
 	}

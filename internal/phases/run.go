@@ -315,9 +315,13 @@ func tableText(t *lua.LTable, field string) (string, error) {
 
 // checkProblemType checks the type of an error table: a URI reference
 // (RFC 9457 §3.1.1), so a client can tell the kind of problem without
-// parsing the title.
+// parsing the title: RFC 3986's characters only, with each % starting an
+// escape (which url.Parse checks).
 func checkProblemType(typ string) error {
-	bad := strings.ContainsFunc(typ, func(r rune) bool { return r <= ' ' || r == 0x7f })
+	bad := strings.ContainsFunc(typ, func(r rune) bool {
+		return r > 0x7e || !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
+			strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
+	})
 	if _, err := url.Parse(typ); err != nil || bad {
 		return fmt.Errorf("error({type=%s}): type must be a URI reference", strconv.Quote(typ))
 	}
