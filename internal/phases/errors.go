@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +38,9 @@ type Error struct {
 	Detail string
 	// Fields lists the failing fields of a 422 (JSON pointer → message).
 	Fields []FieldError
+	// Extensions are the problem's members beyond the standard ones, as
+	// JSON, from the error table of a script (RFC 9457 §3.2).
+	Extensions map[string]json.RawMessage
 	// Allow lists the methods of the URL, for a 405.
 	Allow []string
 	// Header holds headers a script set before res:error; the problem

@@ -55,6 +55,10 @@ func TestErrorTableBadStatus(t *testing.T) {
 		{`error({ status = 409, type = {} })`, `error({type=<table>}): type must be a string`},
 		{`error({ status = 409, detail = true })`, `error({detail=<boolean>}): detail must be a string`},
 		{`error({ status = 409, title = function() end })`, `error({title=<function>}): title must be a string`},
+		{`error({ status = 409, instance = "/other" })`, `error({instance=…}): instance is the server's to set`},
+		{`error({ status = 409, request_id = "r" })`, `error({request_id=…}): request_id is the server's to set`},
+		{`error({ status = 409, "taken" })`, `error({[1]=…}): a key must be a string`},
+		{`error({ status = 409, balance = math.huge })`, `error({balance=…}): cannot encode +Inf as json`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.call, func(t *testing.T) {
@@ -111,5 +115,26 @@ func TestErrorTableFields(t *testing.T) {
 				t.Fatalf("err=%#v, want type %q title %q detail %q", err, tc.typ, tc.title, tc.detail)
 			}
 		})
+	}
+}
+
+// TestErrorTableExtensions: the other keys of an error table are members of
+// the problem, their values as JSON.
+func TestErrorTableExtensions(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(
+		`error({ status = 403, balance = 30, accounts = { "/account/1", "/account/2" }, code = "E42", limits = { daily = 50 } })`)}, Options{})
+	_, err := run(t, e, "GET", "/t", "")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Status != 403 {
+		t.Fatalf("err=%#v, want a 403", err)
+	}
+	want := map[string]string{"balance": `30`, "accounts": `["/account/1","/account/2"]`, "code": `"E42"`, "limits": `{"daily":50}`}
+	if len(pe.Extensions) != len(want) {
+		t.Errorf("Extensions=%s, want %v", pe.Extensions, want)
+	}
+	for k, v := range want {
+		if string(pe.Extensions[k]) != v {
+			t.Errorf("Extensions[%q]=%s, want %s", k, pe.Extensions[k], v)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -241,7 +242,7 @@ func (v *vm) handlerError(p *processor, err error) error {
 	}
 	switch obj := api.Object.(type) {
 	case *lua.LTable:
-		return tableError(obj, where)
+		return tableError(v.L, obj, where)
 	case *lua.LUserData:
 		if e, ok := obj.Value.(*Error); ok {
 			if e.Source == "" {
@@ -260,11 +261,14 @@ func (v *vm) handlerError(p *processor, err error) error {
 	return &Error{Status: 500, Title: http.StatusText(500), Detail: msg, Source: where, Internal: true, Err: errors.New(api.Object.String())}
 }
 
-// tableError reads error{status=…, type=…, title=…, detail=…}. A status
-// that is not an integer from 400 to 599, a type that is not a URI
-// reference, or a title or detail that is neither a string nor a number
-// makes it a 500 whose log line says so.
-func tableError(t *lua.LTable, where string) *Error {
+// tableError reads error{status=…, type=…, title=…, detail=…, …}: any
+// other string key is an extension member of the problem (RFC 9457 §3.2),
+// its value as JSON. A status that is not an integer from 400 to 599, a
+// type that is not a URI reference, a title or detail that is neither a
+// string nor a number, a key that is not a string or that the server sets
+// (instance, request_id), or a value JSON cannot hold makes it a 500 whose
+// log line says so.
+func tableError(L *lua.LState, t *lua.LTable, where string) *Error {
 	status, err := tableStatus(t.RawGetString("status"))
 	var typ, title, detail string
 	if err == nil {
@@ -279,11 +283,15 @@ func tableError(t *lua.LTable, where string) *Error {
 	if err == nil {
 		detail, err = tableText(t, "detail")
 	}
+	var ext map[string]json.RawMessage
+	if err == nil {
+		ext, err = tableExtensions(L, t)
+	}
 	if err != nil {
 		return &Error{Status: 500, Title: http.StatusText(500), Source: where, Internal: true, Err: err}
 	}
 	e := newError(status, detail, nil)
-	e.Type = typ
+	e.Type, e.Extensions = typ, ext
 	if title != "" {
 		e.Title = title
 	}
@@ -296,6 +304,35 @@ func tableError(t *lua.LTable, where string) *Error {
 	}
 	e.Source = where
 	return e
+}
+
+// tableExtensions encodes the members of an error table other than
+// status, type, title and detail; nil when there are none.
+func tableExtensions(L *lua.LState, t *lua.LTable) (map[string]json.RawMessage, error) {
+	var ext map[string]json.RawMessage
+	var err error
+	t.ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		switch {
+		case err != nil:
+		case !ok:
+			err = fmt.Errorf("error({[%s]=…}): a key must be a string, the name of a problem member", k)
+		case ks == "status" || ks == "type" || ks == "title" || ks == "detail":
+		case ks == "instance" || ks == "request_id":
+			err = fmt.Errorf("error({%s=…}): %s is the server's to set", ks, ks)
+		default:
+			b, jerr := encodeJSON(L, nil, v)
+			if jerr != nil {
+				err = fmt.Errorf("error({%s=…}): %w", ks, jerr)
+				return
+			}
+			if ext == nil {
+				ext = map[string]json.RawMessage{}
+			}
+			ext[string(ks)] = b
+		}
+	})
+	return ext, err
 }
 
 // tableText is the text of an error table's field: a string, or a number

@@ -4,7 +4,9 @@ package problem
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -25,6 +27,10 @@ type Details struct {
 	RequestID string `json:"request_id,omitempty"`
 	// Errors lists the failing fields of a rejected record (422).
 	Errors []Field `json:"errors,omitempty"`
+	// Extensions are more members (RFC 9457 §3.2), written after the others
+	// in the order of their names; one that has the name of a member above
+	// is left out (errors only when Errors has fields).
+	Extensions map[string]json.RawMessage `json:"-"`
 }
 
 // Field is one failing field: a JSON pointer into the record and a message.
@@ -67,7 +73,23 @@ func (d *Details) JSON() []byte {
 	if err != nil {
 		return []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"Internal Server Error"}`)
 	}
-	return b
+	if len(out.Extensions) == 0 {
+		return b
+	}
+	b = b[:len(b)-1] // the closing brace
+	for _, k := range slices.Sorted(maps.Keys(out.Extensions)) {
+		switch k {
+		case "type", "title", "status", "detail", "instance", "request_id":
+			continue
+		case "errors":
+			if len(out.Errors) > 0 {
+				continue
+			}
+		}
+		name, _ := json.Marshal(k)
+		b = append(append(append(append(b, ','), name...), ':'), out.Extensions[k]...)
+	}
+	return append(b, '}')
 }
 
 // Write sends d as the reply, with its status.

@@ -3,6 +3,7 @@ package problem
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,28 @@ func TestWrite(t *testing.T) {
 				t.Errorf("body detail=%v, want %q", got["detail"], tc.detail)
 			}
 		})
+	}
+}
+
+// TestExtensions: extension members follow the standard ones in the order
+// of their names, and one named like a standard member does not replace it.
+func TestExtensions(t *testing.T) {
+	d := New(403, "Your current balance is 30, but that costs 50.")
+	d.Type, d.Title, d.Instance = "https://example.com/probs/out-of-credit", "You do not have enough credit.", "/account/12345/msgs/abc"
+	d.Extensions = map[string]json.RawMessage{
+		"balance":  json.RawMessage(`30`),
+		"accounts": json.RawMessage(`["/account/12345","/account/67890"]`),
+		"status":   json.RawMessage(`200`),
+		"errors":   json.RawMessage(`[{"pointer":"/x","message":"y"}]`),
+	}
+	want := `{"type":"https://example.com/probs/out-of-credit","title":"You do not have enough credit.","status":403,` +
+		`"detail":"Your current balance is 30, but that costs 50.","instance":"/account/12345/msgs/abc",` +
+		`"accounts":["/account/12345","/account/67890"],"balance":30,"errors":[{"pointer":"/x","message":"y"}]}`
+	if got := string(d.JSON()); got != want {
+		t.Errorf("JSON()=%s\nwant %s", got, want)
+	}
+	d.Errors = []Field{{Pointer: "/title", Message: "missing"}}
+	if got := string(d.JSON()); !json.Valid([]byte(got)) || strings.Count(got, `"errors"`) != 1 || !strings.Contains(got, `"/title"`) {
+		t.Errorf("JSON()=%s, want the record's errors only", got)
 	}
 }

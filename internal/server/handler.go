@@ -320,6 +320,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if pe.Type != "" {
 		d.Type = pe.Type
 	}
+	d.Extensions = pe.Extensions
 	d.RequestID = requestIDOf(r)
 	d.Instance = r.URL.EscapedPath()
 	for _, f := range pe.Fields {

@@ -344,24 +344,30 @@ func TestHostHeader(t *testing.T) {
 	}
 }
 
-// TestErrorTableType: the type of an error table is the problem's type;
-// without one it is about:blank.
+// TestErrorTableType: the type of an error table is the problem's type,
+// without one about:blank, and its other keys are members of the problem.
 func TestErrorTableType(t *testing.T) {
 	s := newServer(t, map[string]string{
 		"endpoints/p/p.execute.lua": `return {
-			GET = function(req, res) error({ status = 403, type = "https://example.com/probs/out-of-credit", title = "Out of credit", detail = "balance 30" }) end,
+			GET = function(req, res) error({ status = 403, type = "https://example.com/probs/out-of-credit", title = "Out of credit", detail = "balance 30", balance = 30 }) end,
 			POST = function(req, res) error({ status = 409, detail = "taken" }) end,
 		}`,
 	}, nil)
-	for _, tc := range []struct{ method, typ, title string }{
-		{"GET", "https://example.com/probs/out-of-credit", "Out of credit"},
-		{"POST", "about:blank", "Conflict"},
+	for _, tc := range []struct {
+		method, typ, title string
+		balance            any
+	}{
+		{"GET", "https://example.com/probs/out-of-credit", "Out of credit", 30.0},
+		{"POST", "about:blank", "Conflict", nil},
 	} {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest(tc.method, "/p", nil))
-		var d struct{ Type, Title string }
-		if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || d.Type != tc.typ || d.Title != tc.title {
-			t.Errorf("%s: %d %s, want type %q title %q", tc.method, rec.Code, rec.Body, tc.typ, tc.title)
+		var d struct {
+			Type, Title string
+			Balance     any
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || d.Type != tc.typ || d.Title != tc.title || d.Balance != tc.balance {
+			t.Errorf("%s: %d %s, want type %q title %q balance %v", tc.method, rec.Code, rec.Body, tc.typ, tc.title, tc.balance)
 		}
 	}
 }
