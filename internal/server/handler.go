@@ -47,9 +47,6 @@ func (s *Server) handler(site *Site) http.Handler {
 		if s.opts.Metrics != nil {
 			getHead("/metrics", s.opts.Metrics.Handler().ServeHTTP)
 		}
-		if set := site.Stash(); set != nil {
-			r.Get("/backup", s.backup(set)) // an archive to download: no HEAD
-		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
 		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.Pattern, f.URL)}

@@ -119,7 +119,7 @@ type routeMetrics struct {
 }
 
 // builtins are the paths of the built-ins, counted under their own route.
-var builtins = []string{"/_minimi/health", "/_minimi/ready", "/_minimi/routes", "/_minimi/events", "/_minimi/metrics", "/_minimi/backup"}
+var builtins = []string{"/_minimi/health", "/_minimi/ready", "/_minimi/routes", "/_minimi/events", "/_minimi/metrics"}
 
 // routeMetrics returns the route metrics of a site served by mux, or nil
 // without Options.Metrics.
