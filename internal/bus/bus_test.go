@@ -227,8 +227,11 @@ func TestRedactURLs(t *testing.T) {
 		{"nats://a:pw1@b1:4222, tls://b:pw2@b2:4443", "nats://a:xxxxx@b1:4222, tls://b:xxxxx@b2:4443"},
 		{"ann:pw@bus:4222", "ann:xxxxx@bus:4222"},
 		{"nats://ann:p%zz@bus:4222", "nats://ann:xxxxx@bus:4222"},
-		{"nats://ann:p,w0rd@bus:4222", "nats://ann:xxxxx@bus:4222"}, // a raw comma in the password
-		{"nats://ann:p@ss@bus:4222", "nats://ann:xxxxx@bus:4222"},   // a raw @ in the password
+		{"nats://ann:p,w0rd@bus:4222", "nats://ann:xxxxx@bus:4222"},     // a raw comma in the password
+		{"nats://ann:p@ss@bus:4222", "nats://ann:xxxxx@bus:4222"},       // a raw @ in the password
+		{"nats://ann:Zm9v/YmFy+@bus:4222", "nats://ann:xxxxx@bus:4222"}, // a raw / in the password
+		{"nats://t0k/en@bus:4222", "nats://xxxxx@bus:4222"},
+		{"nats://a:p/1@b1:4222,nats://t/2@b2:4222", "nats://a:xxxxx@b1:4222,nats://xxxxx@b2:4222"},
 		{`parse "nats://ann:s3cret@bus:notaport": invalid port`, `parse "nats://ann:xxxxx@bus:notaport": invalid port`},
 	}
 	for _, tc := range tests {

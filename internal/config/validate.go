@@ -233,28 +233,47 @@ func describeHash(v string) string {
 	return strconv.Itoa(len(v)) + " characters"
 }
 
-// userInfo matches the user information of a URL in a list of NATS URLs:
-// what comes after the start, a "://" or a comma, up to the last "@" before
-// the next "/".
-var userInfo = regexp.MustCompile(`(^|://|,)([^/]*)@`)
+// urlStart is where the next URL of a list starts: a comma, spaces and a
+// scheme.
+var urlStart = regexp.MustCompile(`,\s*[a-zA-Z][a-zA-Z0-9+.-]*://`)
 
 // RedactURLs writes the user information of each URL in s, a NATS URL or a
 // comma-separated list of them, as xxxxx, so that an error or a log line
 // does not show a password or a token: ann:xxxxx@host for a user and a
 // password, xxxxx@host for a token. It reads s as text, not as URLs, so
-// that a URL no parser takes (a bad port, a raw comma or @ in a password)
-// does not show its secret either; text without an @ is returned as is.
+// that a URL no parser takes (a bad port, a raw comma, "/" or "@" in a
+// password) does not show its secret either; text without an "@" is
+// returned as is.
 func RedactURLs(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	return userInfo.ReplaceAllStringFunc(s, func(m string) string {
-		sub := userInfo.FindStringSubmatch(m)
-		if user, _, ok := strings.Cut(sub[2], ":"); ok && !strings.ContainsAny(user, ",@") {
-			return sub[1] + user + ":xxxxx@"
-		}
-		return sub[1] + "xxxxx@"
-	})
+	var b strings.Builder
+	last := 0
+	for _, loc := range urlStart.FindAllStringIndex(s, -1) {
+		b.WriteString(redactURL(s[last:loc[0]]))
+		last = loc[0]
+	}
+	b.WriteString(redactURL(s[last:]))
+	return b.String()
+}
+
+// redactURL redacts one URL of a list, or a text that quotes one: all
+// between its "://" (or its start) and its last "@", since a host holds no
+// "@" and a password may hold anything else.
+func redactURL(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	from := len(s) - len(strings.TrimLeft(s, ", \t"))
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		from = i + len("://")
+	}
+	if user, _, ok := strings.Cut(s[from:at], ":"); ok && !strings.ContainsAny(user, ",/@ \"") {
+		return s[:from] + user + ":xxxxx" + s[at:]
+	}
+	return s[:from] + "xxxxx" + s[at:]
 }
 
 // isNATSURL reports whether s is a server URL the NATS client accepts; like the client,

@@ -169,6 +169,8 @@ func TestValidateHidesSecrets(t *testing.T) {
 			func(c *Config, s string) { c.Clients = map[string]Client{"web": {KeySHA256: "mk_" + s}} }},
 		{"client key with a space", "k3y-s3cret", "got 14 characters",
 			func(c *Config, s string) { c.Clients = map[string]Client{"web": {KeySHA256: " mk_" + s}} }},
+		{"nats url with a slash in the password", "Zm9v/YmFy+", `got "nats://ann:xxxxx@bus.example:notaport"`,
+			func(c *Config, s string) { c.NATS.URL = "nats://ann:" + s + "@bus.example:notaport" }},
 		{"nats url with a comma in the password", "pw,s3cret", `got "nats://ann:xxxxx@bus.example:4222"`,
 			func(c *Config, s string) { c.NATS.URL = "nats://ann:" + s + "@bus.example:4222" }},
 	}
