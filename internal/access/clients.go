@@ -123,21 +123,19 @@ func parseRemote(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// A Locator names the folder a request's path lies in: the deepest folder
-// of the route table that the decoded path passes through or ends in,
-// whichever folder serves it. PathFolder returns "" when that is the folder
-// serving the request.
+// A Locator knows the folders a request's path lies in, whichever folder
+// serves it. PathFolders calls allowed with the URL of each one other than
+// the folder serving the request, and returns the first URL refused, or "".
 type Locator interface {
-	PathFolder(r *http.Request) string
+	PathFolders(r *http.Request, allowed func(url string) bool) string
 }
 
 // CheckEndpoint finishes the Guard's work where the folder of a request is
 // known: it answers a preflight with the URL's methods (allow), and refuses
 // with a 403 a client that the endpoints config keeps out of folderURL, or
-// out of the folder that at (which may be nil) says the request's path lies
-// in, when that is another one: "/admin" keeps a client out of /admin/x/y
-// and /admin%2Fx%2Fy, also when a catch-all or a parameter folder above it
-// serves them. It reports whether the request may go on; when false, the
+// out of a folder that at (which may be nil) says the request's path lies
+// in: "/admin" keeps a client out of /admin/x/y and /admin%2Fx%2Fy, also
+// when a catch-all or a parameter folder above it serves them. It reports whether the request may go on; when false, the
 // reply is written. A request the Guard did not see (or had nothing to say
 // about) goes on.
 func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, at Locator, allow []string) bool {
@@ -151,17 +149,17 @@ func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, at 
 	case st.client == "" || st.guard.opts.EndpointClients == nil:
 		return true
 	}
-	url := folderURL
-	ok := st.guard.endpointAllows(url, st.client)
-	if ok && at != nil {
-		if url = at.PathFolder(r); url != "" {
-			ok = st.guard.endpointAllows(url, st.client)
-		}
+	refused := ""
+	if !st.guard.endpointAllows(folderURL, st.client) {
+		refused = folderURL
+	} else if at != nil {
+		refused = at.PathFolders(r, func(url string) bool { return st.guard.endpointAllows(url, st.client) })
 	}
-	if !ok {
-		st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+url)
+	if refused != "" {
+		st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+refused)
+		return false
 	}
-	return ok
+	return true
 }
 
 // endpointClients is the set of clients allowed on one folder URL.

@@ -120,60 +120,100 @@ func (t *Table) Lookup(url string) *Folder {
 	return nil
 }
 
-// Deepest returns the deepest folder that path, a request's decoded path,
-// passes through or ends in, matching each segment as chi does: a static
-// folder before a parameter, a parameter before a catch-all, which takes
-// the rest. Group folders are looked through; the root is returned for "/".
-// The folder need not have a handler: a request another folder serves
-// (a catch-all, a parameter) can have its path in or below it. A slash
-// that the request sent escaped (%2F) separates segments here, as it does
-// in the path a handler reads.
-func (t *Table) Deepest(path string) *Folder {
-	f := t.Root
-	for seg := range strings.SplitSeq(strings.Trim(path, "/"), "/") {
-		next := childFor(f, seg)
-		if seg == "" || next == nil {
-			break
-		}
-		f = next
-		if f.Segment.Kind == CatchAll {
-			break
-		}
+// Within returns the folders that path, a request's decoded path, lies in
+// or below, whichever folder serves it: the deepest folder of each way the
+// table's patterns can match a prefix of path (a static segment, a
+// parameter, a catch-all, which takes the rest; group folders are looked
+// through), less those that a way more specific at their first difference
+// (static before parameter before catch-all, as chi routes) matches at
+// least as deep. So /users/me lies in /users/me, not /users/[id]; and
+// /y/foo/secret, which only a catch-all serves, lies in /y/foo and in
+// /y/[p]/secret. A slash the request escaped (%2F) separates segments here,
+// as it does in the path a handler reads. The root is returned for "/".
+func (t *Table) Within(path string) []*Folder {
+	var segs []string
+	if p := strings.Trim(path, "/"); p != "" {
+		segs = strings.Split(p, "/")
 	}
-	return f
-}
-
-// childFor returns the child of f (through groups) that the route segment
-// seg goes to, or nil.
-func childFor(f *Folder, seg string) *Folder {
-	var param, catchAll *Folder
-	var static func(p *Folder) *Folder
-	static = func(p *Folder) *Folder {
-		for _, c := range p.Children {
-			switch c.Segment.Kind {
-			case Group:
-				if s := static(c); s != nil {
-					return s
+	var ways []way
+	var walk func(f *Folder, kinds []Kind)
+	walk = func(f *Folder, kinds []Kind) {
+		d := len(kinds)
+		deeper := false
+		if d < len(segs) {
+			for _, c := range childrenThroughGroups(f) {
+				switch c.Segment.Kind {
+				case Static:
+					if c.Segment.Name == segs[d] {
+						deeper = true
+						walk(c, append(kinds[:d:d], Static))
+					}
+				case Param:
+					if segs[d] != "" {
+						deeper = true
+						walk(c, append(kinds[:d:d], Param))
+					}
+				case CatchAll:
+					deeper = true
+					all := append(kinds[:d:d], CatchAll)
+					for len(all) < len(segs) {
+						all = append(all, CatchAll)
+					}
+					ways = append(ways, way{c, all})
 				}
-			case Static:
-				if c.Segment.pattern() == seg {
-					return c
-				}
-			case Param:
-				param = c
-			case CatchAll:
-				catchAll = c
 			}
 		}
-		return nil
+		if !deeper {
+			ways = append(ways, way{f, kinds})
+		}
 	}
-	if s := static(f); s != nil {
-		return s
+	walk(t.Root, nil)
+	var out []*Folder
+	for i, w := range ways {
+		shadowed := false
+		for j, o := range ways {
+			if i != j && len(o.kinds) >= len(w.kinds) && o.before(w) {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, w.f)
+		}
 	}
-	if param != nil {
-		return param
+	return out
+}
+
+// way is one way of matching a prefix of a path: the folder it ends in and
+// the kind of the folder that matched each segment.
+type way struct {
+	f     *Folder
+	kinds []Kind
+}
+
+// before reports whether w is more specific than o where they first differ.
+func (w way) before(o way) bool {
+	for i := range min(len(w.kinds), len(o.kinds)) {
+		if w.kinds[i] != o.kinds[i] {
+			return w.kinds[i] < o.kinds[i]
+		}
 	}
-	return catchAll
+	return false
+}
+
+// childrenThroughGroups returns f's children, with each group folder
+// replaced by its own children (recursively): the folders one URL segment
+// below f.
+func childrenThroughGroups(f *Folder) []*Folder {
+	var out []*Folder
+	for _, c := range f.Children {
+		if c.Segment.Kind == Group {
+			out = append(out, childrenThroughGroups(c)...)
+		} else {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Format writes the table as text, one line per folder in Folders order:

@@ -147,14 +147,17 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, r, resp)
 }
 
-// PathFolder is the URL of the deepest folder r's decoded path lies in or
-// below, when that is not ep's folder: a catch-all, or a parameter folder,
-// serves the path of a folder without a handler, and the endpoints settings
-// of /admin hold for /admin/x/y and /admin%2Fx%2Fy whoever serves them. It
-// is "" when the path lies in ep's folder. (access.Locator)
-func (ep *endpoint) PathFolder(r *http.Request) string {
-	if f := ep.site.Table.Deepest(r.URL.Path); f != ep.folder {
-		return f.URL
+// PathFolders calls allowed with the URL of each folder other than ep's
+// that r's decoded path lies in or below (router.Table.Within): a
+// catch-all, or a parameter folder, serves the path of a folder without a
+// handler, and the endpoints settings of /admin hold for /admin/x/y and
+// /admin%2Fx%2Fy whoever serves them. It returns the first URL allowed
+// refuses, or "". (access.Locator)
+func (ep *endpoint) PathFolders(r *http.Request, allowed func(url string) bool) string {
+	for _, f := range ep.site.Table.Within(r.URL.Path) {
+		if f != ep.folder && !allowed(f.URL) {
+			return f.URL
+		}
 	}
 	return ""
 }

@@ -1027,6 +1027,10 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		"/files/private": {"clients": []any{"ops"}},
 		"/admin2/deep":   {"clients": []any{"ops"}},
 		"/x/secret":      {"clients": []any{"ops"}},
+		"/100%":          {"clients": []any{"ops"}},
+		"/y/[p]/secret":  {"clients": []any{"ops"}},
+		"/u/[id]":        {"clients": []any{"ops"}},
+		"/x/secret/open": {"clients": []any{"ops", "web"}},
 	}
 	ts := httptest.NewServer(newServer(t, map[string]string{
 		"endpoints/[...all]/[...all].execute.lua":         `return { GET = function(req, res) res:json({ all = req.params.all }) end }`,
@@ -1036,6 +1040,12 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		"endpoints/files/private/keep/keep.execute.lua":   `return { GET = function(req, res) res:json({}) end }`,
 		"endpoints/x/[page]/[page].execute.lua":           `return { GET = function(req, res) res:json({ page = req.params.page }) end }`,
 		"endpoints/x/secret/users/users.execute.lua":      `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/x/secret/open/open.execute.lua":        `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/100%/sub/sub.execute.lua":              `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/y/foo/foo.execute.lua":                 `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/y/[p]/secret/deep/deep.execute.lua":    `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/u/me/me.execute.lua":                   `return { GET = function(req, res) res:json({}) end }`,
+		"endpoints/u/[id]/[id].execute.lua":               `return { GET = function(req, res) res:json({}) end }`,
 	}, cfg))
 	defer ts.Close()
 	get := func(client, path string) int {
@@ -1063,6 +1073,17 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		{"web", "/x/secret", 403},    // [page] serves it: /x/secret has no handler of its own
 		{"web", "/x/secret/users", 403},
 		{"web", "/x/public", 200},
+		{"web", "/x/secret/open", 200}, // a deeper entry lets web in again
+		{"web", "/x/secret/open/z", 200},
+		{"web", "/100%25", 403}, // a static name with a %, compared decoded
+		{"web", "/100%25/other", 403},
+		{"web", "/y/bar/secret", 403},
+		{"web", "/y/foo/secret", 403}, // only the catch-all serves it, but /y/[p]/secret matches it
+		{"web", "/y/foo/secret/x", 403},
+		{"web", "/y/foo", 200},
+		{"web", "/u/me", 200}, // its own folder, not /u/[id]
+		{"web", "/u/42", 403},
+		{"web", "/u/me/more", 200},
 		{"web", "/files/private", 403},
 		{"web", "/files/private/x", 403},
 		{"web", "/files/public/x", 200},
