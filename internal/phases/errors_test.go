@@ -59,6 +59,11 @@ func TestErrorTableBadStatus(t *testing.T) {
 		{`error({ status = 409, request_id = "r" })`, `error({request_id=…}): request_id is the server's to set`},
 		{`error({ status = 409, "taken" })`, `error({[1]=…}): a key must be a string`},
 		{`error({ status = 409, balance = math.huge })`, `error({balance=…}): cannot encode +Inf as json`},
+		{`error({ status = 403, Status = 200 })`, `error({Status=…}): a member's name must differ from status in more than case`},
+		{`error({ status = 403, Request_ID = "r" })`, `must differ from request_id in more than case`},
+		{`error({ status = 403, ["\255"] = 1 })`, `a member's name must be UTF-8`},
+		{`error({ status = 409, type = "/probs?x=%zz" })`, `type must be a URI reference`},
+		{`error({ status = 409, type = "/probs/%4" })`, `type must be a URI reference`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.call, func(t *testing.T) {
@@ -122,13 +127,15 @@ func TestErrorTableFields(t *testing.T) {
 // the problem, their values as JSON.
 func TestErrorTableExtensions(t *testing.T) {
 	e := load(t, map[string]string{"t/t.execute.lua": handlerOf(
-		`error({ status = 403, balance = 30, accounts = { "/account/1", "/account/2" }, code = "E42", limits = { daily = 50 } })`)}, Options{})
+		`error({ status = 403, balance = 30, accounts = { "/account/1", "/account/2" }, code = "E42", limits = { daily = 50 },
+			errors = { { pointer = "/email", message = "taken" } } })`)}, Options{})
 	_, err := run(t, e, "GET", "/t", "")
 	var pe *Error
 	if !errors.As(err, &pe) || pe.Status != 403 {
 		t.Fatalf("err=%#v, want a 403", err)
 	}
-	want := map[string]string{"balance": `30`, "accounts": `["/account/1","/account/2"]`, "code": `"E42"`, "limits": `{"daily":50}`}
+	want := map[string]string{"balance": `30`, "accounts": `["/account/1","/account/2"]`, "code": `"E42"`, "limits": `{"daily":50}`,
+		"errors": `[{"message":"taken","pointer":"/email"}]`}
 	if len(pe.Extensions) != len(want) {
 		t.Errorf("Extensions=%s, want %v", pe.Extensions, want)
 	}

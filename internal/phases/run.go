@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	lua "github.com/minimi-go/minimi/third_party/gopher-lua"
 
+	"github.com/minimi-go/minimi/internal/problem"
 	"github.com/minimi-go/minimi/internal/router"
 	"github.com/minimi-go/minimi/internal/stash"
 )
@@ -320,6 +322,12 @@ func tableExtensions(L *lua.LState, t *lua.LTable) (map[string]json.RawMessage, 
 		case ks == "status" || ks == "type" || ks == "title" || ks == "detail":
 		case ks == "instance" || ks == "request_id":
 			err = fmt.Errorf("error({%s=…}): %s is the server's to set", ks, ks)
+		case ks != "errors" && !utf8.ValidString(string(ks)):
+			err = fmt.Errorf("error({%q=…}): a member's name must be UTF-8", string(ks))
+		case ks != "errors" && problem.IsMember(string(ks)):
+			// Status = 200 would read as the status to a decoder that
+			// matches names in any case, as Go's encoding/json does.
+			err = fmt.Errorf("error({%s=…}): a member's name must differ from %s in more than case", ks, strings.ToLower(string(ks)))
 		default:
 			b, jerr := encodeJSON(L, nil, v)
 			if jerr != nil {
@@ -353,12 +361,17 @@ func tableText(t *lua.LTable, field string) (string, error) {
 // checkProblemType checks the type of an error table: a URI reference
 // (RFC 9457 §3.1.1), so a client can tell the kind of problem without
 // parsing the title: RFC 3986's characters only, with each % starting an
-// escape (which url.Parse checks).
+// escape of two hex digits.
 func checkProblemType(typ string) error {
 	bad := strings.ContainsFunc(typ, func(r rune) bool {
 		return r > 0x7e || !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
 			strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
 	})
+	for i := 0; i < len(typ) && !bad; i++ {
+		if typ[i] == '%' {
+			bad = i+2 >= len(typ) || !isHex(typ[i+1]) || !isHex(typ[i+2])
+		}
+	}
 	if _, err := url.Parse(typ); err != nil || bad {
 		return fmt.Errorf("error({type=%s}): type must be a URI reference", strconv.Quote(typ))
 	}
@@ -383,3 +396,5 @@ func tableStatus(v lua.LValue) (int, error) {
 	}
 	return 0, fmt.Errorf("error({status=%s}): status must be an integer from 400 to 599", shown)
 }
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

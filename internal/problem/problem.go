@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ContentType is the media type of a problem body.
@@ -44,6 +46,18 @@ func New(status int, detail string) *Details {
 	return &Details{Type: "about:blank", Title: Title(status), Status: status, Detail: detail}
 }
 
+// IsMember reports whether name is, in any case, the name of a member that
+// Details writes itself: a decoder that matches names in any case, as Go's
+// encoding/json does, would read an extension of that name in its place.
+func IsMember(name string) bool {
+	for _, m := range [...]string{"type", "title", "status", "detail", "instance", "request_id", "errors"} {
+		if strings.EqualFold(name, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // Title is the standard text of status, or, for a status that has none
 // (499, 599), the name of its class: "Client Error" or "Server Error".
 func Title(status int) string {
@@ -78,13 +92,8 @@ func (d *Details) JSON() []byte {
 	}
 	b = b[:len(b)-1] // the closing brace
 	for _, k := range slices.Sorted(maps.Keys(out.Extensions)) {
-		switch k {
-		case "type", "title", "status", "detail", "instance", "request_id":
+		if IsMember(k) && (!strings.EqualFold(k, "errors") || len(out.Errors) > 0) || !utf8.ValidString(k) {
 			continue
-		case "errors":
-			if len(out.Errors) > 0 {
-				continue
-			}
 		}
 		name, _ := json.Marshal(k)
 		b = append(append(append(append(b, ','), name...), ':'), out.Extensions[k]...)

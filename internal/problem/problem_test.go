@@ -65,6 +65,8 @@ func TestExtensions(t *testing.T) {
 		"accounts": json.RawMessage(`["/account/12345","/account/67890"]`),
 		"status":   json.RawMessage(`200`),
 		"errors":   json.RawMessage(`[{"pointer":"/x","message":"y"}]`),
+		"Status":   json.RawMessage(`200`),
+		"\xff":     json.RawMessage(`1`),
 	}
 	want := `{"type":"https://example.com/probs/out-of-credit","title":"You do not have enough credit.","status":403,` +
 		`"detail":"Your current balance is 30, but that costs 50.","instance":"/account/12345/msgs/abc",` +
