@@ -157,10 +157,9 @@ func (svc *service) close() error {
 func (svc *service) closeRPC() error {
 	ctx, cancel := context.WithTimeout(context.Background(), rpcCloseTimeout)
 	defer cancel()
-	err := svc.rpc.Close(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
+	cutOff, err := svc.rpc.CloseCutOff(ctx)
+	if cutOff {
 		svc.lg.Warn("shutdown grace ran out: the requests over NATS in flight are cut off", "grace", rpcCloseTimeout.String())
-		return nil
 	}
 	return err
 }

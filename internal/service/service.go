@@ -207,14 +207,24 @@ func (s *Service) Stats() micro.Stats {
 // ends; requests still running then see their context canceled, and Close
 // waits a little more (cutOffWait) for their handlers to end. A request
 // that reaches the service after it stopped listening is answered 503. It
-// is safe to call more than once.
-func (s *Service) Close(ctx context.Context) error {
+// is safe to call more than once. Requests cut off are not an error:
+// CloseCutOff reports them.
+func (s *Service) Close(ctx context.Context) (err error) {
+	_, err = s.close(ctx)
+	return err
+}
+
+// CloseCutOff is Close that also reports whether requests in flight were
+// cut off.
+func (s *Service) CloseCutOff(ctx context.Context) (cutOff bool, err error) { return s.close(ctx) }
+
+func (s *Service) close(ctx context.Context) (cutOff bool, err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil
+		return false, nil
 	}
-	err := s.micro.Stop()
+	err = s.micro.Stop()
 	for _, sub := range s.unrouted {
 		if derr := sub.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 			err = errors.Join(err, derr)
@@ -231,9 +241,7 @@ func (s *Service) Close(ctx context.Context) error {
 	if s.nc.IsConnected() {
 		fctx, cancel := context.WithTimeout(ctx, flushWait)
 		if ferr := s.nc.FlushWithContext(fctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
-			// %v: a flush that timed out is not requests in flight cut off,
-			// which callers tell by context.DeadlineExceeded.
-			err = errors.Join(err, fmt.Errorf("flush: %v", ferr))
+			err = errors.Join(err, fmt.Errorf("flush: %w", ferr))
 		}
 		cancel()
 	}
@@ -242,7 +250,7 @@ func (s *Service) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		err = errors.Join(err, fmt.Errorf("requests in flight: %w", ctx.Err()))
+		cutOff = true
 		s.cancel() // their scripts stop; give them a moment to answer and log
 		select {
 		case <-done:
@@ -250,7 +258,7 @@ func (s *Service) Close(ctx context.Context) error {
 		}
 	}
 	s.cancel()
-	return err
+	return cutOff, err
 }
 
 // flushWait bounds Close's wait for the server to read the unsubscriptions.

@@ -604,6 +604,29 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// TestCloseCutOff: requests still running when Close's context ends are
+// cut off, which CloseCutOff reports apart from the error: a cut-off is not
+// a failure of the stop, and an error of the stop is not a cut-off.
+func TestCloseCutOff(t *testing.T) {
+	ns := runNATS(t)
+	b := start(t, connect(t, ns), "testdata/b", nil)
+	client := service.NewClient(connect(t, ns))
+	go func() {
+		_, _ = client.Call(ctxFor(t, 5*time.Second), service.Call{Service: "b", Path: "/slow?ms=1500"})
+	}()
+	time.Sleep(200 * time.Millisecond) // the call is in flight
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	cutOff, err := b.svc.CloseCutOff(ctx)
+	if !cutOff || err != nil {
+		t.Errorf("CloseCutOff() with a request running=%v, %v, want true, nil", cutOff, err)
+	}
+	idle := start(t, connect(t, ns), "testdata/b", nil)
+	if cutOff, err := idle.svc.CloseCutOff(t.Context()); cutOff || err != nil {
+		t.Errorf("CloseCutOff() of an idle service=%v, %v, want false, nil", cutOff, err)
+	}
+}
+
 // A stop while the NATS server is away has nothing to tell it: Close
 // returns at once, and nil, with no request in flight, rather than waiting
 // for a flush that cannot come back and reporting a time-out that reads as
