@@ -3,6 +3,7 @@ package eventsource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -72,7 +73,17 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 }
 
 // sseStart reads where a stream starts: Last-Event-ID, else ?after, else 0.
+// A query parameter other than one after is an error: a client that wrote
+// ?from=10 or ?since=10 would otherwise get the whole log.
 func sseStart(r *http.Request) (uint64, error) {
+	for k, v := range r.URL.Query() {
+		switch {
+		case k != "after":
+			return 0, fmt.Errorf("unknown query parameter %q: the stream takes after=<seq> only", k)
+		case len(v) > 1:
+			return 0, errors.New("query parameter after is given more than once")
+		}
+	}
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		n, err := strconv.ParseUint(id, 10, 64)
 		if err != nil {

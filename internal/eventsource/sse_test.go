@@ -208,6 +208,8 @@ func TestSSEBadRequest(t *testing.T) {
 	}{
 		{"bad after", http.MethodGet, "/?after=x", nil, http.StatusBadRequest},
 		{"negative after", http.MethodGet, "/?after=-1", nil, http.StatusBadRequest},
+		{"unknown parameter", http.MethodGet, "/?from=2", nil, http.StatusBadRequest},
+		{"after twice", http.MethodGet, "/?after=2&after=5", nil, http.StatusBadRequest},
 		{"bad Last-Event-ID", http.MethodGet, "/", http.Header{"Last-Event-Id": {"abc"}}, http.StatusBadRequest},
 		{"post", http.MethodPost, "/", nil, http.StatusMethodNotAllowed},
 	}
