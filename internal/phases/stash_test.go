@@ -34,6 +34,13 @@ func loadRecs(t *testing.T, src string) *Engine {
 // collection /recs, in a bbolt file under t.TempDir().
 func loadStash(t *testing.T, files map[string]string) *Engine {
 	t.Helper()
+	return load(t, files, Options{Stash: openRecs(t), CollectionOf: recsOf})
+}
+
+// openRecs opens a stash with the collection /recs (recsSchema) in a bbolt
+// file under t.TempDir(), closed when the test ends.
+func openRecs(t *testing.T) *stash.Set {
+	t.Helper()
 	sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
 	if err != nil {
 		t.Fatalf("ParseSchema()=%v", err)
@@ -44,9 +51,11 @@ func loadStash(t *testing.T, files map[string]string) *Engine {
 		t.Fatalf("stash.Open()=%v", err)
 	}
 	t.Cleanup(func() { set.Close() })
-	return load(t, files,
-		Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }})
+	return set
 }
+
+// recsOf is the CollectionOf of every folder of a test: /recs.
+func recsOf(*router.Folder) string { return "/recs" }
 
 // runLua runs body as the handler of method on /recs (body may read req.body)
 // and returns the reply's JSON object, or the error.
@@ -386,25 +395,16 @@ func TestStashListOptions(t *testing.T) {
 // TestInstallTimeout: an install script past the time budget is stopped,
 // and the error names the budget to raise; the engine goes on working.
 func TestInstallTimeout(t *testing.T) {
-	sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := stash.Open(stash.Options{DataDir: t.TempDir(), Timeout: time.Second, NoSync: true,
-		Collections: []stash.CollectionSpec{{Path: "/recs", Schema: sc}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { set.Close() })
+	set := openRecs(t)
 	e := load(t, map[string]string{
 		"recs/recs.install.lua": "return function(req)\n  req.stash:create({ title = 'seed' })\n  while true do end\nend",
 		"recs/recs.execute.lua": `return { GET = function(req, res) res:json({ n = req.stash:count() }) end }`,
-	}, Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }, ScriptTimeout: 50 * time.Millisecond})
+	}, Options{Stash: set, CollectionOf: recsOf, ScriptTimeout: 50 * time.Millisecond})
 	installs := e.Installs()
 	if len(installs) != 1 {
 		t.Fatalf("Installs()=%v, want /recs", installs)
 	}
-	_, err = e.RunInstall(t.Context(), installs[0], set.Session())
+	_, err := e.RunInstall(t.Context(), installs[0], set.Session())
 	if !errors.Is(err, ErrScriptTimeout) || !strings.Contains(err.Error(), "limits.script_ms (50ms)") ||
 		!strings.Contains(err.Error(), "endpoints/recs/recs.install.lua") {
 		t.Fatalf("RunInstall()=%v, want ErrScriptTimeout naming the file and limits.script_ms", err)
@@ -592,21 +592,12 @@ func TestInstallErrorNamesTheFile(t *testing.T) {
 		"message": {"  error('boom')", "endpoints/recs/recs.install.lua:2: boom"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			sc, err := stash.ParseSchema("recs.schema.json", []byte(recsSchema))
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, err := stash.Open(stash.Options{DataDir: t.TempDir(), Timeout: time.Second, NoSync: true,
-				Collections: []stash.CollectionSpec{{Path: "/recs", Schema: sc}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { set.Close() })
+			set := openRecs(t)
 			e := load(t, map[string]string{
 				"recs/recs.install.lua": "return function(req)\n" + tc.body + "\nend",
 				"recs/recs.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
-			}, Options{Stash: set, CollectionOf: func(*router.Folder) string { return "/recs" }})
-			_, err = e.RunInstall(t.Context(), e.Installs()[0], set.Session())
+			}, Options{Stash: set, CollectionOf: recsOf})
+			_, err := e.RunInstall(t.Context(), e.Installs()[0], set.Session())
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Count(err.Error(), "recs.install.lua") != 1 {
 				t.Errorf("RunInstall()=%v, want it to name the file and line once: %q", err, tc.want)
 			}
