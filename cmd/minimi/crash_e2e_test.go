@@ -294,3 +294,37 @@ func (p *proc) wantLog(t *testing.T, wants ...string) {
 		}
 	}
 }
+
+// TestBackupOnSignal: SIGUSR1 makes a running service write a copy of its
+// store files into data_dir/backups/<time>, and a service started on that
+// copy has the records written before the signal and not those after it.
+func TestBackupOnSignal(t *testing.T) {
+	dir := copyTree(t, "testdata/stash")
+	p := startServe(t, dir)
+	idOf := func(r reply) string {
+		var rec struct{ ID string }
+		if r.status != 201 || json.Unmarshal(r.body, &rec) != nil || rec.ID == "" {
+			t.Fatalf("POST /notes=%d %s", r.status, r.body)
+		}
+		return rec.ID
+	}
+	kept := idOf(do(t, "POST", p.base+"/notes", jsonType, `{"title":"kept"}`))
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, `"msg":"backup written"`)
+	later := idOf(do(t, "POST", p.base+"/notes", jsonType, `{"title":"later"}`))
+	p.stop(t)
+
+	copies, err := filepath.Glob(filepath.Join(dir, "data", "backups", "*"))
+	if err != nil || len(copies) != 1 || strings.HasSuffix(copies[0], ".partial") {
+		t.Fatalf("backups: %q %v, want one finished copy", copies, err)
+	}
+	q := startServe(t, dir, "MINIMI_DATA_DIR="+copies[0])
+	if r := do(t, "GET", q.base+"/notes/"+kept, "", ""); r.status != 200 || !strings.Contains(string(r.body), `"kept"`) {
+		t.Errorf("the copy: GET the note written before the signal=%d %s, want it", r.status, r.body)
+	}
+	if r := do(t, "GET", q.base+"/notes/"+later, "", ""); r.status != 404 {
+		t.Errorf("the copy: GET the note written after the signal=%d %s, want 404", r.status, r.body)
+	}
+}

@@ -229,6 +229,9 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if watcher != nil {
 		go watcher.Run(ctx, func() { reloadSite(f, cmd, srv, svc, lg) })
 	}
+	bctx, stopBackups := context.WithCancel(ctx)
+	backups := backupOnSignal(bctx, svc.set, server.DataDir(f.dir, cfg), lg)
+	defer func() { stopBackups(); <-backups }() // before the stores close
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

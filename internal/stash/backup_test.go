@@ -1,0 +1,55 @@
+package stash
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// TestBackupTo: BackupTo copies every bbolt store's file, the declared
+// stores first and the default store last, and a Set opened on the copy has
+// the records committed before it, not those after it.
+func TestBackupTo(t *testing.T) {
+	sc := mustSchema(t, `{"schema": {"type": "object"}}`)
+	opts := Options{
+		Stores: []StoreSpec{{Name: "/users", Driver: DriverBbolt, File: "stores/users.db"}, {Name: "/tmp", Driver: DriverMemory}},
+		Collections: []CollectionSpec{{Path: "/notes", Schema: sc}, {Path: "/users", Schema: sc, Store: "/users"},
+			{Path: "/tmp", Schema: sc, Store: "/tmp"}},
+	}
+	s := openSet(t, opts)
+	write := func(id string) {
+		ss := s.Session()
+		for _, c := range []string{"/notes", "/users", "/tmp"} {
+			if _, err := ss.Create(c, map[string]any{"id": id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit(t, s, ss)
+	}
+	write("before")
+	dir := filepath.Join(t.TempDir(), "copy")
+	files, err := s.BackupTo(dir)
+	if err != nil {
+		t.Fatalf("BackupTo()=%v", err)
+	}
+	write("after")
+	want := []string{filepath.Join(dir, "stores", "users.db"), filepath.Join(dir, DefaultFile)}
+	if len(files) != 2 || files[0] != want[0] || files[1] != want[1] {
+		t.Fatalf("BackupTo()=%q, want %q (the default store last, no memory store)", files, want)
+	}
+	if _, err := s.BackupTo(dir); err == nil {
+		t.Errorf("BackupTo() into a directory that exists=nil, want an error")
+	}
+
+	opts.DataDir = dir
+	r := openSet(t, opts)
+	ss := r.Session()
+	for _, c := range []string{"/notes", "/users"} {
+		if _, err := ss.Get(c, "before", ReadOptions{}); err != nil {
+			t.Errorf("copy %s: Get(before)=%v", c, err)
+		}
+		if _, err := ss.Get(c, "after", ReadOptions{}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("copy %s: Get(after)=%v, want ErrNotFound: written after the copy", c, err)
+		}
+	}
+}
