@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -29,6 +31,9 @@ func backupOnSignal(ctx context.Context, set *stash.Set, dataDir string, lg *slo
 			case <-ctx.Done():
 				return
 			case <-sig:
+				if ctx.Err() != nil { // a stop came with the signal: it goes first
+					return
+				}
 				if dir, err := backup(set, dataDir, time.Now()); err != nil {
 					lg.Error("backup failed", "error", err.Error())
 				} else {
@@ -48,31 +53,28 @@ func backup(set *stash.Set, dataDir string, now time.Time) (string, error) {
 		return "", errors.New("the service has no stores")
 	}
 	parent := filepath.Join(dataDir, "backups")
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return "", err
+	if _, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(parent, 0o700); err != nil {
+			return "", err
+		}
+		if err := stash.SyncDir(dataDir); err != nil {
+			return "", err
+		}
 	}
 	dir := filepath.Join(parent, now.UTC().Format("20060102-150405.000"))
 	partial := dir + ".partial"
-	_, err := set.BackupTo(partial)
-	if err == nil {
-		err = os.Rename(partial, dir)
+	if _, err := set.BackupTo(partial); err != nil {
+		if !errors.Is(err, fs.ErrExist) { // a folder of another backup is not ours to remove
+			_ = os.RemoveAll(partial)
+		}
+		return "", err
 	}
-	if err == nil {
-		err = syncDir(parent)
-	}
-	if err != nil {
+	if err := os.Rename(partial, dir); err != nil {
 		_ = os.RemoveAll(partial)
 		return "", err
 	}
-	return dir, nil
-}
-
-// syncDir makes the entries of dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+	if err := stash.SyncDir(parent); err != nil {
+		return "", fmt.Errorf("%s is complete, but the rename may not be on disk yet: %w", dir, err)
 	}
-	defer d.Close()
-	return d.Sync()
+	return dir, nil
 }

@@ -309,22 +309,30 @@ func TestBackupOnSignal(t *testing.T) {
 		return rec.ID
 	}
 	kept := idOf(do(t, "POST", p.base+"/notes", jsonType, `{"title":"kept"}`))
+	idOf(do(t, "POST", p.base+"/archive", jsonType, `{"what":"archived"}`)) // archive.db, a store of its own
 	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
 	p.waitLog(t, `"msg":"backup written"`)
 	later := idOf(do(t, "POST", p.base+"/notes", jsonType, `{"title":"later"}`))
+	idOf(do(t, "POST", p.base+"/archive", jsonType, `{"what":"archived later"}`))
 	p.stop(t)
 
 	copies, err := filepath.Glob(filepath.Join(dir, "data", "backups", "*"))
 	if err != nil || len(copies) != 1 || strings.HasSuffix(copies[0], ".partial") {
 		t.Fatalf("backups: %q %v, want one finished copy", copies, err)
 	}
-	q := startServe(t, dir, "MINIMI_DATA_DIR="+copies[0])
+	restored := t.TempDir() // a copy of the backup, as docs/operations.md says to restore
+	copyInto(t, copies[0], restored)
+	q := startServe(t, dir, "MINIMI_DATA_DIR="+restored)
 	if r := do(t, "GET", q.base+"/notes/"+kept, "", ""); r.status != 200 || !strings.Contains(string(r.body), `"kept"`) {
 		t.Errorf("the copy: GET the note written before the signal=%d %s, want it", r.status, r.body)
 	}
 	if r := do(t, "GET", q.base+"/notes/"+later, "", ""); r.status != 404 {
 		t.Errorf("the copy: GET the note written after the signal=%d %s, want 404", r.status, r.body)
+	}
+	if r := do(t, "GET", q.base+"/archive", "", ""); r.status != 200 || !strings.Contains(string(r.body), `"archived"`) ||
+		strings.Contains(string(r.body), "archived later") {
+		t.Errorf("the copy: GET /archive=%d %s, want the record written before the signal only", r.status, r.body)
 	}
 }

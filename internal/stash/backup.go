@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -22,6 +23,7 @@ func (s *Set) BackupTo(dir string) ([]string, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("back up: %w", err)
 	}
+	dirs := []string{dir} // synced once the files are, deepest first
 	var files []string
 	for _, st := range append(append([]*store{}, s.stores[1:]...), s.def) {
 		bs, ok := st.kv.(*boltStore)
@@ -29,8 +31,13 @@ func (s *Set) BackupTo(dir string) ([]string, error) {
 			continue
 		}
 		path := filepath.Join(dir, st.spec.File)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return files, fmt.Errorf("back up %s: %w", st.spec.File, err)
+		if sub := filepath.Dir(path); sub != dir {
+			if err := os.MkdirAll(sub, 0o700); err != nil {
+				return files, fmt.Errorf("back up %s: %w", st.spec.File, err)
+			}
+			for d := sub; d != dir && !slices.Contains(dirs, d); d = filepath.Dir(d) {
+				dirs = append([]string{d}, dirs...)
+			}
 		}
 		err := st.guard(func() error { return bs.db.View(func(tx *bbolt.Tx) error { return copyFile(tx, path) }) })
 		if err != nil {
@@ -38,7 +45,23 @@ func (s *Set) BackupTo(dir string) ([]string, error) {
 		}
 		files = append(files, path)
 	}
+	for _, d := range dirs {
+		if err := SyncDir(d); err != nil {
+			return files, fmt.Errorf("back up: %w", err)
+		}
+	}
 	return files, nil
+}
+
+// SyncDir makes the entries of the directory dir durable: the files
+// created, renamed or removed in it.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // copyFile writes tx's view of its file to a new file at path and syncs

@@ -3,6 +3,7 @@ package stash
 import (
 	"errors"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -51,5 +52,68 @@ func TestBackupTo(t *testing.T) {
 		if _, err := ss.Get(c, "after", ReadOptions{}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("copy %s: Get(after)=%v, want ErrNotFound: written after the copy", c, err)
 		}
+	}
+}
+
+// TestBackupToWhileWriting: copies taken while commands commit to both the
+// default store and a declared one are never torn, and no copied store has
+// applied an event that the copied default store (the log's) has not.
+func TestBackupToWhileWriting(t *testing.T) {
+	sc := mustSchema(t, `{"schema": {"type": "object"}}`)
+	opts := Options{
+		Stores:      []StoreSpec{{Name: "/users", Driver: DriverBbolt, File: "users.db"}},
+		Collections: []CollectionSpec{{Path: "/notes", Schema: sc}, {Path: "/users", Schema: sc, Store: "/users"}},
+	}
+	s := openSet(t, opts)
+	stop := make(chan struct{})
+	written := make(chan error, 1)
+	go func() {
+		for seq := uint64(1); ; seq++ {
+			select {
+			case <-stop:
+				written <- nil
+				return
+			default:
+			}
+			ss := s.Session()
+			for _, c := range []string{"/notes", "/users"} {
+				if _, err := ss.Create(c, map[string]any{"n": seq}); err != nil {
+					written <- err
+					return
+				}
+			}
+			w, err := s.Begin()
+			if err == nil {
+				err = w.Apply(seq, ss.Changes())
+			}
+			if err == nil {
+				err = w.Commit()
+			}
+			if err != nil {
+				written <- err
+				return
+			}
+		}
+	}()
+	root := t.TempDir()
+	for i := range 20 {
+		dir := filepath.Join(root, strconv.Itoa(i))
+		if _, err := s.BackupTo(dir); err != nil {
+			t.Fatalf("BackupTo()=%v", err)
+		}
+		c := openSet(t, Options{DataDir: dir, Stores: opts.Stores, Collections: opts.Collections})
+		applied := c.Applied()
+		if applied["/users"] > applied[""] {
+			t.Errorf("copy %d: /users applied seq %d, past the log's store at %d", i, applied["/users"], applied[""])
+		}
+		checkBolt(t, c) // not torn
+		checkIndexes(t, c)
+		if err := c.Close(); err != nil { // one copy open at a time
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-written; err != nil {
+		t.Fatalf("writer: %v", err)
 	}
 }
