@@ -57,7 +57,9 @@ func FromConfig(cfg *config.Config) Options {
 	for name, c := range cfg.Clients {
 		opts.Clients[name] = Client{KeySHA256: c.KeySHA256, CIDRs: c.CIDRs}
 	}
-	opts.EndpointClients = func(url string) []string { return cfg.Endpoint(url).Clients() }
+	if cfg.EndpointsListClients() { // else every client may call every endpoint: nothing to look up
+		opts.EndpointClients = func(url string) []string { return cfg.Endpoint(url).Clients() }
+	}
 	return opts
 }
 

@@ -74,6 +74,20 @@ func (c *Config) Endpoint(url string) Endpoint {
 	return out
 }
 
+// EndpointsListClients reports whether some entry of Endpoints has a
+// "clients" list, that is whether any endpoint keeps some clients out.
+func (c *Config) EndpointsListClients() bool {
+	if c == nil {
+		return false
+	}
+	for _, e := range c.Endpoints {
+		if _, ok := e[keyClients]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Custom is Endpoint(url) without MiniMi's own keys (clients, log_body): the
 // custom config that scripts read as req.config.
 func (c *Config) Custom(url string) map[string]any {

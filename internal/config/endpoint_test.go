@@ -157,3 +157,18 @@ func TestConfigCustom(t *testing.T) {
 			c.LogBody("/notes/[id]"), c.Endpoint("/notes/[id]").Clients())
 	}
 }
+
+func TestEndpointsListClients(t *testing.T) {
+	c := DefaultConfig()
+	if c.EndpointsListClients() {
+		t.Errorf("no endpoints: EndpointsListClients()=true")
+	}
+	c.Endpoints = map[string]Endpoint{"/notes": {"log_body": true}}
+	if c.EndpointsListClients() {
+		t.Errorf("an entry without clients: EndpointsListClients()=true")
+	}
+	c.Endpoints["/admin"] = Endpoint{"clients": []any{"ops"}}
+	if !c.EndpointsListClients() {
+		t.Errorf("an entry with clients: EndpointsListClients()=false")
+	}
+}
