@@ -359,6 +359,12 @@ func TestKeyCommand(t *testing.T) {
 	if !errors.As(err, &ee) || !bytes.Contains(out, []byte("client name")) {
 		t.Errorf("minimi key with a bad name: %v %s, want an error naming the client name", err, out)
 	}
+	// A range with host bits set could mean the network or the one address: refused, with both.
+	out, err = exec.Command(binary, "key", "web", "--cidr", "10.0.0.1/8").CombinedOutput()
+	want := `--cidr "10.0.0.1/8" has host bits set: write 10.0.0.0/8 for the network, or 10.0.0.1/32 for the one address`
+	if !errors.As(err, &ee) || !bytes.Contains(out, []byte(want)) || bytes.Contains(out, []byte("mk_")) {
+		t.Errorf("minimi key --cidr 10.0.0.1/8: %v %s, want no key and %q", err, out, want)
+	}
 	again, _ := exec.Command(binary, "key", "web").CombinedOutput()
 	if bytes.Contains(again, key[1]) {
 		t.Errorf("two runs printed the same key")

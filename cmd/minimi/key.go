@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"regexp"
 
 	"github.com/spf13/cobra"
@@ -53,8 +52,8 @@ func printKey(w io.Writer, name string, cidrs []string) error {
 		return fmt.Errorf("client name %q: want 1..64 letters, digits, '-' or '_'", name)
 	}
 	for _, c := range cidrs {
-		if _, err := netip.ParsePrefix(c); err != nil {
-			return fmt.Errorf("--cidr %q: want a range like 10.0.0.0/8", c)
+		if _, err := config.ParseCIDR(c); err != nil {
+			return fmt.Errorf("--cidr %w", err)
 		}
 	}
 	key, sum := newKey()

@@ -128,11 +128,11 @@ func parseClient(name string, c Client) (client, error) {
 	}
 	copy(out.sum[:], sum)
 	for _, cidr := range c.CIDRs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(cidr))
+		p, err := config.ParseCIDR(strings.TrimSpace(cidr))
 		if err != nil {
-			return out, fmt.Errorf("client %q: %q: %w", name, cidr, ErrBadCIDR)
+			return out, fmt.Errorf("client %q: %w: %w", name, ErrBadCIDR, err)
 		}
-		out.prefixes = append(out.prefixes, p.Masked())
+		out.prefixes = append(out.prefixes, p)
 	}
 	return out, nil
 }

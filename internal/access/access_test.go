@@ -277,7 +277,8 @@ func TestValidate(t *testing.T) {
 		{"short hash", Options{Clients: map[string]Client{"a": {KeySHA256: "abcd"}}}, ErrBadKeyHash},
 		{"not hex", Options{Clients: map[string]Client{"a": {KeySHA256: strings.Repeat("z", 64)}}}, ErrBadKeyHash},
 		{"bad cidr", Options{Clients: map[string]Client{"a": {KeySHA256: sum("k"), CIDRs: []string{"10.0.0.0/99"}}}}, ErrBadCIDR},
-		{"good", Options{Whitelist: []string{app}, Clients: map[string]Client{"a": {KeySHA256: sum("k"), CIDRs: []string{"10.0.0.1/8"}}}}, nil},
+		{"cidr with host bits", Options{Clients: map[string]Client{"a": {KeySHA256: sum("k"), CIDRs: []string{"10.0.0.1/8"}}}}, ErrBadCIDR},
+		{"good", Options{Whitelist: []string{app}, Clients: map[string]Client{"a": {KeySHA256: sum("k"), CIDRs: []string{"10.0.0.0/8", "10.0.0.1/32"}}}}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

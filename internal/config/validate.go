@@ -146,12 +146,28 @@ func checkClients(clients map[string]Client) []error {
 				"want 64 lowercase hex digits (the SHA-256 of the key that minimi key printed), got %s", describeHash(cl.KeySHA256)))
 		}
 		for i, cidr := range cl.CIDRs {
-			if _, err := netip.ParsePrefix(cidr); err != nil {
-				errs = append(errs, keyErr(fmt.Sprintf("%s.cidrs[%d]", key, i), ErrBadValue, "want a CIDR like 10.0.0.0/8, got %q", cidr))
+			if _, err := ParseCIDR(cidr); err != nil {
+				errs = append(errs, keyErr(fmt.Sprintf("%s.cidrs[%d]", key, i), ErrBadValue, "%v", err))
 			}
 		}
 	}
 	return errs
+}
+
+// ParseCIDR parses an address range of a client's cidrs ("10.0.0.0/8",
+// "::1/128"). It refuses one with host bits set: "10.0.0.1/8" may mean the
+// network 10.0.0.0/8 or the one address 10.0.0.1/32, and taking it as the
+// network would let in a whole /8 where one address was meant.
+func ParseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8", s)
+	}
+	if m := p.Masked(); m != p {
+		one := netip.PrefixFrom(p.Addr(), p.Addr().BitLen())
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set: write %s for the network, or %s for the one address", s, m, one)
+	}
+	return p, nil
 }
 
 func checkEndpoints(endpoints map[string]Endpoint, clients map[string]Client) []error {

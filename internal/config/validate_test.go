@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,6 +105,7 @@ func TestValidateRejects(t *testing.T) {
 		{"client key not hex", withClient(Client{KeySHA256: "g" + testSHA[1:]}), "clients.web.key_sha256", ErrBadValue},
 		{"client bare address", withClient(Client{KeySHA256: testSHA, CIDRs: []string{"10.0.0.0/8", "10.0.0.1"}}), "clients.web.cidrs[1]", ErrBadValue},
 		{"client prefix too long", withClient(Client{KeySHA256: testSHA, CIDRs: []string{"10.0.0.0/33"}}), "clients.web.cidrs[0]", ErrBadValue},
+		{"client cidr host bits", withClient(Client{KeySHA256: testSHA, CIDRs: []string{"10.0.0.1/8"}}), "clients.web.cidrs[0]", ErrBadValue},
 		{"client cidr garbage", withClient(Client{KeySHA256: testSHA, CIDRs: []string{"localhost"}}), "clients.web.cidrs[0]", ErrBadValue},
 		{"client empty name", func(c *Config) { c.Clients = map[string]Client{"": {KeySHA256: testSHA}} }, "clients", ErrBadValue},
 		{"endpoint without slash", withEndpoint("notes", Endpoint{}), "endpoints.notes", ErrBadValue},
@@ -181,6 +183,28 @@ func TestValidateHidesSecrets(t *testing.T) {
 			err := c.Validate()
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.secret) {
 				t.Errorf("Validate()=%v, want an error saying %q, without %q", err, tc.want, tc.secret)
+			}
+		})
+	}
+}
+
+// TestValidateCIDRHostBits: a cidr with host bits set is refused with both
+// of its readings, not widened to its network; one without still loads.
+func TestValidateCIDRHostBits(t *testing.T) {
+	tests := []struct{ cidr, want string }{
+		{"10.0.0.1/8", `config: clients.web.cidrs[0]: "10.0.0.1/8" has host bits set: ` +
+			`write 10.0.0.0/8 for the network, or 10.0.0.1/32 for the one address`},
+		{"2001:db8::1/64", `config: clients.web.cidrs[0]: "2001:db8::1/64" has host bits set: ` +
+			`write 2001:db8::/64 for the network, or 2001:db8::1/128 for the one address`},
+		{"10.0.0.0/8", ""},
+		{"10.0.0.1/32", ""},
+		{"2001:db8::/64", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cidr, func(t *testing.T) {
+			_, err := ParseConfig(strings.NewReader(`{"clients": {"web": {"key_sha256": "` + testSHA + `", "cidrs": ["` + tc.cidr + `"]}}}`))
+			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+				t.Errorf("ParseConfig()=%v, want %q", err, tc.want)
 			}
 		})
 	}
