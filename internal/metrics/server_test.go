@@ -3,18 +3,23 @@ package metrics_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/metrics"
 	"github.com/minimi-go/minimi/internal/server"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // site is a service with a URL per kind of answer.
@@ -163,6 +168,78 @@ func TestServerServesMetrics(t *testing.T) {
 		"minimi_phase_duration_seconds", "go_goroutines", "process_start_time_seconds"} {
 		if families[name] == nil {
 			t.Errorf("the scrape lacks %s", name)
+		}
+	}
+}
+
+// TestServerLogAgreesWithMetrics: the request log names the route of a
+// request as the metrics label it, also for the built-ins' 404s and 405s: a
+// path no route serves is "404" in both, wherever it is, and a built-in's
+// 405 is the built-in's. No series takes the path asked for.
+func TestServerLogAgreesWithMetrics(t *testing.T) {
+	m := newMetrics(t)
+	st, err := server.LoadSite(writeTree(t, site), config.DefaultConfig(), server.SiteOptions{Observer: m})
+	if err != nil {
+		t.Fatalf("LoadSite()=%v", err)
+	}
+	t.Cleanup(st.Close)
+	var logs syncbuf.Buffer
+	srv, err := server.New(server.Options{Site: st, Metrics: m, AccessLog: &logs})
+	if err != nil {
+		t.Fatalf("server.New()=%v", err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	tests := []struct {
+		method, path string
+		status       int
+		route        string // in the log and in the metrics
+	}{
+		{"GET", "/_minimi/nope", 404, metrics.NotFoundRoute},
+		{"PURGE", "/_minimi/nope", 404, metrics.NotFoundRoute},
+		{"GET", "/_minimi/health/x", 404, metrics.NotFoundRoute},
+		{"GET", "/_minimi/", 404, metrics.NotFoundRoute},
+		{"GET", "/nope", 404, metrics.NotFoundRoute},
+		{"POST", "/_minimi/health", 405, "/_minimi/health"},
+		{"DELETE", "/_minimi/metrics", 405, "/_minimi/metrics"},
+		{"GET", "/_minimi/health", 200, "/_minimi/health"},
+	}
+	for _, tc := range tests {
+		if got := call(t, tc.method, ts.URL+tc.path); got != tc.status {
+			t.Fatalf("%s %s=%d, want %d", tc.method, tc.path, got, tc.status)
+		}
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		var line struct{ Route string }
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil || line.Route != tc.route {
+			t.Errorf("%s %s: log route %q (%v), want %q", tc.method, tc.path, line.Route, err, tc.route)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/_minimi/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("TextToMetricFamilies()=%v", err)
+	}
+	requests := families["minimi_http_requests_total"].GetMetric()
+	for _, tc := range tests {
+		method := tc.method
+		if method == "PURGE" {
+			method = "OTHER"
+		}
+		if !slices.ContainsFunc(requests, func(s *dto.Metric) bool {
+			return hasLabels(s, []string{"route", tc.route, "method", method, "status", strconv.Itoa(tc.status)})
+		}) {
+			t.Errorf("%s %s: the scrape has no minimi_http_requests_total{route=%q,method=%q,status=\"%d\"}",
+				tc.method, tc.path, tc.route, method, tc.status)
+		}
+	}
+	for _, s := range requests {
+		if hasLabels(s, []string{"route", "/_minimi/nope"}) || hasLabels(s, []string{"route", "/_minimi/health/x"}) {
+			t.Errorf("series %v has a path asked for as its route", s.GetLabel())
 		}
 	}
 }

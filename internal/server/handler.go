@@ -33,6 +33,7 @@ func (s *Server) handler(site *Site) http.Handler {
 	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
+		routed(w, patternOf(mux, r))
 		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
 			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: routedMethods(mux, r)})
 	})
@@ -74,6 +75,7 @@ func routedMethods(mux *chi.Mux, r *http.Request) []string {
 // notFound answers a request no endpoint serves.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, rm *routeMetrics) {
 	rm.tag(w, rm.notFound())
+	routed(w, metrics.NotFoundRoute)
 	s.writeError(w, r, &phases.Error{Status: http.StatusNotFound, Title: http.StatusText(http.StatusNotFound),
 		Detail: "no endpoint at " + r.URL.Path})
 }
@@ -92,9 +94,7 @@ var _ http.Handler = (*endpoint)(nil)
 
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep.rm.tag(w, ep.requests)
-	if sw, ok := w.(*statusWriter); ok {
-		sw.pattern = ep.routePattern(r)
-	}
+	routed(w, ep.routePattern(r))
 	params, err := router.Params(r, ep.folder)
 	if errors.Is(err, router.ErrEmptyCatchAll) {
 		ep.s.notFound(w, r, ep.rm)

@@ -51,7 +51,16 @@ type statusWriter struct {
 	status   int
 	bytes    int
 	requests *metrics.Requests // set by the handler of the route; nil for others
-	pattern  string            // the route pattern, when the handler of the route knows it
+	pattern  string            // the route for the request log, when the handler knows it (routed)
+}
+
+// routed names the route of the reply w in the request log: the chi pattern
+// of its endpoint or built-in, or metrics.NotFoundRoute for a path that no
+// route serves, as the metrics label it.
+func routed(w http.ResponseWriter, route string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.pattern = route
+	}
 }
 
 func (sw *statusWriter) WriteHeader(code int) {
@@ -100,7 +109,7 @@ func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d 
 		return
 	}
 	route := sw.pattern
-	if route == "" { // not an endpoint: a built-in, a 404
+	if route == "" { // a built-in that answered, or a request refused before routing
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			route = rc.RoutePattern()
 		}
@@ -176,19 +185,26 @@ func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Durati
 // request refused before routing. It routes the path again, so it is kept
 // off the path of the endpoints.
 func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
-	p, err := router.ParsePath(r.URL.EscapedPath())
-	if err != nil {
-		return rm.missing
-	}
-	path := p.Route
-	for _, method := range [...]string{r.Method, http.MethodGet} { // built-ins answer GET only
-		if p := rm.mux.Find(chi.NewRouteContext(), method, path); p != "" {
-			if rq := rm.byPattern[p]; rq != nil {
-				return rq
-			}
-		}
+	if rq := rm.byPattern[patternOf(rm.mux, r)]; rq != nil {
+		return rq
 	}
 	return rm.missing
+}
+
+// patternOf returns the chi pattern of the route at r's path for r's
+// method or, failing that, for GET (the built-ins answer GET only, and
+// chi's 405 for another method names none), or "" when no route is there.
+func patternOf(mux *chi.Mux, r *http.Request) string {
+	p, err := router.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return ""
+	}
+	for _, method := range [...]string{r.Method, http.MethodGet} {
+		if pattern := mux.Find(chi.NewRouteContext(), method, p.Route); pattern != "" {
+			return pattern
+		}
+	}
+	return ""
 }
 
 // recoverPanics turns a panic in a handler into a 500 problem.
