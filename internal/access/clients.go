@@ -139,14 +139,11 @@ type Locator interface {
 // reply is written. A request the Guard did not see (or had nothing to say
 // about) goes on.
 func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, at Locator, allow []string) bool {
-	st := stateOf(r.Context())
-	switch {
-	case st == nil:
-		return true
-	case st.preflight:
-		st.guard.answerPreflight(w, r, allow)
+	if AnswerPreflight(w, r, allow) {
 		return false
-	case st.client == "" || st.guard.opts.EndpointClients == nil:
+	}
+	st := stateOf(r.Context())
+	if st == nil || st.client == "" || st.guard.opts.EndpointClients == nil {
 		return true
 	}
 	refused := ""
@@ -159,6 +156,19 @@ func CheckEndpoint(w http.ResponseWriter, r *http.Request, folderURL string, at 
 		st.guard.refuse(w, r, http.StatusForbidden, "the client may not call "+refused)
 		return false
 	}
+	return true
+}
+
+// AnswerPreflight answers r with the methods allow when the Guard found it
+// to be a preflight from a listed origin, as CheckEndpoint does for a
+// folder; the built-ins, which serve no folder, call it. It reports whether
+// it answered.
+func AnswerPreflight(w http.ResponseWriter, r *http.Request, allow []string) bool {
+	st := stateOf(r.Context())
+	if st == nil || !st.preflight {
+		return false
+	}
+	st.guard.answerPreflight(w, r, allow)
 	return true
 }
 

@@ -10,9 +10,10 @@
 // Access-Control-Allow-Origin (the origin itself), Vary: Origin and
 // Access-Control-Expose-Headers: X-Request-Id. A preflight (OPTIONS with
 // Access-Control-Request-Method) from a listed origin is answered 204 by
-// [CheckEndpoint] with the URL's methods, the requested headers (or a default
-// list), and Access-Control-Max-Age. A request without Origin is not CORS and
-// passes this check. Credentials (cookies) are not enabled: send keys and
+// [CheckEndpoint] (by [AnswerPreflight] for a built-in) with the URL's
+// methods, the requested headers (or a default list), and
+// Access-Control-Max-Age. A request without Origin is not CORS and passes
+// this check. Credentials (cookies) are not enabled: send keys and
 // tokens in headers.
 //
 // # Client keys

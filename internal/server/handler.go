@@ -34,8 +34,12 @@ func (s *Server) handler(site *Site) http.Handler {
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
 		routed(w, patternOf(mux, r))
+		allow := routedMethods(mux, r)
+		if access.AnswerPreflight(w, r, allow) { // a page on a listed origin may call the built-ins too
+			return
+		}
 		s.writeError(w, r, &phases.Error{Status: http.StatusMethodNotAllowed, Title: http.StatusText(http.StatusMethodNotAllowed),
-			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: routedMethods(mux, r)})
+			Detail: r.Method + " is not allowed on " + r.URL.Path, Allow: allow})
 	})
 	mux.Route("/_minimi", func(r chi.Router) {
 		getHead := func(pattern string, h http.HandlerFunc) { r.Get(pattern, h); r.Head(pattern, h) }

@@ -1099,3 +1099,77 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinPreflight: a page on a listed origin may call the built-ins (an
+// EventSource on /_minimi/events, a fetch of /_minimi/health), so their CORS
+// preflights are answered as the endpoints' are, without a client key; an
+// OPTIONS that is no preflight is still a 405.
+func TestBuiltinPreflight(t *testing.T) {
+	const origin, key = "https://app.example", "a key of the web client"
+	sum := sha256.Sum256([]byte(key))
+	cfg := config.DefaultConfig()
+	cfg.Whitelist = []string{origin}
+	cfg.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
+	site, err := LoadSite(writeTree(t, map[string]string{
+		"endpoints/a/a.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+	}), cfg, SiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	s, err := New(Options{Site: site, AccessLog: io.Discard,
+		Events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for _, tc := range []struct {
+		name, method, path string
+		header             map[string]string
+		status             int
+		want               map[string]string // reply headers
+	}{
+		{"health", "OPTIONS", "/_minimi/health",
+			map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET"}, 204,
+			map[string]string{"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, HEAD",
+				"Allow": "GET, HEAD", "Access-Control-Max-Age": "600"}},
+		{"events with a key", "OPTIONS", "/_minimi/events",
+			map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-client-key"}, 204,
+			map[string]string{"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET",
+				"Access-Control-Allow-Headers": "x-client-key"}},
+		{"routes", "OPTIONS", "/_minimi/routes",
+			map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET"}, 204,
+			map[string]string{"Access-Control-Allow-Methods": "GET, HEAD"}},
+		{"unlisted origin", "OPTIONS", "/_minimi/health",
+			map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}, 403, nil},
+		{"no such built-in", "OPTIONS", "/_minimi/nope",
+			map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET"}, 404, nil},
+		{"OPTIONS without Origin", "OPTIONS", "/_minimi/health", nil, 405, map[string]string{"Allow": "GET, HEAD"}},
+		{"the stream itself", "GET", "/_minimi/events", map[string]string{"Origin": origin, "X-Client-Key": key}, 200,
+			map[string]string{"Access-Control-Allow-Origin": origin}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tc.method, ts.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s %s=%d, want %d", tc.method, tc.path, resp.StatusCode, tc.status)
+			}
+			for k, v := range tc.want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s %s: %s %q, want %q", tc.method, tc.path, k, got, v)
+				}
+			}
+		})
+	}
+}
