@@ -388,3 +388,66 @@ func TestServeWatchLimitsNeedRestart(t *testing.T) {
 		t.Errorf("a 20 kB header after the refused edit=%d, want 200 (the limit in force)", got)
 	}
 }
+
+// TestServeWatchDevOff: without --watch, dev is what makes the service
+// watch, so a reload that turns it off is refused and says so, where it
+// applied the rest of dev's change (500 replies hid the Lua message) while
+// the service went on watching. With --watch the reload applies it whole.
+func TestServeWatchDevOff(t *testing.T) {
+	config := func(dev bool, greeting string) string {
+		return fmt.Sprintf(`{"name": "e2e", "dev": %v, "limits": {"script_ms": 200, "body_bytes": 1024},
+  "endpoints": {"/echo": {"greeting": %q}}}`, dev, greeting)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		refused bool
+	}{
+		{"dev alone", nil, true},
+		{"with --watch", []string{"--watch"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyTree(t, "testdata/service")
+			write(t, filepath.Join(dir, "config.json"), config(true, "hi"))
+			p := startServeArgs(t, dir, tc.args)
+			state := func() string {
+				boom := do(t, "GET", p.base+"/boom", "", "")
+				r := do(t, "POST", p.base+"/echo", "application/json", `{}`)
+				var out struct{ Greeting string }
+				_ = json.Unmarshal(r.body, &out)
+				return fmt.Sprintf("shows the Lua message %v, greeting %q",
+					strings.Contains(string(boom.body), "secret internal detail"), out.Greeting)
+			}
+			want := func(detail bool, greeting string) func() string {
+				return func() string {
+					if got, want := state(), fmt.Sprintf("shows the Lua message %v, greeting %q", detail, greeting); got != want {
+						return got + ", want " + want
+					}
+					return ""
+				}
+			}
+			if msg := want(true, "hi")(); msg != "" {
+				t.Fatalf("at the start in dev mode: %s", msg)
+			}
+
+			write(t, filepath.Join(dir, "config.json"), config(false, "off"))
+			if !tc.refused {
+				eventually(t, "dev turned off", want(false, "off"))
+				write(t, filepath.Join(dir, "config.json"), config(true, "on"))
+				eventually(t, "dev turned on again", want(true, "on"))
+				return
+			}
+			p.waitLog(t, "config.json: dev changed: this change needs a restart")
+			if strings.Contains(p.logs.String(), `"msg":"reloaded"`) {
+				t.Errorf("the log says reloaded:\n%s", p.logs)
+			}
+			if msg := want(true, "hi")(); msg != "" {
+				t.Errorf("after the refused edit: %s", msg)
+			}
+			// The service still watches, as dev on says: an edit that
+			// keeps dev on is applied.
+			write(t, filepath.Join(dir, "config.json"), config(true, "edited"))
+			eventually(t, "an edit that keeps dev on", want(true, "edited"))
+		})
+	}
+}

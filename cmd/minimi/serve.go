@@ -245,7 +245,7 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 	cur := srv.Site()
 	cfg, err := f.loadConfig(cmd)
 	if err == nil {
-		if keys := bindingChanges(cur.Config, cfg); len(keys) > 0 {
+		if keys := bindingChanges(cur.Config, cfg, f.watch); len(keys) > 0 {
 			err = fmt.Errorf("config.json: %s changed: %w", strings.Join(keys, ", "), server.ErrRestart)
 		}
 	}
@@ -283,9 +283,10 @@ func reloadSite(f *serviceFlags, cmd *cobra.Command, srv *server.Server, svc *se
 
 // bindingChanges names the keys that differ between two configs among
 // those the running process bound at start: its name, ports, files and bus,
-// and the HTTP server's read timeout (limits.request_ms) and header limit
-// (limits.header_bytes). A reload cannot apply them.
-func bindingChanges(a, b *config.Config) []string {
+// the HTTP server's read timeout (limits.request_ms) and header limit
+// (limits.header_bytes), and dev unless watch (--watch) is set, since dev
+// then decides whether the process watches. A reload cannot apply them.
+func bindingChanges(a, b *config.Config, watch bool) []string {
 	var keys []string
 	for _, k := range []struct {
 		key     string
@@ -297,6 +298,7 @@ func bindingChanges(a, b *config.Config) []string {
 		{"nats", a.NATS != b.NATS},
 		{"limits.request_ms", a.Limits.RequestMS != b.Limits.RequestMS},
 		{"limits.header_bytes", a.Limits.HeaderBytes != b.Limits.HeaderBytes},
+		{"dev", !watch && a.Dev != b.Dev},
 	} {
 		if k.changed {
 			keys = append(keys, k.key)
