@@ -14,35 +14,95 @@ import (
 	"github.com/minimi-go/minimi/internal/stash"
 )
 
-// backupOnSignal writes a backup of set into dataDir/backups each time the
-// process gets one of backupSignals (SIGUSR1), one at a time, until ctx ends; the channel it
-// returns is closed once it has stopped, after a backup under way ended.
-func backupOnSignal(ctx context.Context, set *stash.Set, dataDir string, lg *slog.Logger) <-chan struct{} {
+// backups runs the backups that backupSignals (SIGUSR1) ask for, one at a
+// time. The signals are taken for the whole of serve, as Go drops those that
+// nothing takes: one that comes while the service starts is kept, and its
+// backup runs once the service serves; one that comes once it stops starts
+// no backup, and the log says so.
+type backups struct {
+	sig      chan os.Signal
+	serving  chan backupTarget // the stores are open
+	stopping chan struct{}     // taken between backups only
+	quit     chan struct{}
+	done     chan struct{}
+	lg       *slog.Logger
+}
+
+// backupTarget is what a backup copies, and where to.
+type backupTarget struct {
+	set     *stash.Set
+	dataDir string
+}
+
+// backupOnSignal takes backupSignals until close. The backups run from
+// serve until ctx ends or stop.
+func backupOnSignal(ctx context.Context, lg *slog.Logger) *backups {
 	sig := make(chan os.Signal, 1)
 	if len(backupSignals) > 0 { // none would relay every signal
 		signal.Notify(sig, backupSignals...)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer signal.Stop(sig)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sig:
-				if ctx.Err() != nil { // a stop came with the signal: it goes first
-					return
-				}
-				if dir, err := backup(set, dataDir, time.Now()); err != nil {
-					lg.Error("backup failed", "error", err.Error())
-				} else {
-					lg.Info("backup written", "dir", dir)
-				}
+	return newBackups(ctx, sig, lg)
+}
+
+// newBackups is backupOnSignal on the signals that come on sig.
+func newBackups(ctx context.Context, sig chan os.Signal, lg *slog.Logger) *backups {
+	b := &backups{sig: sig, serving: make(chan backupTarget), stopping: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{}), lg: lg}
+	go b.run(ctx)
+	return b
+}
+
+// serve lets the backups run: set's files are copied into
+// dataDir/backups, at once for a signal that came before.
+func (b *backups) serve(set *stash.Set, dataDir string) { b.serving <- backupTarget{set, dataDir} }
+
+// stop ends the backups, after the one under way: a signal that comes
+// after it is logged and skipped.
+func (b *backups) stop() { b.stopping <- struct{}{} }
+
+// close stops taking the signals, at the end of serve: Go drops those
+// that come later.
+func (b *backups) close() {
+	signal.Stop(b.sig)
+	close(b.quit)
+	<-b.done
+}
+
+func (b *backups) run(ctx context.Context) {
+	defer close(b.done)
+	var to *backupTarget // nil until serving, and again once stopping
+	pending, stopping := false, false
+	for {
+		select {
+		case <-b.quit:
+			if pending {
+				b.lg.Info("backup skipped: the service is stopping")
 			}
+			return
+		case t := <-b.serving:
+			to = &t
+		case <-b.stopping:
+			to, stopping = nil, true
+		case <-b.sig:
+			if to == nil && !stopping && ctx.Err() == nil {
+				b.lg.Info("backup signal received while starting: the backup runs once serving")
+			}
+			pending = true
 		}
-	}()
-	return done
+		switch {
+		case !pending:
+		case stopping || ctx.Err() != nil: // a stop came with the signal: it goes first
+			b.lg.Info("backup skipped: the service is stopping")
+			pending = false
+		case to != nil:
+			if dir, err := backup(to.set, to.dataDir, time.Now()); err != nil {
+				b.lg.Error("backup failed", "error", err.Error())
+			} else {
+				b.lg.Info("backup written", "dir", dir)
+			}
+			pending = false
+		}
+	}
 }
 
 // backup copies set's store files (stash.Set.BackupTo) into

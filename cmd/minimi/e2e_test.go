@@ -77,6 +77,14 @@ func startServe(t *testing.T, dir string, env ...string) *proc {
 // startServeArgs is startServe with extra serve flags.
 func startServeArgs(t *testing.T, dir string, args []string, env ...string) *proc {
 	t.Helper()
+	p := spawnServe(t, dir, args, env...)
+	p.waitServing(t)
+	return p
+}
+
+// spawnServe runs `minimi serve` on dir, without waiting for it to answer.
+func spawnServe(t *testing.T, dir string, args []string, env ...string) *proc {
+	t.Helper()
 	port := freePort(t)
 	p := &proc{logs: &syncbuf.Buffer{}, done: make(chan error, 1), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	p.cmd = exec.Command(binary, append([]string{"serve", "--dir", dir, "--port", fmt.Sprint(port)}, args...)...)
@@ -87,6 +95,12 @@ func startServeArgs(t *testing.T, dir string, args []string, env ...string) *pro
 	}
 	go func() { p.done <- p.cmd.Wait() }()
 	t.Cleanup(func() { p.stop(t) })
+	return p
+}
+
+// waitServing waits until p answers.
+func (p *proc) waitServing(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -96,12 +110,11 @@ func startServeArgs(t *testing.T, dir string, args []string, env ...string) *pro
 		}
 		if resp, err := http.Get(p.base + "/_minimi/health"); err == nil {
 			resp.Body.Close()
-			return p
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("minimi serve did not answer\n%s", p.logs)
-	return nil
 }
 
 // waitLog waits until the process's log holds want: log lines are written

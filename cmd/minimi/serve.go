@@ -184,6 +184,11 @@ func (svc *service) closeOutbox() error {
 // serve runs the service until ctx ends: it stops accepting, lets requests
 // in flight finish, then closes the bus and the stores.
 func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config.Config, lg *slog.Logger, logs io.Writer) (err error) {
+	// The backup signals are taken before anything opens and until the
+	// end, so that none that comes while the service starts or stops is
+	// dropped unheard.
+	bk := backupOnSignal(ctx, lg)
+	defer bk.close()
 	svc, err := open(ctx, f.dir, cfg, lg)
 	served := false
 	defer func() {
@@ -229,9 +234,8 @@ func serve(ctx context.Context, f *serviceFlags, cmd *cobra.Command, cfg *config
 	if watcher != nil {
 		go watcher.Run(ctx, func() { reloadSite(f, cmd, srv, svc, lg) })
 	}
-	bctx, stopBackups := context.WithCancel(ctx)
-	backups := backupOnSignal(bctx, svc.set, server.DataDir(f.dir, cfg), lg)
-	defer func() { stopBackups(); <-backups }() // before the stores close
+	bk.serve(svc.set, server.DataDir(f.dir, cfg))
+	defer bk.stop() // before the stores close
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
