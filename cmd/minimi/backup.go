@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/minimi-go/minimi/internal/stash"
@@ -95,7 +96,7 @@ func (b *backups) run(ctx context.Context) {
 			b.lg.Info("backup skipped: the service is stopping")
 			pending = false
 		case to != nil:
-			if dir, err := backup(to.set, to.dataDir, time.Now()); err != nil {
+			if dir, err := backup(to.set, to.dataDir, time.Now(), b.lg); err != nil {
 				b.lg.Error("backup failed", "error", err.Error())
 			} else {
 				b.lg.Info("backup written", "dir", dir)
@@ -108,7 +109,8 @@ func (b *backups) run(ctx context.Context) {
 // backup copies set's store files (stash.Set.BackupTo) into
 // dataDir/backups/<UTC time>, which appears only once complete: the files
 // are written into <UTC time>.partial, synced, and the folder renamed.
-func backup(set *stash.Set, dataDir string, now time.Time) (string, error) {
+// First it removes the .partial folders that an ended process left.
+func backup(set *stash.Set, dataDir string, now time.Time, lg *slog.Logger) (string, error) {
 	if set == nil {
 		return "", errors.New("the service has no stores")
 	}
@@ -120,6 +122,9 @@ func backup(set *stash.Set, dataDir string, now time.Time) (string, error) {
 		if err := stash.SyncDir(dataDir); err != nil {
 			return "", err
 		}
+	}
+	if err := removePartials(parent, lg); err != nil {
+		return "", err
 	}
 	dir := filepath.Join(parent, now.UTC().Format("20060102-150405.000"))
 	partial := dir + ".partial"
@@ -137,4 +142,27 @@ func backup(set *stash.Set, dataDir string, now time.Time) (string, error) {
 		return "", fmt.Errorf("%s is complete, but the rename may not be on disk yet: %w", dir, err)
 	}
 	return dir, nil
+}
+
+// removePartials removes the .partial folders in parent, logging each. None
+// is a backup under way: one backup runs at a time in a process (backups),
+// and one process at a time serves a data_dir, as each holds its minimi.db
+// open for writing, which bbolt locks (flock) for one process alone. So
+// each was left by a process that ended during a backup.
+func removePartials(parent string, lg *slog.Logger) error {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasSuffix(e.Name(), ".partial") {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove a partial backup: %w", err)
+		}
+		lg.Info("partial backup removed", "dir", dir)
+	}
+	return nil
 }

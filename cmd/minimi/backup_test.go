@@ -4,8 +4,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minimi-go/minimi/internal/stash"
 	"github.com/minimi-go/minimi/internal/syncbuf"
@@ -57,5 +59,37 @@ func TestBackupsKeepEarlySignal(t *testing.T) {
 	b.close()
 	if c := copies(); len(c) != 1 {
 		t.Errorf("backups: %q, want one", c)
+	}
+}
+
+// TestBackupRemovesPartials: a backup first removes the .partial folders
+// that a process killed during a backup left, and logs each; it leaves the
+// finished backups alone.
+func TestBackupRemovesPartials(t *testing.T) {
+	data := t.TempDir()
+	set := openStash(t, data)
+	left := filepath.Join(data, "backups", "20260101-000000.000.partial")
+	done := filepath.Join(data, "backups", "20260101-000001.000")
+	for _, d := range []string{left, done} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(d, stash.DefaultFile), "cut short")
+	}
+	logs := &syncbuf.Buffer{}
+	dir, err := backup(set, data, time.Now(), slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatalf("backup()=%v", err)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the partial folder: Stat()=%v, want it removed", err)
+	}
+	for _, d := range []string{done, dir} {
+		if _, err := os.Stat(filepath.Join(d, stash.DefaultFile)); err != nil {
+			t.Errorf("a finished backup: %v", err)
+		}
+	}
+	if want := `"msg":"partial backup removed","dir":` + strconv.Quote(left); !strings.Contains(logs.String(), want) {
+		t.Errorf("the log lacks %s\n%s", want, logs)
 	}
 }
