@@ -126,6 +126,13 @@ func backup(set *stash.Set, dataDir string, now time.Time, lg *slog.Logger) (str
 	if err := removePartials(parent, lg); err != nil {
 		return "", err
 	}
+	free, err := diskFree(parent)
+	if err != nil {
+		return "", fmt.Errorf("free space of %s: %w", parent, err)
+	}
+	if err := checkRoom(set, free); err != nil {
+		return "", err
+	}
 	dir := filepath.Join(parent, now.UTC().Format("20060102-150405.000"))
 	partial := dir + ".partial"
 	if _, err := set.BackupTo(partial); err != nil {
@@ -142,6 +149,20 @@ func backup(set *stash.Set, dataDir string, now time.Time, lg *slog.Logger) (str
 		return "", fmt.Errorf("%s is complete, but the rename may not be on disk yet: %w", dir, err)
 	}
 	return dir, nil
+}
+
+// checkRoom refuses a backup of set onto a disk with free bytes free,
+// before anything is written, when its files do not fit.
+func checkRoom(set *stash.Set, free uint64) error {
+	need, err := set.BackupSize()
+	if err != nil {
+		return err
+	}
+	if uint64(need) > free {
+		const mib = 1 << 20
+		return fmt.Errorf("backup needs %d MiB, the disk has %d MiB free", (uint64(need)+mib-1)/mib, free/mib)
+	}
+	return nil
 }
 
 // removePartials removes the .partial folders in parent, logging each. None

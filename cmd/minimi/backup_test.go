@@ -2,7 +2,9 @@ package main
 
 import (
 	"log/slog"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -91,5 +93,58 @@ func TestBackupRemovesPartials(t *testing.T) {
 	}
 	if want := `"msg":"partial backup removed","dir":` + strconv.Quote(left); !strings.Contains(logs.String(), want) {
 		t.Errorf("the log lacks %s\n%s", want, logs)
+	}
+}
+
+// TestCheckRoom: a backup whose files do not fit in the disk's free space
+// is refused, with both figures in MiB; one that fits is not.
+func TestCheckRoom(t *testing.T) {
+	set := openStash(t, t.TempDir())
+	need, err := set.BackupSize()
+	if err != nil || need <= 0 {
+		t.Fatalf("BackupSize()=%d, %v", need, err)
+	}
+	if err := checkRoom(set, uint64(need)); err != nil {
+		t.Errorf("checkRoom(%d bytes free)=%v, want nil: the files fit", need, err)
+	}
+	err = checkRoom(set, uint64(need)-1)
+	if want := "backup needs 1 MiB, the disk has 0 MiB free"; err == nil || err.Error() != want {
+		t.Errorf("checkRoom(%d bytes free)=%v, want %s", need-1, err, want)
+	}
+	if err := checkRoom(set, 0); err == nil {
+		t.Errorf("checkRoom(0 bytes free)=nil, want a refusal")
+	}
+}
+
+// TestDiskFree: diskFree reads the free space of t.TempDir()'s file
+// system, as df does.
+func TestDiskFree(t *testing.T) {
+	dir := t.TempDir()
+	free, err := diskFree(dir)
+	if err != nil {
+		t.Fatalf("diskFree()=%v", err)
+	}
+	if free == math.MaxUint64 {
+		t.Skip("diskFree is not read on this system")
+	}
+	if free == 0 {
+		t.Fatalf("diskFree()=0, want the free space of the file system of %s", dir)
+	}
+	out, err := exec.Command("df", "-Pk", dir).Output()
+	if err != nil {
+		t.Skipf("df: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	fields := strings.Fields(lines[len(lines)-1])
+	if len(fields) < 4 {
+		t.Fatalf("df -Pk: %q", out)
+	}
+	kib, err := strconv.ParseUint(fields[3], 10, 64)
+	if err != nil {
+		t.Fatalf("df -Pk: %q: %v", out, err)
+	}
+	// Other processes write to the disk meanwhile.
+	if diff := max(free, kib<<10) - min(free, kib<<10); diff > 64<<20+free/100 {
+		t.Errorf("diskFree()=%d, df says %d KiB available", free, kib)
 	}
 }

@@ -53,6 +53,21 @@ func (s *Set) BackupTo(dir string) ([]string, error) {
 	return files, nil
 }
 
+// BackupSize is the number of bytes BackupTo would write now: the size of
+// each bbolt store's file as of its last commit. The commits made while
+// BackupTo copies add to it.
+func (s *Set) BackupSize() (int64, error) {
+	var n int64
+	for _, st := range s.stores {
+		if bs, ok := st.kv.(*boltStore); ok {
+			if err := bs.db.View(func(tx *bbolt.Tx) error { n += tx.Size(); return nil }); err != nil {
+				return 0, fmt.Errorf("back up %s: %w", st.spec.File, err)
+			}
+		}
+	}
+	return n, nil
+}
+
 // SyncDir makes the entries of the directory dir durable: the files
 // created, renamed or removed in it.
 func SyncDir(dir string) error {

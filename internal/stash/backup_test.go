@@ -2,14 +2,16 @@ package stash
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 )
 
 // TestBackupTo: BackupTo copies every bbolt store's file, the declared
-// stores first and the default store last, and a Set opened on the copy has
-// the records committed before it, not those after it.
+// stores first and the default store last, as many bytes as BackupSize
+// said, and a Set opened on the copy has the records committed before it,
+// not those after it.
 func TestBackupTo(t *testing.T) {
 	sc := mustSchema(t, `{"schema": {"type": "object"}}`)
 	opts := Options{
@@ -28,6 +30,10 @@ func TestBackupTo(t *testing.T) {
 		commit(t, s, ss)
 	}
 	write("before")
+	size, err := s.BackupSize()
+	if err != nil {
+		t.Fatalf("BackupSize()=%v", err)
+	}
 	dir := filepath.Join(t.TempDir(), "copy")
 	files, err := s.BackupTo(dir)
 	if err != nil {
@@ -37,6 +43,17 @@ func TestBackupTo(t *testing.T) {
 	want := []string{filepath.Join(dir, "stores", "users.db"), filepath.Join(dir, DefaultFile)}
 	if len(files) != 2 || files[0] != want[0] || files[1] != want[1] {
 		t.Fatalf("BackupTo()=%q, want %q (the default store last, no memory store)", files, want)
+	}
+	var written int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written += fi.Size()
+	}
+	if size != written {
+		t.Errorf("BackupSize()=%d, want %d, the bytes BackupTo wrote", size, written)
 	}
 	if _, err := s.BackupTo(dir); err == nil {
 		t.Errorf("BackupTo() into a directory that exists=nil, want an error")
