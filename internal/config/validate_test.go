@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -134,9 +135,9 @@ func TestValidateRejects(t *testing.T) {
 		{"header bytes within one read", func(c *Config) { c.Limits.HeaderBytes = 4096 }, "limits.header_bytes", ErrBadValue},
 		{"call stack zero", func(c *Config) { c.Limits.CallStack = 0 }, "limits.call_stack", ErrBadValue},
 		{"registry zero", func(c *Config) { c.Limits.Registry = 0 }, "limits.registry", ErrBadValue},
-		{"script ms past a day", func(c *Config) { c.Limits.ScriptMS = 10_000_000_000_000 }, "limits.script_ms", ErrBadValue},
+		{"script ms past a day", func(c *Config) { c.Limits.ScriptMS = math.MaxInt }, "limits.script_ms", ErrBadValue},
 		{"request ms past a day", func(c *Config) { c.Limits.RequestMS = 86_400_001 }, "limits.request_ms", ErrBadValue},
-		{"call stack too deep", func(c *Config) { c.Limits.CallStack = 10_000_000_000 }, "limits.call_stack", ErrBadValue},
+		{"call stack too deep", func(c *Config) { c.Limits.CallStack = math.MaxInt }, "limits.call_stack", ErrBadValue},
 		{"registry too large", func(c *Config) { c.Limits.Registry = 1<<24 + 1 }, "limits.registry", ErrBadValue},
 	}
 	for _, tc := range tests {

@@ -190,7 +190,7 @@ func timeISO(L *lua.LState) int {
 		sec := float64(L.CheckNumber(1))
 		if !(sec >= minISOSeconds && sec < endISOSeconds) { // NaN too
 			L.ArgError(1, fmt.Sprintf("seconds must be from %d to %d (years 0000 to 9999), not %v",
-				minISOSeconds, endISOSeconds-1, lua.LNumber(sec)))
+				int64(minISOSeconds), int64(endISOSeconds-1), lua.LNumber(sec)))
 		}
 		t = time.UnixMilli(int64(sec * 1000))
 	}

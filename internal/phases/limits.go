@@ -81,9 +81,14 @@ func reserve(L *lua.LState, fn string, n int) {
 func unpack(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		t := L.CheckTable(1)
-		i, j := L.OptInt(2, 1), L.OptInt(3, t.Len())
+		// As numbers, not ints: a range wider than an int holds (2^31 on
+		// 32-bit platforms) is refused before it is counted in one.
+		i, j := float64(L.OptNumber(2, 1)), float64(L.OptNumber(3, lua.LNumber(t.Len())))
 		if j >= i {
-			reserve(L, "unpack", j-i+1)
+			if j-i > 2*MaxResults {
+				L.RaiseError("unpack: too many results (at most %d)", MaxResults)
+			}
+			reserve(L, "unpack", int(j-i)+1)
 		}
 		return orig(L)
 	}
@@ -161,15 +166,15 @@ func memoryError(b *budget, where string) error {
 // strRep is string.rep(s, n), refusing results over MaxStringBytes.
 func strRep(L *lua.LState) int {
 	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if n <= 0 || s == "" {
+	n := float64(L.CheckNumber(2)) // compared as a number: 2^40 is too long, not an int's wrap
+	if !(n >= 1) || s == "" {      // NaN too
 		L.Push(lua.LString(""))
 		return 1
 	}
-	if n > MaxStringBytes/len(s) {
+	if n >= float64(MaxStringBytes/len(s)+1) {
 		L.RaiseError("string.rep: %s", errStringTooLong)
 	}
-	L.Push(lua.LString(strings.Repeat(s, n)))
+	L.Push(lua.LString(strings.Repeat(s, int(n))))
 	return 1
 }
 

@@ -115,8 +115,9 @@ func arrayLen(t *lua.LTable) (n, holes int, bad lua.LValue) {
 }
 
 // maxIndex bounds the length arrayLen reports for an index too large for an
-// int (2^63 and past): an array that long is refused by its size anyway.
-const maxIndex = 1 << 53
+// int (2^63 and past, 2^31 on 32-bit platforms): an array that long is
+// refused by its size anyway.
+const maxIndex = min(1<<53, math.MaxInt)
 
 // isIndex says whether a number key is an index of a JSON array.
 func isIndex(f float64) bool {
@@ -166,7 +167,7 @@ func isArray(L *lua.LState, t *lua.LTable) bool {
 	isSeq := true
 	t.ForEachKind(func(string, lua.LValue) { isSeq = false }, func(k, _ lua.LValue) {
 		count++
-		if kn, ok := k.(lua.LNumber); !ok || float64(kn) != math.Trunc(float64(kn)) || int(kn) < 1 || int(kn) > n {
+		if kn, ok := k.(lua.LNumber); !ok || float64(kn) != math.Trunc(float64(kn)) || kn < 1 || float64(kn) > float64(n) {
 			isSeq = false
 		}
 	})
