@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 
@@ -13,7 +15,8 @@ import (
 )
 
 // input copies a caller's record as JSON would decode it, drops the fields
-// the stash keeps, and rejects other fields starting with "_".
+// the stash keeps, and rejects other fields starting with "_" and strings or
+// field names that are not UTF-8.
 func input(c *Collection, rec Record) (map[string]any, error) {
 	v, err := normalize(map[string]any(rec))
 	if err != nil {
@@ -23,7 +26,7 @@ func input(c *Collection, rec Record) (map[string]any, error) {
 	if in == nil {
 		in = map[string]any{}
 	}
-	var errs []FieldError
+	errs := notUTF8("", map[string]any(rec), nil) // before normalize, which would replace the bytes
 	for k := range in {
 		switch {
 		case k == FieldVersion || k == FieldCreated || k == FieldUpdated:
@@ -37,6 +40,35 @@ func input(c *Collection, rec Record) (map[string]any, error) {
 		return nil, &ValidationError{Collection: c.path, Fields: errs}
 	}
 	return in, nil
+}
+
+// notUTF8 appends an error for each string and field name in v, at pointer
+// ptr, that is not UTF-8. JSON holds none: encoding one would store U+FFFD in
+// place of its bad bytes, after the schema, the unique check and the index
+// saw the bytes, and two names would become one.
+func notUTF8(ptr string, v any, errs []FieldError) []FieldError {
+	switch x := v.(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			errs = append(errs, FieldError{Pointer: ptr, Message: "must be valid UTF-8"})
+		}
+	case Record:
+		return notUTF8(ptr, map[string]any(x), errs)
+	case map[string]any:
+		for k, e := range x {
+			p := ptr + "/" + escapePointer(k)
+			if !utf8.ValidString(k) {
+				errs = append(errs, FieldError{Pointer: p, Message: "the field name must be valid UTF-8"})
+				continue
+			}
+			errs = notUTF8(p, e, errs)
+		}
+	case []any:
+		for i, e := range x {
+			errs = notUTF8(ptr+"/"+strconv.Itoa(i), e, errs)
+		}
+	}
+	return errs
 }
 
 // takeID removes "id" from in and returns the record's id: want if fixed (a

@@ -353,6 +353,26 @@ func TestNotJSON(t *testing.T) {
 	}
 }
 
+// A string or field name that is not UTF-8 is refused: JSON would store
+// U+FFFD in its place, so that two records could hold one unique value and
+// two fields one name.
+func TestNotUTF8(t *testing.T) {
+	s := notesSet(t)
+	ss := s.Session()
+	_, err := ss.Create("/notes", Record{"id": "a", "title": "t", "email": "a\xff"})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Pointer != "/email" || ve.Fields[0].Message != "must be valid UTF-8" {
+		t.Errorf("Create(email a\\xff)=%v, want an error at /email", err)
+	}
+	_, err = ss.Put("/notes", "b", Record{"title": "t", "meta": map[string]any{"l": []any{"ok", "\xfe"}, "k\xff": 1.0}})
+	if !errors.As(err, &ve) || len(ve.Fields) != 2 || ve.Fields[0].Pointer != "/meta/k\xff" || ve.Fields[1].Pointer != "/meta/l/1" {
+		t.Errorf("Put(meta with bad bytes)=%v, want errors at /meta/k\\xff and /meta/l/1", err)
+	}
+	if got := ss.Changes(); len(got) != 0 {
+		t.Errorf("Changes()=%v, want none", got)
+	}
+}
+
 func TestNoCollectionReadOnlyClosed(t *testing.T) {
 	s := notesSet(t)
 	ss := s.Session()
