@@ -1002,46 +1002,38 @@ func (ls *LState) rkString(idx int) string {
 	return string(ls.reg.array[ls.currentFrame.LocalBase+idx].(LString))
 }
 
+// The open upvalues are kept in ls.uvcache sorted from the top of the stack
+// down, as Lua 5.1's openupval list: finding the upvalue of a local walks
+// only those above it, which are those of the running frame, and closing
+// takes from the head.
+
+// closeUpvalues closes the open upvalues at idx and above (luaF_close).
 func (ls *LState) closeUpvalues(idx int) { // +inline-start
-	if ls.uvcache != nil {
-		var prev *Upvalue
-		for uv := ls.uvcache; uv != nil; uv = uv.next {
-			if uv.index >= idx {
-				if prev != nil {
-					prev.next = nil
-				} else {
-					ls.uvcache = nil
-				}
-				uv.Close()
-			}
-			prev = uv
-		}
+	for ls.uvcache != nil && ls.uvcache.index >= idx {
+		uv := ls.uvcache
+		ls.uvcache = uv.next
+		uv.next = nil
+		uv.Close()
 	}
 } // +inline-end
 
+// findUpvalue gives the open upvalue of the stack slot idx, making it if
+// there is none (luaF_findupval).
 func (ls *LState) findUpvalue(idx int) *Upvalue {
 	var prev *Upvalue
-	var next *Upvalue
-	if ls.uvcache != nil {
-		for uv := ls.uvcache; uv != nil; uv = uv.next {
-			if uv.index == idx {
-				return uv
-			}
-			if uv.index > idx {
-				next = uv
-				break
-			}
-			prev = uv
-		}
+	next := ls.uvcache
+	for next != nil && next.index > idx {
+		prev = next
+		next = next.next
 	}
-	uv := &Upvalue{reg: ls.reg, index: idx, closed: false}
+	if next != nil && next.index == idx {
+		return next
+	}
+	uv := &Upvalue{reg: ls.reg, index: idx, closed: false, next: next}
 	if prev != nil {
 		prev.next = uv
 	} else {
 		ls.uvcache = uv
-	}
-	if next != nil {
-		uv.next = next
 	}
 	return uv
 }

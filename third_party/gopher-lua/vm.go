@@ -1353,19 +1353,11 @@ func init() {
 			{
 				ls := L
 				idx := lbase
-				if ls.uvcache != nil {
-					var prev *Upvalue
-					for uv := ls.uvcache; uv != nil; uv = uv.next {
-						if uv.index >= idx {
-							if prev != nil {
-								prev.next = nil
-							} else {
-								ls.uvcache = nil
-							}
-							uv.Close()
-						}
-						prev = uv
-					}
+				for ls.uvcache != nil && ls.uvcache.index >= idx {
+					uv := ls.uvcache
+					ls.uvcache = uv.next
+					uv.next = nil
+					uv.Close()
 				}
 			}
 			if callable.IsG {
@@ -1555,19 +1547,11 @@ func init() {
 			{
 				ls := L
 				idx := lbase
-				if ls.uvcache != nil {
-					var prev *Upvalue
-					for uv := ls.uvcache; uv != nil; uv = uv.next {
-						if uv.index >= idx {
-							if prev != nil {
-								prev.next = nil
-							} else {
-								ls.uvcache = nil
-							}
-							uv.Close()
-						}
-						prev = uv
-					}
+				for ls.uvcache != nil && ls.uvcache.index >= idx {
+					uv := ls.uvcache
+					ls.uvcache = uv.next
+					uv.next = nil
+					uv.Close()
 				}
 			}
 			nret := B - 1
@@ -2094,19 +2078,11 @@ func init() {
 			{
 				ls := L
 				idx := RA
-				if ls.uvcache != nil {
-					var prev *Upvalue
-					for uv := ls.uvcache; uv != nil; uv = uv.next {
-						if uv.index >= idx {
-							if prev != nil {
-								prev.next = nil
-							} else {
-								ls.uvcache = nil
-							}
-							uv.Close()
-						}
-						prev = uv
-					}
+				for ls.uvcache != nil && ls.uvcache.index >= idx {
+					uv := ls.uvcache
+					ls.uvcache = uv.next
+					uv.next = nil
+					uv.Close()
 				}
 			}
 			return 0
