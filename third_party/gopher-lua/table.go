@@ -159,20 +159,34 @@ func compactStrs(strs []strEntry) []strEntry {
 	return strs[:n]
 }
 
-// Len returns length of this LTable without using __len.
+// Len returns length of this LTable without using __len: the position of
+// the last non-nil element of the array part. The search starts at
+// nilFrom, below which the array part's last non-nil element lies, and
+// leaves it at the result, so that emptying a table from its end with
+// t[#t] = nil passes each element once, not every nil after it again.
 func (tb *LTable) Len() int {
-	if tb.array == nil {
-		return 0
+	i := min(tb.nilFrom, len(tb.array))
+	for i > 0 && tb.array[i-1] == LNil {
+		i--
 	}
-	var prev LValue = LNil
-	for i := len(tb.array) - 1; i >= 0; i-- {
-		v := tb.array[i]
-		if prev == LNil && v != LNil {
-			return i + 1
-		}
-		prev = v
+	tb.nilFrom = i
+	return i
+}
+
+// setArray sets the element index of the array part, keeping nilFrom.
+func (tb *LTable) setArray(index int, value LValue) {
+	tb.array[index] = value
+	if index >= tb.nilFrom && value != LNil {
+		tb.nilFrom = index + 1
 	}
-	return 0
+}
+
+// appendArray appends value to the array part, keeping nilFrom.
+func (tb *LTable) appendArray(value LValue) {
+	tb.array = append(tb.array, value)
+	if value != LNil {
+		tb.nilFrom = len(tb.array)
+	}
 }
 
 // Append appends a given LValue to this LTable.
@@ -185,20 +199,14 @@ func (tb *LTable) Append(value LValue) {
 	}
 	if len(tb.array) == 0 || tb.array[len(tb.array)-1] != LNil {
 		if len(tb.dict) == 0 { // no integer keys in the hash part to take
-			tb.array = append(tb.array, value)
+			tb.appendArray(value)
 			return
 		}
 		tb.takeH(len(tb.array) + 1)
-		tb.array = append(tb.array, value)
+		tb.appendArray(value)
 		tb.absorb()
 	} else {
-		i := len(tb.array) - 2
-		for ; i >= 0; i-- {
-			if tb.array[i] != LNil {
-				break
-			}
-		}
-		tb.array[i+1] = value
+		tb.setArray(tb.Len(), value) // the array part ends with a nil, so Len() is within it
 	}
 }
 
@@ -219,6 +227,7 @@ func (tb *LTable) Insert(i int, value LValue) {
 	tb.array = append(tb.array, LNil)
 	copy(tb.array[i+1:], tb.array[i:])
 	tb.array[i] = value
+	tb.nilFrom = max(tb.nilFrom, i) + 1 // the elements from i on moved up one
 	tb.absorb()
 }
 
@@ -275,9 +284,9 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 			// The common cases inline, as upstream has them; the rest in RawSetInt.
 			switch index := int(v) - 1; {
 			case index < len(tb.array):
-				tb.array[index] = value
+				tb.setArray(index, value)
 			case index == len(tb.array) && tb.array != nil && len(tb.dict) == 0:
-				tb.array = append(tb.array, value)
+				tb.appendArray(value)
 			default:
 				tb.RawSetInt(int(v), value)
 			}
@@ -304,19 +313,19 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 	alen := len(tb.array)
 	switch {
 	case index < alen:
-		tb.array[index] = value
+		tb.setArray(index, value)
 	case index == alen && len(tb.dict) == 0: // the common append
-		tb.array = append(tb.array, value)
+		tb.appendArray(value)
 	case index-alen > max(alen, maxArrayGap):
 		tb.RawSetH(LNumber(key), value) // far past the array: in the hash part, as Lua keeps it
 	case value == LNil && index > alen:
 		tb.RawSetH(LNumber(key), value)
 	default:
 		for k := alen + 1; k <= index; k++ {
-			tb.array = append(tb.array, tb.takeH(k))
+			tb.appendArray(tb.takeH(k))
 		}
 		tb.takeH(key)
-		tb.array = append(tb.array, value)
+		tb.appendArray(value)
 		tb.absorb()
 	}
 }
@@ -353,7 +362,7 @@ func (tb *LTable) absorb() {
 		if v == LNil {
 			return
 		}
-		tb.array = append(tb.array, v)
+		tb.appendArray(v)
 	}
 }
 

@@ -23,6 +23,7 @@ var tableFuncs = map[string]LGFunction{
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
 	sorter := &lValueArraySorter{L: L, Values: tbl.array}
+	tbl.nilFrom = len(tbl.array) // a comparator that takes nil may move one up
 	if L.Get(2) != LNil {
 		sorter.Fn = L.CheckFunction(2)
 	}

@@ -143,6 +143,7 @@ type LTable struct {
 	Metatable LValue
 
 	array   []LValue
+	nilFrom int // every element of array from this index on is nil (see Len)
 	dict    map[LValue]LValue
 	strs    []strEntry        // the string keys while there are few (strdict is nil)
 	strdict map[string]LValue // the string keys once there are many
