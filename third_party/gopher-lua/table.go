@@ -402,11 +402,43 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 // unless it is there. The order is built by the first traversal (keyIndex)
 // and kept from then on, as upstream keeps it from the first write: tables
 // that are never traversed cost one map assignment per write.
+//
+// The order drops the cleared keys when a new key finds in it at least
+// minKeysToCompact more cleared keys than live ones, as Lua rehashes a table only when a new key finds no room, and
+// a traversal may not add keys. Upstream kept every key the table ever
+// had, so a table whose keys come and go grew without bound, and each
+// traversal passed all its cleared keys.
 func (tb *LTable) indexKey(key LValue) {
-	if _, ok := tb.k2i[key]; !ok {
-		tb.k2i[key] = len(tb.keys)
-		tb.keys = append(tb.keys, key)
+	if i, ok := tb.k2i[key]; ok && i >= 0 && tb.keys[i] == key {
+		return
 	}
+	if len(tb.keys) >= 2*(tb.strLen()+len(tb.dict))+minKeysToCompact {
+		tb.compactKeys()
+	}
+	tb.k2i[key] = len(tb.keys)
+	tb.keys = append(tb.keys, key)
+}
+
+// minKeysToCompact is the number of cleared keys below which the order of
+// a table's keys keeps them.
+const minKeysToCompact = 16
+
+// compactKeys drops the cleared keys from the order, which keeps the order
+// of the others. A cleared key stays in k2i, at the position of the key
+// before it, so that a traversal that cleared its current key goes on
+// from there; the next compaction forgets it.
+func (tb *LTable) compactKeys() {
+	keys := make([]LValue, 0, tb.strLen()+len(tb.dict))
+	k2i := make(map[LValue]int, len(tb.keys))
+	for _, k := range tb.keys {
+		if tb.RawGetH(k) != LNil {
+			k2i[k] = len(keys)
+			keys = append(keys, k)
+		} else {
+			k2i[k] = len(keys) - 1
+		}
+	}
+	tb.keys, tb.k2i = keys, k2i
 }
 
 // keyIndex builds the order in which Next visits the hash part: the first
