@@ -83,6 +83,34 @@ func scanLen(tb *LTable) int {
 // TestLenAfterSort: table.sort sorts the whole array part, so a comparator
 // that takes nil may move an element past the last one; Len finds it.
 func TestLenAfterSort(t *testing.T) {
+	t.Run("a comparator that takes #t", func(t *testing.T) {
+		L := NewState()
+		defer L.Close()
+		err := L.DoString(`
+			local function less(a, b)
+				if a == nil then return b ~= nil end
+				if b == nil then return false end
+				return a < b
+			end
+			local t = {5, 4, 3, 2, 1}
+			t[5] = nil
+			table.sort(t, function(a, b) local _ = #t; return less(a, b) end)
+			assert(t[5] == 5 and #t == 5, "after a sort whose comparator took #t: #t=" .. #t)
+			local u = {5, 4, 3, 2, 1}
+			u[5] = nil
+			local n = 0
+			assert(not pcall(table.sort, u, function(a, b)
+				local _ = #u
+				n = n + 1
+				if n == 8 then error("stop") end
+				return less(a, b)
+			end))
+			local border = u[#u] ~= nil and u[#u + 1] == nil
+			assert(border or #u == 0, "after a sort stopped midway: #u=" .. #u .. " is not a border")`)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	L := NewState()
 	defer L.Close()
 	err := L.DoString(`

@@ -23,10 +23,14 @@ var tableFuncs = map[string]LGFunction{
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
 	sorter := &lValueArraySorter{L: L, Values: tbl.array}
-	tbl.nilFrom = len(tbl.array) // a comparator that takes nil may move one up
 	if L.Get(2) != LNil {
 		sorter.Fn = L.CheckFunction(2)
 	}
+	// The swaps move nils and values past nilFrom without it, and a
+	// comparator may take #t (lowering it) or raise midway: once the sort
+	// ends, either way, nilFrom is the whole array part again.
+	defer func() { tbl.nilFrom = max(tbl.nilFrom, len(tbl.array)) }()
+	tbl.nilFrom = len(tbl.array)
 	sort.Sort(sorter)
 	return 0
 }
