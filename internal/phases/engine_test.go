@@ -710,3 +710,34 @@ func TestStringMetatableStays(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedHandlerClosureKeepsItsValues: a closure that a failed handler
+// left in its module keeps the values it closed over; it does not read the
+// locals of a later request on the same Lua state.
+func TestFailedHandlerClosureKeepsItsValues(t *testing.T) {
+	e := load(t, map[string]string{"t/t.execute.lua": `
+		local saved
+		return {
+			POST = function(req, res)
+				local secret = req.query.s
+				saved = function() return secret end
+				error("failed")
+			end,
+			GET = function(req, res)
+				local a, b, c, d = "other", "other", "other", "other"
+				res:json({ v = saved and saved() or "none" })
+			end,
+		}`}, Options{PoolSize: 1})
+	f := e.Table().Lookup("/t")
+	post := &Call{Folder: f, Method: "POST", Path: "/t", RawQuery: "s=first", Header: http.Header{}, ID: "t1"}
+	if _, err := e.Run(t.Context(), post); !isStatus(err, 500) {
+		t.Fatalf("POST=%v, want a 500", err)
+	}
+	resp, err := run(t, e, "GET", "/t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, resp)["v"]; got != "first" && got != "none" {
+		t.Errorf("the failed handler's closure reads %v, want first (or none, had its state been dropped)", got)
+	}
+}

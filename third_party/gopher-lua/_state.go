@@ -578,7 +578,6 @@ func newLState(options Options) *LState {
 		currentFrame: nil,
 		wrapped:      false,
 		uvcache:      nil,
-		hasErrorFunc: false,
 		mainLoop:     mainLoop,
 		ctx:          nil,
 	}
@@ -627,22 +626,6 @@ func (ls *LState) printCallStack() {
 	println("-------------------------")
 }
 
-// closeAllUpvalues closes the open upvalues of every Lua frame on the stack.
-// closeUpvalues(idx) closes those at idx and above, so one call with the
-// lowest local base closes them all: one pass over the upvalues, not one per
-// frame.
-func (ls *LState) closeAllUpvalues() { // +inline-start
-	base := -1
-	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
-		if !cf.Fn.IsG && (base < 0 || cf.LocalBase < base) {
-			base = cf.LocalBase
-		}
-	}
-	if base >= 0 {
-		ls.closeUpvalues(base)
-	}
-} // +inline-end
-
 func (ls *LState) raiseError(level int, format string, args ...interface{}) {
 	where := ""
 	if level > 0 {
@@ -678,9 +661,6 @@ func (ls *LState) runtimeError(format string, args ...interface{}) {
 }
 
 func (ls *LState) raiseErrorAt(where string, format string, args ...interface{}) {
-	if !ls.hasErrorFunc {
-		ls.closeAllUpvalues()
-	}
 	message := format
 	if len(args) > 0 {
 		message = fmt.Sprintf(format, args...)
@@ -1587,9 +1567,6 @@ func (ls *LState) Error(lv LValue, level int) {
 	if str, ok := lv.(LString); ok {
 		ls.raiseError(level, "%s", string(str))
 	} else {
-		if !ls.hasErrorFunc {
-			ls.closeAllUpvalues()
-		}
 		ls.Push(lv)
 		ls.Panic(ls)
 	}
@@ -1891,18 +1868,19 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	base := ls.reg.Top() - nargs - 1
 	oldpanic := ls.Panic
 	ls.Panic = panicWithoutTraceback
-	if errfunc != nil {
-		ls.hasErrorFunc = true
-	}
 	returned := false
 	defer func() {
 		ls.Panic = oldpanic
-		ls.hasErrorFunc = false
 		if !returned && sp > 0 && ls.stopped() {
 			return // not recovered: the panic goes on
 		}
 		rcv := recover()
 		if rcv != nil {
+			// As Lua 5.1's luaD_pcall, the open upvalues of the frames
+			// the error unwinds are closed, and only those: from the
+			// called function up. (A message handler sees the same
+			// values; it runs above them.)
+			ls.closeUpvalues(base)
 			if _, ok := rcv.(*ApiError); !ok {
 				err = newApiErrorS(ApiErrorPanic, fmt.Sprint(rcv))
 				if ls.Options.IncludeGoStackTrace {
