@@ -79,6 +79,7 @@ func (uv *Upvalue) Close() {
 	value := uv.Value()
 	uv.closed = true
 	uv.value = value
+	uv.reg = nil // a closed upvalue keeps no stack, nor the state it belongs to, alive
 }
 
 func (uv *Upvalue) IsClosed() bool {

@@ -80,3 +80,23 @@ func TestCoroutineErrorClosesUpvalues(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFailingHandlerClosesUpvalues: a message handler that fails closes
+// the upvalues it opened too.
+func TestFailingHandlerClosesUpvalues(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	err := L.DoString(`
+		local saved
+		xpcall(function() error("a") end, function(m)
+			local v = "handler-local"
+			saved = function() return v end
+			error("b")
+		end)
+		local function clobber() local a, b, c, d, e, f, g, h = 1, 2, 3, 4, 5, 6, 7, 8 end
+		clobber()
+		assert(saved() == "handler-local", tostring(saved()))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
