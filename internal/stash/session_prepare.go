@@ -26,7 +26,10 @@ func input(c *Collection, rec Record) (map[string]any, error) {
 	if in == nil {
 		in = map[string]any{}
 	}
-	errs := notUTF8("", map[string]any(rec), nil) // before normalize, which would replace the bytes
+	var errs []FieldError
+	if !allUTF8(map[string]any(rec)) { // before normalize, which would replace the bytes
+		errs = notUTF8("", map[string]any(rec), nil)
+	}
 	for k := range in {
 		switch {
 		case k == FieldVersion || k == FieldCreated || k == FieldUpdated:
@@ -40,6 +43,30 @@ func input(c *Collection, rec Record) (map[string]any, error) {
 		return nil, &ValidationError{Collection: c.path, Fields: errs}
 	}
 	return in, nil
+}
+
+// allUTF8 says whether every string and field name in v is UTF-8, without
+// building the pointers notUTF8 names them by.
+func allUTF8(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return utf8.ValidString(x)
+	case Record:
+		return allUTF8(map[string]any(x))
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !allUTF8(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !allUTF8(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // notUTF8 appends an error for each string and field name in v, at pointer
