@@ -1,6 +1,9 @@
 package lua
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestPcallClosesOnlyItsUpvalues: an error caught by pcall closes the open
 // upvalues of the frames it unwinds, and no others, as Lua 5.1's luaD_pcall
@@ -98,5 +101,39 @@ func TestFailingHandlerClosesUpvalues(t *testing.T) {
 		assert(saved() == "handler-local", tostring(saved()))`)
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHandlerOnAFullRegistry: an error raised on a full registry reaches a
+// PCall's message handler, and PCall returns it, instead of a second
+// "registry overflow" panicking out of PCall as it pushes the handler.
+func TestHandlerOnAFullRegistry(t *testing.T) {
+	L := NewState(Options{RegistrySize: 256, RegistryMaxSize: 1024})
+	defer L.Close()
+	if err := L.DoString(`
+		big = {}
+		for i = 1, 5000 do big[i] = i end
+		function fill() return unpack(big) end`); err != nil {
+		t.Fatal(err)
+	}
+	handled := false
+	handler := L.NewFunction(func(L *LState) int { handled = true; L.Push(L.Get(1)); return 1 })
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("PCall panicked: %v", r)
+			}
+		}()
+		L.Push(L.GetGlobal("fill"))
+		err = L.PCall(0, MultRet, handler)
+	}()
+	if err == nil || !strings.Contains(err.Error(), "registry overflow") || !handled {
+		t.Errorf("PCall=%v (handler ran: %v), want the registry overflow, through the handler", err, handled)
+	}
+	L.Push(L.GetGlobal("tostring")) // the state goes on
+	L.Push(LNumber(1))
+	if err := L.PCall(1, 1, handler); err != nil || L.Get(-1) != LString("1") {
+		t.Errorf("a call after it: %v %v", err, L.Get(-1))
 	}
 }

@@ -2105,6 +2105,12 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 				err = rcv.(*ApiError)
 			}
 			if errfunc != nil {
+				if top := ls.reg.Top(); top+2 > cap(ls.reg.array) {
+					// The error may be the registry's overflow: room for
+					// the handler and its argument, as raiseErrorAt makes
+					// room for the message.
+					ls.reg.forceResize(top + 2)
+				}
 				ls.Push(errfunc)
 				ls.Push(err.(*ApiError).Object)
 				ls.Panic = panicWithoutTraceback
