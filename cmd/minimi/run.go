@@ -137,9 +137,10 @@ func checkCmd() *cobra.Command {
 		Short: "Load the config and every script; report every problem with file and line",
 		Long: `Load the config and every script, and report every problem with file and
 line; exit 1 on any. With --stores, also read every page of every store file
-of the service, which must be stopped, and report each damaged file, and each
-collection whose records share a value of a field its schema makes unique
-(serve would refuse to start).`,
+of the service, which must be stopped, and report each damaged file, each
+collection whose records share a value of a field its schema makes unique,
+and each collection that a stash file moved into a store that has applied
+events, which needs "minimi replay" (serve would refuse to start).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -171,9 +172,10 @@ collection whose records share a value of a field its schema makes unique
 }
 
 // checkStores checks every store file of the stopped service in dir, whose
-// endpoints declare spec, for damage and for records that would stop serve
-// from rebuilding the indexes of spec's collections, and returns the files
-// it checked.
+// endpoints declare spec, for damage, for records that would stop serve
+// from rebuilding the indexes of spec's collections and for collections
+// moved into a store that has applied events, and returns the files it
+// checked.
 func checkStores(dir string, cfg *config.Config, spec *server.Spec) ([]string, error) {
 	files, err := stash.CheckFiles(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: spec.Stores,
 		Collections: spec.Collections, Timeout: toolLockTimeout})

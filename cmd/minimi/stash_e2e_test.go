@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const jsonType = "application/json"
@@ -190,4 +192,70 @@ func doHeader(t *testing.T, method, url, body, key, value string) reply {
 	}
 	req.Header.Set(key, value)
 	return send(t, req)
+}
+
+// TestMovedCollectionNeedsReplay: a collection moved from memory back into
+// minimi.db, which has applied events since, would serve what it held there
+// before; serve refuses to start, and check --stores says so, until a
+// replay rebuilds the stores, after which the record written in memory is
+// there.
+func TestMovedCollectionNeedsReplay(t *testing.T) {
+	lua := "return {\n  POST = function(req, res) res:status(201):json(req.stash:create(req.body)) end,\n}\n"
+	get := "return {\n  GET = function(req, res) res:json(req.stash:get(req.params.id)) end,\n}\n"
+	dir := writeService(t, map[string]string{
+		"endpoints/todos/todos.schema.json":     `{"schema": {"type": "object"}}`,
+		"endpoints/todos/todos.execute.lua":     lua,
+		"endpoints/notes/notes.schema.json":     `{"schema": {"type": "object"}}`,
+		"endpoints/notes/notes.stash.json":      `{"driver": "memory"}`,
+		"endpoints/notes/notes.execute.lua":     lua,
+		"endpoints/notes/[id]/[id].execute.lua": get,
+	})
+	p := startServe(t, dir)
+	for _, path := range []string{"/todos", "/notes"} {
+		if r := do(t, "POST", p.base+path, jsonType, `{"id": "x1"}`); r.status != 201 {
+			t.Fatalf("POST %s: %d %s", path, r.status, r.body)
+		}
+	}
+	p.stop(t)
+	if err := os.Remove(filepath.Join(dir, "endpoints/notes/notes.stash.json")); err != nil {
+		t.Fatal(err)
+	}
+
+	want := `collection /notes moved from (memory) to minimi.db, which has applied events up to seq 1: ` +
+		`it would serve the records it held there before, without the writes made since; ` +
+		`run "minimi replay" with the service stopped`
+	if logs, err := serveRefused(t, dir); err == nil || !strings.Contains(logs, want) {
+		t.Fatalf("serve after the move: %v\n%s\nwant it to refuse to start with %q", err, logs, want)
+	}
+	if got := runCheck(t, dir, 1, "--stores"); len(got) != 1 || !strings.Contains(got[0], want) {
+		t.Errorf("check --stores after the move printed %q, want %q", got, want)
+	}
+
+	if out, err := exec.Command(binary, "replay", "--dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	runCheck(t, dir, 0, "--stores")
+	p = startServe(t, dir)
+	if r := do(t, "GET", p.base+"/notes/x1", "", ""); r.status != 200 {
+		t.Fatalf("GET /notes/x1 after replay: %d %s", r.status, r.body)
+	}
+}
+
+// serveRefused runs minimi serve on dir and returns its log and its exit
+// once it exits; a serve that answers instead is stopped, with a nil error.
+func serveRefused(t *testing.T, dir string) (string, error) {
+	t.Helper()
+	p := spawnServe(t, dir, nil)
+	for {
+		select {
+		case err := <-p.done:
+			return p.logs.String(), err
+		case <-time.After(50 * time.Millisecond):
+		}
+		if resp, err := http.Get(p.base + "/_minimi/health"); err == nil {
+			resp.Body.Close()
+			p.stop(t)
+			return p.logs.String(), nil
+		}
+	}
 }

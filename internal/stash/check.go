@@ -24,7 +24,8 @@ import (
 // yet are skipped. It returns the files it checked, and an error for each
 // one that is damaged, wrapping ErrDamaged and naming it, and for each
 // collection that Reindex would stop on, naming the file and wrapping what
-// Reindex would return (a *ConflictError for a shared unique value). The
+// Reindex would return (a *ConflictError for a shared unique value), and
+// a *MovedError for each collection that Open would refuse as moved. The
 // files must not be in use: a file held for writing (by a running service)
 // stops CheckFiles with ErrInUse after opts.Timeout.
 func CheckFiles(opts Options) ([]string, error) {
@@ -33,12 +34,16 @@ func CheckFiles(opts Options) ([]string, error) {
 	}
 	var files []string
 	var errs []error
+	var homes map[string]string // nil: minimi.db is missing or damaged
+	applied := map[string]uint64{}
+	stores := map[string]*store{}
 	specs := append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...)
 	for _, sp := range specs {
+		st := &store{name: sp.Name, spec: sp, path: filepath.Join(opts.DataDir, sp.File)}
+		stores[sp.Name] = st
 		if sp.Driver != DriverBbolt {
 			continue
 		}
-		st := &store{name: sp.Name, spec: sp, path: filepath.Join(opts.DataDir, sp.File)}
 		if _, err := os.Stat(st.path); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -60,6 +65,22 @@ func CheckFiles(opts Options) ([]string, error) {
 			continue
 		}
 		errs = append(errs, st.checkIndexes(db, collectionsIn(opts.Collections, st)))
+		_ = db.View(func(btx *bbolt.Tx) error {
+			tx := newBoltTx(btx)
+			if applied[sp.Name] = readApplied(tx); sp.Name == "" {
+				homes = readHomes(tx)
+			}
+			return nil
+		})
+	}
+	if homes != nil {
+		var colls []*Collection
+		for _, cs := range opts.Collections {
+			colls = append(colls, newCollection(cs, stores[cs.Store]))
+		}
+		slices.SortFunc(colls, func(a, b *Collection) int { return cmp.Compare(a.path, b.path) })
+		_, err := moves(homes, colls, func(st *store) uint64 { return applied[st.name] })
+		errs = append(errs, err)
 	}
 	return files, errors.Join(errs...)
 }

@@ -63,6 +63,13 @@
 // the default one from nothing instead, so that a rebuild never reads a
 // damaged one.
 //
+// Catching up from a store's applied seq is right only for the collections
+// that lived in that store all along. The default store records each
+// collection's home, the file of its store or memory; Open refuses a
+// collection that a stash file moved into a store that has applied events
+// (a *MovedError, to be fixed by a rebuild), and takes one moved into
+// memory or into a store at seq 0, which catching up rebuilds whole.
+//
 // # Indexes
 //
 // Fields listed in "indexes" or "unique" have an index: one key per record,
@@ -81,6 +88,7 @@
 //	stash/
 //	  meta/                    "applied" -> last applied seq (8 bytes, big-endian)
 //	                           "count:<collection>" -> number of records
+//	                           "home:<collection>" -> its store's file, "(memory)" or "(emptied by a replay)" (minimi.db only)
 //	  <collection>/            e.g. "/notes"
 //	    records/               id -> 8-byte version + record JSON
 //	    index/

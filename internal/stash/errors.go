@@ -2,6 +2,7 @@ package stash
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -39,6 +40,9 @@ var (
 	// ErrBehind is a write to a store that failed to commit a group the log
 	// holds; it takes no new changes until it is reopened and caught up by Replay.
 	ErrBehind = errors.New("store is behind the event log")
+	// ErrMoved is a collection moved into a store that has applied events
+	// since it lived elsewhere; see MovedError.
+	ErrMoved = errors.New("collection moved to a store that has applied events")
 )
 
 // FieldError is one failing field of a record.
@@ -123,6 +127,25 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 
 // Is reports whether target is ErrConflict.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// MovedError is a collection whose stash file moved it into a store that
+// has applied events: catching up from the store's applied seq would miss
+// the writes made while the collection lived elsewhere. It matches ErrMoved
+// with errors.Is.
+type MovedError struct {
+	Collection string
+	From, To   string // the homes: a store file, or "(memory)"
+	Applied    uint64 // the applied seq of the store moved into
+}
+
+func (e *MovedError) Error() string {
+	return fmt.Sprintf("collection %s moved from %s to %s, which has applied events up to seq %d: it would serve "+
+		"the records it held there before, without the writes made since; run \"minimi replay\" with the service "+
+		"stopped to rebuild the stores from the log (docs/events.md)", e.Collection, e.From, e.To, e.Applied)
+}
+
+// Is reports whether target is ErrMoved.
+func (e *MovedError) Is(target error) bool { return target == ErrMoved }
 
 // PathError is a problem with a schema or stash file; Path names the file.
 type PathError struct {

@@ -37,7 +37,11 @@ type Set struct {
 // Open opens the default store (<DataDir>/minimi.db) and every declared store,
 // in that order, and sets up the declared collections. A bbolt file held by
 // another process fails after Options.Timeout with an error wrapping
-// ErrInUse; a damaged one, with an error wrapping ErrDamaged.
+// ErrInUse; a damaged one, with an error wrapping ErrDamaged. A collection
+// that a stash file moved into a store that has applied events (its records
+// there, if any, miss the writes made since) fails with a *MovedError for
+// each, unless Options.Fresh; otherwise the default store records where
+// each collection lives.
 func Open(opts Options) (*Set, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -75,6 +79,12 @@ func Open(opts Options) (*Set, error) {
 		if err != nil {
 			_ = s.closeStores()
 			return nil, fmt.Errorf("open stash: %s: %w", c.path, err)
+		}
+	}
+	if !opts.Fresh { // Truncate records the homes of a rebuild
+		if err := s.settleHomes(); err != nil {
+			_ = s.closeStores()
+			return nil, fmt.Errorf("open stash: %w", err)
 		}
 	}
 	return s, nil
@@ -212,13 +222,19 @@ func (s *Set) Applied() map[string]uint64 {
 }
 
 // Truncate drops every record, index, counter and applied seq of every store,
-// for rebuilding them by replay. The event log's buckets are left alone.
+// for rebuilding them by replay, and records where each collection lives
+// now. The event log's buckets are left alone.
 func (s *Set) Truncate() error {
 	w, err := s.Begin()
 	if err != nil {
 		return err
 	}
 	defer w.Rollback()
+	var homes map[string]string
+	def := w.txs[s.def]
+	if err := s.def.guard(func() error { homes = s.truncatedHomes(readHomes(def)); return nil }); err != nil {
+		return fmt.Errorf("truncate: %w", err)
+	}
 	for _, st := range s.stores {
 		tx, err := w.txFor(st)
 		if err != nil {
@@ -228,6 +244,9 @@ func (s *Set) Truncate() error {
 			return fmt.Errorf("truncate store %q: %w", st.name, err)
 		}
 		w.dirty[st] = true
+	}
+	if err := s.def.guard(func() error { return writeHomes(def, homes) }); err != nil {
+		return fmt.Errorf("truncate: %w", err)
 	}
 	return w.Commit()
 }

@@ -21,7 +21,7 @@ type store struct {
 }
 
 // Keys of the meta bucket: the last applied event seq, and one counter per
-// collection ("count:" + path).
+// collection ("count:" + path); see also indexedKey and homeKey.
 var (
 	metaBucket = newBucket("meta")
 	appliedKey = []byte("applied")
