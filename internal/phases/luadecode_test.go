@@ -120,6 +120,7 @@ func TestBodySyntaxDetail(t *testing.T) {
 		{`{"title": "a",}`, "body is not valid json: invalid character '}' looking for beginning of object key string at offset 15"},
 		{`{"n": 01}`, "body is not valid json: invalid character '1' after object key:value pair at offset 8"},
 		{"   ", "body is not valid json: unexpected end of JSON input at offset 3"},
+		{`{"n": 1e400}`, "body is not valid json: a number is out of range: 1e400"},
 	}
 	for _, tc := range tests {
 		err := CheckBody(http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))

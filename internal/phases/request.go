@@ -141,7 +141,7 @@ func (v *vm) buildField(key string) lua.LValue {
 		}
 		body, err := decodeJSON(L, c.Body)
 		if err != nil {
-			v.raise(newError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error(), ErrBadBody))
+			v.raise(newError(http.StatusBadRequest, errNotJSON.Error()+": "+err.Error(), ErrBadBody))
 		}
 		return body
 	case "stash":
@@ -180,7 +180,7 @@ func CheckBody(h http.Header, body []byte) error {
 		return newError(http.StatusBadRequest, fmt.Sprintf("%s: %s at offset %d", errNotJSON, errNotUTF8, firstInvalidUTF8(body)), ErrBadBody)
 	}
 	if err := checkNumbers(body); err != nil { // json.Valid accepts 1e400; a Lua number cannot hold it
-		return newError(http.StatusBadRequest, "the body is not valid JSON: "+err.Error(), ErrBadBody)
+		return newError(http.StatusBadRequest, errNotJSON.Error()+": "+err.Error(), ErrBadBody)
 	}
 	return nil
 }
