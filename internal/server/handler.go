@@ -30,7 +30,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics(mux)
-	mux.Use(requestID, s.logRequests(rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
+	mux.Use(requestID, s.logRequests(mux, rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
 		routed(w, patternOf(mux, r))

@@ -90,7 +90,7 @@ func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter 
 
 // logRequests writes one structured line per request and, with rm, counts
 // and times it.
-func (s *Server) logRequests(rm *routeMetrics) func(http.Handler) http.Handler {
+func (s *Server) logRequests(mux *chi.Mux, rm *routeMetrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -99,19 +99,24 @@ func (s *Server) logRequests(rm *routeMetrics) func(http.Handler) http.Handler {
 			now := time.Now()
 			d := now.Sub(start)
 			rm.observe(sw, r, d)
-			s.logRequest(now, sw, r, d)
+			s.logRequest(now, sw, r, d, mux)
 		})
 	}
 }
 
-func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration) {
+func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration, mux *chi.Mux) {
 	if s.access.w == nil {
 		return
 	}
 	route := sw.pattern
-	if route == "" { // a built-in that answered, or a request refused before routing
+	if route == "" { // a built-in that answered
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			route = rc.RoutePattern()
+		}
+	}
+	if route == "" { // a request refused before routing: routed again, as the metrics do
+		if route = patternOf(mux, r); route == "" {
+			route = metrics.NotFoundRoute
 		}
 	}
 	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: route,

@@ -1173,3 +1173,32 @@ func TestBuiltinPreflight(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestLogRefusedBeforeRouting: a request that the access guard
+// refuses before it is routed is logged under the route of its path, as
+// the metrics count it, or 404 when no route serves the path.
+func TestRequestLogRefusedBeforeRouting(t *testing.T) {
+	sum := sha256.Sum256([]byte("a key"))
+	cfg := config.DefaultConfig()
+	cfg.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
+	site, err := LoadSite(writeTree(t, map[string]string{
+		"endpoints/who/[x]/[x].execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+	}), cfg, SiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	s := serveSite(t, site, &logs)
+	for path, want := range map[string]string{"/who/1": "/who/{x}", "/nope": "404"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil)) // no key
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("GET %s without a key=%d, want 401", path, rec.Code)
+		}
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		var line struct{ Route string }
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil || line.Route != want {
+			t.Errorf("GET %s refused: log route %q (%v), want %q", path, line.Route, err, want)
+		}
+	}
+}
