@@ -29,7 +29,7 @@ func (s *Server) handler(site *Site) http.Handler {
 	if err != nil { // config.Validate refuses whatever access.New refuses
 		panic("server: access: " + err.Error())
 	}
-	rm := s.routeMetrics(mux)
+	rm := s.routeMetrics()
 	mux.Use(requestID, s.logRequests(mux, rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves

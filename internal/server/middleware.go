@@ -98,28 +98,34 @@ func (s *Server) logRequests(mux *chi.Mux, rm *routeMetrics) func(http.Handler) 
 			next.ServeHTTP(sw, r)
 			now := time.Now()
 			d := now.Sub(start)
+			if sw.pattern == "" { // not an endpoint: found once, for the metrics and the log alike
+				sw.pattern = unroutedPattern(mux, r)
+			}
 			rm.observe(sw, r, d)
-			s.logRequest(now, sw, r, d, mux)
+			s.logRequest(now, sw, r, d)
 		})
 	}
 }
 
-func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration, mux *chi.Mux) {
+// unroutedPattern is the route of a request that no endpoint named: the
+// pattern of a built-in that answered; for a request refused before
+// routing (a missing client key), the pattern its path takes, routed again;
+// metrics.NotFoundRoute when there is none.
+func unroutedPattern(mux *chi.Mux, r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	if p := patternOf(mux, r); p != "" {
+		return p
+	}
+	return metrics.NotFoundRoute
+}
+
+func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration) {
 	if s.access.w == nil {
 		return
 	}
-	route := sw.pattern
-	if route == "" { // a built-in that answered
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			route = rc.RoutePattern()
-		}
-	}
-	if route == "" { // a request refused before routing: routed again, as the metrics do
-		if route = patternOf(mux, r); route == "" {
-			route = metrics.NotFoundRoute
-		}
-	}
-	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: route,
+	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: sw.pattern,
 		remote: r.RemoteAddr, status: statusOr(sw.status), bytes: sw.bytes, d: d})
 }
 
@@ -127,7 +133,6 @@ func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d 
 // nil *routeMetrics measures nothing.
 type routeMetrics struct {
 	m         *metrics.Metrics
-	mux       *chi.Mux
 	byPattern map[string]*metrics.Requests // chi pattern → series; written only while the handler is built
 	missing   *metrics.Requests            // metrics.NotFoundRoute
 }
@@ -135,14 +140,14 @@ type routeMetrics struct {
 // builtins are the paths of the built-ins, counted under their own route.
 var builtins = []string{"/_minimi/health", "/_minimi/ready", "/_minimi/routes", "/_minimi/events", "/_minimi/metrics"}
 
-// routeMetrics returns the route metrics of a site served by mux, or nil
-// without Options.Metrics.
-func (s *Server) routeMetrics(mux *chi.Mux) *routeMetrics {
+// routeMetrics returns the route metrics of a site, or nil without
+// Options.Metrics.
+func (s *Server) routeMetrics() *routeMetrics {
 	m := s.opts.Metrics
 	if m == nil {
 		return nil
 	}
-	rm := &routeMetrics{m: m, mux: mux, byPattern: map[string]*metrics.Requests{},
+	rm := &routeMetrics{m: m, byPattern: map[string]*metrics.Requests{},
 		missing: m.Requests(metrics.NotFoundRoute)}
 	for _, p := range builtins {
 		rm.route(p, p)
@@ -180,20 +185,12 @@ func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Durati
 		return
 	}
 	rq := sw.requests
-	if rq == nil {
-		rq = rm.lookup(r)
+	if rq == nil { // a built-in, or a request refused before routing
+		if rq = rm.byPattern[sw.pattern]; rq == nil {
+			rq = rm.missing
+		}
 	}
 	rq.Observe(r.Method, sw.status, d)
-}
-
-// lookup finds the series of a request no handler tagged: a built-in, or a
-// request refused before routing. It routes the path again, so it is kept
-// off the path of the endpoints.
-func (rm *routeMetrics) lookup(r *http.Request) *metrics.Requests {
-	if rq := rm.byPattern[patternOf(rm.mux, r)]; rq != nil {
-		return rq
-	}
-	return rm.missing
 }
 
 // patternOf returns the chi pattern of the route at r's path for r's
