@@ -957,9 +957,8 @@ func TestNoContentReplies(t *testing.T) {
 // known client from anywhere, as the other URLs are.
 func TestEventsStreamPeers(t *testing.T) {
 	const key = "a key of the web client"
-	sum := sha256.Sum256([]byte(key))
 	keyed := config.DefaultConfig()
-	keyed.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
+	keyed.Clients = map[string]config.Client{"web": clientOf(key)}
 	public := config.DefaultConfig()
 	public.Events.Public = true
 	for _, tc := range []struct {
@@ -980,18 +979,7 @@ func TestEventsStreamPeers(t *testing.T) {
 			if cfg == nil {
 				cfg = config.DefaultConfig()
 			}
-			site, err := LoadSite(writeTree(t, map[string]string{
-				"endpoints/a/a.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
-			}), cfg, SiteOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(site.Close)
-			s, err := New(Options{Site: site, AccessLog: io.Discard,
-				Events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream") })})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := eventsServer(t, cfg)
 			req := httptest.NewRequest("GET", "/_minimi/events", nil)
 			req.RemoteAddr = tc.peer
 			if len(cfg.Clients) > 0 {
@@ -1019,8 +1007,7 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 	cfg := config.DefaultConfig()
 	cfg.Clients = map[string]config.Client{}
 	for _, name := range []string{"web", "ops"} {
-		sum := sha256.Sum256([]byte("key of " + name))
-		cfg.Clients[name] = config.Client{KeySHA256: hex.EncodeToString(sum[:])}
+		cfg.Clients[name] = clientOf("key of " + name)
 	}
 	cfg.Endpoints = map[string]config.Endpoint{
 		"/admin":         {"clients": []any{"ops"}},
@@ -1106,23 +1093,10 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 // OPTIONS that is no preflight is still a 405.
 func TestBuiltinPreflight(t *testing.T) {
 	const origin, key = "https://app.example", "a key of the web client"
-	sum := sha256.Sum256([]byte(key))
 	cfg := config.DefaultConfig()
 	cfg.Whitelist = []string{origin}
-	cfg.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
-	site, err := LoadSite(writeTree(t, map[string]string{
-		"endpoints/a/a.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
-	}), cfg, SiteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(site.Close)
-	s, err := New(Options{Site: site, AccessLog: io.Discard,
-		Events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream") })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
+	cfg.Clients = map[string]config.Client{"web": clientOf(key)}
+	ts := httptest.NewServer(eventsServer(t, cfg))
 	defer ts.Close()
 	for _, tc := range []struct {
 		name, method, path string
@@ -1178,9 +1152,8 @@ func TestBuiltinPreflight(t *testing.T) {
 // refuses before it is routed is logged under the route of its path, as
 // the metrics count it, or 404 when no route serves the path.
 func TestRequestLogRefusedBeforeRouting(t *testing.T) {
-	sum := sha256.Sum256([]byte("a key"))
 	cfg := config.DefaultConfig()
-	cfg.Clients = map[string]config.Client{"web": {KeySHA256: hex.EncodeToString(sum[:])}}
+	cfg.Clients = map[string]config.Client{"web": clientOf("a key")}
 	site, err := LoadSite(writeTree(t, map[string]string{
 		"endpoints/who/[x]/[x].execute.lua": `return { GET = function(req, res) res:json({}) end }`,
 	}), cfg, SiteOptions{})
@@ -1201,4 +1174,29 @@ func TestRequestLogRefusedBeforeRouting(t *testing.T) {
 			t.Errorf("GET %s refused: log route %q (%v), want %q", path, line.Route, err, want)
 		}
 	}
+}
+
+// clientOf is the config entry of a client whose key is key.
+func clientOf(key string) config.Client {
+	sum := sha256.Sum256([]byte(key))
+	return config.Client{KeySHA256: hex.EncodeToString(sum[:])}
+}
+
+// eventsServer serves cfg's site of one endpoint, /a, with a stand-in for
+// the event stream that writes "stream".
+func eventsServer(t *testing.T, cfg *config.Config) *Server {
+	t.Helper()
+	site, err := LoadSite(writeTree(t, map[string]string{
+		"endpoints/a/a.execute.lua": `return { GET = function(req, res) res:json({}) end }`,
+	}), cfg, SiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.Close)
+	s, err := New(Options{Site: site, AccessLog: io.Discard,
+		Events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream") })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
