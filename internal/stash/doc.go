@@ -27,7 +27,10 @@
 // Transforms on top-level properties: x-lowercase folds a string before
 // validation; x-hash validates the plain value written in this call, then
 // stores its argon2id hash (package auth) - a stored hash is never
-// re-validated, and writing back the stored hash keeps it; x-hidden leaves
+// re-validated, and writing back the stored hash keeps it, while a value
+// stored in plain before the schema said x-hash is hashed by any write of
+// its record (validated if the write sends it, as it stands if not), as
+// only a value in the shape of a hash (auth.IsHash) is kept; x-hidden leaves
 // the field out of every read and of the record a write returns, unless the
 // read asks for Hidden. ParseSchema refuses these keywords wherever they
 // would not apply: anywhere but on a top-level property, x-hash or

@@ -149,7 +149,9 @@ func userFields(rec Record) map[string]any {
 }
 
 // touchedHashes returns the x-hash fields that in writes with a new value:
-// present, not null, and not the hash already stored in cur.
+// present, not null, and not the hash already stored in cur. A value stored
+// in plain (before the schema said x-hash) that in writes again is new: only
+// a stored hash is kept as it is.
 func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool {
 	sc := c.Schema()
 	if sc == nil || len(sc.hash) == 0 {
@@ -161,7 +163,7 @@ func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool
 		if !ok || v == nil {
 			continue
 		}
-		if s, isString := v.(string); isString && cur != nil && cur[f] == s {
+		if s, isString := v.(string); isString && cur != nil && cur[f] == s && auth.IsHash(s) {
 			continue
 		}
 		out[f] = true
@@ -171,18 +173,26 @@ func touchedHashes(c *Collection, in map[string]any, cur Record) map[string]bool
 
 // prepare applies the schema to fields, the record id's other fields, in
 // place: x-lowercase folds, the schema validates (with the plain value of
-// touched x-hash fields, without the stored hashes of untouched ones, and
+// touched x-hash fields, without the stored values of untouched ones, and
 // with the id if the schema names it), then touched x-hash fields are
-// replaced by their hash.
+// replaced by their hash, and so are untouched ones that hold a string that
+// is not a hash: a value stored before the schema said x-hash, which a
+// write hashes as it stands, unvalidated, and never keeps in plain.
 func prepare(c *Collection, id string, fields map[string]any, touched map[string]bool) error {
 	sc := c.Schema()
 	if sc == nil {
 		return nil
 	}
 	skip := map[string]bool{}
+	var inPlain []string // untouched x-hash fields stored in plain
 	for f := range sc.hash {
-		if _, ok := fields[f]; ok && !touched[f] {
-			skip[f] = true
+		v, ok := fields[f]
+		if !ok || touched[f] {
+			continue
+		}
+		skip[f] = true
+		if s, isString := v.(string); isString && !auth.IsHash(s) {
+			inPlain = append(inPlain, f)
 		}
 	}
 	for f := range sc.lower {
@@ -201,12 +211,25 @@ func prepare(c *Collection, id string, fields map[string]any, touched map[string
 		return &ValidationError{Collection: c.path, Fields: errs}
 	}
 	for f := range touched {
-		h, err := auth.Hash(fields[f].(string))
-		if err != nil {
-			return fmt.Errorf("hash %s: %w", f, err)
+		if err := hashField(fields, f); err != nil {
+			return err
 		}
-		fields[f] = h
 	}
+	for _, f := range inPlain {
+		if err := hashField(fields, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hashField replaces the string fields[f] by its hash.
+func hashField(fields map[string]any, f string) error {
+	h, err := auth.Hash(fields[f].(string))
+	if err != nil {
+		return fmt.Errorf("hash %s: %w", f, err)
+	}
+	fields[f] = h
 	return nil
 }
 

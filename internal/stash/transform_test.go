@@ -203,3 +203,84 @@ func TestSetSchema(t *testing.T) {
 		t.Errorf("SetSchemas(the same fields, written differently)=%v, want nil", err)
 	}
 }
+
+// TestHashAddedToSchema: once a schema adds x-hash to a field that records
+// hold in plain, every write of such a record stores the field's hash,
+// including one that writes the plain value already stored, while a stored
+// value in the shape of a hash is kept as it is.
+func TestHashAddedToSchema(t *testing.T) {
+	imported, err := auth.Hash(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := mustSchema(t, strings.Replace(usersSchema, `"maxLength": 30, "x-hash": true, `, "", 1))
+	if len(legacy.Hashed()) != 0 {
+		t.Fatalf("legacy schema hashes %v, want no x-hash field", legacy.Hashed())
+	}
+	for _, tc := range []struct {
+		name   string
+		stored string // the password stored under the schema without x-hash
+		write  func(ss *Session) error
+		want   string // the password the write leaves stored: "" for a hash of plain
+	}{
+		{name: "put the stored value", stored: plain, write: func(ss *Session) error {
+			_, err := ss.Put("/users", "u1", Record{"name": "Ann", "password": plain})
+			return err
+		}},
+		{name: "put the record read back", stored: plain, write: func(ss *Session) error {
+			rec, err := ss.Get("/users", "u1", ReadOptions{Hidden: true})
+			if err != nil {
+				return err
+			}
+			_, err = ss.Put("/users", "u1", rec)
+			return err
+		}},
+		{name: "patch the stored value", stored: plain, write: func(ss *Session) error {
+			_, err := ss.Patch("/users", "u1", Record{"password": plain}, AnyVersion)
+			return err
+		}},
+		{name: "patch another field", stored: plain, write: func(ss *Session) error {
+			_, err := ss.Patch("/users", "u1", Record{"name": "Ann B"}, AnyVersion)
+			return err
+		}},
+		{name: "patch another field keeps a stored hash", stored: imported, want: imported, write: func(ss *Session) error {
+			_, err := ss.Patch("/users", "u1", Record{"name": "Ann B"}, AnyVersion)
+			return err
+		}},
+		{name: "put back a stored hash", stored: imported, want: imported, write: func(ss *Session) error {
+			_, err := ss.Put("/users", "u1", Record{"name": "Ann", "password": imported})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openSet(t, Options{DataDir: dir, Collections: []CollectionSpec{{Path: "/users", Schema: legacy}}})
+			ss := s.Session()
+			if _, err := ss.Create("/users", Record{"id": "u1", "name": "Ann", "password": tc.stored}); err != nil {
+				t.Fatalf("Create() under the schema without x-hash=%v", err)
+			}
+			commit(t, s, ss)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			s = openSet(t, Options{DataDir: dir, Collections: []CollectionSpec{{Path: "/users", Schema: mustSchema(t, usersSchema)}}})
+			ss = s.Session()
+			if err := tc.write(ss); err != nil {
+				t.Fatalf("write under the schema with x-hash=%v", err)
+			}
+			commit(t, s, ss)
+			got, err := s.Session().Get("/users", "u1", ReadOptions{Hidden: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := got["password"].(string)
+			switch {
+			case tc.want != "" && stored != tc.want:
+				t.Errorf("stored password=%q, want the stored hash kept, %q", stored, tc.want)
+			case tc.want == "" && (stored == plain || !auth.Verify(stored, plain)):
+				t.Errorf("stored password=%q, want a hash of %q", stored, plain)
+			}
+		})
+	}
+}
