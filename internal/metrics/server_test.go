@@ -203,6 +203,8 @@ func TestServerLogAgreesWithMetrics(t *testing.T) {
 		{"POST", "/_minimi/health", 405, "/_minimi/health"},
 		{"DELETE", "/_minimi/metrics", 405, "/_minimi/metrics"},
 		{"GET", "/_minimi/health", 200, "/_minimi/health"},
+		{"GET", "/items/42", 200, "/items/[id]"},
+		{"DELETE", "/items/42", 405, "/items/[id]"},
 	}
 	for _, tc := range tests {
 		if got := call(t, tc.method, ts.URL+tc.path); got != tc.status {

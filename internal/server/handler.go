@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,7 +29,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		panic("server: access: " + err.Error())
 	}
 	rm := s.routeMetrics()
-	mux.Use(requestID, s.logRequests(mux, rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
+	mux.Use(requestID, s.logRequests(mux, routeURLs(site.Table), rm), s.recoverPanics, s.routePath, routeAnyMethod, guard.Handler)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, rm) })
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { // the built-ins only: endpoints answer 405 themselves
 		routed(w, patternOf(mux, r))
@@ -54,7 +53,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		}
 	})
 	router.Mount(mux, site.Table, site.Engine.Exists, func(f *router.Folder) http.Handler {
-		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.Pattern, f.URL)}
+		return &endpoint{s: s, site: site, folder: f, rm: rm, requests: rm.route(f.URL)}
 	})
 	return mux
 }
@@ -89,16 +88,15 @@ type endpoint struct {
 	s        *Server
 	site     *Site
 	folder   *router.Folder
-	rm       *routeMetrics          // nil without Options.Metrics
-	requests *metrics.Requests      // this URL's series, resolved once
-	pattern  atomic.Pointer[string] // chi's route pattern, for the request log: the same for every request
+	rm       *routeMetrics     // nil without Options.Metrics
+	requests *metrics.Requests // this URL's series, resolved once
 }
 
 var _ http.Handler = (*endpoint)(nil)
 
 func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep.rm.tag(w, ep.requests)
-	routed(w, ep.routePattern(r))
+	routed(w, ep.folder.URL)
 	params, err := router.Params(r, ep.folder)
 	if errors.Is(err, router.ErrEmptyCatchAll) {
 		ep.s.notFound(w, r, ep.rm)
@@ -164,20 +162,6 @@ func (ep *endpoint) PathFolders(r *http.Request, allowed func(url string) bool) 
 		}
 	}
 	return ""
-}
-
-// routePattern is what chi.RouteContext(r.Context()).RoutePattern() says,
-// found on the first request: it joins and rewrites strings every time.
-func (ep *endpoint) routePattern(r *http.Request) string {
-	if p := ep.pattern.Load(); p != nil {
-		return *p
-	}
-	p := ""
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		p = rc.RoutePattern()
-	}
-	ep.pattern.Store(&p)
-	return p
 }
 
 // options answers OPTIONS: Allow, and the schema of the folder's collection

@@ -51,15 +51,15 @@ type statusWriter struct {
 	status   int
 	bytes    int
 	requests *metrics.Requests // set by the handler of the route; nil for others
-	pattern  string            // the route for the request log, when the handler knows it (routed)
+	route    string            // the route for the request log, when the handler knows it (routed)
 }
 
-// routed names the route of the reply w in the request log: the chi pattern
-// of its endpoint or built-in, or metrics.NotFoundRoute for a path that no
-// route serves, as the metrics label it.
+// routed names the route of the reply w in the request log as the metrics
+// label it: its endpoint's URL in MiniMi's notation (/notes/[id]), a
+// built-in's path, or metrics.NotFoundRoute for a path that no route serves.
 func routed(w http.ResponseWriter, route string) {
 	if sw, ok := w.(*statusWriter); ok {
-		sw.pattern = route
+		sw.route = route
 	}
 }
 
@@ -90,7 +90,7 @@ func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter 
 
 // logRequests writes one structured line per request and, with rm, counts
 // and times it.
-func (s *Server) logRequests(mux *chi.Mux, rm *routeMetrics) func(http.Handler) http.Handler {
+func (s *Server) logRequests(mux *chi.Mux, urls map[string]string, rm *routeMetrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -98,8 +98,8 @@ func (s *Server) logRequests(mux *chi.Mux, rm *routeMetrics) func(http.Handler) 
 			next.ServeHTTP(sw, r)
 			now := time.Now()
 			d := now.Sub(start)
-			if sw.pattern == "" { // not an endpoint: found once, for the metrics and the log alike
-				sw.pattern = unroutedPattern(mux, r)
+			if sw.route == "" { // not an endpoint: found once, for the metrics and the log alike
+				sw.route = unrouted(mux, urls, r)
 			}
 			rm.observe(sw, r, d)
 			s.logRequest(now, sw, r, d)
@@ -107,34 +107,51 @@ func (s *Server) logRequests(mux *chi.Mux, rm *routeMetrics) func(http.Handler) 
 	}
 }
 
-// unroutedPattern is the route of a request that no endpoint named: the
-// pattern of a built-in that answered; for a request refused before
-// routing (a missing client key), the pattern its path takes, routed again;
-// metrics.NotFoundRoute when there is none.
-func unroutedPattern(mux *chi.Mux, r *http.Request) string {
-	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-		return rc.RoutePattern()
+// unrouted is the route of a request that no endpoint named: the path of a
+// built-in that answered; for a request refused before routing (a missing
+// client key), the URL of the route its path takes, routed again (urls maps
+// chi's patterns to the endpoints' URLs); metrics.NotFoundRoute when there
+// is none.
+func unrouted(mux *chi.Mux, urls map[string]string, r *http.Request) string {
+	p := ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		p = rc.RoutePattern()
 	}
-	if p := patternOf(mux, r); p != "" {
-		return p
+	if p == "" {
+		p = patternOf(mux, r)
 	}
-	return metrics.NotFoundRoute
+	if p == "" {
+		return metrics.NotFoundRoute
+	}
+	if u, ok := urls[p]; ok {
+		return u
+	}
+	return p // a built-in: its pattern is its path
+}
+
+// routeURLs maps the chi pattern of each folder of t to its URL.
+func routeURLs(t *router.Table) map[string]string {
+	urls := make(map[string]string, len(t.Folders))
+	for _, f := range t.Folders {
+		urls[f.Pattern] = f.URL
+	}
+	return urls
 }
 
 func (s *Server) logRequest(now time.Time, sw *statusWriter, r *http.Request, d time.Duration) {
 	if s.access.w == nil {
 		return
 	}
-	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: sw.pattern,
+	s.access.write(now, line{id: requestIDOf(r), method: r.Method, path: r.URL.EscapedPath(), route: sw.route,
 		remote: r.RemoteAddr, status: statusOr(sw.status), bytes: sw.bytes, d: d})
 }
 
 // routeMetrics gives each request of one site the series of its route. A
 // nil *routeMetrics measures nothing.
 type routeMetrics struct {
-	m         *metrics.Metrics
-	byPattern map[string]*metrics.Requests // chi pattern → series; written only while the handler is built
-	missing   *metrics.Requests            // metrics.NotFoundRoute
+	m       *metrics.Metrics
+	byURL   map[string]*metrics.Requests // URL → series; written only while the handler is built
+	missing *metrics.Requests            // metrics.NotFoundRoute
 }
 
 // builtins are the paths of the built-ins, counted under their own route.
@@ -147,21 +164,21 @@ func (s *Server) routeMetrics() *routeMetrics {
 	if m == nil {
 		return nil
 	}
-	rm := &routeMetrics{m: m, byPattern: map[string]*metrics.Requests{},
+	rm := &routeMetrics{m: m, byURL: map[string]*metrics.Requests{},
 		missing: m.Requests(metrics.NotFoundRoute)}
 	for _, p := range builtins {
-		rm.route(p, p)
+		rm.route(p)
 	}
 	return rm
 }
 
-// route returns the series of the route at chi pattern, labelled url.
-func (rm *routeMetrics) route(pattern, url string) *metrics.Requests {
+// route returns the series of the route at url.
+func (rm *routeMetrics) route(url string) *metrics.Requests {
 	if rm == nil {
 		return nil
 	}
 	rq := rm.m.Requests(url)
-	rm.byPattern[pattern] = rq
+	rm.byURL[url] = rq
 	return rq
 }
 
@@ -186,7 +203,7 @@ func (rm *routeMetrics) observe(sw *statusWriter, r *http.Request, d time.Durati
 	}
 	rq := sw.requests
 	if rq == nil { // a built-in, or a request refused before routing
-		if rq = rm.byPattern[sw.pattern]; rq == nil {
+		if rq = rm.byURL[sw.route]; rq == nil {
 			rq = rm.missing
 		}
 	}

@@ -108,7 +108,7 @@ func TestInstallTopLevelUsesTheStash(t *testing.T) {
 }
 
 // TestEndpointKeyNotation: a config endpoints key that writes a parameter as
-// the request log's route does ({id}) or as :id is told the folder's name,
+// chi writes it ({id}) or as :id is told the folder's name,
 // and one that names a group folder is told that a group has no URL.
 func TestEndpointKeyNotation(t *testing.T) {
 	files := map[string]string{

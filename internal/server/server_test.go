@@ -118,7 +118,7 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("time %q: %v", got["time"], err)
 		}
 		want := map[string]any{"level": "INFO", "msg": "request", "component": "http", "request_id": id, "method": "GET",
-			"path": "/who/a%22b%2Fc", "route": "/who/{x}", "status": 200.0, "bytes": float64(rec.Body.Len()), "remote": "192.0.2.1:4321"}
+			"path": "/who/a%22b%2Fc", "route": "/who/[x]", "status": 200.0, "bytes": float64(rec.Body.Len()), "remote": "192.0.2.1:4321"}
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("log %s=%v, want %v (line %s)", k, got[k], v, lines[len(lines)-1])
@@ -1162,7 +1162,7 @@ func TestRequestLogRefusedBeforeRouting(t *testing.T) {
 	}
 	var logs syncbuf.Buffer
 	s := serveSite(t, site, &logs)
-	for path, want := range map[string]string{"/who/1": "/who/{x}", "/nope": "404"} {
+	for path, want := range map[string]string{"/who/1": "/who/[x]", "/nope": "404"} {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil)) // no key
 		if rec.Code != http.StatusUnauthorized {
