@@ -80,24 +80,26 @@ func scanLen(tb *LTable) int {
 	return 0
 }
 
-// TestLenAfterSort: table.sort sorts the whole array part, so a comparator
-// that takes nil may move an element past the last one; Len finds it.
+// TestLenAfterSort: table.sort sorts 1 to #t, where a hole may hold a nil;
+// a comparator that takes nil may move it up to #t, take #t there (lowering
+// nilFrom) and move a value past it, or raise midway: #t after the sort is
+// still a border.
 func TestLenAfterSort(t *testing.T) {
 	t.Run("a comparator that takes #t", func(t *testing.T) {
 		L := NewState()
 		defer L.Close()
 		err := L.DoString(`
-			local function less(a, b)
-				if a == nil then return b ~= nil end
-				if b == nil then return false end
+			local function less(a, b) -- nil is the greatest
+				if b == nil then return a ~= nil end
+				if a == nil then return false end
 				return a < b
 			end
 			local t = {5, 4, 3, 2, 1}
-			t[5] = nil
+			t[1] = nil
 			table.sort(t, function(a, b) local _ = #t; return less(a, b) end)
-			assert(t[5] == 5 and #t == 5, "after a sort whose comparator took #t: #t=" .. #t)
+			assert(t[1] == 1 and t[4] == 4 and t[5] == nil and #t == 4, "after a sort whose comparator took #t: #t=" .. #t)
 			local u = {5, 4, 3, 2, 1}
-			u[5] = nil
+			u[1] = nil
 			local n = 0
 			assert(not pcall(table.sort, u, function(a, b)
 				local _ = #u
@@ -119,7 +121,7 @@ func TestLenAfterSort(t *testing.T) {
 		t[4] = nil
 		assert(#t == 3)
 		table.sort(t, function(a, b) return (a or 0) < (b or 0) end)
-		assert(t[3] == 1 and t[4] == 3 and #t == 4, #t)`)
+		assert(t[1] == nil and t[2] == 1 and t[3] == 3 and t[4] == nil and #t == 3, #t)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,3 +38,33 @@ func TestSortStopsWithContext(t *testing.T) {
 		t.Fatalf("the sort compared %d times after the context ended, want at most %d", after, sortCheckEvery)
 	}
 }
+
+// TestSortUpToLen: table.sort sorts the elements 1 to #t, as Lua 5.1 does,
+// and leaves the nils after them where they are. It sorted the whole array
+// part, so a table with nils after #t raised an error where Lua sorts it,
+// or had its values moved past the nils.
+func TestSortUpToLen(t *testing.T) {
+	tests := []struct{ name, script string }{
+		{"the last element cleared", `local t = {3, 1, 2}
+			t[3] = nil
+			table.sort(t)
+			assert(t[1] == 1 and t[2] == 3 and t[3] == nil and #t == 2)`},
+		{"nils in a constructor", `local t = {3, 1, nil, nil}
+			table.sort(t)
+			assert(t[1] == 1 and t[2] == 3 and t[3] == nil and t[4] == nil and #t == 2)`},
+		{"a comparator that takes nil", `local t = {5, 4, 3, 2, 1}
+			t[5] = nil
+			t[4] = nil
+			table.sort(t, function(a, b) return (a or 0) < (b or 0) end)
+			assert(t[1] == 3 and t[2] == 4 and t[3] == 5 and t[4] == nil and t[5] == nil and #t == 3)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			L := NewState()
+			defer L.Close()
+			if err := L.DoString(tc.script); err != nil {
+				t.Errorf("DoString()=%v, want nil", err)
+			}
+		})
+	}
+}

@@ -22,15 +22,18 @@ var tableFuncs = map[string]LGFunction{
 
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
-	sorter := &lValueArraySorter{L: L, Values: tbl.array}
+	// As Lua 5.1's sort, the elements 1 to #t (luaL_getn), which are in the
+	// array part: not the nils after them.
+	n := tbl.Len()
+	sorter := &lValueArraySorter{L: L, Values: tbl.array[:n]}
 	if L.Get(2) != LNil {
 		sorter.Fn = L.CheckFunction(2)
 	}
-	// The swaps move nils and values past nilFrom without it, and a
-	// comparator may take #t (lowering it) or raise midway: once the sort
-	// ends, either way, nilFrom is the whole array part again.
-	defer func() { tbl.nilFrom = max(tbl.nilFrom, len(tbl.array)) }()
-	tbl.nilFrom = len(tbl.array)
+	// A comparator that takes nil may move a nil below #t up to it, and
+	// then take #t (lowering nilFrom) before the swaps move a value past
+	// nilFrom, or raise midway: once the sort ends, either way, nilFrom is
+	// at least n again.
+	defer func() { tbl.nilFrom = max(tbl.nilFrom, n) }()
 	sort.Sort(sorter)
 	return 0
 }
