@@ -2,6 +2,7 @@ package lua
 
 import (
 	"context"
+	"math/bits"
 	"testing"
 	"time"
 )
@@ -27,8 +28,7 @@ func TestLenOfATableEmptiedFromItsEnd(t *testing.T) {
 }
 
 // TestLenSteps: each Len call passes only the nils left since the last one,
-// and gives the position of the last non-nil element of the array part
-// whatever wrote it.
+// and gives a border of the array part whatever wrote it.
 func TestLenSteps(t *testing.T) {
 	tb := newLTable(0, 0)
 	const n = 1000
@@ -64,20 +64,71 @@ func TestLenSteps(t *testing.T) {
 	}
 	for _, o := range ops {
 		o.op()
-		if got, want := tb.Len(), scanLen(tb); got != want {
-			t.Errorf("after %s: Len()=%d, want %d", o.name, got, want)
+		if got := tb.Len(); !isBorder(tb, got) {
+			t.Errorf("after %s: Len()=%d, not a border of the array part", o.name, got)
 		}
 	}
 }
 
-// scanLen is the position of the last non-nil element of tb's array part.
-func scanLen(tb *LTable) int {
-	for i := len(tb.array); i > 0; i-- {
-		if tb.array[i-1] != LNil {
-			return i
+// isBorder reports whether n is a border of tb's array part: 0 or a
+// position that holds a value, followed by a nil or the end of the array
+// part.
+func isBorder(tb *LTable, n int) bool {
+	if n < 0 || n > len(tb.array) || n > 0 && tb.array[n-1] == LNil {
+		return false
+	}
+	return n == len(tb.array) || tb.array[n] == LNil
+}
+
+// TestLenAfterAFarElementIsCleared: after an element far past the last one is
+// set and cleared again, #t reads at most lenScanMax elements one by one and
+// then bisects the gap, as Lua 5.1's luaH_getn does. Len scanned the whole gap
+// at each such #t: t[n] = 1; t[n] = nil; local _ = #t in a loop over 65536
+// elements with 3 of them set took some 65533 steps a round.
+func TestLenAfterAFarElementIsCleared(t *testing.T) {
+	const n = 1 << 16
+	tb := newLTable(0, 0)
+	for i := 1; i <= n; i++ {
+		tb.RawSetInt(i, LNumber(i))
+	}
+	for i := n; i > 3; i-- {
+		tb.RawSetInt(i, LNil)
+	}
+	probes := 0
+	lenProbe = func() { probes++ }
+	defer func() { lenProbe = nil }()
+	const rounds = 100
+	for range rounds {
+		tb.RawSetInt(n, LTrue)
+		tb.RawSetInt(n, LNil)
+		if got := tb.Len(); got != 3 {
+			t.Fatalf("Len()=%d, want 3", got)
 		}
 	}
-	return 0
+	if limit := rounds * (lenScanMax + bits.Len(n) + 1); probes > limit {
+		t.Errorf("%d rounds of setting, clearing and Len read %d elements, want at most %d", rounds, probes, limit)
+	}
+}
+
+// TestLenWithoutHoles: an array part whose elements 1 to k hold values and the
+// others nil has length k, as in Lua, wherever nilFrom lies above k.
+func TestLenWithoutHoles(t *testing.T) {
+	const size = 64
+	for k := 0; k <= size; k++ {
+		for from := k; from <= size+1; from++ {
+			tb := newLTable(size, 0)
+			for i := 1; i <= size; i++ {
+				tb.RawSetInt(i, LTrue)
+			}
+			for i := k + 1; i <= size; i++ {
+				tb.array[i-1] = LNil
+			}
+			tb.nilFrom = from
+			if got := tb.Len(); got != k {
+				t.Fatalf("k=%d, nilFrom=%d: Len()=%d, want %d", k, from, got, k)
+			}
+		}
+	}
 }
 
 // TestLenAfterSort: table.sort sorts 1 to #t, where a hole may hold a nil;

@@ -159,19 +159,54 @@ func compactStrs(strs []strEntry) []strEntry {
 	return strs[:n]
 }
 
-// Len returns length of this LTable without using __len: the position of
-// the last non-nil element of the array part. The search starts at
-// nilFrom, below which the array part's last non-nil element lies, and
-// leaves it at the result, so that emptying a table from its end with
-// t[#t] = nil passes each element once, not every nil after it again.
+// Len returns length of this LTable without using __len: a border of the
+// array part, a position n whose element is not nil (or 0) and the next one
+// nil (or past the array part), as Lua 5.1's luaH_getn finds it. For an array
+// part without holes, that is the position of its last non-nil element.
+//
+// The search starts at nilFrom, from which every element is nil. It passes
+// up to lenScanMax nils below it one by one, lowering nilFrom past them, so
+// that emptying a table from its end with t[#t] = nil reads each element
+// once, not every nil after it again. Past those, it bisects the rest, as Lua
+// does, and leaves nilFrom there: an element set far past the last one and
+// cleared again leaves a gap of nils that each Len would otherwise pass.
 func (tb *LTable) Len() int {
 	i := min(tb.nilFrom, len(tb.array))
-	for i > 0 && tb.array[i-1] == LNil {
-		i--
+	for stop := max(i-lenScanMax, 0); i > stop; i-- {
+		if lenProbe != nil {
+			lenProbe()
+		}
+		if tb.array[i-1] != LNil {
+			tb.nilFrom = i
+			return i
+		}
 	}
 	tb.nilFrom = i
-	return i
+	if i == 0 {
+		return 0
+	}
+	// Position i+1 holds nil; lo is 0 or holds a value, hi holds nil.
+	lo, hi := 0, i+1
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if lenProbe != nil {
+			lenProbe()
+		}
+		if tb.array[m-1] == LNil {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return lo
 }
+
+// lenScanMax is how many nils below nilFrom Len passes one by one before it
+// bisects.
+const lenScanMax = 8
+
+// lenProbe, nil but in tests, is called for each element that Len reads.
+var lenProbe func()
 
 // setArray sets the element index of the array part, keeping nilFrom.
 func (tb *LTable) setArray(index int, value LValue) {
