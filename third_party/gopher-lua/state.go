@@ -1307,6 +1307,7 @@ func (ls *LState) callR(nargs, nret, rbase int) {
 		Parent:     ls.currentFrame,
 		TailCall:   0,
 	}, lv, meta)
+	ls.goCalls++ // an error leaves it to the PCall that catches it to restore
 	if ls.G.MainThread == nil {
 		ls.G.MainThread = ls
 		ls.G.CurrentThread = ls
@@ -1314,6 +1315,7 @@ func (ls *LState) callR(nargs, nret, rbase int) {
 	} else {
 		ls.mainLoop(ls, ls.currentFrame)
 	}
+	ls.goCalls--
 	if nret != MultRet {
 		ls.reg.SetTop(rbase + nret)
 	}
@@ -2079,6 +2081,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	err = nil
 	sp := ls.stack.Sp()
 	base := ls.reg.Top() - nargs - 1
+	goCalls := ls.goCalls
 	oldpanic := ls.Panic
 	ls.Panic = panicWithoutTraceback
 	returned := false
@@ -2089,6 +2092,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 		}
 		rcv := recover()
 		if rcv != nil {
+			ls.goCalls = goCalls // the calls the error unwound
 			// As Lua 5.1's luaD_pcall, the open upvalues of the frames
 			// the error unwinds are closed, and only those: from the
 			// called function up. (A message handler sees the same
@@ -2118,6 +2122,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 					ls.Panic = oldpanic
 					rcv := recover()
 					if rcv != nil {
+						ls.goCalls = goCalls
 						ls.closeUpvalues(base) // those the failed handler opened
 						if _, ok := rcv.(*ApiError); !ok {
 							err = newApiErrorS(ApiErrorPanic, fmt.Sprint(rcv))

@@ -191,6 +191,7 @@ type LState struct {
 	alloc        *allocator
 	currentFrame *callFrame
 	wrapped      bool
+	goCalls      int // calls from Go into the VM under way on this thread (callR)
 	uvcache      *Upvalue
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context

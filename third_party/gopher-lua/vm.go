@@ -200,6 +200,15 @@ func switchToParentThread(L *LState, nargs int, haserror bool, kill bool) {
 func callGFunction(L *LState, tailcall bool) bool {
 	frame := L.currentFrame
 	gfnret := frame.Fn.GFunction(L)
+	if gfnret < 0 && L.Parent != nil && L.goCalls > 0 {
+		// As Lua 5.1's lua_yield: a coroutine yields only from the calls
+		// its own VM loop makes. Under a call from Go (pcall, a metamethod,
+		// a for iterator, a sort's comparator), a yield would leave the Go
+		// function's frame to run on as if it had returned, in a coroutine
+		// that had already yielded. Lua raises it with luaG_runerror in
+		// the yield function, so it names no position.
+		L.raiseErrorAt("", "%s", "attempt to yield across metamethod/C-call boundary")
+	}
 	if tailcall {
 		L.currentFrame = L.RemoveCallerFrame()
 	}
