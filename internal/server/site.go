@@ -121,7 +121,8 @@ func readSpec(dir string, cfg *config.Config) (*Spec, error) {
 	spec := &Spec{Table: table}
 	errs = append(errs, spec.readStashes(endpoints)...)
 	errs = append(errs, checkEndpointKeys(cfg, table))
-	spec.Collections = append(spec.Collections, stash.CollectionSpec{Path: InstallsCollection})
+	// The installs' ids are folder URLs ("/notes", "/"), and no URL serves them.
+	spec.Collections = append(spec.Collections, stash.CollectionSpec{Path: InstallsCollection, AnyID: true})
 	return spec, errors.Join(errs...)
 }
 

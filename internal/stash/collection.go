@@ -26,6 +26,8 @@ type Collection struct {
 	countKey   []byte
 	// visited counts the stored records List examined (for tests).
 	visited atomic.Int64
+	// anyID is CollectionSpec.AnyID: new ids need not be routable.
+	anyID bool
 }
 
 func newCollection(spec CollectionSpec, st *store) *Collection {
@@ -37,6 +39,7 @@ func newCollection(spec CollectionSpec, st *store) *Collection {
 		indexes:  map[string]bucket{},
 		unique:   map[string]bool{},
 		countKey: []byte("count:" + spec.Path),
+		anyID:    spec.AnyID,
 	}
 	c.schema.Store(spec.Schema)
 	if spec.Schema == nil {

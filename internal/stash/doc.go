@@ -24,6 +24,12 @@
 // starting with "_" is rejected. The schema validates the caller's fields
 // only, not id and the _ fields. Numbers come back as float64, _version as int.
 //
+// An id is 1 to 256 bytes of UTF-8 without control characters. Create and
+// Put also refuse one that no URL can carry to a [id] or [...name]
+// parameter: split at "/", one with a "." or ".." segment or an empty one
+// (".", "a//b", "/a"), unless the collection's spec sets AnyID. Get, List,
+// Patch and Delete take such ids, for records stored before that rule.
+//
 // Transforms on top-level properties: x-lowercase folds a string before
 // validation; x-hash validates the plain value written in this call, then
 // stores its argon2id hash (package auth) - a stored hash is never

@@ -70,6 +70,12 @@ type CollectionSpec struct {
 	// Schema validates and transforms records; nil accepts any JSON object
 	// and declares no indexes.
 	Schema *Schema
+	// AnyID lets Create and Put take an id that no URL can carry: ".",
+	// "..", or one with a "." or ".." segment or an empty one ("a//b",
+	// "/a"). False refuses such ids, so that a [id] or [...name] parameter
+	// can name every record of a folder's collection; a collection that no
+	// URL serves (MiniMi's own) may set it.
+	AnyID bool
 }
 
 // DefaultOptions returns the options of a service in ./data with the default timeout.

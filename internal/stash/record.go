@@ -85,6 +85,30 @@ func checkID(id string) error {
 	return nil
 }
 
+// checkRoutable reports whether a URL can carry id to a [id] or [...name]
+// parameter: split at "/", it has no "." or ".." segment and no empty one
+// (a leading, trailing or doubled "/"). Clients and the router resolve such
+// segments when plain and the router refuses them when escaped (%2E, %2F),
+// so no request could name a record under such an id. "a/b" is fine: a
+// catch-all carries it, and a [id] parameter does as a%2Fb.
+func checkRoutable(id string) error {
+	if !strings.ContainsAny(id, "./") {
+		return nil
+	}
+	for seg := range strings.SplitSeq(id, "/") {
+		switch seg {
+		case ".", "..":
+			if seg == id {
+				return fmt.Errorf("must not be %q: no URL can carry it", id)
+			}
+			return fmt.Errorf("must not hold the segment %q: no URL can carry it", seg)
+		case "":
+			return errors.New("must not start or end with / or hold //: no URL can carry it")
+		}
+	}
+	return nil
+}
+
 // intOf reads a JSON number that holds an integer.
 func intOf(v any) (int, bool) {
 	switch x := v.(type) {

@@ -261,7 +261,7 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 	}
 	defer ss.mu.Unlock()
 	_, given := in[FieldID]
-	id, err := takeID(c, in, "", false)
+	id, err := takeID(c, in, "", OpCreate)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (ss *Session) Create(coll string, rec Record) (Record, error) {
 // record id as the session sees it (nil when it does not exist). The
 // caller holds ss.mu.
 func (ss *Session) target(op string, c *Collection, in map[string]any, id string) (Record, int, error) {
-	if _, err := takeID(c, in, id, true); err != nil {
+	if _, err := takeID(c, in, id, op); err != nil {
 		return nil, 0, err
 	}
 	cur, ver, err := ss.current(c, id, true)

@@ -98,9 +98,14 @@ func notUTF8(ptr string, v any, errs []FieldError) []FieldError {
 	return errs
 }
 
-// takeID removes "id" from in and returns the record's id: want if fixed (a
-// different "id" in the record is an error), else the record's, else a new one.
-func takeID(c *Collection, in map[string]any, want string, fixed bool) (string, error) {
+// takeID removes "id" from in and returns the record's id for the write op:
+// want for a put or a patch (a different "id" in the record is an error),
+// else the record's, else a new one. A create or a put also refuses an id
+// that no URL can carry (checkRoutable) unless the collection takes any id;
+// a patch does not, so that a record stored under such an id before stays
+// writable.
+func takeID(c *Collection, in map[string]any, want, op string) (string, error) {
+	fixed := op != OpCreate
 	v, given := in[FieldID]
 	delete(in, FieldID)
 	id, isString := v.(string)
@@ -119,6 +124,11 @@ func takeID(c *Collection, in map[string]any, want string, fixed bool) (string, 
 	}
 	if err := checkID(id); err != nil {
 		return "", invalid(err.Error())
+	}
+	if op != OpPatch && !c.anyID {
+		if err := checkRoutable(id); err != nil {
+			return "", invalid(err.Error())
+		}
 	}
 	return id, nil
 }

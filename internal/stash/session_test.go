@@ -114,6 +114,94 @@ func TestCreateIDs(t *testing.T) {
 	}
 }
 
+// unroutableIDs are ids no URL can carry to a [id] or [...name] parameter,
+// with the message of the 422 at /id that create and put answer them with.
+var unroutableIDs = []struct{ id, msg string }{
+	{".", `must not be ".": no URL can carry it`},
+	{"..", `must not be "..": no URL can carry it`},
+	{"a/./b", `must not hold the segment ".": no URL can carry it`},
+	{"a/..", `must not hold the segment "..": no URL can carry it`},
+	{"../a", `must not hold the segment "..": no URL can carry it`},
+	{"a//b", "must not start or end with / or hold //: no URL can carry it"},
+	{"/a", "must not start or end with / or hold //: no URL can carry it"},
+	{"a/", "must not start or end with / or hold //: no URL can carry it"},
+	{"/", "must not start or end with / or hold //: no URL can carry it"},
+}
+
+// TestUnroutableIDs: create and put refuse an id that no URL can carry, at
+// /id, and write nothing; an id with "/" between other segments, or with
+// dots that are not a whole segment, is one a URL carries.
+func TestUnroutableIDs(t *testing.T) {
+	s := notesSet(t)
+	for _, tc := range unroutableIDs {
+		t.Run(tc.id, func(t *testing.T) {
+			ss := s.Session()
+			_, cerr := ss.Create("/notes", Record{"id": tc.id, "title": "t"})
+			_, perr := ss.Put("/notes", tc.id, Record{"title": "t"})
+			for op, err := range map[string]error{"Create": cerr, "Put": perr} {
+				var ve *ValidationError
+				if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0] != (FieldError{Pointer: "/id", Message: tc.msg}) {
+					t.Errorf("%s(id %q)=%v, want a ValidationError at /id: %s", op, tc.id, err, tc.msg)
+				}
+			}
+			if ch := ss.Changes(); len(ch) != 0 {
+				t.Errorf("Changes()=%d changes, want none", len(ch))
+			}
+		})
+	}
+	ss := s.Session()
+	for _, id := range []string{"a/b", "a/b/c", "...", ".a/b.", "a..b/.c", "a.b"} {
+		if _, err := ss.Create("/notes", Record{"id": id, "title": "t"}); err != nil {
+			t.Errorf("Create(id %q)=%v, want it stored", id, err)
+		}
+		if _, err := ss.Put("/notes", id+"/x", Record{"title": "t"}); err != nil {
+			t.Errorf("Put(id %q)=%v, want it stored", id+"/x", err)
+		}
+	}
+}
+
+// TestUnroutableIDsStored: a record stored under an id that create and put
+// now refuse (or in a collection that takes any id) is still read, listed,
+// patched and deleted.
+func TestUnroutableIDsStored(t *testing.T) {
+	dir := t.TempDir()
+	spec := CollectionSpec{Path: "/notes", Schema: mustSchema(t, notesSchema)}
+	anyID := spec
+	anyID.AnyID = true
+	old := openSet(t, Options{DataDir: dir, Collections: []CollectionSpec{anyID}})
+	ss := old.Session()
+	for _, tc := range unroutableIDs {
+		if _, err := ss.Put("/notes", tc.id, Record{"title": "old"}); err != nil {
+			t.Fatalf("Put(id %q) with AnyID=%v", tc.id, err)
+		}
+	}
+	commit(t, old, ss)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openSet(t, Options{DataDir: dir, Collections: []CollectionSpec{spec}})
+	if recs, err := s.Session().List("/notes", ListOptions{}); err != nil || len(recs) != len(unroutableIDs) {
+		t.Errorf("List()=%d records, %v, want %d", len(recs), err, len(unroutableIDs))
+	}
+	ss = s.Session()
+	for _, tc := range unroutableIDs {
+		if rec, err := ss.Get("/notes", tc.id, ReadOptions{}); err != nil || rec["title"] != "old" {
+			t.Errorf("Get(%q)=%v, %v, want the stored record", tc.id, rec, err)
+		}
+		if rec, err := ss.Patch("/notes", tc.id, Record{"title": "patched"}, At(1)); err != nil || rec[FieldVersion] != 2 {
+			t.Errorf("Patch(%q)=%v, %v, want version 2", tc.id, rec, err)
+		}
+		if ok, err := ss.Delete("/notes", tc.id, At(2)); !ok || err != nil {
+			t.Errorf("Delete(%q)=%v, %v, want true", tc.id, ok, err)
+		}
+	}
+	commit(t, s, ss)
+	if n, err := s.Session().Count("/notes"); n != 0 || err != nil {
+		t.Errorf("Count()=%d, %v, want 0", n, err)
+	}
+}
+
 func TestPut(t *testing.T) {
 	s := notesSet(t)
 	ss := s.Session()
