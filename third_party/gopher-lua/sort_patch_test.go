@@ -68,3 +68,47 @@ func TestSortUpToLen(t *testing.T) {
 		})
 	}
 }
+
+// TestLenInAComparator: #t taken by a sort's comparator is a border (t[#t]
+// is not nil, or #t is 0, and t[#t+1] is nil), as in Lua 5.1, on tables
+// with holes: a #t in one comparison lowered the table's nilFrom (see Len)
+// past a nil, the swaps then moved a value there, and the next #t, starting
+// below it, could answer 36 where t[37] held a value.
+func TestLenInAComparator(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	err := L.DoString(`
+		local bad = 0
+		local function border(t)
+			local n = #t
+			if not ((n == 0 or t[n] ~= nil) and t[n + 1] == nil) then bad = bad + 1 end
+		end
+		local function less(t)
+			return function(a, b)
+				border(t)
+				if a == nil then return false end
+				if b == nil then return true end
+				return a < b
+			end
+		end
+		for seed = 1, 3 do
+			math.randomseed(seed)
+			for round = 1, 1000 do
+				local t = {}
+				for i = 1, math.random(0, 40) do t[i] = i end
+				for step = 1, 60 do
+					local op, n = math.random(1, 5), #t
+					if op == 1 then t[n] = nil
+					elseif op == 2 then t[n + 1] = step
+					elseif op == 3 then t[math.random(1, 80)] = (math.random() < 0.5) and step or nil
+					elseif op == 4 then pcall(table.sort, t, less(t))
+					else t[math.random(100, 300)] = step; t[math.random(1, 300)] = nil
+					end
+				end
+			end
+		end
+		assert(bad == 0, bad .. " times #t was no border")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

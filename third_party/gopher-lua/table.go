@@ -7,7 +7,8 @@ type lValueArraySorter struct {
 	L      *LState
 	Fn     *LFunction
 	Values []LValue
-	less   int // comparisons so far
+	less   int     // comparisons so far
+	tbl    *LTable // the table whose array part Values is, when there is one (see Less)
 }
 
 func (lv *lValueArraySorter) Len() int {
@@ -30,6 +31,12 @@ func (lv *lValueArraySorter) Less(i, j int) bool {
 			lv.L.RaiseError("%s", lv.L.ctx.Err().Error())
 		default:
 		}
+	}
+	if t := lv.tbl; t != nil && t.nilFrom < len(lv.Values) {
+		// A comparator (or an __lt) that took #t lowered nilFrom past a
+		// nil that the swaps since may have replaced: every element from
+		// len(Values) on is still nil, as the sort moves none of them.
+		t.nilFrom = len(lv.Values)
 	}
 	if lv.Fn != nil {
 		lv.L.Push(lv.Fn)

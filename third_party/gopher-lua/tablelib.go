@@ -25,7 +25,7 @@ func tableSort(L *LState) int {
 	// As Lua 5.1's sort, the elements 1 to #t (luaL_getn), which are in the
 	// array part: not the nils after them.
 	n := tbl.Len()
-	sorter := &lValueArraySorter{L: L, Values: tbl.array[:n]}
+	sorter := &lValueArraySorter{L: L, Values: tbl.array[:n], tbl: tbl}
 	if L.Get(2) != LNil {
 		sorter.Fn = L.CheckFunction(2)
 	}
