@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -105,35 +104,45 @@ func TestFailingHandlerClosesUpvalues(t *testing.T) {
 }
 
 // TestHandlerOnAFullRegistry: an error raised on a full registry reaches a
-// PCall's message handler, and PCall returns it, instead of a second
-// "registry overflow" panicking out of PCall as it pushes the handler.
+// PCall's message handler, a Go function or a Lua one, and PCall returns
+// what the handler returned, instead of a second "registry overflow"
+// panicking out of PCall as it pushes the handler, or raised as the handler
+// pushes its result (which lost the handler's result and the error's
+// position).
 func TestHandlerOnAFullRegistry(t *testing.T) {
 	L := NewState(Options{RegistrySize: 256, RegistryMaxSize: 1024})
 	defer L.Close()
 	if err := L.DoString(`
 		big = {}
 		for i = 1, 5000 do big[i] = i end
-		function fill() return unpack(big) end`); err != nil {
+		function fill() return unpack(big) end
+		function luaHandler(m) local s = "lua handler: " .. m return s end`); err != nil {
 		t.Fatal(err)
 	}
-	handled := false
-	handler := L.NewFunction(func(L *LState) int { handled = true; L.Push(L.Get(1)); return 1 })
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				t.Fatalf("PCall panicked: %v", r)
-			}
+	goHandler := L.NewFunction(func(L *LState) int { L.Push(LString("go handler: " + L.ToString(1))); return 1 })
+	for _, tc := range []struct {
+		name    string
+		handler *LFunction
+	}{{"go", goHandler}, {"lua", L.GetGlobal("luaHandler").(*LFunction)}} {
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%s handler: PCall panicked: %v", tc.name, r)
+				}
+			}()
+			L.Push(L.GetGlobal("fill"))
+			err = L.PCall(0, MultRet, tc.handler)
 		}()
-		L.Push(L.GetGlobal("fill"))
-		err = L.PCall(0, MultRet, handler)
-	}()
-	if err == nil || !strings.Contains(err.Error(), "registry overflow") || !handled {
-		t.Errorf("PCall=%v (handler ran: %v), want the registry overflow, through the handler", err, handled)
-	}
-	L.Push(L.GetGlobal("tostring")) // the state goes on
-	L.Push(LNumber(1))
-	if err := L.PCall(1, 1, handler); err != nil || L.Get(-1) != LString("1") {
-		t.Errorf("a call after it: %v %v", err, L.Get(-1))
+		want := tc.name + " handler: <string>:4: registry overflow"
+		if ae, ok := err.(*ApiError); !ok || ae.Object != LString(want) {
+			t.Errorf("%s handler: PCall=%v, want %q", tc.name, err, want)
+		}
+		L.Push(L.GetGlobal("tostring")) // the state goes on
+		L.Push(LNumber(1))
+		if err := L.PCall(1, 1, tc.handler); err != nil || L.Get(-1) != LString("1") {
+			t.Errorf("%s handler: a call after it: %v %v", tc.name, err, L.Get(-1))
+		}
+		L.Pop(1)
 	}
 }

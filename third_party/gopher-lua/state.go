@@ -760,6 +760,19 @@ func (ls *LState) runtimeError(format string, args ...interface{}) {
 	ls.raiseErrorAt(where, format, args...)
 }
 
+// minStack is the room a Go function has on the registry when a message
+// handler runs on a full one, as Lua 5.1 gives a C function LUA_MINSTACK.
+const minStack = 20
+
+// handlerRoom is the room a message handler needs to run and return its
+// result: minStack, and a Lua function's registers.
+func handlerRoom(fn *LFunction) int {
+	if fn.IsG || fn.Proto == nil {
+		return minStack
+	}
+	return minStack + int(fn.Proto.NumUsedRegisters)
+}
+
 func (ls *LState) raiseErrorAt(where string, format string, args ...interface{}) {
 	message := format
 	if len(args) > 0 {
@@ -2109,11 +2122,11 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 				err = rcv.(*ApiError)
 			}
 			if errfunc != nil {
-				if top := ls.reg.Top(); top+2 > cap(ls.reg.array) {
-					// The error may be the registry's overflow: room for
-					// the handler and its argument, as raiseErrorAt makes
-					// room for the message.
-					ls.reg.forceResize(top + 2)
+				// The error may be the registry's overflow: room for the
+				// handler, its argument and what it pushes, as raiseErrorAt
+				// makes room for the message.
+				if need := ls.reg.Top() + 2 + handlerRoom(errfunc); need > cap(ls.reg.array) {
+					ls.reg.forceResize(need)
 				}
 				ls.Push(errfunc)
 				ls.Push(err.(*ApiError).Object)
