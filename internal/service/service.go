@@ -181,9 +181,12 @@ func (s *Service) Update(routes Routes) error {
 
 // flush waits until the server has every subscription change made so far,
 // so that a request sent from another connection finds them. While the
-// server is unreachable it logs and goes on: the changes are sent on
-// reconnect.
+// connection is not up it returns at once, and when the server stops
+// answering it logs and goes on: the changes are sent on reconnect.
 func (s *Service) flush(what string) {
+	if !s.nc.IsConnected() {
+		return
+	}
 	if err := s.nc.FlushTimeout(flushTimeout); err != nil {
 		s.log.Warn("nats flush failed", "after", what, logKeyError, err)
 	}

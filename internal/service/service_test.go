@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -654,6 +655,28 @@ func TestCloseWhileDisconnected(t *testing.T) {
 	}
 	if d := time.Since(begin); d > time.Second {
 		t.Errorf("Close() took %v, want well under a second", d)
+	}
+}
+
+// A service that starts while its NATS server is not reachable yet
+// registers at once: its subscriptions go out when the connection comes up,
+// so New does not wait for a flush that cannot be answered.
+func TestNewWhileDisconnected(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + ln.Addr().String()
+	ln.Close()
+	nc, err := nats.Connect(url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Hour))
+	if err != nil {
+		t.Fatalf("Connect()=%v", err)
+	}
+	t.Cleanup(nc.Close)
+	begin := time.Now()
+	start(t, nc, "testdata/b", nil)
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("New() took %v on a connection not yet up, want well under a second", d)
 	}
 }
 
