@@ -210,3 +210,34 @@ func TestServeLogsNoBusSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoServicesExample runs examples/two-services as its README does: an
+// order reserves stock in the inventory over NATS, one the inventory cannot
+// fill is its 409, and one whose count is not a whole number from 1 (1.5,
+// "2", 0) is a 422 that reserves nothing, from either service.
+func TestTwoServicesExample(t *testing.T) {
+	_, env := natsForServe(t)
+	b := startServe(t, copyTree(t, "../../examples/two-services/b"), env...)
+	a := startServe(t, copyTree(t, "../../examples/two-services/a"), env...)
+	order := func(body string) reply {
+		t.Helper()
+		return do(t, "POST", a.base+"/orders", "application/json", body)
+	}
+	if r := order(`{"sku":"pear","count":1}`); r.status != 201 || r.json(t)["left"] != 1.0 {
+		t.Fatalf("POST /orders pear 1=%d %s, want 201 with left 1", r.status, r.body)
+	}
+	if r := order(`{"sku":"pear","count":5}`); r.status != 409 || r.json(t)["detail"] != "only 1 Pear left" {
+		t.Errorf("POST /orders pear 5=%d %s, want 409 only 1 Pear left", r.status, r.body)
+	}
+	for _, count := range []string{`1.5`, `"2"`, `0`, `-1`} {
+		if r := order(`{"sku":"apple","count":` + count + `}`); r.status != 422 {
+			t.Errorf("POST /orders count %s=%d %s, want 422", count, r.status, r.body)
+		}
+		if r := do(t, "POST", b.base+"/reserve", "application/json", `{"sku":"apple","count":`+count+`}`); r.status != 422 {
+			t.Errorf("POST /reserve count %s=%d %s, want 422", count, r.status, r.body)
+		}
+	}
+	if r := order(`{"sku":"apple"}`); r.status != 201 || r.json(t)["left"] != 9.0 {
+		t.Errorf("POST /orders apple=%d %s, want 201 with left 9: the refused orders reserved nothing", r.status, r.body)
+	}
+}

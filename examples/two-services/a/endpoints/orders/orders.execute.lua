@@ -7,7 +7,12 @@ return {
   POST = function(req, res)
     local b = req.body or {}
     if type(b.sku) ~= "string" then error({ status = 422, detail = "sku is required" }) end
+    -- Check the count before the call: an order refused after inventory
+    -- reserved its stock would leave that stock reserved for no order.
     local count = b.count or 1
+    if type(count) ~= "number" or count < 1 or count % 1 ~= 0 then
+      error({ status = 422, detail = "count must be a whole number, at least 1" })
+    end
 
     -- A 4xx or 5xx from inventory comes back as a status; no responder or a
     -- time-out raises (503 / 504) unless caught with pcall.

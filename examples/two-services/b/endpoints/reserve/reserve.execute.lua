@@ -6,8 +6,10 @@ return {
     local stock = stash.at("/stock")
     local item = stock:get(tostring(b.sku))
     if not item then error({ status = 404, detail = "no item " .. tostring(b.sku) }) end
-    local n = math.floor(tonumber(b.count) or 1)
-    if n < 1 then error({ status = 422, detail = "count must be at least 1" }) end
+    local n = b.count or 1
+    if type(n) ~= "number" or n < 1 or n % 1 ~= 0 then
+      error({ status = 422, detail = "count must be a whole number, at least 1" })
+    end
     if item.count < n then error({ status = 409, detail = "only " .. item.count .. " " .. item.name .. " left" }) end
     local left = stock:patch(item.id, { count = item.count - n }, item._version)
     res:status(201):json({ sku = item.id, reserved = n, left = left.count })
