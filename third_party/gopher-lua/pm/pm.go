@@ -416,7 +416,7 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 			sc.Next()
 			switch sc.Peek() {
 			case '0':
-				panic(newError(sc.CurrentPos(), "invalid capture index"))
+				panic(newError(_UNKNOWN, "invalid capture index"))
 			case '1', '2', '3', '4', '5', '6', '7', '8', '9':
 				pat.Patterns = append(pat.Patterns, &numberPattern{sc.Next() - 48})
 			case 'b':
@@ -436,12 +436,12 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 		//	panic(newError(sc.CurrentPos(), "invalid ']'"))
 		case ')':
 			if toplevel {
-				panic(newError(sc.CurrentPos(), "invalid ')'"))
+				panic(newError(_UNKNOWN, "invalid pattern capture"))
 			}
 			return pat
 		case '(':
 			if sc.captures++; sc.captures > maxCaptures {
-				panic(newError(sc.CurrentPos(), "too many captures"))
+				panic(newError(_UNKNOWN, "too many captures"))
 			}
 			sc.Next()
 			if sc.Peek() == ')' {
@@ -450,7 +450,7 @@ func parsePattern(sc *scanner, toplevel bool) *seqPattern {
 			} else {
 				ret := &capPattern{parsePattern(sc, false)}
 				if sc.Peek() != ')' {
-					panic(newError(sc.CurrentPos(), "unfinished capture"))
+					panic(newError(_UNKNOWN, "unfinished capture"))
 				}
 				sc.Next()
 				pat.Patterns = append(pat.Patterns, ret)

@@ -151,3 +151,32 @@ func TestIterator(t *testing.T) {
 		t.Errorf("Next() on a slow pattern=%v, want %v", err, context.DeadlineExceeded)
 	}
 }
+
+// TestParseErrorsAsLua51: the errors a pattern raises as it is read are Lua
+// 5.1's messages, whole: Lua's have no position, and upstream's added one
+// (too many captures at 63, invalid capture index at 0 for %0, invalid ')'
+// at 0, unfinished capture at EOS), which also differed from Lua's wording
+// for a ')' that closes no capture.
+func TestParseErrorsAsLua51(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    string
+	}{
+		{strings.Repeat("()", 33), "too many captures"},
+		{"%0", "invalid capture index"},
+		{"a%0", "invalid capture index"},
+		{"a)", "invalid pattern capture"},
+		{")", "invalid pattern capture"},
+		{"(a", "unfinished capture"},
+		{"(()", "unfinished capture"},
+		{"a%", "malformed pattern (ends with '%')"},
+		{"[a", "malformed pattern (missing ']')"},
+		{"%b", "unbalanced pattern"},
+	}
+	for _, tc := range tests {
+		_, err := Find(tc.pattern, []byte("aa"), 0, 1)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Find(%q)=%v, want %q", tc.pattern, err, tc.want)
+		}
+	}
+}
