@@ -3,6 +3,7 @@
 package problem
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -83,7 +84,7 @@ func (d *Details) JSON() []byte {
 	if out.Detail == "" {
 		out.Detail = out.Title
 	}
-	b, err := json.Marshal(&out)
+	b, err := marshal(&out)
 	if err != nil {
 		return []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"Internal Server Error"}`)
 	}
@@ -95,10 +96,22 @@ func (d *Details) JSON() []byte {
 		if IsMember(k) && (!strings.EqualFold(k, "errors") || len(out.Errors) > 0) || !utf8.ValidString(k) {
 			continue
 		}
-		name, _ := json.Marshal(k)
+		name, _ := marshal(k)
 		b = append(append(append(append(b, ','), name...), ':'), out.Extensions[k]...)
 	}
 	return append(b, '}')
+}
+
+// marshal is json.Marshal without its HTML escaping, so that &, < and >
+// read as written, as in the replies res:json writes.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Write sends d as the reply, with its status.

@@ -79,3 +79,18 @@ func TestExtensions(t *testing.T) {
 		t.Errorf("JSON()=%s, want the record's errors only", got)
 	}
 }
+
+// TestJSONKeepsHTMLCharacters: a problem is written as res:json writes a
+// reply, with &, < and > as they are, so that a detail such as "pairs are
+// separated by '&'" reads as written; Go's json.Marshal escaped them as
+// \u0026, \u003c and \u003e, meant for JSON inside an HTML page.
+func TestJSONKeepsHTMLCharacters(t *testing.T) {
+	d := New(400, "a ';' in the query: pairs are separated by '&'")
+	d.Instance = "/a<b>"
+	d.Extensions = map[string]json.RawMessage{"x&y": json.RawMessage(`1`)}
+	got := string(d.JSON())
+	want := `{"type":"about:blank","title":"Bad Request","status":400,"detail":"a ';' in the query: pairs are separated by '&'","instance":"/a<b>","x&y":1}`
+	if got != want {
+		t.Errorf("JSON()=%s, want %s", got, want)
+	}
+}
