@@ -177,3 +177,42 @@ func TestLenAfterSort(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// holes is a table of 10 elements, a hole of 50 and 2 more: #t may be 10 or
+// 62, as in Lua 5.1, where it is 10.
+const holes = `t = {} for i = 1, 100 do t[i] = i end for i = 11, 60 do t[i] = nil end for i = 63, 100 do t[i] = nil end `
+
+// TestLenOfAnUnchangedTable: #t of a table that nothing writes is the same
+// each time. Len lowered nilFrom past the nils it passed before it bisected,
+// so each #t bisected a smaller part, and this table's length went from 10
+// to 62 on the fifth.
+func TestLenOfAnUnchangedTable(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	if err := L.DoString(holes + `local first = #t
+		for k = 1, 8 do assert(#t == first, "#t was " .. first .. ", then " .. #t) end`); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestRemoveLeavesWhatFollowsAHole: table.remove(t, pos) moves down the
+// elements pos+1 to #t only, as Lua 5.1's does, and leaves those past a
+// hole after #t where they are. It moved the whole array part, so with #t
+// at 10, table.remove(t) moved t[61] and t[62] down one.
+func TestRemoveLeavesWhatFollowsAHole(t *testing.T) {
+	for _, call := range []string{"table.remove(t)", "table.remove(t, 4)"} {
+		L := NewState()
+		if err := L.DoString(holes + `local n, before = #t, {}
+			for i = 1, 100 do before[i] = t[i] end
+			local pos = tonumber(("` + call + `"):match("(%d+)%)$")) or n
+			assert(` + call + ` == before[pos])
+			for i = 1, 100 do
+				local want = before[i]
+				if i >= pos and i < n then want = before[i + 1] elseif i == n then want = nil end
+				assert(t[i] == want, ("#t=%d: t[%d]=%s, want %s"):format(n, i, tostring(t[i]), tostring(want)))
+			end`); err != nil {
+			t.Errorf("%s: %v", call, err)
+		}
+		L.Close()
+	}
+}

@@ -172,11 +172,14 @@ func compactStrs(strs []strEntry) []strEntry {
 // part without holes, that is the position of its last non-nil element.
 //
 // The search starts at nilFrom, from which every element is nil. It passes
-// up to lenScanMax nils below it one by one, lowering nilFrom past them, so
-// that emptying a table from its end with t[#t] = nil reads each element
-// once, not every nil after it again. Past those, it bisects the rest, as Lua
-// does, and leaves nilFrom there: an element set far past the last one and
-// cleared again leaves a gap of nils that each Len would otherwise pass.
+// up to lenScanMax nils below it one by one and, when it finds an element
+// there, lowers nilFrom to it, so that emptying a table from its end with
+// t[#t] = nil reads each element once, not every nil after it again. Past
+// those, it bisects the rest, as Lua does, and leaves nilFrom as it was, so
+// that the table, while no element is set, has the same length each time
+// (lowered by the nils passed, the next bisection would look below a border
+// this one found): an element set far past the last one and cleared again
+// leaves a gap of nils that Len bisects instead of passing.
 func (tb *LTable) Len() int {
 	i := min(tb.nilFrom, len(tb.array))
 	for stop := max(i-lenScanMax, 0); i > stop; i-- {
@@ -188,8 +191,8 @@ func (tb *LTable) Len() int {
 			return i
 		}
 	}
-	tb.nilFrom = i
 	if i == 0 {
+		tb.nilFrom = 0
 		return 0
 	}
 	// Position i+1 holds nil; lo is 0 or holds a value, hi holds nil.
@@ -314,6 +317,19 @@ func (tb *LTable) Remove(pos int) LValue {
 		tb.array = tb.array[:larray-1]
 	}
 	return oldval
+}
+
+// removeAt removes element pos of 1..n, where n is #t (within the array
+// part), and moves the elements pos+1..n down one, as Lua 5.1's
+// table.remove does: the elements past n, after a hole, stay where they are.
+func (tb *LTable) removeAt(pos, n int) LValue {
+	old := tb.array[pos-1]
+	copy(tb.array[pos-1:n-1], tb.array[pos:n])
+	tb.array[n-1] = LNil
+	if n == len(tb.array) {
+		tb.array = tb.array[:n-1]
+	}
+	return old
 }
 
 // RawSet sets a given LValue to a given index without the __newindex metamethod.

@@ -55,7 +55,7 @@ func tableRemove(L *LState) int {
 	if pos < 1 || pos > n {
 		return 0 // as Lua 5.1's tremove: nothing to remove
 	}
-	L.Push(tbl.Remove(pos))
+	L.Push(tbl.removeAt(pos, n))
 	return 1
 }
 
