@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -131,7 +132,7 @@ func compileSchema(doc any) (*jsonschema.Schema, error) {
 	var verr *jsonschema.ValidationError
 	if errors.As(err, &meta) && errors.As(meta.Err, &verr) {
 		var msgs []string
-		for _, f := range flattenErrors(verr) {
+		for _, f := range flattenErrors(verr, nil) {
 			msgs = append(msgs, "/schema"+f.Pointer+": "+f.Message)
 		}
 		return nil, errors.New(strings.Join(msgs, "; "))
@@ -193,8 +194,11 @@ func (sc *Schema) validate(fields map[string]any, skip map[string]bool) []FieldE
 	if !errors.As(err, &verr) {
 		return []FieldError{{Message: err.Error()}}
 	}
+	secret := make(map[string]bool, len(sc.hidden)+len(sc.hash))
+	maps.Copy(secret, sc.hidden)
+	maps.Copy(secret, sc.hash)
 	var out []FieldError
-	for _, f := range flattenErrors(verr) {
+	for _, f := range flattenErrors(verr, secret) {
 		if !skipped(f.Pointer, skip) {
 			out = append(out, f)
 		}
@@ -213,8 +217,10 @@ func skipped(ptr string, skip map[string]bool) bool {
 }
 
 // flattenErrors turns a validation error tree into one FieldError per
-// failing leaf; a missing or unexpected property is reported at its own pointer.
-func flattenErrors(root *jsonschema.ValidationError) []FieldError {
+// failing leaf; a missing or unexpected property is reported at its own
+// pointer. A failure at or under a field in secret is reported at the field,
+// without its value (secretError).
+func flattenErrors(root *jsonschema.ValidationError, secret map[string]bool) []FieldError {
 	var out []FieldError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
@@ -224,11 +230,34 @@ func flattenErrors(root *jsonschema.ValidationError) []FieldError {
 			}
 			return
 		}
+		if loc := e.InstanceLocation; len(loc) > 0 && secret[loc[0]] {
+			out = append(out, secretError(loc, e.ErrorKind))
+			return
+		}
 		out = append(out, leafErrors(e)...)
 	}
 	walk(root)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
 	return slices.Compact(out)
+}
+
+// secretError is the failure of an x-hidden or x-hash field: the keyword it
+// fails, never its value, which the messages of pattern, format, the
+// numeric bounds and the lengths quote or measure. That value may be a
+// plain password, or a stored one that reads hide: a patch validates the
+// fields it does not name as stored, and a schema made stricter after they
+// were stored fails them. Only a wrong type of the field itself says what
+// the value is. loc is the failing value's location, the field first.
+func secretError(loc []string, k jsonschema.ErrorKind) FieldError {
+	ptr := "/" + escapePointer(loc[0])
+	if t, ok := k.(*kind.Type); ok && len(loc) == 1 {
+		return FieldError{Pointer: ptr, Message: t.LocalizedString(printer)}
+	}
+	msg := "does not match the schema"
+	if kw := strings.Join(k.KeywordPath(), "/"); kw != "" {
+		msg = "does not match " + strconv.Quote(kw)
+	}
+	return FieldError{Pointer: ptr, Message: msg + " (the value of an x-hidden or x-hash field is not shown)"}
 }
 
 func leafErrors(e *jsonschema.ValidationError) []FieldError {

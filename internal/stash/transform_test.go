@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -282,5 +283,54 @@ func TestHashAddedToSchema(t *testing.T) {
 				t.Errorf("stored password=%q, want a hash of %q", stored, plain)
 			}
 		})
+	}
+}
+
+// A failure of an x-hidden or x-hash field names the keyword, never the
+// value: a patch validates the hidden fields it does not name as stored, so
+// a schema made stricter since would quote them to a client that may not
+// read them, and a password's own failures would quote it in plain.
+func TestValidationHidesSecretValues(t *testing.T) {
+	s, _ := usersSet(t)
+	ss := s.Session()
+	if _, err := ss.Create("/users", Record{"id": "u1", "name": "Ann", "password": plain,
+		"pin": "Stored-Pin-4321", "code": 98765, "box": map[string]any{"Stored-Member": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, ss)
+	stricter := `{"unique": ["email"], "schema": {"type": "object", "properties": {"name": {"type": "string"},
+	  "email": {"type": "string", "x-lowercase": true},
+	  "password": {"type": "string", "pattern": "^[a-z]+$", "x-hash": true, "x-hidden": true},
+	  "pin": {"type": "string", "pattern": "^[0-9]{4}$", "format": "email", "maxLength": 4, "x-hidden": true},
+	  "code": {"type": "integer", "maximum": 10, "x-hidden": true},
+	  "box": {"type": "object", "additionalProperties": false, "x-hidden": true}}}}`
+	if err := s.SetSchemas([]CollectionSpec{{Path: "/users", Schema: mustSchema(t, stricter)}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Session().Patch("/users", "u1", Record{"name": "Ann B"}, AnyVersion)
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Patch(name)=%v, want a ValidationError for the stored hidden fields", err)
+	}
+	var ptrs []string
+	for _, f := range ve.Fields {
+		ptrs = append(ptrs, f.Pointer)
+	}
+	if want := []string{"/box", "/code", "/pin"}; !slices.Equal(slices.Compact(ptrs), want) {
+		t.Errorf("Patch(name) fails at %v, want %v", ptrs, want)
+	}
+	for _, leak := range []string{"Stored-Pin-4321", "98765", "98,765", "Stored-Member", "15"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("Patch(name)=%v, quotes the stored hidden value %q", err, leak)
+		}
+	}
+	_, err = s.Session().Create("/users", Record{"name": "Bo", "password": plain})
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Pointer != "/password" ||
+		strings.Contains(err.Error(), plain) || !strings.Contains(ve.Fields[0].Message, `"pattern"`) {
+		t.Errorf("Create(password not matching)=%v, want the pattern named at /password without the password", err)
+	}
+	_, err = s.Session().Create("/users", Record{"name": "Bo", "password": plain, "code": "ten"})
+	if !errors.As(err, &ve) || len(ve.Fields) != 2 || ve.Fields[0].Message != "got string, want integer" {
+		t.Errorf("Create(code of the wrong type)=%v, want the type named", err)
 	}
 }
