@@ -1,6 +1,9 @@
 package server
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +140,24 @@ func TestEndpointKeyNotation(t *testing.T) {
 	cfg.Endpoints = map[string]config.Endpoint{"/todos/[id]": {}}
 	if _, err := LoadSite(writeTree(t, files), cfg, SiteOptions{}); err != nil {
 		t.Errorf("LoadSite() with endpoints key /todos/[id]=%v, want nil", err)
+	}
+}
+
+// TestCheckDirNamesTheDirectory: a directory without endpoints/ is named as
+// an absolute path, so that "no endpoints folder in ." says where the
+// command ran.
+func TestCheckDirNamesTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	err := CheckDir(".")
+	want := "no endpoints folder in " + dir + ": pass the service's directory with --dir, or make one with minimi init"
+	if !errors.Is(err, ErrNoEndpoints) || err.Error() != want {
+		t.Errorf("CheckDir(.)=%v, want %q", err, want)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "endpoints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckDir("."); err != nil {
+		t.Errorf("CheckDir(.) with endpoints/=%v, want nil", err)
 	}
 }

@@ -96,11 +96,15 @@ func ReadSpec(dir string, cfg *config.Config) (*Spec, error) {
 var ErrNoEndpoints = errors.New("no endpoints folder")
 
 // CheckDir reports whether dir holds a service: an endpoints folder. serve
-// checks it before it starts anything else.
+// checks it before it starts anything else. The error names dir as an
+// absolute path: "." says nothing of where the command ran.
 func CheckDir(dir string) error {
 	st, err := os.Stat(filepath.Join(dir, "endpoints"))
 	if err == nil && st.IsDir() {
 		return nil
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
 	}
 	return fmt.Errorf("%w in %s: pass the service's directory with --dir, or make one with minimi init", ErrNoEndpoints, dir)
 }
