@@ -84,6 +84,17 @@ func unpack(orig lua.LGFunction) lua.LGFunction {
 		// As numbers, not ints: a range wider than an int holds (2^31 on
 		// 32-bit platforms) is refused before it is counted in one.
 		i, j := float64(L.OptNumber(2, 1)), float64(L.OptNumber(3, lua.LNumber(t.Len())))
+		// A NaN bound is 0, as Lua 5.1 reads it on a 64-bit machine. It
+		// passes the check below, and Go makes it the smallest int, from
+		// which unpack would push values until the stack overflowed.
+		if i != i {
+			i = 0
+			L.Replace(2, lua.LNumber(0))
+		}
+		if j != j {
+			j = 0
+			L.Replace(3, lua.LNumber(0))
+		}
 		if j >= i {
 			if j-i > 2*MaxResults {
 				L.RaiseError("unpack: too many results (at most %d)", MaxResults)
