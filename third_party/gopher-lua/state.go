@@ -390,6 +390,11 @@ func (rg *registry) checkSize(requiredSize int) { // +inline-start
 
 func (rg *registry) resize(requiredSize int) { // +inline-start
 	newSize := requiredSize + rg.growBy // give some padding
+	// At least double it: growing by the padding alone copies the whole
+	// registry every few slots, so filling it costs its size squared.
+	if newSize < 2*cap(rg.array) {
+		newSize = 2 * cap(rg.array)
+	}
 	if newSize > rg.maxSize {
 		newSize = rg.maxSize
 	}
