@@ -637,6 +637,26 @@ func TestNoSharedStateBetweenEndpoints(t *testing.T) {
 	}
 }
 
+// TestArrayMetatableWrittenAtLoad: what a processor's top level writes
+// into the metatable of JSON arrays when it runs at load, outside any
+// request, does not reach the first request of the state that ran it.
+func TestArrayMetatableWrittenAtLoad(t *testing.T) {
+	e := load(t, map[string]string{
+		"set/set.execute.lua": `getmetatable(json.array()).__index = function() return "INJECTED" end
+			return { GET = function(req, res) res:json({}) end }`,
+		"get/get.execute.lua": handlerOf(`res:json({ x = json.decode("[1]").x or "none" })`),
+	}, Options{PoolSize: 1})
+	for i := range 2 { // the state that ran the top levels at load serves both
+		resp, err := run(t, e, "GET", "/get", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decode(t, resp); got["x"] != "none" {
+			t.Errorf("request %d: x=%v, want none", i+1, got["x"])
+		}
+	}
+}
+
 // TestStashObjectKeptFromRequestToRequest: the stash object, which a state
 // now hands to all its requests, cannot be changed by one request for the
 // next (as req's shared metatable cannot).

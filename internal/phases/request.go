@@ -57,8 +57,10 @@ func (v *vm) fieldIndex(L *lua.LState) int {
 }
 
 // endCall detaches the running call's req from the fields table and
-// empties it.
+// empties it. It empties the metatable of JSON arrays also when no call ran:
+// the processors' top levels run at load, outside any request.
 func (v *vm) endCall() {
+	emptyShared(v.arrayMT)
 	cs := v.call
 	if cs == nil {
 		return
@@ -69,7 +71,6 @@ func (v *vm) endCall() {
 	for m := cs.built; m != 0; m &= m - 1 {
 		v.fields.RawSetString(reqFieldNames[bits.TrailingZeros16(m)], lua.LNil)
 	}
-	emptyShared(v.arrayMT)
 	v.call = nil
 }
 
