@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minimi-go/minimi/internal/stash/stashtest"
 )
@@ -120,5 +122,73 @@ func TestReplayStopsOnDamagedLog(t *testing.T) {
 	}
 	if after, err := os.ReadFile(notes); err != nil || !bytes.Equal(after, before) {
 		t.Fatalf("notes.db after the refused replay: %v, changed=%v; want it as it was", err, !bytes.Equal(after, before))
+	}
+}
+
+// TestServeRefusesStoreAheadOfLog: a minimi.db older than notes.db (restored
+// alone from an earlier copy, or lost) stops serve with a line that names
+// the store and both seqs, instead of serving records that the log does not
+// hold and taking the seqs given again as applied; replay rebuilds notes.db
+// from the log, and serve starts on it.
+func TestServeRefusesStoreAheadOfLog(t *testing.T) {
+	dir := writeService(t, notesInOwnFile)
+	logFile := filepath.Join(dir, "data", "minimi.db")
+	p := startServe(t, dir)
+	if r := do(t, "POST", p.base+"/notes", jsonType, `{"id": "n1"}`); r.status != 201 {
+		t.Fatalf("POST /notes: %d %s", r.status, r.body)
+	}
+	p.stop(t)
+	older, err := os.ReadFile(logFile) // a copy of the stopped service's minimi.db
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = startServe(t, dir)
+	for _, id := range []string{"n2", "n3"} {
+		if r := do(t, "POST", p.base+"/notes", jsonType, fmt.Sprintf(`{"id": %q}`, id)); r.status != 201 {
+			t.Fatalf("POST /notes: %d %s", r.status, r.body)
+		}
+	}
+	p.stop(t)
+
+	refused := func(want string) {
+		t.Helper()
+		p := spawnServe(t, dir, nil)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			select {
+			case err := <-p.done:
+				if err == nil || !strings.Contains(p.logs.String(), want) {
+					t.Fatalf("serve: %v\n%s\nwant it to refuse to start with %q", err, p.logs, want)
+				}
+				return
+			default:
+			}
+			if r, err := http.Get(p.base + "/notes/n2"); err == nil {
+				r.Body.Close()
+				t.Fatalf("serve started on a minimi.db older than notes.db (GET /notes/n2: %d), want it to refuse with %q", r.StatusCode, want)
+			}
+		}
+		t.Fatalf("serve neither started nor stopped\n%s", p.logs)
+	}
+	if err := os.WriteFile(logFile, older, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused("store notes.db has applied events up to seq 3, but the event log in minimi.db ends at seq 1: ")
+	if err := os.Remove(logFile); err != nil {
+		t.Fatal(err)
+	}
+	refused("store notes.db has applied events up to seq 3, but the event log in minimi.db ends at seq 0: ")
+
+	if err := os.WriteFile(logFile, older, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(binary, "replay", "--dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("minimi replay: %v\n%s", err, out)
+	}
+	p = startServe(t, dir)
+	if r := do(t, "GET", p.base+"/notes/n1", "", ""); r.status != 200 || !strings.Contains(string(r.body), `"n1"`) {
+		t.Errorf("GET /notes/n1 after replay: %d %s", r.status, r.body)
+	}
+	if r := do(t, "POST", p.base+"/notes", jsonType, `{"id": "n2"}`); r.status != 201 {
+		t.Errorf("POST /notes n2 after replay: %d %s, want 201: the log holds no n2", r.status, r.body)
 	}
 }
