@@ -152,6 +152,9 @@ func TestServeRefusesStoreAheadOfLog(t *testing.T) {
 
 	refused := func(want string) {
 		t.Helper()
+		if got := runCheck(t, dir, 1, "--stores"); len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Errorf("check --stores printed %q, want the line serve refuses with, %q", got, want)
+		}
 		p := spawnServe(t, dir, nil)
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			select {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minimi-go/minimi/internal/config"
+	"github.com/minimi-go/minimi/internal/eventsource"
 	"github.com/minimi-go/minimi/internal/server"
 	"github.com/minimi-go/minimi/internal/stash"
 )
@@ -177,12 +178,35 @@ events, which needs "minimi replay" (serve would refuse to start).`,
 // moved into a store that has applied events, and returns the files it
 // checked.
 func checkStores(dir string, cfg *config.Config, spec *server.Spec) ([]string, error) {
-	files, err := stash.CheckFiles(stash.Options{DataDir: server.DataDir(dir, cfg), Stores: spec.Stores,
-		Collections: spec.Collections, Timeout: toolLockTimeout})
+	opts := stash.Options{DataDir: server.DataDir(dir, cfg), Stores: spec.Stores,
+		Collections: spec.Collections, Timeout: toolLockTimeout}
+	files, err := stash.CheckFiles(opts)
+	if err == nil {
+		err = storesAhead(opts)
+	}
 	if errors.Is(err, stash.ErrInUse) {
 		return nil, fmt.Errorf("%w: is the service running? Stop it first: --stores reads its store files", err)
 	}
 	return files, err
+}
+
+// storesAhead is the error serve stops with on a store that has applied
+// events past the end of the event log (stash.AheadError), for each such
+// store of opts; a missing minimi.db is an empty log.
+func storesAhead(opts stash.Options) error {
+	var head uint64
+	if err := checkDataDir(opts.DataDir); err == nil {
+		db, err := stash.OpenLogReadOnly(opts.DataDir, opts.Timeout)
+		if err != nil {
+			return err
+		}
+		head, err = eventsource.LogHead(db)
+		db.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return stash.StoresAhead(opts, head)
 }
 
 // storesChecked is what check adds to its ok line about the store files.

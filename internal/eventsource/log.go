@@ -152,6 +152,21 @@ func ReadLog(db *bbolt.DB, after uint64, limit int, fn func(*Event) error) error
 	}
 }
 
+// LogHead is the seq of the newest event of the log in db, the default
+// store's bbolt database of a stopped service; 0 for an empty log.
+func LogHead(db *bbolt.DB) (uint64, error) {
+	var head uint64
+	err := stash.GuardLog(db.Path(), func() error {
+		return db.View(func(tx *bbolt.Tx) error {
+			if tx.Bucket(eventsBucket) != nil {
+				head = lastSeq(tx)
+			}
+			return nil
+		})
+	})
+	return head, err
+}
+
 // CheckLog reads the whole log in db, the default store's bbolt database of
 // a stopped service, as a rebuild would, and returns the first thing that
 // would stop one half-way: a damaged page (stash.ErrDamaged), a key that is

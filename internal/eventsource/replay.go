@@ -32,14 +32,8 @@ func (l *Log) catchUp(ctx context.Context) error {
 	from, behind := l.head.Load(), false
 	for _, c := range l.set.Collections() {
 		a := applied[c.Store()]
-		if a > l.head.Load() {
-			// minimi.db is older than this store (restored alone, or
-			// lost): the store holds writes the log does not, and the
-			// seqs after the head, given again, would be taken as applied.
-			return fmt.Errorf("store %s has applied events up to seq %d, but the event log in %s ends at seq %d: "+
-				"it holds writes the log does not; restore the files of one backup together, or run \"minimi replay\" "+
-				"with the service stopped to rebuild the stores from the log (docs/operations.md)",
-				c.File(), a, stash.DefaultFile, l.head.Load())
+		if a > l.head.Load() { // minimi.db is older than this store: restored alone, or lost
+			return stash.AheadError(c.File(), a, l.head.Load())
 		}
 		if a < last[c.Path()] {
 			from, behind = min(from, a), true

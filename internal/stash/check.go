@@ -85,6 +85,43 @@ func CheckFiles(opts Options) ([]string, error) {
 	return files, errors.Join(errs...)
 }
 
+// StoresAhead returns an AheadError for each bbolt store of opts that holds
+// a collection of opts.Collections and has applied events past head, the
+// last seq of the event log beside it, which Open of the event log refuses.
+// A file that does not exist is skipped. The files must not be in use: a
+// file held for writing stops it with ErrInUse after opts.Timeout.
+func StoresAhead(opts Options, head uint64) error {
+	holds := map[string]bool{}
+	for _, cs := range opts.Collections {
+		holds[cs.Store] = true
+	}
+	var errs []error
+	for _, sp := range append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...) {
+		path := filepath.Join(opts.DataDir, sp.File)
+		if sp.Driver != DriverBbolt || !holds[sp.Name] {
+			continue
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		db, err := openBolt(path, sp.Name == "", &bbolt.Options{ReadOnly: true, Timeout: cmp.Or(opts.Timeout, DefaultTimeout)})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var applied uint64
+		_ = db.View(func(btx *bbolt.Tx) error {
+			applied = readApplied(newBoltTx(btx))
+			return nil
+		})
+		db.Close()
+		if applied > head {
+			errs = append(errs, AheadError(sp.File, applied, head))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // check reads every key and value of every bucket of db, st's file, then
 // runs bbolt's own consistency check (Tx.Check) on it. The first problem is
 // an error wrapping ErrDamaged that names the file. The reads come first:

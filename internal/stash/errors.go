@@ -40,6 +40,9 @@ var (
 	// ErrBehind is a write to a store that failed to commit a group the log
 	// holds; it takes no new changes until it is reopened and caught up by Replay.
 	ErrBehind = errors.New("store is behind the event log")
+	// ErrAhead is a store that has applied events past the last one of the
+	// event log beside it (AheadError).
+	ErrAhead = errors.New("store is ahead of the event log")
 	// ErrMoved is a collection moved into a store that has applied events
 	// since it lived elsewhere; see MovedError.
 	ErrMoved = errors.New("collection moved to a store that has applied events")
@@ -158,3 +161,26 @@ func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.E
 
 // Unwrap returns the underlying error.
 func (e *PathError) Unwrap() error { return e.Err }
+
+// AheadError is the error of a store, in file, that has applied events up to
+// seq applied while the event log ends at seq head: minimi.db restored alone
+// from an older copy, or lost. The store holds writes the log does not, and
+// the seqs after head, given again to new events, would be taken as
+// applied. It wraps ErrAhead.
+func AheadError(file string, applied, head uint64) error {
+	return &aheadError{file: file, applied: applied, head: head}
+}
+
+type aheadError struct {
+	file          string
+	applied, head uint64
+}
+
+func (e *aheadError) Error() string {
+	return fmt.Sprintf("store %s has applied events up to seq %d, but the event log in %s ends at seq %d: "+
+		"it holds writes the log does not; restore the files of one backup together, or run \"minimi replay\" "+
+		"with the service stopped to rebuild the stores from the log (docs/operations.md)",
+		e.file, e.applied, DefaultFile, e.head)
+}
+
+func (e *aheadError) Unwrap() error { return ErrAhead }
