@@ -51,10 +51,12 @@ type Service struct {
 	tally  tally
 	slots  chan struct{} // one per request in flight
 
-	mu       sync.Mutex // guards micro, unrouted, closed and adding to wg
+	mu       sync.Mutex // guards micro, retiring, unrouted, closed and adding to wg
 	micro    micro.Service
+	retiring []micro.Service // registrations replaced while the connection was down
 	unrouted []*nats.Subscription
 	closed   bool
+	status   chan nats.Status // the connection's CONNECTED events, for retire
 	wg       sync.WaitGroup
 	ctx      context.Context // canceled by Close once its wait ends
 	cancel   context.CancelFunc
@@ -99,6 +101,8 @@ func New(nc *nats.Conn, opts Options) (*Service, error) {
 		return nil, err
 	}
 	s.flush("service registered")
+	s.status = nc.StatusChanged(nats.CONNECTED)
+	go s.watch()
 	s.log.Info("service registered", logKeySubject, s.prefix, logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
 	return s, nil
 }
@@ -151,7 +155,8 @@ func (s *Service) subscribeUnrouted() error {
 // Update registers the URLs of routes after a reload. When they differ from
 // the registered ones, a new NATS service is added before the old one stops,
 // so that every request finds a responder meanwhile; its id changes and its
-// stats start again. On error the old endpoints stay registered.
+// stats start again. While the connection is down the old one stops only
+// once it is back (see retire). On error the old endpoints stay registered.
 func (s *Service) Update(routes Routes) error {
 	rs := newRouteSet(s.prefix, routes)
 	s.mu.Lock()
@@ -172,11 +177,79 @@ func (s *Service) Update(routes Routes) error {
 	old := s.micro
 	s.micro = svc
 	s.log.Info("service endpoints changed", logKeyEndpoints, len(rs.endpoints), logKeyID, svc.Info().ID)
-	if err := old.Stop(); err != nil {
-		return fmt.Errorf("stop the previous registration: %w", err)
+	s.retiring = append(s.retiring, old)
+	return s.retire()
+}
+
+// retire stops the registrations Update replaced, when the connection is
+// up; s.mu is held. A stop drains the subscriptions, and nats.go does not
+// drain while reconnecting: it sends no unsubscription, sends the
+// subscriptions again on reconnect, and when the drain ends forgets them
+// without unsubscribing, so the server would keep handing requests to
+// subscriptions no one reads. So while the connection is down the replaced
+// registrations stay (no request reaches them then), and watch retires them
+// once it is back. A drop during the stop itself is left to resync.
+func (s *Service) retire() error {
+	if len(s.retiring) == 0 {
+		return nil
+	}
+	reconnects := s.nc.Stats().Reconnects
+	if !s.nc.IsConnected() {
+		s.log.Info("nats disconnected; the previous endpoints stop once it is back", logKeyEndpoints, len(s.retiring))
+		return nil
+	}
+	var err error
+	for _, old := range s.retiring {
+		if serr := old.Stop(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("stop the previous registration %s: %w", old.Info().ID, serr))
+		}
+	}
+	s.retiring = nil
+	if !s.nc.IsConnected() || s.nc.Stats().Reconnects != reconnects {
+		s.resync(reconnects)
+		return err
 	}
 	s.flush("previous endpoints stopped") // from now on only the new registration answers $SRV requests
-	return nil
+	return err
+}
+
+// watch retires the replaced registrations each time the connection is up
+// again, until Close removes the listener.
+func (s *Service) watch() {
+	for range s.status {
+		s.mu.Lock()
+		if !s.closed {
+			if err := s.retire(); err != nil {
+				s.log.Warn("previous endpoints not stopped", logKeyError, err)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// drainBound is how long a drain of nats.go lasts at most, given that its
+// handler keeps up: it waits for a flush, which gives up after 10 seconds,
+// and then for the messages already received to be handled.
+const drainBound = 11 * time.Second
+
+// resync handles a connection lost while retire stopped registrations: the
+// drains may have sent nothing and then be sent again on reconnect, and the
+// server keeps what they leave. Once the drains have ended, and if the
+// connection came back since, a forced reconnect leaves the server with
+// only the subscriptions still in use; a reconnect still to come sends
+// only those anyway.
+func (s *Service) resync(reconnects uint64) {
+	s.log.Warn("nats disconnected while the previous endpoints stopped; reconnecting once their drains end", "after", drainBound)
+	time.AfterFunc(drainBound, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || !s.nc.IsConnected() || s.nc.Stats().Reconnects == reconnects {
+			return
+		}
+		if err := s.nc.ForceReconnect(); err != nil {
+			s.log.Warn("nats reconnect failed", logKeyError, err)
+		}
+	})
 }
 
 // flush waits until the server has every subscription change made so far,
@@ -227,7 +300,12 @@ func (s *Service) close(ctx context.Context) (cutOff bool, err error) {
 		s.mu.Unlock()
 		return false, nil
 	}
+	s.nc.RemoveStatusListener(s.status)
 	err = s.micro.Stop()
+	for _, old := range s.retiring {
+		err = errors.Join(err, old.Stop())
+	}
+	s.retiring = nil
 	for _, sub := range s.unrouted {
 		if derr := sub.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 			err = errors.Join(err, derr)

@@ -11,14 +11,19 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/config"
 	"github.com/minimi-go/minimi/internal/service"
 )
@@ -587,6 +592,116 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
+// A reload while the NATS server is away registers the new routes at once
+// and stops the previous registrations once the connection is back, so the
+// server then holds only the current subscriptions and every request finds
+// one that answers. (Stopped while away, they were sent again on reconnect
+// and then forgotten without an unsubscription: the server kept handing
+// requests to them.) The connection's own reconnect handler still runs.
+func TestUpdateWhileDisconnected(t *testing.T) {
+	opts := bustest.Options(t)
+	ns := bustest.Server(t, opts)
+	reconnected := make(chan struct{}, 1)
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))
+	if err != nil {
+		t.Fatalf("Connect()=%v", err)
+	}
+	t.Cleanup(nc.Close)
+	b := start(t, nc, "testdata/b", nil)
+	oldIDs := []string{b.svc.Info().ID}
+	opts.Port = ns.Addr().(*net.TCPAddr).Port
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for deadline := time.Now().Add(5 * time.Second); nc.IsConnected(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection did not notice the server's shutdown")
+		}
+	}
+	for _, gone := range [][]string{{"teapot"}, {"teapot", "text"}} { // two reloads before it is back
+		site := load(t, siteWithout(t, "testdata/b", gone...), b.cfg, nc)
+		b.srv.Swap(site)
+		if err := b.svc.Update(site.Engine); err != nil {
+			t.Fatalf("Update() while disconnected=%v", err)
+		}
+		if id := b.svc.Info().ID; slices.Contains(oldIDs, id) {
+			t.Errorf("ID after the routes changed=%q, want a new registration", id)
+		}
+		oldIDs = append(oldIDs, b.svc.Info().ID)
+	}
+	oldIDs = oldIDs[:len(oldIDs)-1]
+	ns = bustest.Server(t, opts) // the same port: the connection comes back
+	select {
+	case <-reconnected:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reconnect handler call within 5s")
+	}
+	cid, err := nc.GetClientID()
+	if err != nil {
+		t.Fatalf("GetClientID()=%v", err)
+	}
+	var subs []string
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		subs = serverSubs(t, ns, cid)
+		all := strings.Join(subs, "\n")
+		if len(subs) == nc.NumSubscriptions() && !strings.Contains(all, oldIDs[0]) && !strings.Contains(all, oldIDs[1]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the server holds %d subscriptions of the connection, it %d; want the same and none of %v:\n%s",
+				len(subs), nc.NumSubscriptions(), oldIDs, all)
+			break
+		}
+	}
+	caller := connect(t, ns)
+	for i := range 20 {
+		msg, err := caller.Request("minimi.rpc.b.ping", nil, 300*time.Millisecond)
+		if err != nil {
+			t.Fatalf("request %d: Request(minimi.rpc.b.ping)=%v, want a reply", i+1, err)
+		}
+		var env envelope
+		if err := json.Unmarshal(msg.Data, &env); err != nil || env.Status != 200 || string(env.Body) != `{"pong":true}` {
+			t.Fatalf("request %d: reply %s, want 200 pong", i+1, msg.Data)
+		}
+	}
+	if env := natsDo(t, caller, "minimi.rpc.b.text", ""); env.Status != 404 {
+		t.Errorf("removed /text=%d, want 404", env.Status)
+	}
+}
+
+// siteWithout copies the site in dir to a temp dir without the endpoint
+// folders named.
+func siteWithout(t *testing.T, dir string, folders ...string) string {
+	t.Helper()
+	tmp := t.TempDir()
+	if err := os.CopyFS(tmp, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range folders {
+		if err := os.RemoveAll(filepath.Join(tmp, "endpoints", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tmp
+}
+
+// serverSubs lists the subscriptions ns holds for the client cid, as
+// "subject queue".
+func serverSubs(t *testing.T, ns *natsserver.Server, cid uint64) []string {
+	t.Helper()
+	cz, err := ns.Connz(&natsserver.ConnzOptions{CID: cid, SubscriptionsDetail: true})
+	if err != nil {
+		t.Fatalf("Connz()=%v", err)
+	}
+	var subs []string
+	for _, c := range cz.Conns {
+		for _, s := range c.SubsDetail {
+			subs = append(subs, s.Subject+" "+s.Queue)
+		}
+	}
+	return subs
+}
+
 func TestClose(t *testing.T) {
 	ns := runNATS(t)
 	b := start(t, connect(t, ns), "testdata/b", nil)
@@ -631,7 +746,7 @@ func TestCloseCutOff(t *testing.T) {
 // A stop while the NATS server is away has nothing to tell it: Close
 // returns at once, and nil, with no request in flight, rather than waiting
 // for a flush that cannot come back and reporting a time-out that reads as
-// requests cut off.
+// requests cut off; a registration a reload replaced meanwhile stops too.
 func TestCloseWhileDisconnected(t *testing.T) {
 	ns := runNATS(t)
 	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(time.Hour))
@@ -646,6 +761,10 @@ func TestCloseWhileDisconnected(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the connection did not notice the server's shutdown")
 		}
+	}
+	site := load(t, siteWithout(t, "testdata/b", "teapot"), b.cfg, nc)
+	if err := b.svc.Update(site.Engine); err != nil {
+		t.Fatalf("Update() while disconnected=%v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
