@@ -272,15 +272,17 @@ func connectionHeader(k string) bool {
 }
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
+	// A 204, 205 or 304 has no content (RFC 9110, 15.3.5, 15.3.6 and
+	// 15.4.5): a body a script gave it is dropped, and so is the type that
+	// would describe it, whether res:json, res:send or res:header set it.
+	noContent := resp.Status == http.StatusNoContent || resp.Status == http.StatusResetContent ||
+		resp.Status == http.StatusNotModified
 	h := w.Header()
 	for k, v := range resp.Header {
-		if !connectionHeader(k) {
+		if !connectionHeader(k) && !(noContent && k == "Content-Type") {
 			h[k] = v
 		}
 	}
-	// A 204 or 304 has no content (RFC 9110, 15.3.5 and 15.4.5): a body a
-	// script gave it is dropped, and so is the type that would describe it.
-	noContent := resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
 	switch {
 	case resp.ContentType == "" || noContent:
 	case resp.ContentType == jsonType[0]:

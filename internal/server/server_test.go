@@ -922,32 +922,43 @@ func TestReqConfigIsCustom(t *testing.T) {
 	}
 }
 
-// TestNoContentReplies: a 204 or 304 carries no body, and no Content-Type
-// or Content-Length for the body a script gave it; the script's other
-// headers stay.
+// TestNoContentReplies: a 204, 205 or 304 carries no body, and no
+// Content-Type, whether res:json or res:header set it, or Content-Length for
+// the body a script gave it (a GET's 205 says its length is 0, RFC 9110
+// 15.3.6); the script's other headers stay.
 func TestNoContentReplies(t *testing.T) {
 	ts := httptest.NewServer(newServer(t, map[string]string{
 		"endpoints/z/z.execute.lua": `return { GET = function(req, res)
+			if req.query.h then res:header("Content-Type", "text/html") end
 			res:header("ETag", '"1"'):status(tonumber(req.query.s)):json({ x = string.rep("a", 3000) })
 		end }`,
 	}, nil))
 	defer ts.Close()
-	for _, status := range []int{204, 304, 200} {
-		resp, err := http.Get(ts.URL + "/z?s=" + strconv.Itoa(status))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		ct := resp.Header.Get("Content-Type")
-		switch {
-		case resp.StatusCode != status || resp.Header.Get("ETag") != `"1"`:
-			t.Errorf("GET ?s=%d=%d, ETag %q; want %d with the script's ETag", status, resp.StatusCode, resp.Header.Get("ETag"), status)
-		case status != 200 && (ct != "" || len(body) != 0 || resp.Header.Get("Content-Length") != ""):
-			t.Errorf("GET ?s=%d: Content-Type %q, Content-Length %q, %d bytes; want none", status, ct,
-				resp.Header.Get("Content-Length"), len(body))
-		case status == 200 && (ct != "application/json" || len(body) < 3000):
-			t.Errorf("GET ?s=200: Content-Type %q, %d bytes; want the JSON", ct, len(body))
+	for _, target := range []string{"?s=204", "?s=205", "?s=304", "?s=204&h=1", "?s=205&h=1", "?s=200"} {
+		status, _ := strconv.Atoi(target[3:6])
+		for _, method := range []string{"GET", "HEAD"} {
+			req, _ := http.NewRequest(method, ts.URL+"/z"+target, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ct, cl := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Length")
+			wantCL := ""
+			if status == 205 && method == "GET" {
+				wantCL = "0"
+			}
+			switch {
+			case resp.StatusCode != status || resp.Header.Get("ETag") != `"1"`:
+				t.Errorf("%s %s=%d, ETag %q; want %d with the script's ETag", method, target, resp.StatusCode,
+					resp.Header.Get("ETag"), status)
+			case status != 200 && (ct != "" || len(body) != 0 || cl != wantCL):
+				t.Errorf("%s %s: Content-Type %q, Content-Length %q, %d bytes; want no type, length %q, no body",
+					method, target, ct, cl, len(body), wantCL)
+			case status == 200 && method == "GET" && (ct != "application/json" || len(body) < 3000):
+				t.Errorf("GET %s: Content-Type %q, %d bytes; want the JSON", target, ct, len(body))
+			}
 		}
 	}
 }
