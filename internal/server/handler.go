@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,26 @@ func connectionHeader(k string) bool {
 	return false
 }
 
+// setHeader sets the header k of a reply to the values v a script gave it.
+// Vary and Access-Control-Expose-Headers keep what the whitelist put there
+// (Origin, X-Request-Id) and get v beside it: a script naming what else its
+// reply varies on, or another header a page may read, must not take away
+// the Vary: Origin that keeps a cache from serving one origin's reply to
+// another.
+func setHeader(h http.Header, k string, v []string) {
+	if k != "Vary" && k != "Access-Control-Expose-Headers" || len(h[k]) == 0 {
+		h[k] = v
+		return
+	}
+	merged := slices.Clone(h[k])
+	for _, x := range v {
+		if !slices.ContainsFunc(merged, func(y string) bool { return strings.EqualFold(x, y) }) {
+			merged = append(merged, x)
+		}
+	}
+	h[k] = merged
+}
+
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
 	// A 204, 205 or 304 has no content (RFC 9110, 15.3.5, 15.3.6 and
 	// 15.4.5): a body a script gave it is dropped, and so is the type that
@@ -280,7 +301,7 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 	h := w.Header()
 	for k, v := range resp.Header {
 		if !connectionHeader(k) && !(noContent && k == "Content-Type") {
-			h[k] = v
+			setHeader(h, k, v)
 		}
 	}
 	switch {
@@ -327,7 +348,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	for k, v := range pe.Header {
 		if k != "Content-Type" && !connectionHeader(k) {
-			w.Header()[k] = v
+			setHeader(w.Header(), k, v)
 		}
 	}
 	if len(pe.Allow) > 0 {

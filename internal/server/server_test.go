@@ -963,6 +963,37 @@ func TestNoContentReplies(t *testing.T) {
 	}
 }
 
+// TestScriptVaryKeepsOrigin: on a service with a whitelist, a Vary or an
+// Access-Control-Expose-Headers a script sets, with res:header before
+// res:json or res:error, comes beside the Vary: Origin and the X-Request-Id
+// the whitelist gives a listed origin's reply; it does not replace them.
+func TestScriptVaryKeepsOrigin(t *testing.T) {
+	const origin = "https://app.example"
+	cfg := config.DefaultConfig()
+	cfg.Whitelist = []string{origin}
+	s := newServer(t, map[string]string{
+		"endpoints/v/v.execute.lua": `return { GET = function(req, res)
+			local vary = req.query.dup and { "Accept-Language", "origin" } or "Accept-Language" -- origin: no second one
+			res:header("Vary", vary):header("Access-Control-Expose-Headers", "X-Mine")
+			if req.query.err then return res:error(400, "no") end
+			res:json({ ok = true })
+		end }`,
+	}, cfg)
+	for _, target := range []string{"/v", "/v?err=1", "/v?dup=1"} {
+		req := httptest.NewRequest("GET", target, nil)
+		req.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		vary := strings.Join(rec.Header().Values("Vary"), ", ")
+		expose := strings.Join(rec.Header().Values("Access-Control-Expose-Headers"), ", ")
+		if vary != "Origin, Accept-Language" || expose != "X-Request-Id, X-Mine" ||
+			rec.Header().Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("GET %s=%d: Vary %q, Access-Control-Expose-Headers %q; want \"Origin, Accept-Language\", "+
+				"\"X-Request-Id, X-Mine\"", target, rec.Code, vary, expose)
+		}
+	}
+}
+
 // TestEventsStreamPeers: with no client keys, the event stream is served to
 // loopback peers only, unless events.public is set; with keys, to every
 // known client from anywhere, as the other URLs are.
