@@ -2,6 +2,7 @@ package phases
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -54,13 +55,29 @@ func (v *vm) open(L *lua.LState) *callState {
 
 func (v *vm) resStatus(L *lua.LState) int {
 	cs := v.open(L)
-	n := L.CheckInt(2)
-	if n < 200 || n > 599 {
+	n, ok := statusArg(L, 2, 0)
+	if !ok || n < 200 || n > 599 {
 		L.ArgError(2, "status must be 200..599")
 	}
 	cs.resp.Status = n
 	L.Push(v.res)
 	return 1
+}
+
+// statusArg reads argument n, a status code, as luaL_checkint reads it (a
+// number, or a string that reads as one), or def when def is not 0 and the
+// argument is absent or nil. ok is false for a value that is no whole
+// number in int's range (200.5, 0/0): it is no status, where CheckInt cut
+// it to one (200).
+func statusArg(L *lua.LState, n, def int) (status int, ok bool) {
+	if def != 0 && L.Get(n) == lua.LNil {
+		return def, true
+	}
+	f := float64(L.CheckNumber(n))
+	if f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+		return 0, false
+	}
+	return int(f), true
 }
 
 // resHeader is res:header(name, value): a string (or number) replaces the
@@ -157,8 +174,8 @@ func (v *vm) resSend(L *lua.LState) int {
 
 func (v *vm) resError(L *lua.LState) int {
 	cs := v.open(L)
-	status := L.CheckInt(2)
-	if status < 400 || status > 599 {
+	status, ok := statusArg(L, 2, 0)
+	if !ok || status < 400 || status > 599 {
 		L.ArgError(2, "error status must be 400..599")
 	}
 	e := newError(status, L.OptString(3, ""), nil)
@@ -191,7 +208,10 @@ func (v *vm) resRedirect(L *lua.LState) int {
 	if url == "" {
 		L.ArgError(2, "the redirect target is empty")
 	}
-	status := L.OptInt(3, http.StatusFound)
+	status, ok := statusArg(L, 3, http.StatusFound)
+	if !ok {
+		status = 0 // no redirect status
+	}
 	switch status {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
