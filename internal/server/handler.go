@@ -257,16 +257,18 @@ const smallBody = 2048
 // header values are never modified in place.
 var jsonType = []string{"application/json"}
 
-// connectionHeader says whether k is a header that frames the reply's body
-// or manages the connection, which net/http writes itself. A script's
-// value must not stand for the real one, so it is dropped: a
-// Transfer-Encoding of gzip went out beside net/http's chunked, and no
-// client could read the reply. Connection is not among them: net/http
-// reads a handler's Connection: close, and closes the connection after the
-// reply.
-func connectionHeader(k string) bool {
+// serverHeader says whether k is a header that the server writes itself,
+// whose value a script's must not stand for, so it is dropped: one that
+// frames the reply's body or manages the connection, which net/http writes
+// (a Transfer-Encoding of gzip went out beside net/http's chunked, and no
+// client could read the reply), and X-Request-Id, the request's id, which
+// the log line and a problem's request_id carry too. Connection is not
+// among them: net/http reads a handler's Connection: close, and closes the
+// connection after the reply.
+func serverHeader(k string) bool {
 	switch k {
-	case "Content-Length", "Transfer-Encoding", "Trailer", "Te", "Upgrade", "Keep-Alive", "Proxy-Connection":
+	case "Content-Length", "Transfer-Encoding", "Trailer", "Te", "Upgrade", "Keep-Alive", "Proxy-Connection",
+		headerRequestID:
 		return true
 	}
 	return false
@@ -300,7 +302,7 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 		resp.Status == http.StatusNotModified
 	h := w.Header()
 	for k, v := range resp.Header {
-		if !connectionHeader(k) && !(noContent && k == "Content-Type") {
+		if !serverHeader(k) && !(noContent && k == "Content-Type") {
 			setHeader(h, k, v)
 		}
 	}
@@ -347,7 +349,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", keyRequestID, d.RequestID, keySource, pe.Source, keyError, pe.Message())
 	}
 	for k, v := range pe.Header {
-		if k != "Content-Type" && !connectionHeader(k) {
+		if k != "Content-Type" && !serverHeader(k) {
 			setHeader(w.Header(), k, v)
 		}
 	}

@@ -405,8 +405,8 @@ func TestScriptContentLengthIsReplaced(t *testing.T) {
 }
 
 // TestScriptConnectionHeaders: the headers that frame the body or manage
-// the connection, which net/http writes itself, are dropped from what a
-// script sets, on replies and on problems alike. A script's
+// the connection, which net/http writes itself, and X-Request-Id, are
+// dropped from what a script sets, on replies and on problems alike. A script's
 // Transfer-Encoding: gzip went out beside net/http's chunked, and no client
 // could read the reply. Connection: close is kept: net/http honours it.
 func TestScriptConnectionHeaders(t *testing.T) {
@@ -430,6 +430,7 @@ func TestScriptConnectionHeaders(t *testing.T) {
 		{"Upgrade", "websocket", false},
 		{"Keep-Alive", "timeout=1", false},
 		{"Proxy-Connection", "keep-alive", false},
+		{"X-Request-Id", "zzz", false}, // the request's own id stays
 		{"Connection", "close", true},
 		{"X-Other", "v", true},
 	}
