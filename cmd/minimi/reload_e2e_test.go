@@ -3,12 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // eventually polls check until it returns "" or the deadline passes; the
@@ -432,5 +436,87 @@ func TestServeWatchDevOff(t *testing.T) {
 			write(t, filepath.Join(dir, "config.json"), config(true, "edited"))
 			eventually(t, "an edit that keeps dev on", want(true, "edited"))
 		})
+	}
+}
+
+// TestServeWatchEndsRevokedEventStreams: a reload that removes a client
+// ends the event streams open, so the removed client's stream carries no
+// record written after it; its reconnection is refused. A reload that
+// leaves the clients as they were keeps the streams open.
+func TestServeWatchEndsRevokedEventStreams(t *testing.T) {
+	config := func(web bool) string {
+		clients := `"admin": {"key_sha256": "37ad48f6764c66f3e06c07ac0cfa55d5e282c98c39804baa94644de7324ef84e"}`
+		if web {
+			clients += `, "web": {"key_sha256": "650b35e962d49b6d582e2e5d5fe3291db868bd3b62730dc12e8d66647562444d"}`
+		}
+		return `{"name": "stash-e2e", "clients": {` + clients + `}}`
+	}
+	dir := copyTree(t, "testdata/stash")
+	write(t, filepath.Join(dir, "config.json"), config(true))
+	p := startServeArgs(t, dir, []string{"--watch"})
+	type stream struct {
+		got  *syncbuf.Buffer
+		done chan struct{}
+	}
+	open := func(key string) stream {
+		req, err := http.NewRequest("GET", p.base+"/_minimi/events", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Client-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /_minimi/events=%d", resp.StatusCode)
+		}
+		s := stream{got: &syncbuf.Buffer{}, done: make(chan struct{})}
+		go func() {
+			defer close(s.done)
+			_, _ = io.Copy(s.got, resp.Body)
+		}()
+		return s
+	}
+	post := func(title string) {
+		t.Helper()
+		if r := call(t, "POST", p.base+"/notes", adminKey, `{"title": "`+title+`"}`); r.status != 201 {
+			t.Fatalf("POST /notes=%d %s", r.status, r.body)
+		}
+	}
+	web, admin := open(webKey), open(adminKey)
+
+	write(t, filepath.Join(dir, "endpoints", "notes", "[id]", "[id].execute.lua"),
+		`return { GET = function(req, res) res:json(req.stash:get(req.params.id)) end }`)
+	p.waitLog(t, `"msg":"reloaded"`)
+	post("after the edit")
+	for name, s := range map[string]stream{"web": web, "admin": admin} {
+		eventually(t, name+"'s stream carries the note", func() string {
+			if !strings.Contains(s.got.String(), "after the edit") {
+				return "not in the stream:\n" + s.got.String()
+			}
+			return ""
+		})
+	}
+
+	write(t, filepath.Join(dir, "config.json"), config(false))
+	eventually(t, "web removed", func() string {
+		if r := call(t, "GET", p.base+"/notes", webKey, ""); r.status != 401 {
+			return fmt.Sprintf("GET /notes with web's key=%d", r.status)
+		}
+		return ""
+	})
+	post("after the removal")
+	select {
+	case <-web.done:
+	case <-time.After(5 * time.Second):
+		t.Error("the removed client's stream is still open")
+	}
+	if strings.Contains(web.got.String(), "after the removal") {
+		t.Errorf("the removed client's stream carried a note written after the removal:\n%s", web.got)
+	}
+	if r := call(t, "GET", p.base+"/_minimi/events", webKey, ""); r.status != 401 {
+		t.Errorf("GET /_minimi/events with web's key=%d %s, want 401", r.status, r.body)
 	}
 }

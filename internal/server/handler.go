@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +23,9 @@ import (
 )
 
 // handler builds the HTTP handler of a site: built-ins under /_minimi/,
-// then one route per URL of the endpoints tree.
-func (s *Server) handler(site *Site) http.Handler {
+// then one route per URL of the endpoints tree. Its event streams end when
+// streams does.
+func (s *Server) handler(site *Site, streams context.Context) http.Handler {
 	mux := chi.NewRouter()
 	guard, err := access.New(access.FromConfig(site.Config))
 	if err != nil { // config.Validate refuses whatever access.New refuses
@@ -47,7 +49,7 @@ func (s *Server) handler(site *Site) http.Handler {
 		getHead("/ready", s.ready)
 		getHead("/routes", s.routes)
 		if s.opts.Events != nil {
-			r.Get("/events", s.stream(s.eventsGuard(site.Config, s.opts.Events))) // a stream: no HEAD
+			r.Get("/events", s.stream(streams, s.eventsGuard(site.Config, s.opts.Events))) // a stream: no HEAD
 		}
 		if s.opts.Metrics != nil {
 			getHead("/metrics", s.opts.Metrics.Handler().ServeHTTP)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -62,10 +64,13 @@ const maxHeaderWait = 10 * time.Second
 // its request's context does) and write their log lines.
 const cutOffWait = 2 * time.Second
 
-// loaded is one site with the handler built for it.
+// loaded is one site with the handler built for it. Its event streams end
+// when a site that lets other callers read them replaces it.
 type loaded struct {
-	site    *Site
-	handler http.Handler
+	site       *Site
+	handler    http.Handler
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -88,13 +93,35 @@ func New(opts Options) (*Server, error) {
 }
 
 // Swap makes site the one served from the next request on and returns the
-// previous one (nil the first time).
+// previous one (nil the first time). When site changes who may read the
+// event stream (clients, whitelist, events.public), the streams open end,
+// so that their callers connect again and are checked against site.
 func (s *Server) Swap(site *Site) *Site {
-	old := s.current.Swap(&loaded{site: site, handler: s.handler(site)})
+	l := &loaded{site: site}
+	prev := s.current.Load()
+	if prev != nil && sameStreamAccess(prev.site.Config, site.Config) {
+		l.streams, l.endStreams = prev.streams, prev.endStreams
+	} else {
+		l.streams, l.endStreams = context.WithCancel(s.streams)
+	}
+	l.handler = s.handler(site, l.streams)
+	old := s.current.Swap(l)
 	if old == nil {
 		return nil
 	}
+	if old.streams != l.streams {
+		old.endStreams()
+	}
 	return old.site
+}
+
+// sameStreamAccess says whether a and b let the same callers read the
+// event stream: the same client keys and addresses, browser origins and
+// events.public.
+func sameStreamAccess(a, b *config.Config) bool {
+	sameClient := func(x, y config.Client) bool { return x.KeySHA256 == y.KeySHA256 && slices.Equal(x.CIDRs, y.CIDRs) }
+	return maps.EqualFunc(a.Clients, b.Clients, sameClient) && slices.Equal(a.Whitelist, b.Whitelist) &&
+		a.Events.Public == b.Events.Public
 }
 
 func (s *Server) site() *Site { return s.current.Load().site }
@@ -111,7 +138,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.current.Load().handler.ServeHTTP(w, r)
 }
 
-// stream serves a long-lived reply that ends when the server shuts down.
 // eventsGuard serves h, the event stream, to the callers cfg lets read it.
 // The stream carries the records of every command, whatever checks the
 // endpoints' scripts make: with no client keys configured and events.public
@@ -138,13 +164,16 @@ func loopbackPeer(r *http.Request) bool {
 	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
-func (s *Server) stream(h http.Handler) http.HandlerFunc {
+// stream serves a long-lived reply that ends when the server shuts down,
+// or when ends does: when the site serving it is replaced by one that lets
+// other callers read the stream.
+func (s *Server) stream(ends context.Context, h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.streaming.Add(1)
 		defer s.streaming.Add(-1)
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
-		defer context.AfterFunc(s.streams, cancel)()
+		defer context.AfterFunc(ends, cancel)()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	}
 }
