@@ -10,6 +10,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -213,6 +214,14 @@ func (e *Engine) compileLibs() []error {
 	}
 	var errs []error
 	err := fs.WalkDir(e.opts.Lib, ".", func(p string, d fs.DirEntry, err error) error {
+		// Dotfiles and dotfolders are skipped, as in endpoints/: an
+		// editor's lock file (.#m.lua) or swap file is no module.
+		if p != "." && strings.HasPrefix(path.Base(p), ".") {
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if err != nil || d.IsDir() || path.Ext(p) != ".lua" {
 			return err
 		}
@@ -222,8 +231,14 @@ func (e *Engine) compileLibs() []error {
 			return nil
 		}
 		src, err := readFile(e.opts.Lib, p)
-		if err != nil {
-			return err
+		if err != nil { // a dangling symbolic link, say: the other modules still load
+			if pe, ok := errors.AsType[*fs.PathError](err); ok {
+				err = pe.Err
+			}
+			err = fmt.Errorf("read lib/%s: %w", p, err)
+			errs = append(errs, err)
+			e.brokenLibs[name] = err
+			return nil
 		}
 		proto, err := compile("lib/"+p, src)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"reflect"
 	"strings"
@@ -302,6 +303,26 @@ func TestRequire(t *testing.T) {
 	}
 	if _, err := run(t, e, "GET", "/bad", ""); !isStatus(err, 500) || !strings.Contains(err.Error(), `module "os" not found`) {
 		t.Errorf("require(os) err=%v, want module not found", err)
+	}
+}
+
+// TestRequireLibFilesItCannotRead: lib/'s dotfiles and dotfolders are
+// skipped, as endpoints/'s are (an editor's lock file .#m.lua is a dangling
+// symbolic link), and a module that cannot be read is named, at its path
+// from the service's folder, while the modules after it still load.
+func TestRequireLibFilesItCannotRead(t *testing.T) {
+	greet := &fstest.MapFile{Data: []byte(`return { hi = "hi" }`)}
+	dangling := &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte("user@host.1234:1700000000")}
+	uses := map[string]string{"r/r.execute.lua": `local g = require("greet"); return { GET = function(req, res) res:send(g.hi) end }`}
+	e := load(t, uses, Options{Lib: fstest.MapFS{"greet.lua": greet, ".#greet.lua": dangling,
+		".git/x.lua": &fstest.MapFile{Data: []byte("not lua (((")}}})
+	if resp, err := run(t, e, "GET", "/r", ""); err != nil || string(resp.Body) != "hi" {
+		t.Errorf("GET /r=%v %v, want hi", resp, err)
+	}
+	_, err := tryLoad(uses, Options{Lib: fstest.MapFS{"greet.lua": greet, "after.lua": dangling}})
+	if err == nil || !strings.Contains(err.Error(), "read lib/after.lua: file does not exist") ||
+		strings.Contains(err.Error(), "not found") {
+		t.Errorf("Load with lib/after.lua a dangling link: %v, want it named alone", err)
 	}
 }
 
