@@ -118,15 +118,7 @@ type tree struct {
 func (t *tree) sync() {
 	onDisk := map[string]os.FileInfo{}
 	for _, root := range t.roots {
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil
-			}
-			if fi, err := d.Info(); err == nil {
-				onDisk[p] = fi
-			}
-			return nil
-		})
+		walkDirs(root, func(p string, fi os.FileInfo) { onDisk[p] = fi })
 	}
 	live := map[string]bool{}
 	for _, p := range t.w.WatchList() {
@@ -149,6 +141,34 @@ func (t *tree) sync() {
 			t.dirs[p] = fi
 		}
 	}
+}
+
+// walkDirs calls fn with root and every folder under it, following links to
+// folders as the loader does (an endpoint folder may be one), so that an
+// edit in a linked folder reloads too; a folder reached again through a link
+// (a loop) is entered once.
+func walkDirs(root string, fn func(p string, fi os.FileInfo)) {
+	seen := map[string]bool{}
+	var walk func(p string)
+	walk = func(p string) {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.IsDir() {
+			return
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil || seen[real] {
+			return
+		}
+		seen[real] = true
+		fn(p, fi)
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			if e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+				walk(filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	walk(root)
 }
 
 // relevance returns what says whether a changed path can change the

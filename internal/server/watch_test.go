@@ -39,3 +39,43 @@ func TestWatcherSeesChangesFromNew(t *testing.T) {
 		t.Fatal("no reload for a change made after NewWatcher returned")
 	}
 }
+
+// TestWatcherSeesLinkedFolders: an edit in an endpoint folder that is a
+// link to a folder elsewhere, as the loader follows it, is reloaded. The
+// watches were set by a walk that did not follow links, so the edit went
+// unnoticed until another change reloaded the service. A link that loops
+// back is entered once.
+func TestWatcherSeesLinkedFolders(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(t.TempDir(), "ln")
+	for _, d := range []string{filepath.Join(dir, "endpoints"), elsewhere} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "endpoints", "ln")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "endpoints"), filepath.Join(elsewhere, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWatcher(dir, filepath.Join(dir, "config.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloaded := make(chan struct{}, 1)
+	go w.Run(t.Context(), func() {
+		select {
+		case reloaded <- struct{}{}:
+		default:
+		}
+	})
+	if err := os.WriteFile(filepath.Join(elsewhere, "ln.execute.lua"), []byte("return {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reloaded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reload for an edit in a linked endpoint folder")
+	}
+}
