@@ -263,9 +263,9 @@ func (e *Engine) compileProcessors() []error {
 			if !ok {
 				continue
 			}
-			src, err := readFile(e.opts.Endpoints, file)
+			src, err := router.ReadFile(e.opts.Endpoints, file)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("read %s: %w", file, err))
+				errs = append(errs, err)
 				continue
 			}
 			chunk, proto, err := compileChunk("endpoints/"+file, src)

@@ -782,3 +782,26 @@ func TestFailedHandlerClosureKeepsItsValues(t *testing.T) {
 		t.Errorf("the failed handler's closure reads %v, want first (or none, had its state been dropped)", got)
 	}
 }
+
+// TestProcessorItCannotRead: a processor or install file that the walk
+// found and Load cannot read is named once, as endpoints/<file>: it was
+// "read a/a.execute.lua: open a/a.execute.lua: …", relative to endpoints/
+// and twice.
+func TestProcessorItCannotRead(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a/a.execute.lua": {Data: []byte(handlerOf(`res:send("a")`))},
+		"a/a.install.lua": {Data: []byte(`return function() end`)},
+	}
+	table, err := router.Walk(fsys, testPhases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(fsys, "a/a.execute.lua") // gone, or unreadable, after the walk
+	delete(fsys, "a/a.install.lua")
+	_, err = Load(table, Options{Phases: testPhases, Endpoints: fsys})
+	for _, want := range []string{"read endpoints/a/a.execute.lua: file does not exist", "read endpoints/a/a.install.lua: file does not exist"} {
+		if err == nil || !strings.Contains(err.Error()+"\n", want+"\n") {
+			t.Errorf("Load()=%v, want an error line %q", err, want)
+		}
+	}
+}

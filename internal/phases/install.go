@@ -25,9 +25,9 @@ func (e *Engine) compileInstalls() []error {
 		if f.Install == "" {
 			continue
 		}
-		src, err := readFile(e.opts.Endpoints, f.Install)
+		src, err := router.ReadFile(e.opts.Endpoints, f.Install)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("read %s: %w", f.Install, err))
+			errs = append(errs, err)
 			continue
 		}
 		file := "endpoints/" + f.Install

@@ -1,13 +1,30 @@
 package router
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/minimi-go/minimi/internal/suggest"
 )
+
+// ReadFile reads the file name of the endpoints tree fsys (Table.Folders
+// name their files relative to it). Its error names the file as every other
+// error of the tree does, endpoints/<name>, once: "read
+// endpoints/notes/notes.execute.lua: permission denied".
+func ReadFile(fsys fs.FS, name string) ([]byte, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("read endpoints/%s: %w", name, err)
+	}
+	return data, nil
+}
 
 // The suffixes of a folder's non-processor files, after "<base>.".
 const (

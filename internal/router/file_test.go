@@ -2,8 +2,10 @@ package router
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestClassifyFile(t *testing.T) {
@@ -110,4 +112,19 @@ func FuzzClassifyFile(f *testing.F) {
 			t.Fatalf("classifyFile(%q, %q)=%+v, want it only for %q", base, name, k, want)
 		}
 	})
+}
+
+// TestReadFileNamesTheFile: a file of the tree that cannot be read is named
+// once, as endpoints/<name> like every other error of the tree: it was
+// "read todos/todos.execute.lua: open todos/todos.execute.lua: permission
+// denied", relative to endpoints/ and twice.
+func TestReadFileNamesTheFile(t *testing.T) {
+	fsys := fstest.MapFS{"a/a.execute.lua": {Data: []byte("return {}")}}
+	if data, err := ReadFile(fsys, "a/a.execute.lua"); err != nil || string(data) != "return {}" {
+		t.Errorf("ReadFile(a/a.execute.lua)=%q, %v", data, err)
+	}
+	_, err := ReadFile(fsys, "b/b.execute.lua")
+	if want := "read endpoints/b/b.execute.lua: file does not exist"; err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFile(b/b.execute.lua)=%v, want %q", err, want)
+	}
 }
