@@ -16,22 +16,7 @@ import (
 // its processors, then its curl commands (without the client key, which the
 // example's service has no clients for).
 func TestDocSignedTokens(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const first = "-- endpoints/login/login.execute.lua"
-	_, block, ok := strings.Cut(string(doc), "```lua\n"+first)
-	block, _, closed := strings.Cut(first+block, "\n```")
-	if !ok || !closed {
-		t.Fatalf("docs/security.md has no lua block starting %q", first)
-	}
-	files := map[string]string{}
-	for _, part := range strings.Split(block, "\n\n") {
-		head, _, _ := strings.Cut(part, "\n")
-		name, _, _ := strings.Cut(strings.TrimPrefix(head, "-- "), ":")
-		files[name] = part
-	}
+	files := docLuaFiles(t, "security.md", "-- endpoints/login/login.execute.lua")
 	cfg := config.DefaultConfig()
 	cfg.Auth.Secret = "a-test-secret-of-at-least-32-bytes"
 	ts := httptest.NewServer(newServer(t, files, cfg))
@@ -72,4 +57,27 @@ func request(t *testing.T, method, url, authorization, body string) (int, string
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// docLuaFiles returns the files of the lua block of docs/<doc> that starts
+// with the line first: each paragraph of the block is a file, named by its
+// first line ("-- endpoints/login/login.execute.lua: …").
+func docLuaFiles(t *testing.T, doc, first string) map[string]string {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(text), "```lua\n"+first)
+	block, _, closed := strings.Cut(first+block, "\n```")
+	if !ok || !closed {
+		t.Fatalf("docs/%s has no lua block starting %q", doc, first)
+	}
+	files := map[string]string{}
+	for _, part := range strings.Split(block, "\n\n") {
+		head, _, _ := strings.Cut(part, "\n")
+		name, _, _ := strings.Cut(strings.TrimPrefix(head, "-- "), ":")
+		files[name] = part
+	}
+	return files
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,27 +14,11 @@ import (
 // create, and put through stash.at, answer an id that no URL can carry as
 // they answer an id that is too long, a 422 problem at /id.
 func TestDocRoutableIDs(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "stash.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const first = "-- endpoints/files/files.execute.lua"
-	_, block, ok := strings.Cut(string(doc), "```lua\n"+first)
-	block, _, closed := strings.Cut(first+block, "\n```")
-	if !ok || !closed {
-		t.Fatalf("docs/stash.md has no lua block starting %q", first)
-	}
-	files := map[string]string{
-		"endpoints/files/files.schema.json": `{"schema": {"type": "object"}}`,
-		"endpoints/put/put.execute.lua": `return { PUT = function(req, res)
+	files := docLuaFiles(t, "stash.md", "-- endpoints/files/files.execute.lua")
+	files["endpoints/files/files.schema.json"] = `{"schema": {"type": "object"}}`
+	files["endpoints/put/put.execute.lua"] = `return { PUT = function(req, res)
 			res:json(stash.at("/files"):put(req.query.id, req.body))
-		end }`,
-	}
-	for _, part := range strings.Split(block, "\n\n") {
-		head, _, _ := strings.Cut(part, "\n")
-		name, _, _ := strings.Cut(strings.TrimPrefix(head, "-- "), ":")
-		files[name] = part
-	}
+		end }`
 	ts, _ := serveLogged(t, files)
 
 	if status, body := request(t, "POST", ts.URL+"/files", "", `{"id":"docs/a.txt"}`); status != 201 || !strings.Contains(body, `"id":"docs/a.txt"`) {
