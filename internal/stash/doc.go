@@ -55,8 +55,10 @@
 // committer, or Set.Commit without a log). Begin opens the default store's
 // write transaction, which Tx exposes so the log can append in it. Apply
 // checks a change set against the current state, including earlier Apply
-// calls of the same Writer - every base version must be current and every
-// unique value free, or the call fails with a *ConflictError - and writes it;
+// calls of the same Writer - every base version must be current (a record
+// deleted at its base version is not: the write was based on the record, not
+// on its delete) and every unique value free, or the call fails with a
+// *ConflictError - and writes it;
 // a failed call leaves nothing behind and earlier calls stand. Commit commits
 // the default store first (one fsync for the whole group), then the other
 // stores the group wrote to. Readers never see part of a group: each store

@@ -36,6 +36,10 @@ type Change struct {
 	// encoded by the session on the request's goroutine so that the single
 	// committer only copies it; nil for a change decoded from the log.
 	stored []byte
+	// gone says that Base is the version the record was deleted at, not
+	// that of a stored record: a delete committed in between leaves the
+	// version as it was, so the version alone cannot tell them apart.
+	gone bool
 }
 
 // RecordJSON returns Record's JSON as the store keeps it, or nil when the
@@ -76,11 +80,18 @@ type Session struct {
 	changes  []Change
 	bytes    int                    // the stored size of the changes' records
 	pend     map[pendingKey]pending // the records the session wrote
-	// reads holds, for a session that can write, the version of each
-	// record it read from the store, as it first read it (0: there was
-	// none). A write to a record that another command changed since is a
-	// conflict: it would be based on a state this one did not see.
-	reads map[pendingKey]int
+	// reads holds, for a session that can write, the state of each record
+	// it read from the store, as it first read it. A write to a record that
+	// another command changed or deleted since is a conflict: it would be
+	// based on a state this one did not see.
+	reads map[pendingKey]seen
+}
+
+// seen is a record's state as a session read it: its version, or the
+// version it was deleted at (0: there never was one) when !exists.
+type seen struct {
+	version int
+	exists  bool
 }
 
 // pendingKey names a record: its collection path and id.
@@ -187,7 +198,7 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 	}
 	// stored hands fn a record in its stored form (version, then JSON).
 	stored := func(raw []byte) error {
-		ss.noteRead(c, id, storedVersion(raw))
+		ss.noteRead(c, id, seen{storedVersion(raw), true})
 		return fn(raw[8:], storedVersion(raw), drop)
 	}
 	rc := c.store.cache
@@ -203,7 +214,7 @@ func (ss *Session) GetJSON(coll, id string, o ReadOptions, fn func(doc []byte, v
 		raw := loadRaw(tx, c, id)
 		if raw == nil {
 			if !ss.readOnly {
-				ss.noteRead(c, id, deletedVersion(tx, c, id))
+				ss.noteRead(c, id, seen{deletedVersion(tx, c, id), false})
 			}
 			return nil
 		}
@@ -401,17 +412,18 @@ func (ss *Session) current(c *Collection, id string, forWrite bool) (Record, int
 	if err != nil {
 		return nil, 0, err
 	}
-	if was, ok := ss.reads[pendingKey{c.path, id}]; ok && forWrite && was != ver {
+	now := seen{ver, rec != nil}
+	if was, ok := ss.reads[pendingKey{c.path, id}]; ok && forWrite && was != now {
 		return nil, 0, &ConflictError{Collection: c.path, ID: id,
-			Err: fmt.Errorf("%w: %s since this request read it", ErrConflict, changedSince(was, ver))}
+			Err: fmt.Errorf("%w: %s since this request read it", ErrConflict, changedSince(was, now))}
 	}
-	ss.noteRead(c, id, ver)
+	ss.noteRead(c, id, now)
 	return rec, ver, nil
 }
 
-// noteRead records that a session that can write read version ver of the
-// stored record id (0: there was none), unless it read that record before.
-func (ss *Session) noteRead(c *Collection, id string, ver int) {
+// noteRead records that a session that can write read the record id in
+// state st, unless it read that record before.
+func (ss *Session) noteRead(c *Collection, id string, st seen) {
 	if ss.readOnly {
 		return
 	}
@@ -420,20 +432,20 @@ func (ss *Session) noteRead(c *Collection, id string, ver int) {
 		return
 	}
 	if ss.reads == nil {
-		ss.reads = map[pendingKey]int{}
+		ss.reads = map[pendingKey]seen{}
 	}
-	ss.reads[k] = ver
+	ss.reads[k] = st
 }
 
-// changedSince says how a record went from version was to now.
-func changedSince(was, now int) string {
+// changedSince says how a record went from state was to now.
+func changedSince(was, now seen) string {
 	switch {
-	case was == 0:
-		return fmt.Sprintf("another command created it (version %d)", now)
-	case now == 0:
-		return fmt.Sprintf("another command deleted it (it was at version %d)", was)
+	case !was.exists && now.exists:
+		return fmt.Sprintf("another command created it (version %d)", now.version)
+	case was.exists && !now.exists:
+		return fmt.Sprintf("another command deleted it (it was at version %d)", was.version)
 	}
-	return fmt.Sprintf("another command changed it from version %d to %d", was, now)
+	return fmt.Sprintf("another command changed it from version %d to %d", was.version, now.version)
 }
 
 // write finishes a create, put or patch: transforms and validates fields,
@@ -463,7 +475,8 @@ func (ss *Session) write(op string, c *Collection, id string, base int, cur Reco
 	}
 	// The change and the pending state share rec: neither is ever modified
 	// (current hands out copies).
-	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: rec, stored: stored}, rec)
+	ss.record(c, Change{Op: op, Stash: c.path, ID: id, Version: base + 1, Base: base, Record: rec, stored: stored,
+		gone: cur == nil && base > 0}, rec)
 	return ss.out(c, Record(cloneMap(rec)), false), nil
 }
 

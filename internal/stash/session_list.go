@@ -35,7 +35,7 @@ func (ss *Session) List(coll string, o ListOptions) ([]Record, error) {
 	for _, rec := range out { // what the caller sees of the store, not what the limit cut
 		if id, _ := rec[FieldID].(string); !ss.wrote(c.path, id) {
 			ver, _ := rec[FieldVersion].(int)
-			ss.noteRead(c, id, ver)
+			ss.noteRead(c, id, seen{ver, true})
 		}
 	}
 	if !o.Hidden {

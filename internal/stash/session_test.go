@@ -740,6 +740,83 @@ func ignoreNotFound(err error) error {
 // TestSchemaNamesID: a schema that names "id" (in properties or required)
 // validates the record's id like any field; one that does not never sees
 // it, so "additionalProperties": false needs no "id" property.
+// TestWriteAfterAnotherDelete: a delete keeps the version the record was at,
+// yet a write based on the record as it stood is a conflict once another
+// command deleted it, whether the delete came after this request read the
+// record or after it wrote it: a put must not bring the record back.
+func TestWriteAfterAnotherDelete(t *testing.T) {
+	writes := map[string]func(ss *Session) error{
+		"put": func(ss *Session) error { _, err := ss.Put("/notes", "a", Record{"title": "mine"}); return err },
+		"patch": func(ss *Session) error {
+			_, err := ss.Patch("/notes", "a", Record{"n": 1}, AnyVersion)
+			return err
+		},
+		"create": func(ss *Session) error { _, err := ss.Create("/notes", Record{"id": "a", "title": "mine"}); return err },
+		"delete": func(ss *Session) error { _, err := ss.Delete("/notes", "a", AnyVersion); return err },
+	}
+	setUp := func(t *testing.T) *Set {
+		s := notesSet(t)
+		seed := s.Session()
+		if _, err := seed.Put("/notes", "a", Record{"title": "first"}); err != nil {
+			t.Fatal(err)
+		}
+		commit(t, s, seed)
+		return s
+	}
+	deleteA := func(t *testing.T, s *Set) {
+		other := s.Session()
+		if ok, err := other.Delete("/notes", "a", AnyVersion); !ok || err != nil {
+			t.Fatalf("Delete()=%v, %v", ok, err)
+		}
+		commit(t, s, other)
+	}
+	for name, write := range writes {
+		t.Run("read, deleted, "+name, func(t *testing.T) {
+			s := setUp(t)
+			mine := s.Session()
+			if _, err := mine.Get("/notes", "a", ReadOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			deleteA(t, s)
+			if err := write(mine); !errors.Is(err, ErrConflict) ||
+				!strings.Contains(err.Error(), "another command deleted it (it was at version 1) since this request read it") {
+				t.Errorf("%s=%v, want a conflict that says another command deleted it", name, err)
+			}
+		})
+	}
+	for _, name := range []string{"put", "patch", "delete"} {
+		t.Run(name+", deleted, commit", func(t *testing.T) {
+			s := setUp(t)
+			mine := s.Session()
+			if err := writes[name](mine); err != nil {
+				t.Fatal(err)
+			}
+			deleteA(t, s)
+			if _, err := s.Commit(mine); !errors.Is(err, ErrConflict) ||
+				!strings.Contains(err.Error(), "record was deleted at version 1, the write was based on it") {
+				t.Errorf("Commit()=%v, want a conflict that says the record was deleted", err)
+			}
+			if _, err := s.Session().Get("/notes", "a", ReadOptions{}); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get() after the conflict=%v, want the record still deleted", err)
+			}
+		})
+	}
+	// A write based on the delete itself goes on from its version.
+	t.Run("deleted, read, put", func(t *testing.T) {
+		s := setUp(t)
+		deleteA(t, s)
+		mine := s.Session()
+		if _, err := mine.Get("/notes", "a", ReadOptions{}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get()=%v, want not found", err)
+		}
+		rec, err := mine.Put("/notes", "a", Record{"title": "again"})
+		if err != nil || rec[FieldVersion] != 2 {
+			t.Fatalf("Put()=%v, %v, want version 2", rec, err)
+		}
+		commit(t, s, mine)
+	})
+}
+
 func TestSchemaNamesID(t *testing.T) {
 	tests := []struct {
 		name, schema string

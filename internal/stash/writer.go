@@ -323,6 +323,10 @@ func checkCurrent(tx kvTx, c *Collection, ch *Change) (old []byte, err error) {
 		return nil, &ConflictError{Collection: c.path, ID: ch.ID,
 			Err: fmt.Errorf("%w: record is at version %d, the write was based on %d", ErrConflict, cur, ch.Base)}
 	}
+	if old == nil && cur > 0 && !ch.gone { // a delete left the version as the write saw it
+		return nil, &ConflictError{Collection: c.path, ID: ch.ID,
+			Err: fmt.Errorf("%w: record was deleted at version %d, the write was based on it", ErrConflict, cur)}
+	}
 	if ch.Op == OpDelete {
 		return old, nil
 	}
