@@ -117,8 +117,8 @@ type tree struct {
 // folder not watched yet.
 func (t *tree) sync() {
 	onDisk := map[string]os.FileInfo{}
-	for _, root := range t.roots {
-		walkDirs(root, func(p string, fi os.FileInfo) { onDisk[p] = fi })
+	for i, root := range t.roots {
+		walkDirs(root, i == 0, func(p string, fi os.FileInfo) { onDisk[p] = fi })
 	}
 	live := map[string]bool{}
 	for _, p := range t.w.WatchList() {
@@ -143,11 +143,13 @@ func (t *tree) sync() {
 	}
 }
 
-// walkDirs calls fn with root and every folder under it, following links to
-// folders as the loader does (an endpoint folder may be one), so that an
-// edit in a linked folder reloads too; a folder reached again through a link
+// walkDirs calls fn with root and every folder under it that the loader
+// reads: none whose name starts with a dot, and, with links (endpoints/,
+// where an endpoint folder may be a link to one elsewhere), the folders
+// that links lead to, so that an edit in a linked folder reloads too. lib/
+// is read without following links. A folder reached again through a link
 // (a loop) is entered once.
-func walkDirs(root string, fn func(p string, fi os.FileInfo)) {
+func walkDirs(root string, links bool, fn func(p string, fi os.FileInfo)) {
 	seen := map[string]bool{}
 	var walk func(p string)
 	walk = func(p string) {
@@ -163,7 +165,10 @@ func walkDirs(root string, fn func(p string, fi os.FileInfo)) {
 		fn(p, fi)
 		entries, _ := os.ReadDir(p)
 		for _, e := range entries {
-			if e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if e.IsDir() || links && e.Type()&fs.ModeSymlink != 0 {
 				walk(filepath.Join(p, e.Name()))
 			}
 		}

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -44,7 +47,8 @@ func TestWatcherSeesChangesFromNew(t *testing.T) {
 // link to a folder elsewhere, as the loader follows it, is reloaded. The
 // watches were set by a walk that did not follow links, so the edit went
 // unnoticed until another change reloaded the service. A link that loops
-// back is entered once.
+// back is entered once, and links the loader does not follow (a dot-named
+// one, any under lib/) are not.
 func TestWatcherSeesLinkedFolders(t *testing.T) {
 	dir := t.TempDir()
 	elsewhere := filepath.Join(t.TempDir(), "ln")
@@ -59,9 +63,28 @@ func TestWatcherSeesLinkedFolders(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "endpoints"), filepath.Join(elsewhere, "loop")); err != nil {
 		t.Fatal(err)
 	}
+	// Links the loader does not follow, into a tree of 50 folders: a
+	// dot-named one under endpoints/ and any under lib/.
+	big := t.TempDir()
+	for i := range 50 {
+		if err := os.MkdirAll(filepath.Join(big, fmt.Sprint(i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{filepath.Join(dir, "endpoints", ".snap"), filepath.Join(dir, "lib", "big")} {
+		if err := os.Symlink(big, l); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w, err := NewWatcher(dir, filepath.Join(dir, "config.json"), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := len(w.t.dirs); n != 3 { // endpoints, endpoints/ln, lib, and nothing of big
+		t.Errorf("%d folders watched, want 3 (endpoints, endpoints/ln, lib): %v", n, slices.Sorted(maps.Keys(w.t.dirs)))
 	}
 	reloaded := make(chan struct{}, 1)
 	go w.Run(t.Context(), func() {
