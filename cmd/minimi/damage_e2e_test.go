@@ -176,6 +176,10 @@ func TestServeRefusesStoreAheadOfLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused("store notes.db has applied events up to seq 3, but the event log in minimi.db ends at seq 1: ")
+	if err := os.WriteFile(logFile, nil, 0o600); err != nil { // cut to zero bytes
+		t.Fatal(err)
+	}
+	refused("store notes.db has applied events up to seq 3, but the event log in minimi.db ends at seq 0: ")
 	if err := os.Remove(logFile); err != nil {
 		t.Fatal(err)
 	}

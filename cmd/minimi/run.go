@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -192,10 +193,11 @@ func checkStores(dir string, cfg *config.Config, spec *server.Spec) ([]string, e
 
 // storesAhead is the error serve stops with on a store that has applied
 // events past the end of the event log (stash.AheadError), for each such
-// store of opts; a missing minimi.db is an empty log.
+// store of opts; a missing or empty minimi.db (cut to zero bytes) is an
+// empty log, as serve reads it.
 func storesAhead(opts stash.Options) error {
 	var head uint64
-	if err := checkDataDir(opts.DataDir); err == nil {
+	if fi, err := os.Stat(filepath.Join(opts.DataDir, stash.DefaultFile)); err == nil && fi.Size() > 0 {
 		db, err := stash.OpenLogReadOnly(opts.DataDir, opts.Timeout)
 		if err != nil {
 			return err

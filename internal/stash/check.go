@@ -21,7 +21,7 @@ import (
 // collection whose indexed or unique fields are not the ones its store
 // recorded has its records scanned for two that share a value of a unique
 // field. A memory store (it has no file) and a file that does not exist
-// yet are skipped. It returns the files it checked, and an error for each
+// yet, or is empty, are skipped. It returns the files it checked, and an error for each
 // one that is damaged, wrapping ErrDamaged and naming it, and for each
 // collection that Reindex would stop on, naming the file and wrapping what
 // Reindex would return (a *ConflictError for a shared unique value), and
@@ -44,7 +44,7 @@ func CheckFiles(opts Options) ([]string, error) {
 		if sp.Driver != DriverBbolt {
 			continue
 		}
-		if _, err := os.Stat(st.path); errors.Is(err, fs.ErrNotExist) {
+		if notStarted(st.path) {
 			continue
 		}
 		// The files stay open (and locked) until all are checked, so that
@@ -85,6 +85,14 @@ func CheckFiles(opts Options) ([]string, error) {
 	return files, errors.Join(errs...)
 }
 
+// notStarted says whether the store file at path does not exist or is
+// empty (cut to zero bytes): Open makes it a new store, with nothing to
+// check.
+func notStarted(path string) bool {
+	fi, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() == 0
+}
+
 // StoresAhead returns an AheadError for each bbolt store of opts that holds
 // a collection of opts.Collections and has applied events past head, the
 // last seq of the event log beside it, which Open of the event log refuses.
@@ -101,7 +109,7 @@ func StoresAhead(opts Options, head uint64) error {
 		if sp.Driver != DriverBbolt || !holds[sp.Name] {
 			continue
 		}
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if notStarted(path) {
 			continue
 		}
 		db, err := openBolt(path, sp.Name == "", &bbolt.Options{ReadOnly: true, Timeout: cmp.Or(opts.Timeout, DefaultTimeout)})
