@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,9 +213,27 @@ func (o *Outbox) send(ctx context.Context, evs []*Event) error {
 		if err := o.waitConnected(ctx); err != nil {
 			return err
 		}
+		before := o.nc.LastError()
 		err := o.publish(evs)
 		if err == nil {
 			err = o.nc.FlushTimeout(o.opts.FlushTimeout)
+		}
+		if err == nil {
+			err = o.refused(before, evs)
+		}
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			if len(evs) > 1 { // again one at a time, to learn which were refused
+				for i := range evs {
+					if err := o.send(ctx, evs[i:i+1]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			o.skipped.Add(1)
+			o.log.Error("event cannot be published, skipped", logKeySeq, evs[0].Seq,
+				logKeySubject, Subject(evs[0].Service, evs[0].Command.Path), logKeyError, err)
+			err = nil
 		}
 		if err == nil {
 			last := evs[len(evs)-1].Seq
@@ -233,6 +252,23 @@ func (o *Outbox) send(ctx context.Context, evs []*Event) error {
 			return err
 		}
 	}
+}
+
+// refused returns the permissions violation the server reported, since the
+// connection's last error was before, for a publish on the subject of one
+// of evs. The server reports it before it answers the flush, and drops the
+// message: the connection's user may not publish there.
+func (o *Outbox) refused(before error, evs []*Event) error {
+	err := o.nc.LastError()
+	if err == nil || err == before || !errors.Is(err, nats.ErrPermissionViolation) {
+		return nil
+	}
+	for _, ev := range evs {
+		if strings.Contains(err.Error(), `Publish to "`+Subject(ev.Service, ev.Command.Path)+`"`) {
+			return err
+		}
+	}
+	return nil
 }
 
 // publish queues each event on the connection. An event over the server's

@@ -23,6 +23,7 @@ import (
 	"github.com/minimi-go/minimi/internal/bus"
 	"github.com/minimi-go/minimi/internal/bus/bustest"
 	"github.com/minimi-go/minimi/internal/stash"
+	"github.com/minimi-go/minimi/internal/syncbuf"
 )
 
 // runNATS starts an embedded nats-server on a random port.
@@ -432,6 +433,42 @@ func TestCursorStore(t *testing.T) {
 		}
 		if got := s.log.storedCursor(name); got != want {
 			t.Fatalf("storedCursor(%s)=%d, want %d", name, got, want)
+		}
+	}
+}
+
+// TestOutboxPermissionDenied: an event the server refuses to take from the
+// outbox's user (a publish permission) is counted and logged as skipped,
+// like one it can never take, and not passed over in silence as if sent.
+func TestOutboxPermissionDenied(t *testing.T) {
+	opts := bustest.Options(t)
+	opts.Users = []*server.User{
+		{Username: "pub", Password: "pub", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{Subject("test", "/secret")}}}},
+		{Username: "sub", Password: "sub"},
+	}
+	ns := bustest.Server(t, opts)
+	s := newService(t, Options{})
+	sub := listen(t, connect(t, ns.ClientURL(), nats.UserInfo("sub", "sub")))
+	for _, p := range []string{"/open", "/secret", "/open"} {
+		commit(t, s.log, s.set, p, func(*stash.Session) error { return nil })
+	}
+	var logs syncbuf.Buffer
+	ob := runOutbox(t, s.log, connect(t, ns.ClientURL(), nats.UserInfo("pub", "pub"),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})), OutboxOptions{Logger: textLogger(&logs)})
+	waitFor(t, "all confirmed", func() bool { return ob.Sent() == 3 })
+	if ob.Skipped() != 1 || !strings.Contains(logs.String(), "seq=2") || !strings.Contains(logs.String(), "Permissions Violation") {
+		t.Fatalf("Skipped()=%d, want 1, and the log to name event 2 and the refusal:\n%s", ob.Skipped(), logs.String())
+	}
+	var last uint64
+	for last < 3 {
+		m, err := sub.NextMsg(30 * time.Second)
+		if err != nil {
+			t.Fatalf("NextMsg()=%v after event %d", err, last)
+		}
+		last = msgSeq(t, m)
+		if last == 2 {
+			t.Fatal("event 2 arrived on a subject the outbox may not publish on")
 		}
 	}
 }
