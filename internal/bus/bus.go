@@ -156,6 +156,16 @@ func (b *Bus) connOptions(name string) []nats.Option {
 				b.log.Warn("nats disconnected", logKeyError, err)
 			}
 		}),
+		// An error the server reports on its own (a publish or a
+		// subscription its permissions refuse, a slow consumer) is a log
+		// line like any other: nats.go would write it to stderr as text.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				b.log.Warn("nats error", logKeyError, err, "subscription", sub.Subject)
+				return
+			}
+			b.log.Warn("nats error", logKeyError, err)
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("nats reconnected", logKeyURL, config.RedactURLs(nc.ConnectedUrl()))
 		}),

@@ -253,3 +253,34 @@ func TestStartHidesSecret(t *testing.T) {
 		t.Errorf("Start()=%v, want the URL without its password", err)
 	}
 }
+
+// TestAsyncErrorLogged: an error the server reports on its own (here a
+// publish its permissions refuse) is a WARN line of the bus's log, not
+// plain text that nats.go writes to stderr between the JSON lines.
+func TestAsyncErrorLogged(t *testing.T) {
+	opts := bustest.Options(t)
+	opts.Users = []*server.User{{Username: "u", Password: "p", Permissions: &server.Permissions{
+		Publish: &server.SubjectPermission{Deny: []string{"denied.>"}}}}}
+	ns := bustest.Server(t, opts)
+	var logs syncbuf.Buffer
+	url := "nats://u:p@" + strings.TrimPrefix(ns.ClientURL(), "nats://")
+	b, err := Start(Options{Enabled: true, URL: url, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("Start()=%v", err)
+	}
+	defer b.Close()
+	if err := b.Conn().Publish("denied.x", nil); err != nil {
+		t.Fatalf("Publish()=%v", err)
+	}
+	if err := b.Conn().Flush(); err != nil {
+		t.Fatalf("Flush()=%v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if s := logs.String(); strings.Contains(s, `"level":"WARN","msg":"nats error"`) && strings.Contains(s, `denied.x`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no WARN line for the refused publish in the log:\n%s", logs.String())
+		}
+	}
+}
