@@ -64,7 +64,7 @@ func NewOutboxCollector(o *eventsource.Outbox) *OutboxCollector {
 		outbox:   o,
 		lag:      prometheus.NewDesc(nameOutboxLag, "Committed events that NATS has not confirmed yet.", nil, nil),
 		sent:     prometheus.NewDesc(nameOutboxSent, "Seq of the last event NATS confirmed.", nil, nil),
-		skipped:  prometheus.NewDesc(nameOutboxSkipped, "Events NATS refused for good (a subject it cannot take, or an outline over its max_payload) and the outbox passed over.", nil, nil),
+		skipped:  prometheus.NewDesc(nameOutboxSkipped, "Events NATS refused for good (a subject it cannot take or that its permissions deny, or an outline over its max_payload) and the outbox passed over.", nil, nil),
 		outlined: prometheus.NewDesc(nameOutboxOutlined, "Events over the NATS server's max_payload, sent without their records and emitted data.", nil, nil),
 	}
 }
