@@ -230,12 +230,8 @@ func (e *Engine) compileLibs() []error {
 			errs = append(errs, &ScriptError{File: "lib/" + p, Err: errors.New("file name is not a module name")})
 			return nil
 		}
-		src, err := readFile(e.opts.Lib, p)
+		src, err := router.ReadFile(e.opts.Lib, "lib", p)
 		if err != nil { // a dangling symbolic link, say: the other modules still load
-			if pe, ok := errors.AsType[*fs.PathError](err); ok {
-				err = pe.Err
-			}
-			err = fmt.Errorf("read lib/%s: %w", p, err)
 			errs = append(errs, err)
 			e.brokenLibs[name] = err
 			return nil
@@ -263,7 +259,7 @@ func (e *Engine) compileProcessors() []error {
 			if !ok {
 				continue
 			}
-			src, err := router.ReadFile(e.opts.Endpoints, file)
+			src, err := router.ReadFile(e.opts.Endpoints, "endpoints", file)
 			if err != nil {
 				errs = append(errs, err)
 				continue

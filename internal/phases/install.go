@@ -25,7 +25,7 @@ func (e *Engine) compileInstalls() []error {
 		if f.Install == "" {
 			continue
 		}
-		src, err := router.ReadFile(e.opts.Endpoints, f.Install)
+		src, err := router.ReadFile(e.opts.Endpoints, "endpoints", f.Install)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"sort"
 	"strconv"
@@ -393,9 +392,4 @@ func splitPosition(msg string) (file string, line int, rest string, ok bool) {
 		return "", 0, msg, false
 	}
 	return head[:j], n, msg[i+2:], true
-}
-
-// readFile reads a file of fsys for compiling.
-func readFile(fsys fs.FS, name string) ([]byte, error) {
-	return fs.ReadFile(fsys, name)
 }

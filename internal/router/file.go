@@ -11,17 +11,18 @@ import (
 	"github.com/minimi-go/minimi/internal/suggest"
 )
 
-// ReadFile reads the file name of the endpoints tree fsys (Table.Folders
-// name their files relative to it). Its error names the file as every other
-// error of the tree does, endpoints/<name>, once: "read
-// endpoints/notes/notes.execute.lua: permission denied".
-func ReadFile(fsys fs.FS, name string) ([]byte, error) {
+// ReadFile reads the file name of fsys, the folder dir of a service
+// ("endpoints", whose Table.Folders name their files relative to it, or
+// "lib"). Its error names the file as every other error of the service
+// does, dir/name, once: "read endpoints/notes/notes.execute.lua:
+// permission denied".
+func ReadFile(fsys fs.FS, dir, name string) ([]byte, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		if pe, ok := errors.AsType[*fs.PathError](err); ok {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("read endpoints/%s: %w", name, err)
+		return nil, fmt.Errorf("read %s/%s: %w", dir, name, err)
 	}
 	return data, nil
 }

@@ -120,10 +120,10 @@ func FuzzClassifyFile(f *testing.F) {
 // denied", relative to endpoints/ and twice.
 func TestReadFileNamesTheFile(t *testing.T) {
 	fsys := fstest.MapFS{"a/a.execute.lua": {Data: []byte("return {}")}}
-	if data, err := ReadFile(fsys, "a/a.execute.lua"); err != nil || string(data) != "return {}" {
+	if data, err := ReadFile(fsys, "endpoints", "a/a.execute.lua"); err != nil || string(data) != "return {}" {
 		t.Errorf("ReadFile(a/a.execute.lua)=%q, %v", data, err)
 	}
-	_, err := ReadFile(fsys, "b/b.execute.lua")
+	_, err := ReadFile(fsys, "endpoints", "b/b.execute.lua")
 	if want := "read endpoints/b/b.execute.lua: file does not exist"; err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadFile(b/b.execute.lua)=%v, want %q", err, want)
 	}

@@ -239,7 +239,7 @@ func (s *Spec) readStashes(endpoints fs.FS) []error {
 			continue
 		}
 		seen[f.URL] = f.Schema
-		data, err := router.ReadFile(endpoints, f.Schema)
+		data, err := router.ReadFile(endpoints, "endpoints", f.Schema)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -261,7 +261,7 @@ func (s *Spec) readStashes(endpoints fs.FS) []error {
 }
 
 func readStore(endpoints fs.FS, f *router.Folder) (stash.StoreSpec, error) {
-	data, err := router.ReadFile(endpoints, f.Stash)
+	data, err := router.ReadFile(endpoints, "endpoints", f.Stash)
 	if err != nil {
 		return stash.StoreSpec{}, err
 	}

@@ -37,8 +37,7 @@ func CheckFiles(opts Options) ([]string, error) {
 	var homes map[string]string // nil: minimi.db is missing or damaged
 	applied := map[string]uint64{}
 	stores := map[string]*store{}
-	specs := append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...)
-	for _, sp := range specs {
+	for _, sp := range opts.allStores() {
 		st := &store{name: sp.Name, spec: sp, path: filepath.Join(opts.DataDir, sp.File)}
 		stores[sp.Name] = st
 		if sp.Driver != DriverBbolt {
@@ -104,7 +103,7 @@ func StoresAhead(opts Options, head uint64) error {
 		holds[cs.Store] = true
 	}
 	var errs []error
-	for _, sp := range append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...) {
+	for _, sp := range opts.allStores() {
 		path := filepath.Join(opts.DataDir, sp.File)
 		if sp.Driver != DriverBbolt || !holds[sp.Name] {
 			continue

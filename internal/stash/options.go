@@ -50,6 +50,11 @@ type Options struct {
 	Fresh bool
 }
 
+// allStores returns the default store's spec, then those of opts.Stores.
+func (opts Options) allStores() []StoreSpec {
+	return append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...)
+}
+
 // StoreSpec is where the collections of a folder's subtree live.
 type StoreSpec struct {
 	// Name is the URL of the folder that declares the store ("/notes").

@@ -57,8 +57,7 @@ func Open(opts Options) (*Set, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("open stash: %w", err)
 	}
-	specs := append([]StoreSpec{{Name: "", File: DefaultFile, Driver: DriverBbolt}}, opts.Stores...)
-	for _, sp := range specs {
+	for _, sp := range opts.allStores() {
 		st, err := openStore(opts, sp)
 		if err != nil {
 			_ = s.closeStores()
