@@ -1,6 +1,7 @@
 package stash
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -54,8 +55,60 @@ type boltTx struct {
 
 // openBucket is a bucket of the transaction and its bucket id.
 type openBucket struct {
-	id string
-	b  *bbolt.Bucket
+	id    string
+	b     *bbolt.Bucket
+	puts  putKind // where the transaction's puts went in b
+	floor []byte  // the key endKeys before ceil (nil: none so far back)
+	ceil  []byte  // the first key at or after the first put's (nil: none)
+}
+
+// putKind tells where a write transaction's puts went in a bucket.
+type putKind uint8
+
+const (
+	putsNone   putKind = iota // no put yet
+	putsOneGap                // every put went after floor and at or before ceil
+	putsMixed                 // some put went elsewhere
+)
+
+// endKeys is how many keys before a gap between two keys count as part of
+// it: a few pages of records. Generated ids grow, but a command whose id
+// came first can commit a round later than one whose id came after it, and
+// so put its record just before the last new one.
+const endKeys = 64
+
+// notePut records a put of key into ob. While every put of the transaction
+// goes into one gap between the keys ob held (at its end, or before other
+// keys, as ids that grow do: generated ids, and the index entries of one
+// value for them), ob's split pages fill to the brim: later keys will go
+// into that gap again, after these, so a page split half full, as bbolt
+// splits for inserts anywhere, would stay half empty, and each commit would
+// write more pages. A put anywhere else brings back bbolt's default for the
+// transaction.
+func (ob *openBucket) notePut(key []byte) {
+	switch ob.puts {
+	case putsMixed:
+		return
+	case putsNone:
+		c := ob.b.Cursor()
+		k, _ := c.Seek(key)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			ob.ceil = k
+			k, _ = c.Prev()
+		}
+		for i := 1; i < endKeys && k != nil; i++ {
+			k, _ = c.Prev()
+		}
+		ob.floor = k
+		ob.puts = putsOneGap
+		ob.b.FillPercent = 1.0
+	}
+	if (ob.floor != nil && bytes.Compare(key, ob.floor) <= 0) || (ob.ceil != nil && bytes.Compare(key, ob.ceil) > 0) {
+		ob.puts = putsMixed
+		ob.b.FillPercent = bbolt.DefaultFillPercent
+	}
 }
 
 var _ kvTx = (*boltTx)(nil)
@@ -66,25 +119,27 @@ func newBoltTx(tx *bbolt.Tx) *boltTx {
 	return t
 }
 
-// found returns the bucket of id found earlier, or nil.
-func (t *boltTx) found(id string) *bbolt.Bucket {
-	for _, ob := range t.buckets {
-		if ob.id == id {
-			return ob.b
+// found returns the bucket of id found earlier, or nil. The pointer is
+// valid until the next keep.
+func (t *boltTx) found(id string) *openBucket {
+	for i := range t.buckets {
+		if t.buckets[i].id == id {
+			return &t.buckets[i]
 		}
 	}
 	return nil
 }
 
 // keep remembers bk as the bucket of id, which found does not know yet.
-func (t *boltTx) keep(id string, bk *bbolt.Bucket) {
-	t.buckets = append(t.buckets, openBucket{id, bk})
+func (t *boltTx) keep(id string, bk *bbolt.Bucket) *openBucket {
+	t.buckets = append(t.buckets, openBucket{id: id, b: bk})
+	return &t.buckets[len(t.buckets)-1]
 }
 
-// lookup returns the bbolt bucket for b, or nil if it does not exist.
-func (t *boltTx) lookup(b bucket) *bbolt.Bucket {
-	if bk := t.found(b.id); bk != nil {
-		return bk
+// lookup returns the bucket for b, or nil if it does not exist.
+func (t *boltTx) lookup(b bucket) *openBucket {
+	if ob := t.found(b.id); ob != nil {
+		return ob
 	}
 	bk := t.tx.Bucket([]byte(topBucket))
 	for _, n := range b.names {
@@ -93,16 +148,16 @@ func (t *boltTx) lookup(b bucket) *bbolt.Bucket {
 		}
 		bk = bk.Bucket([]byte(n))
 	}
-	if bk != nil {
-		t.keep(b.id, bk)
+	if bk == nil {
+		return nil
 	}
-	return bk
+	return t.keep(b.id, bk)
 }
 
-// create returns the bbolt bucket for b, creating it and its parents.
-func (t *boltTx) create(b bucket) (*bbolt.Bucket, error) {
-	if bk := t.lookup(b); bk != nil {
-		return bk, nil
+// create returns the bucket for b, creating it and its parents.
+func (t *boltTx) create(b bucket) (*openBucket, error) {
+	if ob := t.lookup(b); ob != nil {
+		return ob, nil
 	}
 	bk, err := t.tx.CreateBucketIfNotExists([]byte(topBucket))
 	if err != nil {
@@ -113,34 +168,34 @@ func (t *boltTx) create(b bucket) (*bbolt.Bucket, error) {
 			return nil, fmt.Errorf("create bucket %q: %w", n, err)
 		}
 	}
-	t.keep(b.id, bk)
-	return bk, nil
+	return t.keep(b.id, bk), nil
 }
 
 func (t *boltTx) get(b bucket, key []byte) []byte {
-	bk := t.lookup(b)
-	if bk == nil {
+	ob := t.lookup(b)
+	if ob == nil {
 		return nil
 	}
-	return bk.Get(key)
+	return ob.b.Get(key)
 }
 
 func (t *boltTx) put(b bucket, key, val []byte) error {
-	bk, err := t.create(b)
+	ob, err := t.create(b)
 	if err != nil {
 		return err
 	}
 	t.forget(b, key)
-	return bk.Put(key, val)
+	ob.notePut(key)
+	return ob.b.Put(key, val)
 }
 
 func (t *boltTx) del(b bucket, key []byte) error {
-	bk := t.lookup(b)
-	if bk == nil {
+	ob := t.lookup(b)
+	if ob == nil {
 		return nil
 	}
 	t.forget(b, key)
-	return bk.Delete(key)
+	return ob.b.Delete(key)
 }
 
 // forget removes the record at key of b from the cache, if b holds a
@@ -152,11 +207,11 @@ func (t *boltTx) forget(b bucket, key []byte) {
 }
 
 func (t *boltTx) scan(b bucket, from []byte, fn func(k, v []byte) bool) {
-	bk := t.lookup(b)
-	if bk == nil {
+	ob := t.lookup(b)
+	if ob == nil {
 		return
 	}
-	c := bk.Cursor()
+	c := ob.b.Cursor()
 	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
 		if !fn(k, v) {
 			return
