@@ -145,14 +145,14 @@ func (rd *round) empty() bool { return len(rd.reqs) == 0 && len(rd.cursors) == 0
 // After Close it drains the queue and exits.
 func (l *Log) run() {
 	defer close(l.stopped)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	for {
 		rd, closed := l.take()
 		if !rd.empty() {
+			n := len(rd.reqs) // before the round adds those queued since
 			l.commitRound(rd)
-			// Yield once, so that the requests just released (and any
-			// other runnable ones) can queue for the next round before
-			// it starts: bigger rounds, fewer fsyncs, no timer.
-			runtime.Gosched()
+			l.gather(n, t)
 			continue
 		}
 		if closed {
@@ -160,6 +160,40 @@ func (l *Log) run() {
 		}
 		<-l.wake
 	}
+}
+
+// gather waits, after a round that began with n queued commands, until n
+// are queued again, or a cursor store waits, or the log closes, or
+// Options.Gather has passed (on t). After a round that began with none, or
+// with a negative Gather, it yields once, so that the requests just
+// released can queue before the next round.
+func (l *Log) gather(n int, t *time.Timer) {
+	if n == 0 || l.opts.Gather < 0 {
+		runtime.Gosched()
+		return
+	}
+	if l.gathered(n) {
+		return
+	}
+	// A wake comes with each command queued; the waiting committer runs
+	// next on the core that queued it.
+	t.Reset(l.opts.Gather)
+	defer t.Stop()
+	for !l.gathered(n) {
+		select {
+		case <-l.wake:
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// gathered reports whether the next round can start without waiting for
+// more: n commands are queued, or a cursor store waits, or the log closed.
+func (l *Log) gathered(n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue) >= n || len(l.syncs) > 0 || l.closed
 }
 
 // take moves up to MaxBatch queued requests (skipping withdrawn ones) and

@@ -336,3 +336,100 @@ func TestEventContents(t *testing.T) {
 		t.Fatalf("stored JSON=%s, want %s", stored.JSON(), live.JSON())
 	}
 }
+
+// roundOfTwo leaves the committer gathering after a round that began with
+// two queued commands (the log's MaxBatch must be 2): while a write
+// transaction of the test holds the store, four commands queue; the
+// committer's next round takes one or two of them, and the round after it
+// the last two, which were queued when it began. It returns the number of
+// rounds then.
+func roundOfTwo(t *testing.T, s *service) uint64 {
+	t.Helper()
+	create(t, s.log, s.set, cache, stash.Record{})
+	tx, err := s.set.DB().Begin(true)
+	if err != nil {
+		t.Fatalf("Begin()=%v", err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { create(t, s.log, s.set, cache, stash.Record{}) })
+	}
+	waitFor(t, "4 pending commands", func() bool { return s.log.Stats().Pending == 4 })
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("Rollback()=%v", err)
+	}
+	wg.Wait()
+	return s.log.Stats().Rounds
+}
+
+// createBy creates a record in /cache, giving up after 10 s.
+func createBy(t *testing.T, l *Log, set *stash.Set) error {
+	ss := set.Session()
+	if _, err := ss.Create(cache, stash.Record{}); err != nil {
+		t.Fatalf("Create()=%v", err)
+	}
+	_, err := l.CommitBy(context.Background(), time.Now().Add(10*time.Second), command("POST", cache), 201, ss.Changes(), nil)
+	return err
+}
+
+// TestGatherWaitsForTheRound: after a round that began with two queued
+// commands, a command queued alone waits until two are queued, and they
+// commit in one round.
+func TestGatherWaitsForTheRound(t *testing.T) {
+	s := newService(t, Options{Gather: time.Minute, MaxBatch: 2})
+	rounds := roundOfTwo(t, s)
+	var wg sync.WaitGroup
+	wg.Go(func() { create(t, s.log, s.set, cache, stash.Record{}) })
+	waitFor(t, "a pending or committed command", func() bool { st := s.log.Stats(); return st.Pending == 1 || st.Head == 6 })
+	wg.Go(func() { create(t, s.log, s.set, cache, stash.Record{}) })
+	wg.Wait()
+	if st := s.log.Stats(); st.Rounds != rounds+1 || st.Head != 7 {
+		t.Fatalf("Stats()=%+v, want head 7 and the last two commands in one round (rounds %d)", st, rounds+1)
+	}
+}
+
+// TestGatherIsBounded: a command queued alone after a round that began
+// with two commits once Gather has passed, in a round of its own.
+func TestGatherIsBounded(t *testing.T) {
+	const gather = 400 * time.Millisecond
+	s := newService(t, Options{Gather: gather, MaxBatch: 2})
+	rounds := roundOfTwo(t, s)
+	start := time.Now()
+	if err := createBy(t, s.log, s.set); err != nil {
+		t.Fatalf("CommitBy()=%v", err)
+	}
+	// It waited (for the rest of the gather time, which began when the
+	// round of two ended, before start: at least half of it is left unless
+	// that round's release took 200 ms).
+	if took := time.Since(start); took < gather/2 {
+		t.Errorf("the command committed after %v, want it to wait for more commands for up to %v", took, gather)
+	}
+	if st := s.log.Stats(); st.Rounds != rounds+1 {
+		t.Errorf("Stats()=%+v, want %d rounds", st, rounds+1)
+	}
+}
+
+// TestGatherOneByOne: commands sent one after the other, each after the
+// previous one's reply, do not wait for one another.
+func TestGatherOneByOne(t *testing.T) {
+	s := newService(t, Options{Gather: time.Minute})
+	for i := range 20 {
+		if err := createBy(t, s.log, s.set); err != nil {
+			t.Fatalf("command %d: CommitBy()=%v", i, err)
+		}
+	}
+	if st := s.log.Stats(); st.Rounds != 20 || st.Head != 20 {
+		t.Fatalf("Stats()=%+v, want 20 commands in 20 rounds", st)
+	}
+}
+
+// TestGatherEndsAtClose: Close does not wait for the gather time.
+func TestGatherEndsAtClose(t *testing.T) {
+	s := newService(t, Options{Gather: time.Minute, MaxBatch: 2})
+	roundOfTwo(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.log.Close(ctx); err != nil {
+		t.Fatalf("Close()=%v, want it to end the committer's wait for more commands", err)
+	}
+}

@@ -12,6 +12,7 @@ const (
 	DefaultHeartbeat = 15 * time.Second
 	DefaultRecent    = 1024
 	DefaultStall     = time.Minute
+	DefaultGather    = 2 * time.Millisecond
 )
 
 // Options configures Open.
@@ -24,6 +25,17 @@ type Options struct {
 	// MaxBatch is the most commands one commit round takes; zero means
 	// DefaultMaxBatch.
 	MaxBatch int
+	// Gather is the longest the committer waits, after a round that began
+	// with n queued commands (the round also takes those queued while it
+	// works), for n to be queued again before it starts the next round (it
+	// starts at once when they are). The commands of a round
+	// get their replies together, and their clients send the next ones
+	// together: a round started before they arrive holds only the commands
+	// that queued during the last one's fsyncs, and the rest wait a whole
+	// round more. Waiting for them makes rounds larger and fewer, each with
+	// its fsyncs. A command waits at most Gather longer than it would
+	// without. Zero means DefaultGather; a negative Gather, no wait.
+	Gather time.Duration
 	// Heartbeat is the interval of the SSE handler's keep-alive comments;
 	// zero means DefaultHeartbeat.
 	Heartbeat time.Duration
@@ -39,7 +51,7 @@ type Options struct {
 
 // DefaultOptions returns the options of a service named "MiniMi".
 func DefaultOptions() Options {
-	return Options{Service: "MiniMi", MaxBatch: DefaultMaxBatch, Heartbeat: DefaultHeartbeat, Recent: DefaultRecent, Stall: DefaultStall}
+	return Options{Service: "MiniMi", MaxBatch: DefaultMaxBatch, Gather: DefaultGather, Heartbeat: DefaultHeartbeat, Recent: DefaultRecent, Stall: DefaultStall}
 }
 
 // Validate reports the first problem with o.
@@ -72,6 +84,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Stall == 0 {
 		o.Stall = DefaultStall
+	}
+	if o.Gather == 0 {
+		o.Gather = DefaultGather
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
