@@ -16,6 +16,10 @@ const topBucket = "stash"
 type boltStore struct {
 	db    *bbolt.DB
 	cache *recordCache
+	// gaps holds, for each bucket id, the ceil of the one gap the last
+	// write transaction that put into the bucket put into (nil: its end).
+	// Only write transactions use it, one at a time.
+	gaps map[string][]byte
 }
 
 var _ kvStore = (*boltStore)(nil)
@@ -37,6 +41,10 @@ func (s *boltStore) begin(writable bool) (kvTx, error) {
 	t := newBoltTx(tx)
 	if writable {
 		t.cache = s.cache
+		if s.gaps == nil {
+			s.gaps = map[string][]byte{}
+		}
+		t.gaps = s.gaps
 	}
 	return t, nil
 }
@@ -51,6 +59,9 @@ type boltTx struct {
 	// cache is the store's record cache, for a write transaction until it
 	// ends: it forgets each record the transaction writes.
 	cache *recordCache
+	// gaps is the store's gaps, for a write transaction: notePut reads them,
+	// commit records this transaction's.
+	gaps map[string][]byte
 }
 
 // openBucket is a bucket of the transaction and its bucket id.
@@ -79,13 +90,17 @@ const endKeys = 64
 
 // notePut records a put of key into ob. While every put of the transaction
 // goes into one gap between the keys ob held (at its end, or before other
-// keys, as ids that grow do: generated ids, and the index entries of one
-// value for them), ob's split pages fill to the brim: later keys will go
-// into that gap again, after these, so a page split half full, as bbolt
-// splits for inserts anywhere, would stay half empty, and each commit would
-// write more pages. A put anywhere else brings back bbolt's default for the
-// transaction.
-func (ob *openBucket) notePut(key []byte) {
+// keys), and the last transaction that put into ob put into the same gap
+// (its ceil in gaps), as ids that grow do (generated ids, and the index
+// entries of one value for them), ob's split pages fill to the brim: later
+// keys will go into that gap again, after these, so a page split half full,
+// as bbolt splits for inserts anywhere, would stay half empty, and each
+// commit would write more pages. A put anywhere else brings back bbolt's
+// default for the transaction. So does a gap other than the last one:
+// every lone put goes into one gap, and keys put one per transaction at
+// random places (an index of values in no order, updates) would split
+// full pages into a full one and one of two keys, again and again.
+func (ob *openBucket) notePut(key []byte, gaps map[string][]byte) {
 	switch ob.puts {
 	case putsMixed:
 		return
@@ -103,7 +118,9 @@ func (ob *openBucket) notePut(key []byte) {
 		}
 		ob.floor = k
 		ob.puts = putsOneGap
-		ob.b.FillPercent = 1.0
+		if last, ok := gaps[ob.id]; ok && bytes.Equal(last, ob.ceil) {
+			ob.b.FillPercent = 1.0
+		}
 	}
 	if (ob.floor != nil && bytes.Compare(key, ob.floor) <= 0) || (ob.ceil != nil && bytes.Compare(key, ob.ceil) > 0) {
 		ob.puts = putsMixed
@@ -185,7 +202,7 @@ func (t *boltTx) put(b bucket, key, val []byte) error {
 		return err
 	}
 	t.forget(b, key)
-	ob.notePut(key)
+	ob.notePut(key, t.gaps)
 	return ob.b.Put(key, val)
 }
 
@@ -225,6 +242,7 @@ func (t *boltTx) drop() error {
 	}
 	clear(t.buckets)
 	t.buckets = t.buckets[:0]
+	clear(t.gaps)
 	err := t.tx.DeleteBucket([]byte(topBucket))
 	if err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return err
@@ -234,9 +252,27 @@ func (t *boltTx) drop() error {
 }
 
 func (t *boltTx) commit() error {
+	t.noteGaps()
 	err := t.tx.Commit()
 	t.end()
 	return err
+}
+
+// noteGaps records, before the commit ends the transaction (and with it
+// the store's lock), the gap of each bucket whose puts all went into one,
+// and forgets that of each bucket whose puts did not.
+func (t *boltTx) noteGaps() {
+	if t.gaps == nil {
+		return
+	}
+	for _, ob := range t.buckets {
+		switch ob.puts {
+		case putsOneGap:
+			t.gaps[ob.id] = bytes.Clone(ob.ceil)
+		case putsMixed:
+			delete(t.gaps, ob.id)
+		}
+	}
 }
 
 func (t *boltTx) rollback() {
