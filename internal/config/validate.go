@@ -292,14 +292,23 @@ func redactURL(s string) string {
 	return s[:from] + "xxxxx" + s[at:]
 }
 
-// isNATSURL reports whether s is a server URL the NATS client accepts; like the client,
-// it reads a bare host:port as nats://host:port.
+// isNATSURL reports whether s is a server URL the NATS client accepts, with
+// a port, if it has one, that can be connected to; like the client, it reads
+// a bare host:port as nats://host:port.
 func isNATSURL(s string) bool {
 	if !strings.Contains(s, "://") {
 		s = "nats://" + s
 	}
 	u, err := url.Parse(s)
-	return err == nil && slices.Contains(natsSchemes, u.Scheme) && u.Hostname() != ""
+	if err != nil || !slices.Contains(natsSchemes, u.Scheme) || u.Hostname() == "" {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	return true
 }
 
 // Upper bounds of limits, where a larger value breaks something rather

@@ -128,6 +128,8 @@ func TestValidateRejects(t *testing.T) {
 		{"nats url http", func(c *Config) { c.NATS.URL = "http://bus.example" }, "nats.url", ErrBadValue},
 		{"nats url no host", func(c *Config) { c.NATS.URL = "nats://" }, "nats.url", ErrBadValue},
 		{"nats url empty member", func(c *Config) { c.NATS.URL = "nats://a.example," }, "nats.url", ErrBadValue},
+		{"nats url port too big", func(c *Config) { c.NATS.URL = "nats://a.example:99999" }, "nats.url", ErrBadValue},
+		{"nats url port zero", func(c *Config) { c.NATS.URL = "a.example:0" }, "nats.url", ErrBadValue},
 		{"body bytes zero", func(c *Config) { c.Limits.BodyBytes = 0 }, "limits.body_bytes", ErrBadValue},
 		{"script ms negative", func(c *Config) { c.Limits.ScriptMS = -1 }, "limits.script_ms", ErrBadValue},
 		{"request ms zero", func(c *Config) { c.Limits.RequestMS = 0 }, "limits.request_ms", ErrBadValue},
