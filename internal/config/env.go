@@ -123,7 +123,8 @@ func setMapFromEnv(key string, f reflect.Value, s string) error {
 	if err != nil {
 		return keyErr(key, ErrWrongType, "want a JSON object in %s: %v", envName(key), err)
 	}
-	if err := errors.Join(checkValue(key, doc, f.Type())...); err != nil {
+	errs := duplicatesInEnv(key, []byte(s))
+	if err := errors.Join(append(errs, checkValue(key, doc, f.Type())...)...); err != nil {
 		return err
 	}
 	m := reflect.New(f.Type())
@@ -132,6 +133,20 @@ func setMapFromEnv(key string, f reflect.Value, s string) error {
 	}
 	f.Set(m.Elem())
 	return nil
+}
+
+// duplicatesInEnv reports each key that an object of the JSON text s, the
+// value of key's variable, gives twice, as duplicateKeys does for the file.
+func duplicatesInEnv(key string, s []byte) []error {
+	var errs []error
+	for _, e := range duplicateKeys(s) {
+		var ke *KeyError
+		if errors.As(e, &ke) {
+			errs = append(errs, keyErr(dotted(key, ke.Key), ErrDuplicateKey,
+				"given twice in %s; a JSON decoder keeps the last and drops the first", envName(key)))
+		}
+	}
+	return errs
 }
 
 // splitList splits a comma-separated list, trimming spaces around each item.

@@ -134,6 +134,9 @@ func TestParseConfigEnvErrors(t *testing.T) {
 		{"clients not JSON", "MINIMI_CLIENTS", "web", "clients", ErrWrongType},
 		{"clients unknown key", "MINIMI_CLIENTS", `{"web": {"key": "x"}}`, "clients.web.key", ErrUnknownKey},
 		{"endpoints wrong type", "MINIMI_ENDPOINTS", `{"/a": []}`, "endpoints./a", ErrWrongType},
+		{"clients key twice", "MINIMI_CLIENTS", `{"web": {"key_sha256": "` + testSHA + `", "key_sha256": "` + testSHA + `"}}`,
+			"clients.web.key_sha256", ErrDuplicateKey},
+		{"endpoints key twice", "MINIMI_ENDPOINTS", `{"/a": {"log_body": true}, "/a": {}}`, "endpoints./a", ErrDuplicateKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +148,9 @@ func TestParseConfigEnvErrors(t *testing.T) {
 			}
 			if !hasKeyError(err, tc.key, tc.kind) {
 				t.Errorf("ParseConfig()=%v (keys %q), want a KeyError for %q matching %v", err, keysOf(err), tc.key, tc.kind)
+			}
+			if tc.kind == ErrDuplicateKey && !strings.Contains(err.Error(), "given twice in "+tc.env) {
+				t.Errorf("ParseConfig()=%v, want the text to name %s", err, tc.env)
 			}
 			if tc.kind == ErrWrongType && envName(tc.key) == tc.env && !strings.Contains(err.Error(), tc.env) {
 				t.Errorf("ParseConfig()=%v, want the text to name %s", err, tc.env)
