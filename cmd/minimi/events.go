@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -134,9 +135,10 @@ func checkLog(data string) error {
 	return err
 }
 
-// checkDataDir refuses a data directory without an event log.
+// checkDataDir refuses a data directory without an event log, or a path
+// under a file (a --dir that names one) where none can be.
 func checkDataDir(data string) error {
-	if _, err := os.Stat(filepath.Join(data, stash.DefaultFile)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(data, stash.DefaultFile)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return fmt.Errorf("no event log in %s: the service has not run with this data directory (check --dir, "+
 			"data_dir and MINIMI_DATA_DIR)", data)
 	}

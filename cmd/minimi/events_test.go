@@ -199,6 +199,18 @@ func TestEventsCommandErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the data directory after events and replay: %v, want none made", err)
 	}
+	// --dir naming a file (the config file, say): the same error, not advice
+	// to restore an event log from a backup.
+	file := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []func() *cobra.Command{eventsCmd, replayCmd} {
+		err := execute(t, t.Context(), c(), io.Discard, "--dir", file)
+		if err == nil || !strings.Contains(err.Error(), "no event log in "+filepath.Join(file, "data")) {
+			t.Errorf("%s --dir with a file=%v, want an error saying there is no event log", c().Name(), err)
+		}
+	}
 	withLog(t, dir, cfg, func(*stash.Set, *eventsource.Log) {
 		err := execute(t, t.Context(), eventsCmd(), io.Discard, "--dir", dir)
 		if !errors.Is(err, stash.ErrInUse) || !strings.Contains(err.Error(), "--url") {

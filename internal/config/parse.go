@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/minimi-go/minimi/internal/suggest"
 )
@@ -55,14 +56,20 @@ func ParseConfig(r io.Reader) (*Config, error) {
 }
 
 // ReadConfigFile parses the config file at path with ParseConfig. A missing file is an
-// error if mustExist, and otherwise means the defaults plus the environment.
-// Problems with the file are *PathError values naming it.
+// error if mustExist, and otherwise means the defaults plus the environment;
+// so is a path under a file that is not a directory. A symbolic link to a
+// missing file is not missing: it is an error, since it names a config that
+// is not there. Problems with the file are *PathError values naming it.
 func ReadConfigFile(path string, mustExist bool) (*Config, error) {
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) && !mustExist {
+	if !mustExist && (errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrNotExist) && !isLink(path)) {
 		return ParseConfig(strings.NewReader("{}"))
 	}
 	if err != nil {
+		if target, lerr := os.Readlink(path); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+			return nil, &PathError{Op: "open", Path: path,
+				Err: fmt.Errorf("a symbolic link to %s, which does not exist: %w", target, fs.ErrNotExist)}
+		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the PathError below names the file
@@ -75,6 +82,12 @@ func ReadConfigFile(path string, mustExist bool) (*Config, error) {
 		return nil, eachPathError("load", path, err)
 	}
 	return c, nil
+}
+
+// isLink reports whether path names a symbolic link.
+func isLink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
 // eachPathError wraps each problem that err joins in its own *PathError, so

@@ -195,6 +195,14 @@ func TestParseConfigSyntax(t *testing.T) {
 func TestReadConfigFile(t *testing.T) {
 	isolateEnv(t)
 	missing := filepath.Join(t.TempDir(), "config.json")
+	dangling := filepath.Join(t.TempDir(), "config.json")
+	if err := os.Symlink(filepath.Join(filepath.Dir(dangling), "gone.json"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "service")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		path      string
@@ -210,6 +218,14 @@ func TestReadConfigFile(t *testing.T) {
 			wantPathError(t, err, missing, "open")
 			if !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("errors.Is(%v, fs.ErrNotExist)=false, want true", err)
+			}
+		}},
+		{"link to nothing, optional", dangling, false, func(t *testing.T, c *Config, err error) {
+			wantPathError(t, err, dangling, "open")
+		}},
+		{"under a file, optional", filepath.Join(file, "config.json"), false, func(t *testing.T, c *Config, err error) {
+			if err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
+				t.Errorf("ReadConfigFile()=%+v, %v, want defaults, nil (the directory is missing)", c, err)
 			}
 		}},
 		{"directory", t.TempDir(), true, func(t *testing.T, c *Config, err error) {
