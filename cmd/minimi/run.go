@@ -76,6 +76,10 @@ func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	if cmd.Flags().Changed("port") {
 		cfg.Port = f.port
 		if err := cfg.Validate(); err != nil {
+			var ke *config.KeyError
+			if errors.As(err, &ke) && ke.Key == "port" {
+				ke.From = "--port"
+			}
 			return nil, err
 		}
 	}

@@ -54,9 +54,9 @@ func envName(key string) string {
 // A MINIMI_* variable that is set and not empty, but names no key and is not
 // one of the Env* variables, is an error: it is most likely a typo
 // (MINIMI_NATS_ENABLE), and ignoring it would start the service with a
-// setting the user did not ask for.
-func applyEnv(c *Config) []error {
-	errs := unknownEnv()
+// setting the user did not ask for. It returns the keys it set, too.
+func applyEnv(c *Config) (errs []error, set []string) {
+	errs = unknownEnv()
 	v := viper.New()
 	v.SetEnvPrefix(envPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -69,8 +69,24 @@ func applyEnv(c *Config) []error {
 		if err := setFromEnv(k.key, root.FieldByIndex(k.index), v.GetString(k.key)); err != nil {
 			errs = append(errs, err)
 		}
+		set = append(set, k.key)
 	}
-	return errs
+	return errs, set
+}
+
+// fromEnv marks each problem p about a key that the environment set, or a
+// key inside it, with the variable it came from.
+func fromEnv(p error, set []string) {
+	var ke *KeyError
+	if !errors.As(p, &ke) {
+		return
+	}
+	for _, k := range set {
+		if ke.Key == k || strings.HasPrefix(ke.Key, k+".") || strings.HasPrefix(ke.Key, k+"[") {
+			ke.From = envName(k)
+			return
+		}
+	}
 }
 
 // unknownEnv reports the set MINIMI_* variables that MiniMi does not read, sorted by name.

@@ -158,3 +158,29 @@ func TestParseConfigEnvErrors(t *testing.T) {
 		})
 	}
 }
+
+// A value from the environment that breaks a rule names its variable, so
+// that nobody looks for it in config.json, which may say otherwise.
+func TestParseConfigEnvBadValueNamesVariable(t *testing.T) {
+	tests := []struct{ env, val, want string }{
+		{"MINIMI_PORT", "70000", "config: port: must be 0..65535, got 70000 (from MINIMI_PORT)"},
+		{"MINIMI_LIMITS_SCRIPT_MS", "0", "config: limits.script_ms: must be positive, got 0 (from MINIMI_LIMITS_SCRIPT_MS)"},
+		{"MINIMI_PHASES", "load,schema", `config: phases[1]: "schema" is reserved (from MINIMI_PHASES)`},
+		{"MINIMI_CLIENTS", `{"web": {"key_sha256": "x"}}`, "(from MINIMI_CLIENTS)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.env, func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv(tc.env, tc.val)
+			_, err := ParseConfig(strings.NewReader(`{"port": 3001}`))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseConfig()=%v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	// A value from the file does not.
+	isolateEnv(t)
+	if _, err := ParseConfig(strings.NewReader(`{"port": 70000}`)); err == nil || strings.Contains(err.Error(), "from") {
+		t.Errorf("ParseConfig() of the file's bad port=%v, want an error that names no variable", err)
+	}
+}

@@ -29,6 +29,10 @@ type KeyError struct {
 	Err error // wraps ErrUnknownKey, ErrWrongType, ErrBadValue or ErrDuplicateKey
 	// Hint is, for an unknown key, the known key it most likely meant.
 	Hint string
+	// From is the environment variable or the flag that gave the value,
+	// when it was not the file ("MINIMI_PORT", "--port"); the text ends
+	// with it.
+	From string
 }
 
 func (e *KeyError) Error() string {
@@ -41,6 +45,9 @@ func (e *KeyError) Error() string {
 		return "config: unknown key " + strconv.Quote(e.Key)
 	case e.Key == "":
 		return "config: " + e.Err.Error()
+	}
+	if e.From != "" {
+		return "config: " + e.Key + ": " + e.Err.Error() + " (from " + e.From + ")"
 	}
 	return "config: " + e.Key + ": " + e.Err.Error()
 }

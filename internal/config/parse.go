@@ -42,10 +42,12 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err := fill(c, doc); err != nil {
 		return nil, err
 	}
-	errs = append(errs, applyEnv(c)...)
+	envErrs, fromEnvKeys := applyEnv(c)
+	errs = append(errs, envErrs...)
 	read := errs // problems reading the keys, before any value is checked
 	for _, p := range c.problems() {
 		if !underAny(p, read) { // a key left out is reported once, as what it is
+			fromEnv(p, fromEnvKeys)
 			errs = append(errs, p)
 		}
 	}
