@@ -24,3 +24,16 @@ func TestServeBadPortFlag(t *testing.T) {
 		}
 	}
 }
+
+// --config "" (from --config "$UNSET", say) is an error, not the default
+// config.json: a file named with --config must exist.
+func TestEmptyConfigFlag(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "endpoints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := execute(t, t.Context(), routesCmd(), io.Discard, "--dir", dir, "--config", "")
+	if err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Errorf(`routes --config ""=%v, want an error naming --config`, err)
+	}
+}

@@ -69,6 +69,9 @@ func (f *serviceFlags) configFile() (path string, mustExist bool) {
 // loadConfig reads the config file and the environment, then applies the
 // flags that were set.
 func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	if f.config == "" && cmd.Flags().Changed("config") {
+		return nil, errors.New(`--config "": want the config file's name (leave --config out for <dir>/config.json)`)
+	}
 	cfg, err := config.ReadConfigFile(f.configFile())
 	if err != nil {
 		return nil, err
