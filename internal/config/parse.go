@@ -108,6 +108,9 @@ func eachPathError(op, path string, err error) error {
 
 // decodeDocument decodes data as one JSON value, keeping numbers as json.Number.
 func decodeDocument(data []byte) (any, error) {
+	if bytes.HasPrefix(data, []byte("\uFEFF")) { // which the decoder calls invalid character 'ï'
+		return nil, &SyntaxError{Line: 1, Column: 1, Err: errors.New("the file starts with a byte order mark (U+FEFF): save it as UTF-8 without one")}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc any

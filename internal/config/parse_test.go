@@ -173,6 +173,7 @@ func TestParseConfigSyntax(t *testing.T) {
 		{"missing value", "{\n\t\"name\": }", 2, 10, true},
 		{"two values", "{}\n {}", 2, 2, false},
 		{"bare word", `{"dev": yes}`, 1, 9, true},
+		{"byte order mark", "\uFEFF{}", 1, 1, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,6 +188,9 @@ func TestParseConfigSyntax(t *testing.T) {
 			var jse *json.SyntaxError
 			if got := errors.As(err, &jse); got != tc.jsonSyntax {
 				t.Errorf("errors.As(%v, *json.SyntaxError)=%v, want %v", err, got, tc.jsonSyntax)
+			}
+			if tc.name == "byte order mark" && !strings.Contains(err.Error(), "byte order mark") {
+				t.Errorf("ParseConfig()=%v, want it to name the byte order mark", err)
 			}
 		})
 	}
