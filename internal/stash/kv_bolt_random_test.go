@@ -3,6 +3,7 @@ package stash
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -155,11 +156,4 @@ func TestFillRandom(t *testing.T) {
 	}
 }
 
-func modelKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func modelKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

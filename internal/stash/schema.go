@@ -173,14 +173,7 @@ func (sc *Schema) Hidden() []string { return sortedKeys(sc.hidden) }
 // Hashed returns the x-hash fields, sorted.
 func (sc *Schema) Hashed() []string { return sortedKeys(sc.hash) }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // validate checks fields (a record without _ fields, with id only if the
 // schema names it) and returns every failure. Failures at or under a field
