@@ -7,29 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"syscall"
 )
 
 // gcPercent is the GOGC that minimi runs with when the environment sets none.
 const gcPercent = 400
-
-// defaultProcs is the GOMAXPROCS that minimi runs with: procs, the
-// runtime's own choice, when the environment sets GOMAXPROCS or when a CPU
-// limit (a container's quota) made it fewer than the machine's cpus; else
-// one more than cpus. With one P per core, a core that the kernel gives to
-// another process (a proxy, a load generator, the kernel's own network
-// work), or a P held by a blocking system call such as a commit's fdatasync,
-// leaves requests waiting on a P that cannot run: on two shared cores the
-// spare P served 5–20% more requests a second with a lower p99
-// (docs/operations.md).
-func defaultProcs(env string, procs, cpus int) int {
-	if env != "" || procs != cpus {
-		return procs
-	}
-	return cpus + 1
-}
 
 func main() {
 	if os.Getenv("GOGC") == "" {
@@ -39,7 +22,6 @@ func main() {
 		// commands per second in go run ./bench).
 		debug.SetGCPercent(gcPercent)
 	}
-	runtime.GOMAXPROCS(defaultProcs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0), runtime.NumCPU()))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logs := newLogWriter(os.Stderr)

@@ -129,6 +129,7 @@ func serveCmd(lg *slog.Logger, logs io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			setProcs()
 			return serve(cmd.Context(), &f, cmd, cfg, lg, logs)
 		},
 	}

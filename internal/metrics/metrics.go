@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -12,10 +11,6 @@ import (
 
 	"github.com/minimi-go/minimi/internal/phases"
 )
-
-// gomaxprocsRule adds go_sched_gomaxprocs_threads, the GOMAXPROCS the
-// process runs with, to the Go collector's defaults.
-var gomaxprocsRule = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/gomaxprocs:threads$`)}
 
 // Metrics is a service's private Prometheus registry: the request, phase
 // and script-failure series, the Go runtime and process collectors, and
@@ -51,8 +46,7 @@ func New(opts Options) (*Metrics, error) {
 			[]string{labelRoute, labelReason}),
 	}
 	err := m.Register(m.requests, m.duration, m.phases, m.failures,
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gomaxprocsRule)),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err != nil {
 		return nil, err
 	}
