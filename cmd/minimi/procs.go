@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io/fs"
 	"os"
@@ -45,10 +44,11 @@ func defaultProcs(env string, procs, cpus int, limited bool) int {
 
 // cpuLimited reports whether a cgroup CPU quota applies to the process,
 // reading root (the file system's root): a cpu.max other than "max" (cgroup
-// v2) or a positive cpu.cfs_quota_us (v1) in its cgroup or any cgroup above
-// it, found through /proc/self/cgroup and /proc/self/mountinfo as the Go
-// runtime finds them. A quota on a cgroup above a container's own is not
-// visible inside it; nor is it to the runtime.
+// v2) or a positive cpu.cfs_quota_us (v1) in its cgroup, found through
+// /proc/self/cgroup and /proc/self/mountinfo as the Go runtime finds it, or
+// in any cgroup above it that the mount shows. The runtime reads the
+// process's own cgroup only; a quota above it holds minimi to the runtime's
+// choice too. A quota above a container's own cgroup is not visible in it.
 func cpuLimited(root fs.FS) bool {
 	self, err := fs.ReadFile(root, "proc/self/cgroup")
 	if err != nil {
@@ -72,15 +72,14 @@ func cpuLimited(root fs.FS) bool {
 	if err != nil {
 		return false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(info))
-	for sc.Scan() {
-		// id parent major:minor root mount-point options ... - fstype source super-options
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
+	for line := range strings.Lines(string(info)) {
+		// id parent major:minor root mount-point options [optional fields] - fstype source super-options
+		pre, post, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " - ")
 		f, g := strings.Fields(pre), strings.Fields(post)
 		if !ok || len(f) < 5 || len(g) < 3 {
 			continue
 		}
-		mroot, point := f[3], f[4]
+		mroot, point := unescapeMount(f[3]), unescapeMount(f[4])
 		switch {
 		case g[0] == "cgroup2" && v2 != "":
 			if quotaAbove(root, point, within(v2, mroot), "cpu.max") {
@@ -94,6 +93,26 @@ func cpuLimited(root fs.FS) bool {
 	}
 	return false
 }
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space, \011,
+// \012, \134 for a backslash).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return '0' <= c && c <= '7' }
 
 // within is cgroup's path under a mount of the hierarchy at mroot; "/"
 // when cgroup lies outside it (a namespace shows the mount's root only).

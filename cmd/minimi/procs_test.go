@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -35,7 +36,7 @@ func TestDefaultProcs(t *testing.T) {
 
 func TestCPULimited(t *testing.T) {
 	const (
-		v2Mount     = "25 20 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+		v2Mount     = "25 20 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n"
 		hybridMount = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n" +
 			"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n" +
 			"33 31 0:30 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n" +
@@ -67,12 +68,24 @@ func TestCPULimited(t *testing.T) {
 			"sys/fs/cgroup/system.slice/minimi.service/cpu.max": file("max 100000\n"),
 			"sys/fs/cgroup/system.slice/cpu.max":                file("100000 100000\n"),
 		}, true},
-		{"v2 in a container: its cgroup is the mount's root", fstest.MapFS{
+		{"v2 in a cgroup namespace", fstest.MapFS{
 			"proc/self/cgroup":      file("0::/\n"),
-			"proc/self/mountinfo":   file("600 590 0:26 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n"),
+			"proc/self/mountinfo":   file("600 590 0:26 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n"),
 			"sys/fs/cgroup/cpu.max": file("50000 100000\n"),
 		}, true},
-		{"v2 in a container: a cgroup below the mount's root", fstest.MapFS{
+		{"v2 under a long mount line and escaped names", fstest.MapFS{
+			"proc/self/cgroup": file("0::/machine.slice/vm\\x2d1 a.scope\n"),
+			"proc/self/mountinfo": file("1 0 0:1 / / rw - overlay overlay rw,lowerdir=" + strings.Repeat("/l:", 30000) + "\n" +
+				"25 20 0:26 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw\n"),
+			"sys/fs/cgroup/machine.slice/vm\\x2d1 a.scope/cpu.max": file("50000 100000\n"),
+		}, true},
+		{"v2 with the mount's root and point escaped", fstest.MapFS{
+			"proc/self/cgroup":    file("0::/x y/a\n"),
+			"proc/self/mountinfo": file("25 20 0:26 /x\\040y /cg\\134roup rw - cgroup2 cgroup2 rw\n"),
+			"cg\\roup/cpu.max":    file("max 100000\n"),
+			"cg\\roup/a/cpu.max":  file("50000 100000\n"),
+		}, true},
+		{"v2, a bind mount of a cgroup: one below its root", fstest.MapFS{
 			"proc/self/cgroup":            file("0::/docker/abc/inner\n"),
 			"proc/self/mountinfo":         file("600 590 0:26 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n"),
 			"sys/fs/cgroup/inner/cpu.max": file("50000 100000\n"),
@@ -129,7 +142,9 @@ func TestServeRuntimeDefaults(t *testing.T) {
 		was := runtime.GOMAXPROCS(0)
 		runtime.SetDefaultGOMAXPROCS()
 		own := runtime.GOMAXPROCS(0)
-		runtime.GOMAXPROCS(was)
+		if own != was { // a -cpu flag or the variable set it: set it back
+			runtime.GOMAXPROCS(was)
+		}
 		want := own
 		if own == cpus && !cpuLimited(os.DirFS("/")) {
 			want = cpus + 1
