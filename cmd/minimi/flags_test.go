@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,5 +36,34 @@ func TestEmptyConfigFlag(t *testing.T) {
 	err := execute(t, t.Context(), routesCmd(), io.Discard, "--dir", dir, "--config", "")
 	if err == nil || !strings.Contains(err.Error(), "--config") {
 		t.Errorf(`routes --config ""=%v, want an error naming --config`, err)
+	}
+}
+
+// --port overrides MINIMI_PORT, so serve does not read the variable at all:
+// a bad one stops neither start-up nor a reload. Without --port it is
+// refused, naming the variable, by serve and check alike.
+func TestServePortFlagOverridesEnv(t *testing.T) {
+	for _, tc := range []struct{ port, refused string }{
+		{"abc", `config: port: want integer, got "abc" from MINIMI_PORT`},
+		{"70000", "config: port: must be 0..65535, got 70000 (from MINIMI_PORT)"},
+	} {
+		t.Run(tc.port, func(t *testing.T) {
+			dir := copyTree(t, "testdata/service")
+			p := startServeArgs(t, dir, []string{"--watch"}, "MINIMI_PORT="+tc.port)
+			mkdir(t, filepath.Join(dir, "endpoints/added"))
+			write(t, filepath.Join(dir, "endpoints/added/added.execute.lua"), "return {GET = function(req, res) res:send('ok') end}")
+			p.waitLog(t, `"msg":"reloaded"`)
+			if r := do(t, "GET", p.base+"/added", "", ""); r.status != 200 {
+				t.Errorf("GET /added after the reload=%d %s, want 200", r.status, r.body)
+			}
+			for _, args := range [][]string{{"serve", "--dir", dir}, {"check", "--dir", dir}} {
+				cmd := exec.Command(binary, args...)
+				cmd.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false", "MINIMI_PORT="+tc.port)
+				out, err := cmd.CombinedOutput()
+				if err == nil || !strings.Contains(string(out), tc.refused) {
+					t.Errorf("%s with MINIMI_PORT=%s=%v, want it refused with %q; output:\n%s", args[0], tc.port, err, tc.refused, out)
+				}
+			}
+		})
 	}
 }

@@ -67,16 +67,23 @@ func (f *serviceFlags) configFile() (path string, mustExist bool) {
 }
 
 // loadConfig reads the config file and the environment, then applies the
-// flags that were set.
+// flags that were set. The variable of a key that a flag sets is not read:
+// the flag overrides it, so a bad one must not stop the command.
 func (f *serviceFlags) loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	if f.config == "" && cmd.Flags().Changed("config") {
 		return nil, errors.New(`--config "": want the config file's name (leave --config out for <dir>/config.json)`)
 	}
-	cfg, err := config.ReadConfigFile(f.configFile())
+	var opts config.Options
+	portSet := cmd.Flags().Changed("port")
+	if portSet {
+		opts.Overridden = []string{"port"}
+	}
+	path, mustExist := f.configFile()
+	cfg, err := config.ReadConfigFileWith(path, mustExist, opts)
 	if err != nil {
 		return nil, err
 	}
-	if cmd.Flags().Changed("port") {
+	if portSet {
 		cfg.Port = f.port
 		if err := cfg.Validate(); err != nil {
 			var ke *config.KeyError

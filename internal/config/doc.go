@@ -14,7 +14,9 @@
 //  3. the environment: MINIMI_<KEY>, with the dots of nested keys as underscores
 //     (MINIMI_PORT, MINIMI_DATA_DIR, MINIMI_NATS_URL, MINIMI_LIMITS_SCRIPT_MS);
 //  4. command-line flags. They are not read here: the CLI sets the fields it has flags for
-//     on the returned Config and calls Validate again.
+//     on the returned Config and calls Validate again. It names those keys in
+//     [Options].Overridden, so that their variables are not read at all: a bad
+//     MINIMI_PORT does not stop serve --port 8080.
 //
 // A missing file is the defaults plus the environment, unless the caller says the file must exist.
 //

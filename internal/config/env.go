@@ -55,13 +55,17 @@ func envName(key string) string {
 // one of the Env* variables, is an error: it is most likely a typo
 // (MINIMI_NATS_ENABLE), and ignoring it would start the service with a
 // setting the user did not ask for. It returns the keys it set, too.
-func applyEnv(c *Config) (errs []error, set []string) {
+// It skips the variables of opts.Overridden.
+func applyEnv(c *Config, opts Options) (errs []error, set []string) {
 	errs = unknownEnv()
 	v := viper.New()
 	v.SetEnvPrefix(envPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	root := reflect.ValueOf(c).Elem()
 	for _, k := range envKeys {
+		if overridden(k.key, opts.Overridden) {
+			continue
+		}
 		_ = v.BindEnv(k.key) // fails only without a key
 		if !v.IsSet(k.key) {
 			continue
@@ -72,6 +76,11 @@ func applyEnv(c *Config) (errs []error, set []string) {
 		set = append(set, k.key)
 	}
 	return errs, set
+}
+
+// overridden reports whether key is one of keys, or a key inside one.
+func overridden(key string, keys []string) bool {
+	return slices.ContainsFunc(keys, func(o string) bool { return key == o || strings.HasPrefix(key, o+".") })
 }
 
 // fromEnv marks each problem p about a key that the environment set, or a

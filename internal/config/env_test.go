@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -182,5 +183,32 @@ func TestParseConfigEnvBadValueNamesVariable(t *testing.T) {
 	isolateEnv(t)
 	if _, err := ParseConfig(strings.NewReader(`{"port": 70000}`)); err == nil || strings.Contains(err.Error(), "from") {
 		t.Errorf("ParseConfig() of the file's bad port=%v, want an error that names no variable", err)
+	}
+}
+
+// A key in Options.Overridden is set by a flag after parsing: its variable
+// is not read, so a bad one cannot stop the run, and the others still are.
+func TestParseConfigOverridden(t *testing.T) {
+	for _, port := range []string{"abc", "70000"} {
+		t.Run(port, func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv("MINIMI_PORT", port)
+			t.Setenv("MINIMI_NAME", "notes")
+			c, err := ParseConfigWith(strings.NewReader(`{"port": 3001}`), Options{Overridden: []string{"port"}})
+			if err != nil || c.Port != 3001 || c.Name != "notes" {
+				t.Fatalf("ParseConfigWith(port overridden)=%+v, %v, want the file's port and MINIMI_NAME", c, err)
+			}
+			if _, err := ParseConfig(strings.NewReader(`{"port": 3001}`)); !slices.Contains(keysOf(err), "port") {
+				t.Errorf("ParseConfig()=%v, want the bad MINIMI_PORT refused without the override", err)
+			}
+		})
+	}
+	isolateEnv(t)
+	t.Setenv("MINIMI_PORT", "abc")
+	t.Setenv("MINIMI_NATS_ENABLE", "false")
+	t.Setenv("MINIMI_NATS_PORT", "x")
+	_, err := ParseConfigWith(strings.NewReader(`{}`), Options{Overridden: []string{"port", "nats"}})
+	if got, want := keysOf(err), []string{"MINIMI_NATS_ENABLE"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseConfigWith(port, nats overridden)=%v: keys %q, want %q: a variable that names no key is still refused", err, got, want)
 	}
 }

@@ -18,10 +18,25 @@ import (
 	"github.com/minimi-go/minimi/internal/suggest"
 )
 
+// Options are the choices of ParseConfigWith and ReadConfigFileWith. The
+// zero value reads the whole environment, as ParseConfig does.
+type Options struct {
+	// Overridden are keys in dotted form ("port") that the caller sets
+	// itself afterwards, from command-line flags: their MINIMI_* variables
+	// (and those of the keys inside them) are not read, so that a bad one
+	// cannot stop a run whose flag overrides it. Nil reads every key's.
+	Overridden []string
+}
+
 // ParseConfig reads config.json text from r and returns the config it describes:
 // DefaultConfig, then the JSON, then the MINIMI_* environment on top, validated.
 // Every problem found is reported, errors.Join'ed: a *SyntaxError, or *KeyError values.
 func ParseConfig(r io.Reader) (*Config, error) {
+	return ParseConfigWith(r, Options{})
+}
+
+// ParseConfigWith is ParseConfig with the environment read as opts says.
+func ParseConfigWith(r io.Reader, opts Options) (*Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("config: read: %w", err)
@@ -42,7 +57,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err := fill(c, doc); err != nil {
 		return nil, err
 	}
-	envErrs, fromEnvKeys := applyEnv(c)
+	envErrs, fromEnvKeys := applyEnv(c, opts)
 	errs = append(errs, envErrs...)
 	read := errs // problems reading the keys, before any value is checked
 	for _, p := range c.problems() {
@@ -63,9 +78,14 @@ func ParseConfig(r io.Reader) (*Config, error) {
 // missing file is not missing: it is an error, since it names a config that
 // is not there. Problems with the file are *PathError values naming it.
 func ReadConfigFile(path string, mustExist bool) (*Config, error) {
+	return ReadConfigFileWith(path, mustExist, Options{})
+}
+
+// ReadConfigFileWith is ReadConfigFile with the environment read as opts says.
+func ReadConfigFileWith(path string, mustExist bool, opts Options) (*Config, error) {
 	f, err := os.Open(path)
 	if !mustExist && (errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrNotExist) && !isLink(path)) {
-		return ParseConfig(strings.NewReader("{}"))
+		return ParseConfigWith(strings.NewReader("{}"), opts)
 	}
 	if err != nil {
 		if target, lerr := os.Readlink(path); lerr == nil && errors.Is(err, fs.ErrNotExist) {
@@ -79,7 +99,7 @@ func ReadConfigFile(path string, mustExist bool) (*Config, error) {
 		return nil, &PathError{Op: "open", Path: path, Err: err}
 	}
 	defer f.Close()
-	c, err := ParseConfig(f)
+	c, err := ParseConfigWith(f, opts)
 	if err != nil {
 		return nil, eachPathError("load", path, err)
 	}
