@@ -117,7 +117,9 @@ func serviceName(base string) string {
 }
 
 // renderTemplate returns the template's files by slash path, rendered for
-// data. It checks the rendered config.json the way serve would.
+// data. It checks the rendered config.json the way serve checks a file, on
+// its own: init reads nothing from the environment, which is serve's to
+// apply and report on.
 func renderTemplate(data templateData) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	err := fs.WalkDir(templateFS, templateRoot, func(p string, d fs.DirEntry, err error) error {
@@ -144,7 +146,7 @@ func renderTemplate(data templateData) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := config.ParseConfig(bytes.NewReader(files["config.json"])); err != nil {
+	if _, err := config.ParseConfigWith(bytes.NewReader(files["config.json"]), config.Options{NoEnv: true}); err != nil {
 		return nil, err
 	}
 	return files, nil

@@ -181,6 +181,30 @@ func TestInitTargets(t *testing.T) {
 	}
 }
 
+// init writes files and reads nothing from the environment: a bad or
+// unknown MINIMI_* variable, which would stop serve, does not stop it, nor
+// change the config.json it writes.
+func TestInitIgnoresEnv(t *testing.T) {
+	for _, env := range []string{"MINIMI_PORT=abc", "MINIMI_PORT=70000", "MINIMI_NAME=my notes", "MINIMI_NATS_ENABLE=false"} {
+		t.Run(env, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "svc")
+			cmd := exec.Command(binary, "init", dir)
+			cmd.Env = append(os.Environ(), env)
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), `created service "svc"`) {
+				t.Fatalf("init with %s=%v, want it to write the service; output:\n%s", env, err, out)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "{\n  \"name\": \"svc\",\n  \"port\": 3000\n}\n"; string(b) != want {
+				t.Errorf("config.json=%q, want %q", b, want)
+			}
+		})
+	}
+}
+
 func mkdir(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {

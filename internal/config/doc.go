@@ -19,6 +19,8 @@
 //     MINIMI_PORT does not stop serve --port 8080.
 //
 // A missing file is the defaults plus the environment, unless the caller says the file must exist.
+// With [Options].NoEnv the environment is left out, and the config is the defaults and the
+// text alone (minimi init checks the config.json it writes that way).
 //
 // # Environment
 //

@@ -55,8 +55,12 @@ func envName(key string) string {
 // one of the Env* variables, is an error: it is most likely a typo
 // (MINIMI_NATS_ENABLE), and ignoring it would start the service with a
 // setting the user did not ask for. It returns the keys it set, too.
-// It skips the variables of opts.Overridden.
+// With opts.NoEnv it reads and checks nothing, and it skips the variables
+// of opts.Overridden.
 func applyEnv(c *Config, opts Options) (errs []error, set []string) {
+	if opts.NoEnv {
+		return nil, nil
+	}
 	errs = unknownEnv()
 	v := viper.New()
 	v.SetEnvPrefix(envPrefix)

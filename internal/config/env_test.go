@@ -212,3 +212,21 @@ func TestParseConfigOverridden(t *testing.T) {
 		t.Errorf("ParseConfigWith(port, nats overridden)=%v: keys %q, want %q: a variable that names no key is still refused", err, got, want)
 	}
 }
+
+// With Options.NoEnv the config is the defaults and the text alone: no
+// variable is read, nor refused.
+func TestParseConfigNoEnv(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("MINIMI_PORT", "abc")
+	t.Setenv("MINIMI_NAME", "notes")
+	t.Setenv("MINIMI_NATS_ENABLE", "false")
+	c, err := ParseConfigWith(strings.NewReader(`{"name": "todos"}`), Options{NoEnv: true})
+	want := DefaultConfig()
+	want.Name = "todos"
+	if err != nil || !reflect.DeepEqual(c, want) {
+		t.Errorf("ParseConfigWith(NoEnv)=%+v, %v, want %+v, nil", c, err, want)
+	}
+	if _, err := ParseConfigWith(strings.NewReader(`{"port": 70000}`), Options{NoEnv: true}); !hasKeyError(err, "port", ErrBadValue) {
+		t.Errorf("ParseConfigWith(NoEnv) of a bad port=%v, want it refused", err)
+	}
+}

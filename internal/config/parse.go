@@ -21,6 +21,10 @@ import (
 // Options are the choices of ParseConfigWith and ReadConfigFileWith. The
 // zero value reads the whole environment, as ParseConfig does.
 type Options struct {
+	// NoEnv leaves the environment out: the config is the defaults and the
+	// text alone, and no MINIMI_* variable is read or checked, not even one
+	// that names no key. False reads the environment.
+	NoEnv bool
 	// Overridden are keys in dotted form ("port") that the caller sets
 	// itself afterwards, from command-line flags: their MINIMI_* variables
 	// (and those of the keys inside them) are not read, so that a bad one
