@@ -183,11 +183,17 @@ func (ep *endpoint) options(w http.ResponseWriter) {
 }
 
 // readBody reads the request body, refusing more than limit bytes with a
-// 413, and a body still arriving when the server's read deadline
-// (limits.request_ms) passes with a 408.
+// 413, a body still arriving when the server's read deadline
+// (limits.request_ms) passes with a 408, and a compressed one with a 415.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
+	}
+	if c := contentCoding(r.Header); c != "" {
+		// RFC 9110, 15.5.16: Accept-Encoding names the codings that would do.
+		return nil, &phases.Error{Status: http.StatusUnsupportedMediaType, Title: http.StatusText(http.StatusUnsupportedMediaType),
+			Detail: "content coding " + c + " is not supported: send the body uncompressed, without Content-Encoding",
+			Header: http.Header{"Accept-Encoding": {"identity"}}}
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
@@ -204,6 +210,20 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, bodyError(err, limit)
 	}
 	return body, nil
+}
+
+// contentCoding is the first content coding of a request other than
+// identity, "" when there is none: MiniMi reads bodies as they are sent
+// and decodes none, so a gzip body would reach the script compressed.
+func contentCoding(h http.Header) string {
+	for _, v := range h.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // bodyChunk is how much of a body of known length is allocated before its

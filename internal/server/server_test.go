@@ -820,6 +820,54 @@ func TestBodyLengths(t *testing.T) {
 	}
 }
 
+// TestBodyContentCoding: a body with a content coding other than identity
+// is a 415 problem naming it, with Accept-Encoding: identity, and never
+// reaches the script; identity, or a coding on no body, is served.
+func TestBodyContentCoding(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/echo/echo.execute.lua": `return { POST = function(req, res) res:send(req.raw or "") end }`,
+	}, config.DefaultConfig()))
+	defer ts.Close()
+	for _, tc := range []struct {
+		name, body string
+		coding     []string
+		status     int
+		named      string
+	}{
+		{"gzip", `{"a":1}`, []string{"gzip"}, 415, "coding gzip "},
+		{"two codings", `{"a":1}`, []string{"identity, br"}, 415, "coding br "},
+		{"on a second line", `{"a":1}`, []string{"identity", "deflate"}, 415, "coding deflate "},
+		{"identity", `{"a":1}`, []string{"Identity"}, 200, ""},
+		{"no body", "", []string{"gzip"}, 200, ""},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/echo", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Encoding"] = tc.coding
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d (%s), want %d", tc.name, resp.StatusCode, got, tc.status)
+			continue
+		}
+		if tc.status == 200 {
+			if string(got) != tc.body {
+				t.Errorf("%s: script read %q, want %q", tc.name, got, tc.body)
+			}
+			continue
+		}
+		if ct, ae := resp.Header.Get("Content-Type"), resp.Header.Get("Accept-Encoding"); ct != "application/problem+json" || ae != "identity" {
+			t.Errorf("%s: Content-Type %q, Accept-Encoding %q, want a problem and identity", tc.name, ct, ae)
+		}
+		if !strings.Contains(string(got), tc.named) {
+			t.Errorf("%s: problem %s does not name the coding %s", tc.name, got, tc.named)
+		}
+	}
+}
+
 // TestBodyMemory: a body of known length takes memory as its bytes arrive,
 // not as its Content-Length announces: connections that announce
 // limits.body_bytes and send three bytes hold little, and bodies past the
