@@ -317,6 +317,11 @@ func setHeader(h http.Header, k string, v []string) {
 }
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
+	if resp.Status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		noneMatch(r.Header.Values("If-None-Match"), resp.Header.Get("ETag")) {
+		// RFC 9110, 13.1.2: the client has this representation.
+		resp.Status = http.StatusNotModified
+	}
 	// A 204, 205 or 304 has no content (RFC 9110, 15.3.5, 15.3.6 and
 	// 15.4.5): a body a script gave it is dropped, and so is the type that
 	// would describe it, whether res:json, res:send or res:header set it.
@@ -342,6 +347,35 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 	if r.Method != http.MethodHead && len(resp.Body) > 0 && !noContent {
 		_, _ = w.Write(resp.Body)
 	}
+}
+
+// noneMatch reports whether an If-None-Match header (its values) matches
+// etag, the ETag of the reply: "*", or one of its entity tags by the weak
+// comparison of RFC 9110, 8.8.3.2, which ignores W/. A tag a script wrote
+// without its quotes (ETag: 3) matches "3" and 3 alike.
+func noneMatch(values []string, etag string) bool {
+	if etag == "" {
+		return false
+	}
+	own := opaqueTag(etag)
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || (t != "" && opaqueTag(t) == own) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// opaqueTag is an entity tag without W/ and its quotes.
+func opaqueTag(t string) string {
+	t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+		t = t[1 : len(t)-1]
+	}
+	return t
 }
 
 // writeError answers err as a problem. Only this function maps errors to

@@ -971,6 +971,63 @@ func TestReqConfigIsCustom(t *testing.T) {
 	}
 }
 
+// TestConditionalGET: a GET or HEAD whose If-None-Match matches the ETag a
+// script set on a 200 is a 304 with that ETag and no body (RFC 9110,
+// 13.1.2); any other method, status or tag gets the script's reply.
+func TestConditionalGET(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, map[string]string{
+		"endpoints/n/n.execute.lua": `local function reply(req, res)
+			if req.query.etag then res:header("ETag", req.query.etag) end
+			res:header("Cache-Control", "no-cache"):status(tonumber(req.query.s or "200")):json({ v = 3 })
+		end
+		return { GET = reply, POST = reply, PUT = reply }`,
+	}, nil))
+	defer ts.Close()
+	for _, tc := range []struct {
+		method, query string
+		inm           []string // If-None-Match values
+		status        int
+	}{
+		{"GET", `etag="3"`, []string{`"3"`}, 304},
+		{"HEAD", `etag="3"`, []string{`"3"`}, 304},
+		{"GET", `etag="3"`, []string{`W/"3"`}, 304},    // weak comparison
+		{"GET", `etag=W/"3"`, []string{`"3"`}, 304},    // either side
+		{"GET", `etag="3"`, []string{`"1", "3"`}, 304}, // a list
+		{"GET", `etag="3"`, []string{`"1"`, `"3"`}, 304},
+		{"GET", `etag="3"`, []string{`*`}, 304},
+		{"GET", `etag=3`, []string{`"3"`}, 304}, // a script's tag without quotes
+		{"GET", `etag="3"`, []string{`"4"`}, 200},
+		{"GET", `etag="3"`, []string{`"33"`}, 200},
+		{"GET", `etag="3"`, nil, 200},
+		{"GET", ``, []string{`*`}, 200},                 // no ETag
+		{"GET", `etag="3"&s=201`, []string{`"3"`}, 201}, // not a 200
+		{"POST", `etag="3"`, []string{`"3"`}, 200},      // not a GET
+		{"PUT", `etag="3"`, []string{`*`}, 200},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+"/n?"+strings.ReplaceAll(tc.query, `"`, "%22"), nil)
+		req.Header["If-None-Match"] = tc.inm
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		name := fmt.Sprintf("%s ?%s If-None-Match %q", tc.method, tc.query, tc.inm)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, tc.status)
+			continue
+		}
+		if tc.status == 304 && (len(body) != 0 || resp.Header.Get("Content-Type") != "" ||
+			resp.Header.Get("ETag") == "" || resp.Header.Get("Cache-Control") != "no-cache") {
+			t.Errorf("%s: %d bytes, Content-Type %q, ETag %q, Cache-Control %q; want no body or type, the script's ETag and Cache-Control",
+				name, len(body), resp.Header.Get("Content-Type"), resp.Header.Get("ETag"), resp.Header.Get("Cache-Control"))
+		}
+		if tc.status != 304 && tc.method != "HEAD" && string(body) != `{"v":3}` {
+			t.Errorf("%s: body %q, want the script's", name, body)
+		}
+	}
+}
+
 // TestNoContentReplies: a 204, 205 or 304 carries no body, and no
 // Content-Type, whether res:json or res:header set it, or Content-Length for
 // the body a script gave it (a GET's 205 says its length is 0, RFC 9110
