@@ -317,7 +317,7 @@ func setHeader(h http.Header, k string, v []string) {
 }
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
-	if resp.Status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+	if resp.Status == http.StatusOK && resp.Header != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
 		noneMatch(r.Header.Values("If-None-Match"), resp.Header.Get("ETag")) {
 		// RFC 9110, 13.1.2: the client has this representation.
 		resp.Status = http.StatusNotModified
