@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,26 @@ func TestEmptyConfigFlag(t *testing.T) {
 // --port overrides MINIMI_PORT, so serve does not read the variable at all:
 // a bad one stops neither start-up nor a reload. Without --port it is
 // refused, naming the variable, by serve and check alike.
+// TestServePortFlagOverridesFile: --port masks the file's port as
+// MINIMI_PORT does, so a bad one there does not stop serve --port N, with or
+// without the variable; without the flag or the variable it does.
+func TestServePortFlagOverridesFile(t *testing.T) {
+	dir := copyTree(t, "testdata/service")
+	write(t, filepath.Join(dir, "config.json"), `{"name": "e2e", "port": 70000}`)
+	for _, env := range [][]string{{"MINIMI_PORT=" + strconv.Itoa(freePort(t))}, nil} {
+		p := startServe(t, dir, append(env, "MINIMI_DATA_DIR="+t.TempDir())...)
+		if r := do(t, "GET", p.base+"/_minimi/health", "", ""); r.status != 200 {
+			t.Errorf("GET /_minimi/health with %v=%d, want 200", env, r.status)
+		}
+		p.stop(t)
+	}
+	cmd := exec.Command(binary, "check", "--dir", dir)
+	cmd.Env = append(os.Environ(), "MINIMI_NATS_ENABLED=false", "MINIMI_PORT=")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "port: must be 0..65535, got 70000") {
+		t.Errorf("check with the file's port 70000=%v, want it refused; output:\n%s", err, out)
+	}
+}
+
 func TestServePortFlagOverridesEnv(t *testing.T) {
 	for _, tc := range []struct{ port, refused string }{
 		{"abc", `config: port: want integer, got "abc" from MINIMI_PORT`},

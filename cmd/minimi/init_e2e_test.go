@@ -203,6 +203,13 @@ func TestInitIgnoresEnv(t *testing.T) {
 			}
 		})
 	}
+	// The environment cannot hide a bad --name either.
+	dir := filepath.Join(t.TempDir(), "svc")
+	cmd := exec.Command(binary, "init", "--name", "bad name", dir)
+	cmd.Env = append(os.Environ(), "MINIMI_NAME=ok")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "name") {
+		t.Errorf("init --name 'bad name' with MINIMI_NAME=ok=%v, want it refused; output:\n%s", err, out)
+	}
 }
 
 func mkdir(t *testing.T, dir string) {

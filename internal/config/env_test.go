@@ -213,6 +213,26 @@ func TestParseConfigOverridden(t *testing.T) {
 	}
 }
 
+// The file's value of an overridden key is masked as the environment masks
+// it: a bad one is not checked (the caller validates what it sets), one of
+// the wrong type is still refused, and the other keys are checked as ever.
+func TestParseConfigOverriddenFileValue(t *testing.T) {
+	isolateEnv(t)
+	over := Options{Overridden: []string{"port"}}
+	if _, err := ParseConfigWith(strings.NewReader(`{"port": 70000}`), over); err != nil {
+		t.Errorf("ParseConfigWith(file port 70000, port overridden)=%v, want no error", err)
+	}
+	if _, err := ParseConfigWith(strings.NewReader(`{"port": 70000}`), Options{}); !hasKeyError(err, "port", ErrBadValue) {
+		t.Errorf("ParseConfigWith(file port 70000)=%v, want it refused without the override", err)
+	}
+	if _, err := ParseConfigWith(strings.NewReader(`{"port": "x"}`), over); !hasKeyError(err, "port", ErrWrongType) {
+		t.Errorf("ParseConfigWith(file port \"x\", port overridden)=%v, want the wrong type refused", err)
+	}
+	if _, err := ParseConfigWith(strings.NewReader(`{"port": 70000, "limits": {"script_ms": -1}}`), over); !hasKeyError(err, "limits.script_ms", ErrBadValue) {
+		t.Errorf("ParseConfigWith(bad limits.script_ms, port overridden)=%v, want it refused", err)
+	}
+}
+
 // With Options.NoEnv the config is the defaults and the text alone: no
 // variable is read, nor refused.
 func TestParseConfigNoEnv(t *testing.T) {

@@ -27,8 +27,10 @@ type Options struct {
 	NoEnv bool
 	// Overridden are keys in dotted form ("port") that the caller sets
 	// itself afterwards, from command-line flags: their MINIMI_* variables
-	// (and those of the keys inside them) are not read, so that a bad one
-	// cannot stop a run whose flag overrides it. Nil reads every key's.
+	// (and those of the keys inside them) are not read, and the values the
+	// file gives them are not checked (one of the wrong type still is), so
+	// that a bad one cannot stop a run whose flag overrides it: the caller
+	// checks the config again with Validate. Nil reads every key's.
 	Overridden []string
 }
 
@@ -65,6 +67,10 @@ func ParseConfigWith(r io.Reader, opts Options) (*Config, error) {
 	errs = append(errs, envErrs...)
 	read := errs // problems reading the keys, before any value is checked
 	for _, p := range c.problems() {
+		var ke *KeyError
+		if errors.As(p, &ke) && overridden(ke.Key, opts.Overridden) {
+			continue // the caller sets it and validates again, as the file's and the environment's value are masked
+		}
 		if !underAny(p, read) { // a key left out is reported once, as what it is
 			fromEnv(p, fromEnvKeys)
 			errs = append(errs, p)

@@ -189,11 +189,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	if c := contentCoding(r.Header); c != "" {
-		// RFC 9110, 15.5.16: Accept-Encoding names the codings that would do.
-		return nil, &phases.Error{Status: http.StatusUnsupportedMediaType, Title: http.StatusText(http.StatusUnsupportedMediaType),
-			Detail: "content coding " + c + " is not supported: send the body uncompressed, without Content-Encoding",
-			Header: http.Header{"Accept-Encoding": {"identity"}}}
+	coding := contentCoding(r.Header)
+	if coding != "" && r.ContentLength > 0 { // refused before its bytes are waited for
+		return nil, unsupportedCoding(coding)
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
@@ -209,7 +207,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		return nil, bodyError(err, limit)
 	}
+	if coding != "" && len(body) > 0 { // chunked: a coding on no body is no matter
+		return nil, unsupportedCoding(coding)
+	}
 	return body, nil
+}
+
+// unsupportedCoding is the 415 of a body in a content coding; RFC 9110,
+// 15.5.16: Accept-Encoding names the codings that would do.
+func unsupportedCoding(c string) error {
+	return &phases.Error{Status: http.StatusUnsupportedMediaType, Title: http.StatusText(http.StatusUnsupportedMediaType),
+		Detail: "content coding " + c + " is not supported: send the body uncompressed, without Content-Encoding",
+		Header: http.Header{"Accept-Encoding": {"identity"}}}
 }
 
 // contentCoding is the first content coding of a request other than

@@ -829,42 +829,52 @@ func TestBodyContentCoding(t *testing.T) {
 	}, config.DefaultConfig()))
 	defer ts.Close()
 	for _, tc := range []struct {
-		name, body string
-		coding     []string
-		status     int
-		named      string
+		name, path, body string
+		chunked          bool
+		coding           []string
+		status           int
+		named            string
 	}{
-		{"gzip", `{"a":1}`, []string{"gzip"}, 415, "coding gzip "},
-		{"two codings", `{"a":1}`, []string{"identity, br"}, 415, "coding br "},
-		{"on a second line", `{"a":1}`, []string{"identity", "deflate"}, 415, "coding deflate "},
-		{"identity", `{"a":1}`, []string{"Identity"}, 200, ""},
-		{"no body", "", []string{"gzip"}, 200, ""},
+		{"gzip", "/echo", `{"a":1}`, false, []string{"gzip"}, 415, "coding gzip "},
+		{"gzip chunked", "/echo", `{"a":1}`, true, []string{"gzip"}, 415, "coding gzip "},
+		{"two codings", "/echo", `{"a":1}`, false, []string{"identity, br"}, 415, "coding br "},
+		{"on a second line", "/echo", `{"a":1}`, false, []string{"identity", "deflate"}, 415, "coding deflate "},
+		{"identity", "/echo", `{"a":1}`, false, []string{"Identity"}, 200, ""},
+		{"no body", "/echo", "", false, []string{"gzip"}, 200, ""},
+		{"no body, chunked", "/echo", "", true, []string{"gzip"}, 200, ""},
+		{"no such URL", "/nope", `{"a":1}`, false, []string{"gzip"}, 404, ""},
 	} {
-		req, _ := http.NewRequest("POST", ts.URL+"/echo", strings.NewReader(tc.body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header["Content-Encoding"] = tc.coding
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tc.status {
-			t.Errorf("%s: status %d (%s), want %d", tc.name, resp.StatusCode, got, tc.status)
-			continue
-		}
-		if tc.status == 200 {
-			if string(got) != tc.body {
-				t.Errorf("%s: script read %q, want %q", tc.name, got, tc.body)
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(tc.body)
+			if tc.chunked {
+				body = io.MultiReader(body) // no length known: sent chunked
 			}
-			continue
-		}
-		if ct, ae := resp.Header.Get("Content-Type"), resp.Header.Get("Accept-Encoding"); ct != "application/problem+json" || ae != "identity" {
-			t.Errorf("%s: Content-Type %q, Accept-Encoding %q, want a problem and identity", tc.name, ct, ae)
-		}
-		if !strings.Contains(string(got), tc.named) {
-			t.Errorf("%s: problem %s does not name the coding %s", tc.name, got, tc.named)
-		}
+			req, _ := http.NewRequest("POST", ts.URL+tc.path, body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header["Content-Encoding"] = tc.coding
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, got, tc.status)
+			}
+			switch tc.status {
+			case 200:
+				if string(got) != tc.body {
+					t.Errorf("script read %q, want %q", got, tc.body)
+				}
+			case 415:
+				if ct, ae := resp.Header.Get("Content-Type"), resp.Header.Get("Accept-Encoding"); ct != "application/problem+json" || ae != "identity" {
+					t.Errorf("Content-Type %q, Accept-Encoding %q, want a problem and identity", ct, ae)
+				}
+				if !strings.Contains(string(got), tc.named) {
+					t.Errorf("problem %s does not name the coding (%q)", got, tc.named)
+				}
+			}
+		})
 	}
 }
 
