@@ -327,8 +327,11 @@ func setHeader(h http.Header, k string, v []string) {
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
 	if resp.Status == http.StatusOK && resp.Header != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.Header.Get("If-Match") == "" && r.Header.Get("If-Unmodified-Since") == "" &&
 		noneMatch(r.Header.Values("If-None-Match"), resp.Header.Get("ETag")) {
-		// RFC 9110, 13.1.2: the client has this representation.
+		// RFC 9110, 13.1.2: the client has this representation. A request
+		// with If-Match or If-Unmodified-Since, which come first (13.2.2),
+		// is the script's to answer.
 		resp.Status = http.StatusNotModified
 	}
 	// A 204, 205 or 304 has no content (RFC 9110, 15.3.5, 15.3.6 and
@@ -359,32 +362,58 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response
 }
 
 // noneMatch reports whether an If-None-Match header (its values) matches
-// etag, the ETag of the reply: "*", or one of its entity tags by the weak
-// comparison of RFC 9110, 8.8.3.2, which ignores W/. A tag a script wrote
-// without its quotes (ETag: 3) matches "3" and 3 alike.
+// etag, the ETag of the reply: "*" as the whole header, or one of its
+// entity tags by the weak comparison of RFC 9110, 8.8.3.2, which ignores
+// W/. The header's tags must be quoted, and a list that is not well formed
+// matches nothing: a wrong 304 would leave the client with stale data. The
+// reply's own tag is read leniently: one a script wrote without its quotes
+// (ETag: 3) is taken whole, and matches "3".
 func noneMatch(values []string, etag string) bool {
-	if etag == "" {
+	own := strings.TrimPrefix(strings.TrimSpace(etag), "W/")
+	if len(own) >= 2 && own[0] == '"' && own[len(own)-1] == '"' {
+		own = own[1 : len(own)-1]
+	}
+	if own == "" {
 		return false
 	}
-	own := opaqueTag(etag)
+	if len(values) == 1 && strings.TrimSpace(values[0]) == "*" {
+		return true
+	}
+	matched := false
 	for _, v := range values {
-		for t := range strings.SplitSeq(v, ",") {
-			t = strings.TrimSpace(t)
-			if t == "*" || (t != "" && opaqueTag(t) == own) {
-				return true
+		for {
+			v = strings.TrimLeft(v, " \t,")
+			if v == "" {
+				break
 			}
+			tag, rest, ok := scanTag(v)
+			if !ok {
+				return false
+			}
+			matched = matched || tag == own
+			v = rest
 		}
 	}
-	return false
+	return matched
 }
 
-// opaqueTag is an entity tag without W/ and its quotes.
-func opaqueTag(t string) string {
-	t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
-		t = t[1 : len(t)-1]
+// scanTag reads the entity tag at the start of s (W/ optional, then a
+// quoted opaque tag, then spaces up to a comma or the end) and returns its
+// opaque tag without the quotes, and what follows it.
+func scanTag(s string) (tag, rest string, ok bool) {
+	s = strings.TrimPrefix(s, "W/")
+	if len(s) < 2 || s[0] != '"' {
+		return "", "", false
 	}
-	return t
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
+		return "", "", false
+	}
+	tag, rest = s[1:1+end], strings.TrimLeft(s[2+end:], " \t")
+	if rest != "" && rest[0] != ',' {
+		return "", "", false
+	}
+	return tag, rest, true
 }
 
 // writeError answers err as a problem. Only this function maps errors to

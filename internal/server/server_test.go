@@ -1005,7 +1005,15 @@ func TestConditionalGET(t *testing.T) {
 		{"GET", `etag="3"`, []string{`"1", "3"`}, 304}, // a list
 		{"GET", `etag="3"`, []string{`"1"`, `"3"`}, 304},
 		{"GET", `etag="3"`, []string{`*`}, 304},
-		{"GET", `etag=3`, []string{`"3"`}, 304}, // a script's tag without quotes
+		{"GET", `etag=3`, []string{`"3"`}, 304},        // a script's tag without quotes
+		{"GET", `etag="a,b"`, []string{`"a,b"`}, 304},  // a comma inside a tag
+		{"GET", `etag="a"`, []string{`"x,a,y"`}, 200},  // is no list
+		{"GET", `etag="a"`, []string{`"b", *`}, 200},   // * only alone
+		{"GET", `etag="a"`, []string{`"b"`, `*`}, 200}, // on one line
+		{"GET", `etag="a"`, []string{`a`}, 200},        // the client's tags are quoted
+		{"GET", `etag="a"`, []string{`"a" x`}, 200},    // a list not well formed
+		{"GET", `etag="a"`, []string{`"a`}, 200},
+		{"GET", `etag="a"`, []string{` ,, "a" , `}, 304},
 		{"GET", `etag="3"`, []string{`"4"`}, 200},
 		{"GET", `etag="3"`, []string{`"33"`}, 200},
 		{"GET", `etag="3"`, nil, 200},
@@ -1034,6 +1042,21 @@ func TestConditionalGET(t *testing.T) {
 		}
 		if tc.status != 304 && tc.method != "HEAD" && string(body) != `{"v":3}` {
 			t.Errorf("%s: body %q, want the script's", name, body)
+		}
+	}
+	// If-Match and If-Unmodified-Since come first (RFC 9110, 13.2.2): with
+	// either, the reply is the script's.
+	for _, h := range []string{"If-Match", "If-Unmodified-Since"} {
+		req, _ := http.NewRequest("GET", ts.URL+"/n?etag=%223%22", nil)
+		req.Header.Set("If-None-Match", `"3"`)
+		req.Header.Set(h, `"2"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET with If-None-Match and %s=%d, want the script's 200", h, resp.StatusCode)
 		}
 	}
 }
