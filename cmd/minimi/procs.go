@@ -54,8 +54,7 @@ func cpuLimited(root fs.FS) bool {
 	if err != nil {
 		return false
 	}
-	var v2, v1 string // the process's cgroup in each hierarchy
-	v1Found := false
+	var v2, v1 string // the process's cgroup in each hierarchy ("/…"), "" for none
 	for line := range strings.Lines(string(self)) {
 		// hierarchy-ID:controller-list:cgroup-path
 		id, rest, _ := strings.Cut(strings.TrimSpace(line), ":")
@@ -65,7 +64,7 @@ func cpuLimited(root fs.FS) bool {
 		case id == "0" && ctrls == "":
 			v2 = cg
 		case slices.Contains(strings.Split(ctrls, ","), "cpu"):
-			v1, v1Found = cg, true
+			v1 = cg
 		}
 	}
 	info, err := fs.ReadFile(root, "proc/self/mountinfo")
@@ -85,7 +84,7 @@ func cpuLimited(root fs.FS) bool {
 			if quotaAbove(root, point, within(v2, mroot), "cpu.max") {
 				return true
 			}
-		case g[0] == "cgroup" && v1Found && slices.Contains(strings.Split(g[2], ","), "cpu"):
+		case g[0] == "cgroup" && v1 != "" && slices.Contains(strings.Split(g[2], ","), "cpu"):
 			if quotaAbove(root, point, within(v1, mroot), "cpu.cfs_quota_us") {
 				return true
 			}

@@ -326,9 +326,10 @@ func setHeader(h http.Header, k string, v []string) {
 }
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *phases.Response) {
-	if resp.Status == http.StatusOK && resp.Header != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+	if etag := resp.Header.Get("ETag"); etag != "" && resp.Status == http.StatusOK &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) &&
 		r.Header.Get("If-Match") == "" && r.Header.Get("If-Unmodified-Since") == "" &&
-		noneMatch(r.Header.Values("If-None-Match"), resp.Header.Get("ETag")) {
+		noneMatch(r.Header.Values("If-None-Match"), etag) {
 		// RFC 9110, 13.1.2: the client has this representation. A request
 		// with If-Match or If-Unmodified-Since, which come first (13.2.2),
 		// is the script's to answer.

@@ -333,12 +333,7 @@ func TestHostHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Host = "api.example.com:8443"
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	_, body := roundTrip(t, req)
 	if string(body) != "api.example.com:8443" {
 		t.Errorf("req.headers.host=%q, want api.example.com:8443", body)
 	}
@@ -698,11 +693,7 @@ func TestUnknownMethods(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp, _ := roundTrip(t, req)
 			if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
 				t.Errorf("%s %s=%d Allow %q, want %d Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow)
 			}
@@ -801,12 +792,7 @@ func TestBodyLengths(t *testing.T) {
 		}
 		req, _ := http.NewRequest("POST", ts.URL+"/echo", body)
 		req.Header.Set("Content-Type", "text/plain")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, got := roundTrip(t, req)
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: status %d (%s), want %d", tc.name, resp.StatusCode, got, tc.status)
 			continue
@@ -818,6 +804,21 @@ func TestBodyLengths(t *testing.T) {
 			t.Errorf("%s: Content-Type %q, want a problem", tc.name, resp.Header.Get("Content-Type"))
 		}
 	}
+}
+
+// roundTrip sends req and returns the reply with its body read and closed.
+func roundTrip(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }
 
 // TestBodyContentCoding: a body with a content coding other than identity
@@ -852,12 +853,7 @@ func TestBodyContentCoding(t *testing.T) {
 			req, _ := http.NewRequest("POST", ts.URL+tc.path, body)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header["Content-Encoding"] = tc.coding
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			resp, got := roundTrip(t, req)
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d (%s), want %d", resp.StatusCode, got, tc.status)
 			}
@@ -1024,12 +1020,7 @@ func TestConditionalGET(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(tc.method, ts.URL+"/n?"+strings.ReplaceAll(tc.query, `"`, "%22"), nil)
 		req.Header["If-None-Match"] = tc.inm
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := roundTrip(t, req)
 		name := fmt.Sprintf("%s ?%s If-None-Match %q", tc.method, tc.query, tc.inm)
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, tc.status)
@@ -1050,11 +1041,7 @@ func TestConditionalGET(t *testing.T) {
 		req, _ := http.NewRequest("GET", ts.URL+"/n?etag=%223%22", nil)
 		req.Header.Set("If-None-Match", `"3"`)
 		req.Header.Set(h, `"2"`)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := roundTrip(t, req)
 		if resp.StatusCode != 200 {
 			t.Errorf("GET with If-None-Match and %s=%d, want the script's 200", h, resp.StatusCode)
 		}
@@ -1077,12 +1064,7 @@ func TestNoContentReplies(t *testing.T) {
 		status, _ := strconv.Atoi(target[3:6])
 		for _, method := range []string{"GET", "HEAD"} {
 			req, _ := http.NewRequest(method, ts.URL+"/z"+target, nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			resp, body := roundTrip(t, req)
 			ct, cl := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Length")
 			wantCL := ""
 			if status == 205 && method == "GET" {
@@ -1222,11 +1204,7 @@ func TestEndpointClientsBelowCatchAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("X-Client-Key", "key of "+client)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := roundTrip(t, req)
 		return resp.StatusCode
 	}
 	for _, tc := range []struct {
@@ -1312,11 +1290,7 @@ func TestBuiltinPreflight(t *testing.T) {
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp, _ := roundTrip(t, req)
 			if resp.StatusCode != tc.status {
 				t.Fatalf("%s %s=%d, want %d", tc.method, tc.path, resp.StatusCode, tc.status)
 			}
