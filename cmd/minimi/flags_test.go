@@ -65,7 +65,7 @@ func TestServePortFlagOverridesFile(t *testing.T) {
 
 func TestServePortFlagOverridesEnv(t *testing.T) {
 	for _, tc := range []struct{ port, refused string }{
-		{"abc", `config: port: want integer, got "abc" from MINIMI_PORT`},
+		{"abc", `config: port: want integer, got "abc" (from MINIMI_PORT)`},
 		{"70000", "config: port: must be 0..65535, got 70000 (from MINIMI_PORT)"},
 	} {
 		t.Run(tc.port, func(t *testing.T) {

@@ -75,6 +75,7 @@ func applyEnv(c *Config, opts Options) (errs []error, set []string) {
 			continue
 		}
 		if err := setFromEnv(k.key, root.FieldByIndex(k.index), v.GetString(k.key)); err != nil {
+			markFrom(err, envName(k.key))
 			errs = append(errs, err)
 		}
 		set = append(set, k.key)
@@ -85,6 +86,18 @@ func applyEnv(c *Config, opts Options) (errs []error, set []string) {
 // overridden reports whether key is one of keys, or a key inside one.
 func overridden(key string, keys []string) bool {
 	return slices.ContainsFunc(keys, func(o string) bool { return key == o || strings.HasPrefix(key, o+".") })
+}
+
+// markFrom sets From to name on every KeyError in err, joined ones too.
+func markFrom(err error, name string) {
+	switch e := err.(type) {
+	case *KeyError:
+		e.From = name
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			markFrom(x, name)
+		}
+	}
 }
 
 // fromEnv marks each problem p about a key that the environment set, or a
@@ -141,7 +154,7 @@ func setFromEnv(key string, f reflect.Value, s string) error {
 		return setMapFromEnv(key, f, s)
 	}
 	if err != nil {
-		return keyErr(key, ErrWrongType, "want %s, got %q from %s", typeName(f.Type()), s, envName(key))
+		return keyErr(key, ErrWrongType, "want %s, got %q", typeName(f.Type()), s)
 	}
 	return nil
 }
@@ -150,7 +163,7 @@ func setFromEnv(key string, f reflect.Value, s string) error {
 func setMapFromEnv(key string, f reflect.Value, s string) error {
 	doc, err := decodeDocument([]byte(s))
 	if err != nil {
-		return keyErr(key, ErrWrongType, "want a JSON object in %s: %v", envName(key), err)
+		return keyErr(key, ErrWrongType, "want a JSON object: %v", err)
 	}
 	errs := duplicatesInEnv(key, []byte(s))
 	if err := errors.Join(append(errs, checkValue(key, doc, f.Type())...)...); err != nil {
@@ -172,7 +185,7 @@ func duplicatesInEnv(key string, s []byte) []error {
 		var ke *KeyError
 		if errors.As(e, &ke) {
 			errs = append(errs, keyErr(dotted(key, ke.Key), ErrDuplicateKey,
-				"given twice in %s; a JSON decoder keeps the last and drops the first", envName(key)))
+				"given twice; a JSON decoder keeps the last and drops the first"))
 		}
 	}
 	return errs

@@ -36,20 +36,23 @@ type KeyError struct {
 }
 
 func (e *KeyError) Error() string {
+	var s string
 	switch {
 	case errors.Is(e.Err, ErrUnknownEnv):
-		return "config: unknown environment variable " + e.Key
+		s = "config: unknown environment variable " + e.Key
 	case errors.Is(e.Err, ErrUnknownKey) && e.Hint != "":
-		return "config: unknown key " + strconv.Quote(e.Key) + "; did you mean " + strconv.Quote(e.Hint) + "?"
+		s = "config: unknown key " + strconv.Quote(e.Key) + "; did you mean " + strconv.Quote(e.Hint) + "?"
 	case errors.Is(e.Err, ErrUnknownKey):
-		return "config: unknown key " + strconv.Quote(e.Key)
+		s = "config: unknown key " + strconv.Quote(e.Key)
 	case e.Key == "":
-		return "config: " + e.Err.Error()
+		s = "config: " + e.Err.Error()
+	default:
+		s = "config: " + e.Key + ": " + e.Err.Error()
 	}
 	if e.From != "" {
-		return "config: " + e.Key + ": " + e.Err.Error() + " (from " + e.From + ")"
+		s += " (from " + e.From + ")"
 	}
-	return "config: " + e.Key + ": " + e.Err.Error()
+	return s
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }
