@@ -6,7 +6,7 @@
 //
 // Run it from the module's directory; it takes a few minutes:
 //
-//	go run ./bench [-duration 10s] [-warmup 3s] [-rounds 3] [-conns 64]
+//	go run ./bench [-duration 6s] [-warmup 2s] [-rounds 5] [-conns 64]
 //	               [-only a,b,c,d,e,w,folders,idle,replay] [-load auto|wrk|go]
 //	               [-threads N] [-nice N] [-work 4µs] [-tags nofsync] [-out file.md]
 //
@@ -38,7 +38,8 @@
 // the previous reply is read, with a log-linear latency histogram for p50 and p99. Every
 // round has a warm-up whose requests are not counted. Only 2xx replies count
 // as requests per second; anything else is an error. Peak RSS is VmHWM of
-// the server process from /proc after the last round.
+// the server process from /proc after the last round. The report shows the
+// median of the rounds, then every round's req/s.
 //
 // # Limits
 //

@@ -37,9 +37,10 @@ type LoadOptions struct {
 	Duration time.Duration
 }
 
-// DefaultLoadOptions are 64 connections, 3s of warm-up and 10s measured.
+// DefaultLoadOptions are 64 connections, 2s of warm-up and 6s measured: one
+// round of the harness's defaults.
 func DefaultLoadOptions() LoadOptions {
-	return LoadOptions{Conns: 64, Warmup: 3 * time.Second, Duration: 10 * time.Second}
+	return LoadOptions{Conns: 64, Warmup: 2 * time.Second, Duration: 6 * time.Second}
 }
 
 // Validate reports an option out of range.

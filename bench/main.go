@@ -44,7 +44,7 @@ func main() {
 
 // Options are the harness's flags.
 type Options struct {
-	// Duration is the measured time of each round. Zero is invalid; the default is 10s.
+	// Duration is the measured time of each round. Zero is invalid; the default is 6s.
 	Duration time.Duration
 	// Warmup is the unmeasured load before each round. Zero means none.
 	Warmup time.Duration
@@ -74,9 +74,12 @@ type Options struct {
 	Work time.Duration
 }
 
-// DefaultOptions are 3 rounds of 3s warm-up and 10s measured, 64 connections.
+// DefaultOptions are 5 rounds of 2s warm-up and 6s measured, 64 connections.
+// Five short rounds rather than three long ones: the median of five is not
+// moved by one round in which the machine slowed down.
 func DefaultOptions() Options {
-	return Options{Duration: 10 * time.Second, Warmup: 3 * time.Second, Rounds: 3, Conns: 64, Load: "auto", Work: 4 * time.Microsecond}
+	lo := DefaultLoadOptions()
+	return Options{Duration: lo.Duration, Warmup: lo.Warmup, Rounds: 5, Conns: lo.Conns, Load: "auto", Work: 4 * time.Microsecond}
 }
 
 // runNames are the names -only accepts.

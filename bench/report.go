@@ -73,6 +73,65 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w)
 		r.writeTargets(w)
 	}
+	r.writeRounds(w)
+}
+
+// pairs are the ratios the rounds table shows round by round: the
+// targets' ratios, each of two subjects' rounds with the same number, which
+// ran within a minute of each other.
+var pairs = [][2]string{{"b", "a"}, {"c", "a"}, {"d", "e"}}
+
+// writeRounds prints each subject's req/s round by round, and the ratios of
+// pairs in each round, so that a reader sees how far the rounds spread.
+// Nothing is printed for a single round.
+func (r *report) writeRounds(w io.Writer) {
+	n := 0
+	for _, m := range r.subjects {
+		n = max(n, len(m.rounds))
+	}
+	if n < 2 {
+		return
+	}
+	fmt.Fprintln(w, "\nRounds: req/s of each round, and the targets' ratios round by round (the subjects take turns within a round).")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| |")
+	for i := range n {
+		fmt.Fprintf(w, " %d |", i+1)
+	}
+	fmt.Fprint(w, "\n|---|")
+	fmt.Fprint(w, strings.Repeat("--:|", n))
+	fmt.Fprintln(w)
+	for _, s := range subjects {
+		m, ok := r.subjects[s.key]
+		if !ok || len(m.rounds) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| (%s) |", s.key)
+		for i := range n {
+			v := "—"
+			if i < len(m.rounds) {
+				v = fmtRate(m.rounds[i].RPS())
+			}
+			fmt.Fprintf(w, " %s |", v)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, p := range pairs {
+		x, okX := r.subjects[p[0]]
+		b, okB := r.subjects[p[1]]
+		if !okX || !okB || len(x.rounds) == 0 || len(b.rounds) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| (%s) ÷ (%s) |", p[0], p[1])
+		for i := range n {
+			v := "—"
+			if i < len(x.rounds) && i < len(b.rounds) && b.rounds[i].RPS() > 0 {
+				v = fmt.Sprintf("%.3f", x.rounds[i].RPS()/b.rounds[i].RPS())
+			}
+			fmt.Fprintf(w, " %s |", v)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func (r *report) writeSubjects(w io.Writer) {

@@ -152,3 +152,48 @@ func TestFmtRate(t *testing.T) {
 		}
 	}
 }
+
+// TestReportRounds: with more than one round the report lists each
+// subject's rounds and the targets' ratios round by round, and a subject
+// with fewer rounds than the others shows a dash where it has none.
+func TestReportRounds(t *testing.T) {
+	rounds := func(key string, rps ...float64) measurement {
+		m := measured(key, rps[0], time.Millisecond)
+		m.rounds = nil
+		for _, v := range rps {
+			m.rounds = append(m.rounds, Result{OK: int64(v * 10), Elapsed: 10 * time.Second})
+		}
+		return m
+	}
+	rep := &report{subjects: map[string]measurement{
+		"a": rounds("a", 40000, 50000, 30000),
+		"b": rounds("b", 36000, 40000, 30000),
+		"d": rounds("d", 21000, 20000),
+		"e": rounds("e", 3000, 4000, 2500),
+	}}
+	var buf bytes.Buffer
+	rep.write(&buf)
+	out := buf.String()
+	for _, want := range []string{
+		"| | 1 | 2 | 3 |\n|---|--:|--:|--:|\n",
+		"| (a) | 40,000 | 50,000 | 30,000 |\n",
+		"| (b) | 36,000 | 40,000 | 30,000 |\n",
+		"| (d) | 21,000 | 20,000 | — |\n",
+		"| (b) ÷ (a) | 0.900 | 0.800 | 1.000 |\n",
+		"| (d) ÷ (e) | 7.000 | 5.000 | — |\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "(c) ÷ (a)") {
+		t.Errorf("report has a ratio of a subject that did not run:\n%s", out)
+	}
+
+	buf.Reset()
+	one := &report{subjects: map[string]measurement{"a": measured("a", 1000, time.Millisecond)}}
+	one.write(&buf)
+	if strings.Contains(buf.String(), "Rounds:") {
+		t.Errorf("report of one round has a rounds table:\n%s", buf.String())
+	}
+}
