@@ -75,8 +75,11 @@ func applyEnv(c *Config, opts Options) (errs []error, set []string) {
 			continue
 		}
 		if err := setFromEnv(k.key, root.FieldByIndex(k.index), v.GetString(k.key)); err != nil {
+			// Not set: a map keeps the file's value, whose problems are
+			// the file's, and a scalar's follow-on problems are hidden.
 			markFrom(err, envName(k.key))
 			errs = append(errs, err)
+			continue
 		}
 		set = append(set, k.key)
 	}
@@ -162,6 +165,10 @@ func setFromEnv(key string, f reflect.Value, s string) error {
 // setMapFromEnv replaces the map f (clients or endpoints) with the JSON object s.
 func setMapFromEnv(key string, f reflect.Value, s string) error {
 	doc, err := decodeDocument([]byte(s))
+	var se *SyntaxError
+	if errors.As(err, &se) { // its text begins "config: ", as the key's will
+		return keyErr(key, ErrWrongType, "want a JSON object: line %d, column %d: %v", se.Line, se.Column, se.Err)
+	}
 	if err != nil {
 		return keyErr(key, ErrWrongType, "want a JSON object: %v", err)
 	}
@@ -171,7 +178,7 @@ func setMapFromEnv(key string, f reflect.Value, s string) error {
 	}
 	m := reflect.New(f.Type())
 	if err := fill(m.Interface(), doc); err != nil {
-		return err
+		return err // not met: checkValue refuses every value fill cannot take
 	}
 	f.Set(m.Elem())
 	return nil

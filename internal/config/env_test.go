@@ -138,6 +138,9 @@ func TestParseConfigEnvErrors(t *testing.T) {
 		{"clients key twice", "MINIMI_CLIENTS", `{"web": {"key_sha256": "` + testSHA + `", "key_sha256": "` + testSHA + `"}}`,
 			"clients.web.key_sha256", ErrDuplicateKey},
 		{"endpoints key twice", "MINIMI_ENDPOINTS", `{"/a": {"log_body": true}, "/a": {}}`, "endpoints./a", ErrDuplicateKey},
+		{"clients key twice and an unknown key", "MINIMI_CLIENTS",
+			`{"web": {"key_sha256": "` + testSHA + `", "key_sha256": "` + testSHA + `"}, "app": {"key": "x"}}`,
+			"clients.app.key", ErrUnknownKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,8 +155,10 @@ func TestParseConfigEnvErrors(t *testing.T) {
 			}
 			// Every problem with a variable's value names the variable, in
 			// the same words.
-			if !strings.HasSuffix(err.Error(), " (from "+tc.env+")") {
-				t.Errorf("ParseConfig()=%v, want the text to end naming %s", err, tc.env)
+			for _, ke := range keyErrors(err) {
+				if ke.From != tc.env || !strings.HasSuffix(ke.Error(), " (from "+tc.env+")") {
+					t.Errorf("problem %q comes from %q, want it to end naming %s", ke.Error(), ke.From, tc.env)
+				}
 			}
 		})
 	}
@@ -170,7 +175,7 @@ func TestParseConfigEnvBadValueNamesVariable(t *testing.T) {
 		// A value of the wrong type says so in the same words.
 		{"MINIMI_PORT", "abc", `config: port: want integer, got "abc" (from MINIMI_PORT)`},
 		{"MINIMI_ENDPOINTS", "[1]", "config: endpoints: want object, got array (from MINIMI_ENDPOINTS)"},
-		{"MINIMI_CLIENTS", "web", "config: clients: want a JSON object: "},
+		{"MINIMI_CLIENTS", "web", "config: clients: want a JSON object: line 1, column 1: invalid character 'w' looking for beginning of value (from MINIMI_CLIENTS)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.env+"="+tc.val, func(t *testing.T) {
@@ -251,5 +256,31 @@ func TestParseConfigNoEnv(t *testing.T) {
 	}
 	if _, err := ParseConfigWith(strings.NewReader(`{"port": 70000}`), Options{NoEnv: true}); !hasKeyError(err, "port", ErrBadValue) {
 		t.Errorf("ParseConfigWith(NoEnv) of a bad port=%v, want it refused", err)
+	}
+}
+
+// A map variable that is refused leaves config.json's map in place; the
+// problems of that map are the file's, and do not name the variable.
+func TestParseConfigRefusedEnvMapKeepsFileProblems(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("MINIMI_CLIENTS", `{"web": {"key": "x"}}`)
+	_, err := ParseConfig(strings.NewReader(`{"clients": {"old": {"key_sha256": "x"}}}`))
+	if !hasKeyError(err, "clients.web.key", ErrUnknownKey) {
+		t.Fatalf("ParseConfig()=%v, want the variable's unknown key", err)
+	}
+	for _, ke := range keyErrors(err) {
+		switch ke.Key {
+		case "clients.web.key":
+			if ke.From != "MINIMI_CLIENTS" {
+				t.Errorf("problem %q comes from %q, want MINIMI_CLIENTS", ke.Error(), ke.From)
+			}
+		case "clients.old.key_sha256":
+			if ke.From != "" {
+				t.Errorf("problem %q of config.json says it comes from %s", ke.Error(), ke.From)
+			}
+		}
+	}
+	if !slices.Contains(keysOf(err), "clients.old.key_sha256") {
+		t.Errorf("ParseConfig()=%v, want the file's bad key_sha256 too", err)
 	}
 }
