@@ -39,7 +39,8 @@
 // round has a warm-up whose requests are not counted. Only 2xx replies count
 // as requests per second; anything else is an error. Peak RSS is VmHWM of
 // the server process from /proc after the last round. The report shows the
-// median of the rounds, then every round's req/s.
+// median of the rounds; with two rounds or more it ends with every round's
+// req/s and the ratios (b) ÷ (a), (c) ÷ (a) and (d) ÷ (e) round by round.
 //
 // # Limits
 //

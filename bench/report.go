@@ -92,7 +92,7 @@ func (r *report) writeRounds(w io.Writer) {
 	if n < 2 {
 		return
 	}
-	fmt.Fprintln(w, "\nRounds: req/s of each round, and the targets' ratios round by round (the subjects take turns within a round).")
+	fmt.Fprintln(w, "\nRounds: req/s of each round, and the ratios (b) ÷ (a), (c) ÷ (a) and (d) ÷ (e) round by round (the subjects take turns within a round).")
 	fmt.Fprintln(w)
 	fmt.Fprint(w, "| |")
 	for i := range n {

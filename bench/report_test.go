@@ -186,7 +186,7 @@ func TestReportRounds(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "(c) ÷ (a)") {
+	if strings.Contains(out, "| (c) ÷ (a) |") {
 		t.Errorf("report has a ratio of a subject that did not run:\n%s", out)
 	}
 
