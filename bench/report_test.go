@@ -54,22 +54,33 @@ func TestChecks(t *testing.T) {
 	}
 }
 
-func TestReportNotRun(t *testing.T) {
-	rep := &report{subjects: map[string]measurement{"b": measured("b", 1000, time.Millisecond)}}
+// written is the markdown report of rep.
+func written(rep *report) string {
 	var buf bytes.Buffer
 	rep.write(&buf)
-	out := buf.String()
-	for _, want := range []string{
+	return buf.String()
+}
+
+// wantInReport reports each of wants that the report out lacks.
+func wantInReport(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestReportNotRun(t *testing.T) {
+	rep := &report{subjects: map[string]measurement{"b": measured("b", 1000, time.Millisecond)}}
+	out := written(rep)
+	wantInReport(t, out,
 		"| (b) | MiniMi three-phase GET | 1,000 | 0.50 ms | 1.00 ms | 20.0 MiB | 0 | — | — | — | — |",
 		"| (b) req/s ≥ 0.85 × (a) | — | not run |",
 		"| (b) p99 ≤ 10 ms | 1.00 ms | PASS |",
 		"| 1,000 folders served ≤ 1 s | — | not run |",
 		"| replay of 1,000,000 events ≤ 30 s | — | not run |",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "| (a) |") || strings.Contains(out, "(d) ÷ (e)") {
 		t.Errorf("report shows subjects that did not run:\n%s", out)
 	}
@@ -79,17 +90,11 @@ func TestReportNotRun(t *testing.T) {
 func TestReportControl(t *testing.T) {
 	rep := &report{opts: Options{Work: 5 * time.Microsecond}, subjects: map[string]measurement{
 		"a": measured("a", 100000, 10*time.Millisecond), "w": measured("w", 80000, 20*time.Millisecond)}}
-	var buf bytes.Buffer
-	rep.write(&buf)
-	out := buf.String()
-	for _, want := range []string{
+	out := written(rep)
+	wantInReport(t, out,
 		"| (w) | chi JSON handler with a busy loop (control, no target) | 80,000 | 10.00 ms | 20.00 ms | 20.0 MiB | 0 | 0.80 | 2.00 | 2.00 | 1.00 |",
 		"(w) is (a) spending 5µs of CPU in a busy loop on each request (-work).",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	for _, c := range rep.checks() {
 		if strings.Contains(c.name, "(w)") {
 			t.Errorf("the control has a target: %+v", c)
@@ -101,9 +106,7 @@ func TestReportControl(t *testing.T) {
 // checks no target.
 func TestReportTagged(t *testing.T) {
 	rep := &report{opts: Options{Tags: "nofsync"}, subjects: map[string]measurement{"d": measured("d", 30000, time.Millisecond)}}
-	var buf bytes.Buffer
-	rep.write(&buf)
-	out := buf.String()
+	out := written(rep)
 	if !strings.Contains(out, "**minimi built with -tags nofsync**") || !strings.Contains(out, "| (d) |") {
 		t.Errorf("report does not name the tags or lacks (d):\n%s", out)
 	}
@@ -171,29 +174,21 @@ func TestReportRounds(t *testing.T) {
 		"d": rounds("d", 21000, 20000),
 		"e": rounds("e", 3000, 4000, 2500),
 	}}
-	var buf bytes.Buffer
-	rep.write(&buf)
-	out := buf.String()
-	for _, want := range []string{
+	out := written(rep)
+	wantInReport(t, out,
 		"| | 1 | 2 | 3 |\n|---|--:|--:|--:|\n",
 		"| (a) | 40,000 | 50,000 | 30,000 |\n",
 		"| (b) | 36,000 | 40,000 | 30,000 |\n",
 		"| (d) | 21,000 | 20,000 | — |\n",
 		"| (b) ÷ (a) | 0.900 | 0.800 | 1.000 |\n",
 		"| (d) ÷ (e) | 7.000 | 5.000 | — |\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "| (c) ÷ (a) |") {
 		t.Errorf("report has a ratio of a subject that did not run:\n%s", out)
 	}
 
-	buf.Reset()
-	one := &report{subjects: map[string]measurement{"a": measured("a", 1000, time.Millisecond)}}
-	one.write(&buf)
-	if strings.Contains(buf.String(), "Rounds:") {
-		t.Errorf("report of one round has a rounds table:\n%s", buf.String())
+	one := written(&report{subjects: map[string]measurement{"a": measured("a", 1000, time.Millisecond)}})
+	if strings.Contains(one, "Rounds:") {
+		t.Errorf("report of one round has a rounds table:\n%s", one)
 	}
 }
