@@ -92,7 +92,13 @@ func (r *report) writeRounds(w io.Writer) {
 	if n < 2 {
 		return
 	}
-	fmt.Fprintln(w, "\nRounds: req/s of each round, and the ratios (b) ÷ (a), (c) ÷ (a) and (d) ÷ (e) round by round (the subjects take turns within a round).")
+	names := make([]string, len(pairs))
+	for i, p := range pairs {
+		names[i] = fmt.Sprintf("(%s) ÷ (%s)", p[0], p[1])
+	}
+	last := len(names) - 1
+	fmt.Fprintf(w, "\nRounds: req/s of each round, and the ratios %s and %s round by round (the subjects take turns within a round).\n",
+		strings.Join(names[:last], ", "), names[last])
 	fmt.Fprintln(w)
 	fmt.Fprint(w, "| |")
 	for i := range n {

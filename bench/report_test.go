@@ -176,6 +176,7 @@ func TestReportRounds(t *testing.T) {
 	}}
 	out := written(rep)
 	wantInReport(t, out,
+		"\nRounds: req/s of each round, and the ratios (b) ÷ (a), (c) ÷ (a) and (d) ÷ (e) round by round (the subjects take turns within a round).\n\n",
 		"| | 1 | 2 | 3 |\n|---|--:|--:|--:|\n",
 		"| (a) | 40,000 | 50,000 | 30,000 |\n",
 		"| (b) | 36,000 | 40,000 | 30,000 |\n",
